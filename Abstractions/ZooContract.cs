@@ -1,0 +1,57 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Zoo.Abstractions;
+
+/// <summary>
+/// The version of the host–plugin contract. It is the major version of this assembly: the host refuses
+/// a plugin that was compiled against another major version, naming both versions.
+/// </summary>
+public static class ZooContract
+{
+    /// <summary>The contract version this assembly defines.</summary>
+    public const int Version = 1;
+}
+
+/// <summary>
+/// The entry point of a plugin assembly. The host creates every public, non-abstract implementation
+/// with a parameterless constructor that it finds in a plugin assembly, then calls
+/// <see cref="ConfigureServices"/> with a service collection of the plugin's own. Register
+/// <see cref="IArchitecture"/>, <see cref="IDatasetProvider"/>, <see cref="IAugmentationFactory"/>,
+/// <see cref="IBatchAugmentationFactory"/> and <see cref="IScheduleFactory"/> implementations there
+/// (the <see cref="ZooServiceCollectionExtensions"/> helpers do it in one line each).
+/// </summary>
+public interface IZooPlugin
+{
+    /// <summary>A short name shown in the catalogue, e.g. "Classic".</summary>
+    string Name { get; }
+
+    /// <summary>One sentence on what the plugin contributes.</summary>
+    string Description { get; }
+
+    /// <summary>Registers what the plugin contributes. Must not train, download or touch the disk.</summary>
+    void ConfigureServices(IServiceCollection services);
+}
+
+/// <summary>One-line registrations for the things a plugin contributes.</summary>
+public static class ZooServiceCollectionExtensions
+{
+    /// <summary>Registers an architecture (a singleton: it should be stateless).</summary>
+    public static IServiceCollection AddArchitecture<T>(this IServiceCollection services) where T : class, IArchitecture
+        => services.AddSingleton<IArchitecture, T>();
+
+    /// <summary>Registers a data-set provider.</summary>
+    public static IServiceCollection AddDatasetProvider<T>(this IServiceCollection services) where T : class, IDatasetProvider
+        => services.AddSingleton<IDatasetProvider, T>();
+
+    /// <summary>Registers a per-image augmentation factory.</summary>
+    public static IServiceCollection AddAugmentation<T>(this IServiceCollection services) where T : class, IAugmentationFactory
+        => services.AddSingleton<IAugmentationFactory, T>();
+
+    /// <summary>Registers a batch-level augmentation factory (Mixup, CutMix…).</summary>
+    public static IServiceCollection AddBatchAugmentation<T>(this IServiceCollection services) where T : class, IBatchAugmentationFactory
+        => services.AddSingleton<IBatchAugmentationFactory, T>();
+
+    /// <summary>Registers a learning-rate schedule factory.</summary>
+    public static IServiceCollection AddSchedule<T>(this IServiceCollection services) where T : class, IScheduleFactory
+        => services.AddSingleton<IScheduleFactory, T>();
+}

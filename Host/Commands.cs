@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Zoo.Abstractions;
+using Zoo.Host.Plugins;
+using Zoo.Host.Suites;
+
+namespace Zoo.Host;
+
+/// <summary>The verbs of the zoo command.</summary>
+public static class Commands
+{
+    /// <summary>zoo list: every variant with family, plugin and reference parameter count.</summary>
+    public static int List(IServiceProvider services, bool json)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        var facts = services.GetRequiredService<ModelFacts>();
+        var rows = catalog.Variants.Select(e => (Entry: e, Params: facts.CountReferenceParameters(e))).ToList();
+        if (json)
+        {
+            var doc = new JsonObject
+            {
+                ["contract_version"] = ZooContract.Version,
+                ["plugins"] = new JsonArray(catalog.Plugins.Select(p => (JsonNode?)new JsonObject { ["name"] = p.Name, ["path"] = p.Path }).ToArray()),
+                ["failures"] = new JsonArray(catalog.Failures.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["reason"] = f.Reason }).ToArray()),
+                ["conflicts"] = new JsonArray(catalog.Conflicts.Select(c => (JsonNode?)c).ToArray()),
+                ["variants"] = new JsonArray(rows.Select(r => (JsonNode?)new JsonObject
+                {
+                    ["name"] = r.Entry.Variant.Name,
+                    ["summary"] = r.Entry.Variant.Summary,
+                    ["architecture"] = r.Entry.Architecture.Name,
+                    ["family"] = r.Entry.Architecture.Family,
+                    ["paper"] = r.Entry.Architecture.Paper,
+                    ["year"] = r.Entry.Architecture.Year,
+                    ["plugin"] = r.Entry.Plugin.Name,
+                    ["plugin_path"] = r.Entry.Plugin.Path,
+                    ["reference_input"] = r.Entry.Variant.DefaultInput.ToString(),
+                    ["reference_classes"] = r.Entry.Variant.DefaultClasses,
+                    ["parameters"] = r.Params,
+                    ["reference_parameters"] = r.Entry.Variant.ReferenceParameters,
+                    ["reference_source"] = r.Entry.Variant.ReferenceSource,
+                }).ToArray()),
+                ["datasets"] = new JsonArray(catalog.Datasets.Select(d => (JsonNode?)d.Name).ToArray()),
+                ["schedules"] = new JsonArray(catalog.Schedules.Select(d => (JsonNode?)d.Name).ToArray()),
+                ["augmentations"] = new JsonArray(catalog.Augmentations.Select(d => (JsonNode?)d.Name).ToArray()),
+            };
+            Console.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            Console.Write(CatalogueText(catalog, rows));
+        }
+        foreach (var f in catalog.Failures) Console.Error.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
+        foreach (var c in catalog.Conflicts) Console.Error.WriteLine($"conflict: {c}");
+        return 0;
+    }
+
+    /// <summary>The catalogue as an aligned text table.</summary>
+    public static string CatalogueText(PluginCatalog catalog, IReadOnlyList<(VariantEntry Entry, long Params)> rows)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var table = new List<string[]> { new[] { "VARIANT", "ARCHITECTURE", "FAMILY", "PLUGIN", "PARAMS", "AT", "PAPER" } };
+        foreach (var (e, p) in rows)
+            table.Add(new[]
+            {
+                e.Variant.Name, e.Architecture.Name, e.Architecture.Family, e.Plugin.Name, p.ToString("N0", inv),
+                $"{e.Variant.DefaultInput}/{e.Variant.DefaultClasses}", $"{e.Architecture.Year}",
+            });
+        var widths = Enumerable.Range(0, table[0].Length).Select(i => table.Max(r => r[i].Length)).ToArray();
+        var sb = new System.Text.StringBuilder();
+        foreach (var r in table)
+            sb.AppendLine(string.Join("  ", r.Select((c, i) => i == 4 ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd());
+        sb.AppendLine();
+        sb.AppendLine($"{rows.Count} variants from {catalog.Plugins.Count(p => p.Architectures.Count > 0)} plugin assemblies; data sets: {string.Join(", ", catalog.Datasets.Select(d => d.Name))}; schedules: {string.Join(", ", catalog.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", catalog.Augmentations.Select(a => a.Name))}.");
+        foreach (var p in catalog.Plugins.Where(p => p.Architectures.Count > 0))
+            sb.AppendLine($"  plugin {p.Name}: {p.Path}");
+        return sb.ToString();
+    }
+
+    /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
+    public static int RunSuite(IServiceProvider services, string file, string? output, string? device)
+    {
+        var suite = SuiteParser.Load(file);
+        if (device is not null) suite = suite with { Device = device };
+        var runner = services.GetRequiredService<SuiteRunner>();
+        var outDir = output ?? Path.Combine("results", suite.Name);
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current step…"); };
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        foreach (var f in catalog.Failures) Console.Error.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
+        SuiteResult result;
+        try
+        {
+            result = runner.Run(suite, outDir, cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"interrupted; results so far are in {Path.GetFullPath(outDir)}");
+            return 130;
+        }
+        Console.WriteLine(ResultWriter.Markdown(result));
+        Console.Error.WriteLine($"results: {Path.GetFullPath(outDir)} (results.json, comparison.md, runs/*.csv)");
+        return result.AllFinished ? 0 : 1;
+    }
+
+    /// <summary>zoo watch: prints the catalogue and reprints it on every change.</summary>
+    public static int Watch(IServiceProvider services, double? seconds)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        var facts = services.GetRequiredService<ModelFacts>();
+        var gate = new object();
+        void Print(string? change)
+        {
+            lock (gate)
+            {
+                if (change is not null) Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {change}");
+                var rows = catalog.Variants.Select(e => (e, Safe(() => facts.CountReferenceParameters(e)))).ToList();
+                Console.Write(CatalogueText(catalog, rows));
+                foreach (var f in catalog.Failures) Console.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
+                foreach (var c in catalog.Conflicts) Console.WriteLine($"conflict: {c}");
+                Console.WriteLine($"watching {string.Join(", ", catalog.Directories)} (Ctrl+C to stop)");
+                Console.Out.Flush();
+            }
+        }
+        Print(null);
+        using var done = new ManualResetEventSlim();
+        catalog.Changed += change => Print(change);
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.Set(); };
+        catalog.StartWatching(TimeSpan.FromMilliseconds(500));
+        if (seconds is { } s) done.Wait(TimeSpan.FromSeconds(s));
+        else done.Wait();
+        return 0;
+    }
+
+    static long Safe(Func<long> f)
+    {
+        try { return f(); } catch { return -1; }
+    }
+}

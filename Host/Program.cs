@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Zoo.Abstractions;
+using Zoo.Host;
+using Zoo.Host.Plugins;
+using Zoo.Host.Suites;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var pluginsOption = new Option<string[]>("--plugins")
+{
+    Description = "Another directory to load plugins from (repeatable); the built-in families' directory is always searched.",
+    Recursive = true,
+    AllowMultipleArgumentsPerToken = false,
+};
+var root = new RootCommand("Zoo: a model zoo for image classification. Loads architecture families from plugins, trains and compares them.");
+root.Options.Add(pluginsOption);
+
+// zoo list
+var jsonOption = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
+var list = new Command("list", "List every architecture variant with its family, plugin and parameter count at its reference configuration.");
+list.Options.Add(jsonOption);
+list.SetAction(pr => Run(pr, services => Commands.List(services, pr.GetValue(jsonOption))));
+root.Subcommands.Add(list);
+
+// zoo run-suite FILE
+var suiteArgument = new Argument<string>("suite") { Description = "A suite JSON file: models x data set x recipe." };
+var outOption = new Option<string?>("--out") { Description = "Results folder (default: results/<suite name>)." };
+var deviceOption = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N; overrides the suite's \"device\"." };
+var runSuite = new Command("run-suite", "Train and compare the suite's models; writes results.json, per-epoch CSVs and comparison.md. Exit 0 only if every run finished.");
+runSuite.Arguments.Add(suiteArgument);
+runSuite.Options.Add(outOption);
+runSuite.Options.Add(deviceOption);
+runSuite.SetAction(pr => Run(pr, services => Commands.RunSuite(services, pr.GetValue(suiteArgument)!, pr.GetValue(outOption), pr.GetValue(deviceOption))));
+root.Subcommands.Add(runSuite);
+
+// zoo watch
+var secondsOption = new Option<double?>("--seconds") { Description = "Stop after this many seconds (default: until Ctrl+C)." };
+var watch = new Command("watch", "Print the catalogue, then again each time a plugin is added, rebuilt or removed.");
+watch.Options.Add(secondsOption);
+watch.SetAction(pr => Run(pr, services => Commands.Watch(services, pr.GetValue(secondsOption))));
+root.Subcommands.Add(watch);
+
+return root.Parse(args).Invoke();
+
+int Run(ParseResult pr, Func<IServiceProvider, int> action)
+{
+    var dirs = new List<string> { Path.Combine(AppContext.BaseDirectory, "plugins") };
+    dirs.AddRange(pr.GetValue(pluginsOption) ?? Array.Empty<string>());
+    using var services = ZooServices.Create(dirs);
+    try
+    {
+        return action(services);
+    }
+    catch (ZooConfigException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+}

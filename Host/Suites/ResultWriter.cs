@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Zoo.Host.Training;
+
+namespace Zoo.Host.Suites;
+
+/// <summary>
+/// Writes a suite's results folder: runs/&lt;label&gt;.csv (one line per epoch, flushed as it ends),
+/// results.json (machine-readable, everything) and comparison.md (the table people read). The JSON and
+/// Markdown are replaced atomically (write beside, then rename), so an interrupted run never leaves a
+/// half-written file.
+/// </summary>
+public sealed class ResultWriter
+{
+    public ResultWriter(string directory)
+    {
+        Directory = System.IO.Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(System.IO.Path.Combine(Directory, "runs"));
+    }
+
+    public string Directory { get; }
+
+    /// <summary>A label made safe as a file name.</summary>
+    public static string SafeName(string label) =>
+        new(label.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+
+    /// <summary>Opens the per-epoch CSV of a run and writes its header.</summary>
+    public EpochCsv OpenEpochCsv(string label) => new(System.IO.Path.Combine(Directory, "runs", SafeName(label) + ".csv"));
+
+    public sealed class EpochCsv : IDisposable
+    {
+        readonly StreamWriter _w;
+        public EpochCsv(string path)
+        {
+            _w = new StreamWriter(path, append: false, new UTF8Encoding(false));
+            _w.WriteLine("epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds,resident_mb");
+            _w.Flush();
+        }
+
+        public void Write(EpochRecord r)
+        {
+            _w.WriteLine(string.Join(",", new object?[] { r.Epoch, r.LearningRate, r.TrainLoss, r.TrainTop1, r.ValLoss, r.ValTop1, r.ValTop5, r.Seconds, r.ResidentMb }
+                .Select(v => v switch { null => "", double d => d.ToString("R", CultureInfo.InvariantCulture), _ => Convert.ToString(v, CultureInfo.InvariantCulture) })));
+            _w.Flush();
+        }
+
+        public void Dispose() => _w.Dispose();
+    }
+
+    /// <summary>Rewrites results.json and comparison.md for the runs so far.</summary>
+    public void WriteSummary(SuiteResult result)
+    {
+        WriteAtomic(System.IO.Path.Combine(Directory, "results.json"), ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        WriteAtomic(System.IO.Path.Combine(Directory, "comparison.md"), Markdown(result));
+    }
+
+    static void WriteAtomic(string path, string text)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, text, new UTF8Encoding(false));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public static JsonObject ToJson(SuiteResult r)
+    {
+        var d = r.Dataset;
+        var s = r.Suite;
+        return new JsonObject
+        {
+            ["zoo_results_version"] = 1,
+            ["suite"] = s.Name,
+            ["suite_file"] = s.SourcePath,
+            ["device"] = s.Device,
+            ["all_finished"] = r.AllFinished,
+            ["dataset"] = new JsonObject
+            {
+                ["name"] = d.Name, ["channels"] = d.Channels, ["height"] = d.Height, ["width"] = d.Width,
+                ["classes"] = new JsonArray(d.Classes.Select(c => (JsonNode?)c).ToArray()),
+                ["train"] = d.Train, ["val"] = d.Validation, ["test"] = d.Test, ["val_source"] = d.ValidationSource,
+                ["mean"] = new JsonArray(d.Mean.Select(v => (JsonNode?)v).ToArray()),
+                ["std"] = new JsonArray(d.Std.Select(v => (JsonNode?)v).ToArray()),
+                ["skipped"] = new JsonArray(d.Skipped.Select(v => (JsonNode?)v).ToArray()),
+            },
+            ["recipe"] = new JsonObject
+            {
+                ["epochs"] = s.Recipe.Epochs, ["batch_size"] = s.Recipe.BatchSize, ["seed"] = s.Recipe.Seed,
+                ["optimizer"] = s.Recipe.Optimizer.Name, ["lr"] = s.Recipe.Optimizer.LearningRate,
+                ["schedule"] = s.Recipe.Schedule.Name, ["warmup_epochs"] = s.Recipe.Schedule.WarmupEpochs,
+                ["label_smoothing"] = s.Recipe.LabelSmoothing,
+                ["augment"] = new JsonArray(s.Recipe.Augment.Select(a => (JsonNode?)a.Name).ToArray()),
+            },
+            ["runs"] = new JsonArray(r.Runs.Select(run => (JsonNode?)RunJson(run)).ToArray()),
+        };
+    }
+
+    static JsonObject RunJson(RunResult run) => new()
+    {
+        ["label"] = run.Label,
+        ["variant"] = run.Variant,
+        ["architecture"] = run.Architecture,
+        ["family"] = run.Family,
+        ["plugin"] = run.Plugin,
+        ["status"] = run.Status.ToString().ToLowerInvariant(),
+        ["error"] = run.Error,
+        ["diverged_at_epoch"] = run.DivergedAtEpoch,
+        ["parameters"] = run.Parameters,
+        ["size_mb"] = run.SizeMb,
+        ["best_epoch"] = run.BestEpoch,
+        ["best_val_top1"] = run.BestValTop1,
+        ["test"] = run.Test is null ? null : new JsonObject
+        {
+            ["loss"] = run.Test.Loss, ["top1"] = run.Test.Top1, ["top5"] = run.Test.Top5, ["images"] = run.Test.Count,
+            ["inference_ms_per_image"] = run.Test.MillisecondsPerImage,
+        },
+        ["total_seconds"] = run.TotalSeconds,
+        ["mean_epoch_seconds"] = run.MeanEpochSeconds,
+        ["epochs"] = new JsonArray(run.Epochs.Select(e => (JsonNode?)new JsonObject
+        {
+            ["epoch"] = e.Epoch, ["lr"] = e.LearningRate, ["train_loss"] = e.TrainLoss, ["train_top1"] = e.TrainTop1,
+            ["val_loss"] = e.ValLoss, ["val_top1"] = e.ValTop1, ["val_top5"] = e.ValTop5, ["seconds"] = e.Seconds, ["resident_mb"] = e.ResidentMb,
+        }).ToArray()),
+    };
+
+    /// <summary>The comparison table in Markdown, best test (else validation) accuracy first.</summary>
+    public static string Markdown(SuiteResult r)
+    {
+        var d = r.Dataset;
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.AppendLine($"# {r.Suite.Name}");
+        sb.AppendLine();
+        sb.AppendLine(string.Create(inv, $"Data: {d.Name} {d.Channels}x{d.Height}x{d.Width}, {d.Classes.Count} classes; {d.Train} train / {d.Validation} val ({d.ValidationSource}) / {d.Test} test. "
+            + $"Recipe: {r.Suite.Recipe.Epochs} epochs, batch {r.Suite.Recipe.BatchSize}, {r.Suite.Recipe.Optimizer.Name} lr {r.Suite.Recipe.Optimizer.LearningRate:G4}, "
+            + $"{(r.Suite.Recipe.Schedule.WarmupEpochs > 0 ? $"{r.Suite.Recipe.Schedule.WarmupEpochs:G3}-epoch warm-up then " : "")}{r.Suite.Recipe.Schedule.Name}, seed {r.Suite.Recipe.Seed}, device {r.Suite.Device}."));
+        sb.AppendLine();
+        sb.AppendLine("| Model | Family | Params | Size MB | Best val top-1 (epoch) | Test top-1 | Test top-5 | Test loss | s/epoch | Total s | Infer ms/img | Status |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+        foreach (var run in r.Runs.OrderByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1))
+        {
+            string P(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", inv) + " %";
+            var status = run.Status switch
+            {
+                RunStatus.Finished => "finished",
+                RunStatus.Diverged => $"diverged (epoch {run.DivergedAtEpoch})",
+                _ => "failed: " + (run.Error ?? "").Replace("|", "/").Split('\n')[0],
+            };
+            sb.AppendLine(string.Create(inv,
+                $"| {run.Label} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
+        }
+        return sb.ToString();
+    }
+}

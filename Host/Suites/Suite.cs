@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text.Json;
+using Zoo.Abstractions;
+using Zoo.Host.Training;
+
+namespace Zoo.Host.Suites;
+
+/// <summary>The data set a suite trains on.</summary>
+public sealed record DatasetSpec(string Name, string? Path, int? Channels, int? Size, int Seed, double ValidationFraction, ParameterBag Options);
+
+/// <summary>One model of a suite: a variant, with a label unique in the suite and optional overrides.</summary>
+public sealed record ModelEntry(string Label, string Variant, string Where, double? Dropout, double? StochasticDepth, double? LayerScale, ParameterBag Options);
+
+/// <summary>A comparison suite: models × data set × recipe.</summary>
+public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, IReadOnlyList<ModelEntry> Models, Recipe Recipe, string Device);
+
+/// <summary>
+/// Reads suite files strictly: an unknown field, a wrong type or a value out of range is an error that
+/// names the file, the field and what is allowed. Names of models, data sets, schedules and
+/// augmentations are checked against the catalogue by the runner before anything trains.
+/// </summary>
+public static class SuiteParser
+{
+    static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device" };
+    static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction" };
+    static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options" };
+    static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment" };
+
+    /// <summary>Reads and validates a suite file.</summary>
+    public static Suite Load(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new ZooConfigException(path, "no such file; give the path of a suite JSON file (see suites/quick-start.json)");
+        return Parse(File.ReadAllText(full), full);
+    }
+
+    /// <summary>Parses suite JSON; <paramref name="source"/> is the file name used in messages.</summary>
+    public static Suite Parse(string json, string source)
+    {
+        var file = System.IO.Path.GetFileName(source);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            throw new ZooConfigException(file, $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(" Path:")[0]}");
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            var at = new Cursor(file, "");
+            at.Expect(root, JsonValueKind.Object);
+            at.OnlyFields(root, TopFields);
+
+            string name = at.Str(root, "name") ?? System.IO.Path.GetFileNameWithoutExtension(source);
+            if (name.Length == 0 || name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0)
+                throw new ZooConfigException(at.Field("name"), $"'{name}' cannot name a results folder; use letters, digits, '-' and '_'");
+            string device = at.Str(root, "device") ?? "cpu";
+
+            var dsEl = at.Required(root, "dataset", JsonValueKind.Object);
+            var dsAt = at.In("dataset");
+            var dataset = new DatasetSpec(
+                dsAt.Str(dsEl, "name") ?? throw new ZooConfigException(dsAt.Field("name"), "required; e.g. \"shapes\" (built in, no download)"),
+                dsAt.Str(dsEl, "path"),
+                dsAt.Int(dsEl, "channels", 1, 4),
+                dsAt.Int(dsEl, "size", 8, 1024),
+                dsAt.Int(dsEl, "seed", 0, int.MaxValue) ?? 0,
+                dsAt.Num(dsEl, "val_fraction", 0, 0.9) ?? 0.1,
+                dsAt.Rest(dsEl, DatasetFields));
+
+            var recipeEl = at.Required(root, "recipe", JsonValueKind.Object);
+            var recipe = ParseRecipe(recipeEl, at.In("recipe"));
+
+            var modelsEl = at.Required(root, "models", JsonValueKind.Array);
+            var models = new List<ModelEntry>();
+            int i = 0;
+            foreach (var m in modelsEl.EnumerateArray())
+            {
+                var mAt = at.In($"models[{i++}]");
+                if (m.ValueKind == JsonValueKind.String)
+                {
+                    var v = m.GetString()!;
+                    models.Add(new ModelEntry(v, v, mAt.Path, null, null, null, new ParameterBag(new Dictionary<string, string>(), mAt.Field("options"))));
+                    continue;
+                }
+                mAt.Expect(m, JsonValueKind.Object, "a variant name or an object with \"variant\"");
+                mAt.OnlyFields(m, ModelFields);
+                var variant = mAt.Str(m, "variant") ?? throw new ZooConfigException(mAt.Field("variant"), "required: the variant to train (see `zoo list`)");
+                var options = m.TryGetProperty("options", out var o)
+                    ? mAt.In("options").Bag(o)
+                    : new ParameterBag(new Dictionary<string, string>(), mAt.Field("options"));
+                models.Add(new ModelEntry(mAt.Str(m, "label") ?? variant, variant, mAt.Path,
+                    mAt.Num(m, "dropout", 0, 0.99), mAt.Num(m, "stochastic_depth", 0, 0.99), mAt.Num(m, "layer_scale", 0, 10), options));
+            }
+            if (models.Count == 0) throw new ZooConfigException(at.Field("models"), "empty; list at least one variant (see `zoo list`)");
+            var dup = models.GroupBy(m => m.Label, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+            if (dup is not null)
+                throw new ZooConfigException(at.Field("models"), $"'{dup.Key}' appears {dup.Count()} times; give repeated variants distinct \"label\"s");
+            return new Suite(name, source, dataset, models, recipe, device);
+        }
+    }
+
+    static Recipe ParseRecipe(JsonElement el, Cursor at)
+    {
+        at.OnlyFields(el, RecipeFields);
+        var optimizer = new OptimizerSpec("adamw", 1e-3, ParameterBag.Empty);
+        if (el.TryGetProperty("optimizer", out var oEl))
+        {
+            var oAt = at.In("optimizer");
+            oAt.Expect(oEl, JsonValueKind.Object);
+            var oName = (oAt.Str(oEl, "name") ?? "adamw").ToLowerInvariant();
+            if (!OptimizerSpec.Names.Contains(oName))
+                throw new ZooConfigException(oAt.Field("name"), $"'{oName}' is not an optimiser; allowed: {string.Join(", ", OptimizerSpec.Names)}");
+            var bag = oAt.Rest(oEl, new[] { "name", "lr" });
+            bag.EnsureOnly(OptimizerSpec.ParametersOf(oName));
+            optimizer = new OptimizerSpec(oName, oAt.Num(oEl, "lr", 0, 100) ?? 1e-3, bag);
+        }
+        var schedule = new ScheduleSpec("cosine", new ParameterBag(new Dictionary<string, string>(), at.Field("schedule")));
+        if (el.TryGetProperty("schedule", out var sEl))
+        {
+            var sAt = at.In("schedule");
+            sAt.Expect(sEl, JsonValueKind.Object);
+            schedule = new ScheduleSpec(
+                (sAt.Str(sEl, "name") ?? "cosine").ToLowerInvariant(),
+                sAt.Rest(sEl, new[] { "name", "warmup_epochs", "warmup_start_factor" }),
+                sAt.Num(sEl, "warmup_epochs", 0, 1000) ?? 0,
+                sAt.Num(sEl, "warmup_start_factor", 0, 1) ?? 0.01);
+        }
+        return new Recipe
+        {
+            Epochs = at.Int(el, "epochs", 1, 100_000) ?? 10,
+            BatchSize = at.Int(el, "batch_size", 1, 1 << 16) ?? 64,
+            Seed = at.Int(el, "seed", 0, int.MaxValue) ?? 1,
+            Optimizer = optimizer,
+            Schedule = schedule,
+            LabelSmoothing = at.Num(el, "label_smoothing", 0, 0.99) ?? 0,
+            Dropout = at.Num(el, "dropout", 0, 0.99),
+            StochasticDepth = at.Num(el, "stochastic_depth", 0, 0.99),
+            Augment = at.NamedList(el, "augment"),
+            BatchAugment = at.NamedList(el, "batch_augment"),
+        };
+    }
+
+    /// <summary>Field-path bookkeeping for messages: "suite.json: recipe.optimizer.lr".</summary>
+    sealed record Cursor(string File, string Path)
+    {
+        public Cursor In(string child) => this with { Path = Path.Length == 0 ? child : child.StartsWith('[') ? Path + child : $"{Path}.{child}" };
+        public string Field(string name) => $"{File}: {(Path.Length == 0 ? name : $"{Path}.{name}")}";
+        string Here => Path.Length == 0 ? File : $"{File}: {Path}";
+
+        public void Expect(JsonElement el, JsonValueKind kind, string? what = null)
+        {
+            if (el.ValueKind != kind)
+                throw new ZooConfigException(Here, $"expected {what ?? Article(kind)}, found {Article(el.ValueKind)}");
+        }
+
+        static string Article(JsonValueKind k) => k switch
+        {
+            JsonValueKind.Object => "an object", JsonValueKind.Array => "an array", JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number", JsonValueKind.True or JsonValueKind.False => "true or false", _ => "null",
+        };
+
+        public void OnlyFields(JsonElement el, IReadOnlyCollection<string> allowed)
+        {
+            foreach (var p in el.EnumerateObject())
+                if (!allowed.Contains(p.Name))
+                    throw new ZooConfigException(Field(p.Name), $"unknown field; allowed here: {string.Join(", ", allowed)}");
+        }
+
+        public JsonElement Required(JsonElement el, string name, JsonValueKind kind)
+        {
+            if (!el.TryGetProperty(name, out var v)) throw new ZooConfigException(Field(name), "required field is missing");
+            In(name).Expect(v, kind);
+            return v;
+        }
+
+        public string? Str(JsonElement el, string name)
+        {
+            if (!el.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            if (v.ValueKind != JsonValueKind.String) throw new ZooConfigException(Field(name), $"expected a string, found {Article(v.ValueKind)}");
+            return v.GetString();
+        }
+
+        public double? Num(JsonElement el, string name, double min, double max)
+        {
+            if (!el.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            if (v.ValueKind != JsonValueKind.Number) throw new ZooConfigException(Field(name), $"expected a number, found {Article(v.ValueKind)}");
+            var d = v.GetDouble();
+            if (d < min || d > max)
+                throw new ZooConfigException(Field(name), $"{d.ToString(CultureInfo.InvariantCulture)} is out of range; allowed {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
+            return d;
+        }
+
+        public int? Int(JsonElement el, string name, int min, int max)
+        {
+            if (!el.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var i))
+                throw new ZooConfigException(Field(name), $"expected a whole number, found {(v.ValueKind == JsonValueKind.Number ? v.GetRawText() : Article(v.ValueKind))}");
+            if (i < min || i > max) throw new ZooConfigException(Field(name), $"{i} is out of range; allowed {min} to {max}");
+            return i;
+        }
+
+        /// <summary>Every field but the named ones, as a parameter bag (its Where is this object's path).</summary>
+        public ParameterBag Rest(JsonElement el, IReadOnlyCollection<string> except)
+        {
+            var dict = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in el.EnumerateObject())
+                if (!except.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.Null)
+                    dict[p.Name] = Text(p.Value, p.Name);
+            return new ParameterBag(dict, Here);
+        }
+
+        public ParameterBag Bag(JsonElement el)
+        {
+            Expect(el, JsonValueKind.Object);
+            return Rest(el, Array.Empty<string>());
+        }
+
+        string Text(JsonElement v, string name) => v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString()!,
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Array => v.GetRawText(),
+            _ => throw new ZooConfigException(Field(name), $"expected a number, string, true/false or a list, found {Article(v.ValueKind)}"),
+        };
+
+        /// <summary>A list of {"name": …, parameters…} objects (or bare names).</summary>
+        public IReadOnlyList<(string Name, ParameterBag Parameters)> NamedList(JsonElement el, string name)
+        {
+            if (!el.TryGetProperty(name, out var list) || list.ValueKind == JsonValueKind.Null) return Array.Empty<(string, ParameterBag)>();
+            var at = In(name);
+            at.Expect(list, JsonValueKind.Array);
+            var result = new List<(string, ParameterBag)>();
+            int i = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var iAt = at.In($"[{i++}]");
+                if (item.ValueKind == JsonValueKind.String)
+                {
+                    result.Add((item.GetString()!, new ParameterBag(new Dictionary<string, string>(), iAt.Here)));
+                    continue;
+                }
+                iAt.Expect(item, JsonValueKind.Object, "a name or an object with \"name\"");
+                var n = iAt.Str(item, "name") ?? throw new ZooConfigException(iAt.Field("name"), "required");
+                result.Add((n.ToLowerInvariant(), iAt.Rest(item, new[] { "name" })));
+            }
+            return result;
+        }
+    }
+}

@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchSharp;
+using Zoo.Abstractions;
+using Zoo.Host.Data;
+using Zoo.Host.Plugins;
+using Zoo.Host.Training;
+using static TorchSharp.torch;
+
+namespace Zoo.Host.Suites;
+
+/// <summary>How a run ended.</summary>
+public enum RunStatus { Finished, Diverged, Failed }
+
+/// <summary>The outcome of training one model of a suite.</summary>
+public sealed record RunResult
+{
+    public required string Label { get; init; }
+    public required string Variant { get; init; }
+    public string? Architecture { get; init; }
+    public string? Family { get; init; }
+    public string? Plugin { get; init; }
+    public RunStatus Status { get; init; }
+    public string? Error { get; init; }
+    public int? DivergedAtEpoch { get; init; }
+    public long Parameters { get; init; }
+    public double SizeMb => Parameters * 4 / (1024.0 * 1024.0);
+    public IReadOnlyList<EpochRecord> Epochs { get; init; } = Array.Empty<EpochRecord>();
+    public int? BestEpoch { get; init; }
+    public double? BestValTop1 { get; init; }
+    public EvalResult? Test { get; init; }
+    public double TotalSeconds { get; init; }
+    public double MeanEpochSeconds => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.Seconds);
+}
+
+/// <summary>Everything a suite produced.</summary>
+public sealed record SuiteResult(Suite Suite, DatasetSummary Dataset, IReadOnlyList<RunResult> Runs, string OutputDirectory)
+{
+    public bool AllFinished => Runs.All(r => r.Status == RunStatus.Finished);
+}
+
+/// <summary>The data set as a run saw it.</summary>
+public sealed record DatasetSummary(string Name, int Channels, int Height, int Width, IReadOnlyList<string> Classes,
+    int Train, int Validation, int Test, string ValidationSource, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, IReadOnlyList<string> Skipped);
+
+/// <summary>
+/// Runs a suite: checks every name against the catalogue first, opens the data set once, trains each
+/// model in turn and writes results as it goes (a per-epoch CSV per run, results.json and comparison.md
+/// after every run). A run that diverges or throws is recorded as such and the suite goes on.
+/// </summary>
+public sealed class SuiteRunner
+{
+    readonly PluginCatalog _catalog;
+    readonly TextWriter _progress;
+
+    public SuiteRunner(PluginCatalog catalog, TextWriter progress)
+    {
+        _catalog = catalog;
+        _progress = progress;
+    }
+
+    /// <summary>Checks that every name the suite uses exists; throws <see cref="ZooConfigException"/> otherwise.</summary>
+    public void Validate(Suite suite)
+    {
+        var file = System.IO.Path.GetFileName(suite.SourcePath);
+        foreach (var m in suite.Models)
+            if (_catalog.FindVariant(m.Variant) is null)
+                throw new ZooConfigException($"{file}: {m.Where}", Unknown("model", m.Variant, _catalog.Variants.Select(v => v.Variant.Name)));
+        if (_catalog.Datasets.All(d => d.Name != suite.Dataset.Name))
+            throw new ZooConfigException($"{file}: dataset.name", Unknown("data set", suite.Dataset.Name, _catalog.Datasets.Select(d => d.Name)));
+        if (_catalog.Schedules.All(s => s.Name != suite.Recipe.Schedule.Name))
+            throw new ZooConfigException($"{file}: recipe.schedule.name", Unknown("schedule", suite.Recipe.Schedule.Name, _catalog.Schedules.Select(s => s.Name)));
+        for (int i = 0; i < suite.Recipe.Augment.Count; i++)
+            if (_catalog.Augmentations.All(a => a.Name != suite.Recipe.Augment[i].Name))
+                throw new ZooConfigException($"{file}: recipe.augment[{i}].name", Unknown("augmentation", suite.Recipe.Augment[i].Name, _catalog.Augmentations.Select(a => a.Name)));
+        for (int i = 0; i < suite.Recipe.BatchAugment.Count; i++)
+            if (_catalog.BatchAugmentations.All(a => a.Name != suite.Recipe.BatchAugment[i].Name))
+                throw new ZooConfigException($"{file}: recipe.batch_augment[{i}].name", Unknown("batch augmentation", suite.Recipe.BatchAugment[i].Name, _catalog.BatchAugmentations.Select(a => a.Name)));
+        // Parameters too, so a typo fails now rather than after the first model has trained.
+        suite.Recipe.Schedule.Parameters.EnsureOnly(_catalog.Schedules.First(f => f.Name == suite.Recipe.Schedule.Name).Parameters);
+        foreach (var (name, bag) in suite.Recipe.Augment) _catalog.Augmentations.First(f => f.Name == name).Create(bag);
+        foreach (var (name, bag) in suite.Recipe.BatchAugment) _catalog.BatchAugmentations.First(f => f.Name == name).Create(bag);
+        try { _ = new Device(suite.Device); }
+        catch (Exception) { throw new ZooConfigException($"{file}: device", $"'{suite.Device}' is not a device; use cpu, cuda or cuda:N"); }
+    }
+
+    static string Unknown(string what, string name, IEnumerable<string> known)
+    {
+        var list = known.OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var near = list.OrderBy(k => Levenshtein(k.ToLowerInvariant(), name.ToLowerInvariant())).FirstOrDefault();
+        var hint = near is not null && Levenshtein(near.ToLowerInvariant(), name.ToLowerInvariant()) <= Math.Max(2, name.Length / 3) ? $" Did you mean '{near}'?" : "";
+        return $"'{name}' is not a {what} this zoo knows.{hint} Known: {(list.Count == 0 ? "none" : string.Join(", ", list))}";
+    }
+
+    static int Levenshtein(string a, string b)
+    {
+        var d = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) d[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int prev = d[0];
+            d[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int tmp = d[j];
+                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), prev + (a[i - 1] == b[j - 1] ? 0 : 1));
+                prev = tmp;
+            }
+        }
+        return d[b.Length];
+    }
+
+    /// <summary>Runs the suite, writing into <paramref name="outputDirectory"/>.</summary>
+    public SuiteResult Run(Suite suite, string outputDirectory, CancellationToken cancel = default)
+    {
+        Validate(suite);
+        var device = new Device(suite.Device);
+        if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
+            throw new ZooConfigException($"{System.IO.Path.GetFileName(suite.SourcePath)}: device",
+                "CUDA is not available: this build references the CPU LibTorch package; reference a CUDA LibTorch package in Host to train on a GPU, or use \"cpu\"");
+        Directory.CreateDirectory(System.IO.Path.Combine(outputDirectory, "runs"));
+
+        var (splits, summary) = OpenDataset(suite);
+        var writer = new ResultWriter(outputDirectory);
+        var runs = new List<RunResult>();
+        for (int i = 0; i < suite.Models.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var entry = suite.Models[i];
+            _progress.WriteLine($"[{i + 1}/{suite.Models.Count}] {entry.Label}: training on {summary.Name} {summary.Channels}x{summary.Height}x{summary.Width}, {summary.Train} images, {suite.Recipe.Epochs} epochs");
+            var result = RunOne(suite, entry, splits, summary, device, writer, cancel);
+            runs.Add(result);
+            var line = result.Status switch
+            {
+                RunStatus.Finished => $"[{i + 1}/{suite.Models.Count}] {entry.Label}: finished, best val top-1 {Pct(result.BestValTop1)} at epoch {result.BestEpoch}, test top-1 {Pct(result.Test?.Top1)}, {result.TotalSeconds:F1} s",
+                RunStatus.Diverged => $"[{i + 1}/{suite.Models.Count}] {entry.Label}: DIVERGED at epoch {result.DivergedAtEpoch}: {result.Error}",
+                _ => $"[{i + 1}/{suite.Models.Count}] {entry.Label}: FAILED: {result.Error}",
+            };
+            _progress.WriteLine(line);
+            writer.WriteSummary(new SuiteResult(suite, summary, runs, outputDirectory));
+        }
+        return new SuiteResult(suite, summary, runs, outputDirectory);
+    }
+
+    static string Pct(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
+
+    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite)
+    {
+        var spec = suite.Dataset;
+        var provider = _catalog.Datasets.First(d => d.Name == spec.Name);
+        var splits = provider.Open(new DatasetRequest
+        {
+            Path = spec.Path, Channels = spec.Channels, Size = spec.Size, Seed = spec.Seed,
+            ValidationFraction = spec.ValidationFraction,
+            Options = spec.Options,
+        });
+        string valSource = "provided";
+        if (splits.Validation is null && spec.ValidationFraction > 0)
+        {
+            if (splits.Train is not InMemoryImageSet mem)
+                throw new InvalidOperationException($"data set '{spec.Name}' has no validation split and its train split cannot be divided");
+            var (keep, held) = Splits.Stratified(mem, spec.ValidationFraction, spec.Seed);
+            splits = splits with { Train = mem.Subset(keep), Validation = mem.Subset(held) };
+            valSource = $"stratified {spec.ValidationFraction:P0} of train (seed {spec.Seed})";
+        }
+        var (mean, std) = Splits.ChannelStats(splits.Train);
+        var info = splits.Train.Info;
+        var summary = new DatasetSummary(info.Name, info.Channels, info.Height, info.Width, info.ClassNames,
+            splits.Train.Count, splits.Validation?.Count ?? 0, splits.Test?.Count ?? 0, splits.Validation is null ? "none" : valSource,
+            mean, std, splits.Skipped);
+        return (splits, summary);
+    }
+
+    RunResult RunOne(Suite suite, ModelEntry entry, DatasetSplits splits, DatasetSummary data, Device device, ResultWriter writer, CancellationToken cancel)
+    {
+        var found = _catalog.FindVariant(entry.Variant)!;
+        var baseResult = new RunResult
+        {
+            Label = entry.Label, Variant = found.Variant.Name, Architecture = found.Architecture.Name,
+            Family = found.Architecture.Family, Plugin = found.Plugin.Name,
+        };
+        var recipe = suite.Recipe;
+        var epochs = new List<EpochRecord>();
+        var total = Stopwatch.StartNew();
+        nn.Module<Tensor, Tensor>? model = null;
+        torch.optim.Optimizer? optimizer = null;
+        try
+        {
+            torch.manual_seed(recipe.Seed);
+            var spec = new ModelSpec(found.Variant.Name, data.Channels, data.Classes.Count, data.Height, data.Width)
+            {
+                Dropout = entry.Dropout ?? recipe.Dropout,
+                StochasticDepth = entry.StochasticDepth ?? recipe.StochasticDepth,
+                LayerScale = entry.LayerScale,
+                Options = entry.Options,
+            };
+            model = found.Architecture.Build(spec);
+            model.to(device);
+            long parameters = model.parameters().Sum(p => p.numel());
+            baseResult = baseResult with { Parameters = parameters };
+
+            var augment = recipe.Augment.Count == 0 ? null : new Compose(recipe.Augment.Select(a =>
+                _catalog.Augmentations.First(f => f.Name == a.Name).Create(a.Parameters)));
+            var batchAugment = recipe.BatchAugment.Select(a => _catalog.BatchAugmentations.First(f => f.Name == a.Name).Create(a.Parameters)).ToArray();
+            var mean = data.Mean.ToArray();
+            var std = data.Std.ToArray();
+            var loader = new BatchLoader(splits.Train, recipe.BatchSize, shuffle: true, recipe.Seed, mean, std, augment, batchAugment,
+                dropLast: splits.Train.Count > recipe.BatchSize);
+            optimizer = recipe.Optimizer.Create(model.parameters());
+            var schedule = CreateSchedule(recipe, optimizer, loader.BatchesPerEpoch);
+            var trainer = new Trainer(model, device);
+
+            using var csv = writer.OpenEpochCsv(entry.Label);
+            EpochRecord? best = null;
+            string bestPath = System.IO.Path.Combine(writer.Directory, "runs", ResultWriter.SafeName(entry.Label) + ".best.weights");
+            trainer.Fit(loader, () => splits.Validation is null ? null : trainer.Evaluate(splits.Validation, mean, std, recipe.BatchSize * 2),
+                recipe, optimizer, schedule, rec =>
+                {
+                    epochs.Add(rec);
+                    csv.Write(rec);
+                    if (rec.ValTop1 is not null && (best is null || rec.ValTop1 > best.ValTop1))
+                    {
+                        best = rec;
+                        model.save(bestPath);
+                    }
+                    _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"    epoch {rec.Epoch}/{recipe.Epochs}  lr {rec.LearningRate:G3}  train loss {rec.TrainLoss:F4} top-1 {rec.TrainTop1 * 100:F2} %  val loss {rec.ValLoss:F4} top-1 {rec.ValTop1 * 100:F2} % top-5 {rec.ValTop5 * 100:F2} %  {rec.Seconds:F1} s  RSS {rec.ResidentMb:F0} MiB"));
+                }, cancel);
+
+            EvalResult? test = splits.Test is null ? null : trainer.Evaluate(splits.Test, mean, std, recipe.BatchSize * 2);
+            return baseResult with
+            {
+                Status = RunStatus.Finished, Epochs = epochs, BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
+                Test = test, TotalSeconds = total.Elapsed.TotalSeconds,
+            };
+        }
+        catch (DivergedException e)
+        {
+            return baseResult with { Status = RunStatus.Diverged, Error = e.Message, DivergedAtEpoch = e.Epoch, Epochs = epochs, TotalSeconds = total.Elapsed.TotalSeconds };
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            var inner = e is System.Reflection.TargetInvocationException { InnerException: { } ie } ? ie : e;
+            return baseResult with { Status = RunStatus.Failed, Error = $"{inner.GetType().Name}: {inner.Message}", Epochs = epochs, TotalSeconds = total.Elapsed.TotalSeconds };
+        }
+        finally
+        {
+            optimizer?.Dispose();
+            model?.Dispose();
+        }
+    }
+
+    ILearningRateSchedule CreateSchedule(Recipe recipe, torch.optim.Optimizer optimizer, int stepsPerEpoch)
+    {
+        var s = recipe.Schedule;
+        var factory = _catalog.Schedules.First(f => f.Name == s.Name);
+        long warmupSteps = (long)Math.Round(s.WarmupEpochs * stepsPerEpoch);
+        int innerEpochs = Math.Max(1, recipe.Epochs - (int)Math.Ceiling(s.WarmupEpochs));
+        var inner = factory.Create(optimizer, new ScheduleContext(recipe.Optimizer.LearningRate, innerEpochs, stepsPerEpoch, s.Parameters));
+        return warmupSteps > 0
+            ? new WarmupSchedule(optimizer, inner, warmupSteps, recipe.Optimizer.LearningRate, s.WarmupStartFactor)
+            : inner;
+    }
+}

@@ -1,0 +1,288 @@
+using TorchSharp;
+using Zoo.Abstractions;
+
+namespace Zoo.Host.Training;
+
+/// <summary>A schedule that writes its rate into every parameter group of the optimiser.</summary>
+public abstract class ScheduleBase : ILearningRateSchedule
+{
+    readonly torch.optim.Optimizer _optimizer;
+
+    protected ScheduleBase(torch.optim.Optimizer optimizer, ScheduleContext context)
+    {
+        _optimizer = optimizer;
+        Context = context;
+    }
+
+    protected ScheduleContext Context { get; }
+    /// <summary>Optimiser steps taken.</summary>
+    protected long Steps { get; set; }
+    /// <summary>Epochs completed.</summary>
+    protected int Epochs { get; set; }
+
+    public abstract ScheduleUnit Unit { get; }
+    public double CurrentLearningRate { get; private set; }
+
+    /// <summary>The rate after <see cref="Steps"/> steps and <see cref="Epochs"/> epochs.</summary>
+    protected abstract double Rate();
+
+    protected void Apply() => Apply(Rate());
+
+    protected void Apply(double lr)
+    {
+        CurrentLearningRate = lr;
+        foreach (var g in _optimizer.ParamGroups) g.LearningRate = lr;
+    }
+
+    public virtual void BatchEnd()
+    {
+        Steps++;
+        if (Unit == ScheduleUnit.Batch) Apply();
+    }
+
+    public virtual void EpochEnd(IReadOnlyDictionary<string, double> metrics)
+    {
+        Epochs++;
+        if (Unit == ScheduleUnit.Epoch) Apply();
+    }
+
+    public virtual IReadOnlyDictionary<string, double> SaveState() =>
+        new Dictionary<string, double> { ["steps"] = Steps, ["epochs"] = Epochs };
+
+    public virtual void LoadState(IReadOnlyDictionary<string, double> state)
+    {
+        Steps = (long)state.GetValueOrDefault("steps");
+        Epochs = (int)state.GetValueOrDefault("epochs");
+        Apply();
+    }
+}
+
+/// <summary>A schedule whose rate is a pure function of steps or epochs.</summary>
+sealed class FunctionSchedule : ScheduleBase
+{
+    readonly Func<long, int, double> _rate;
+
+    public FunctionSchedule(torch.optim.Optimizer o, ScheduleContext c, ScheduleUnit unit, Func<long, int, double> rate) : base(o, c)
+    {
+        Unit = unit;
+        _rate = rate;
+        Apply();
+    }
+
+    public override ScheduleUnit Unit { get; }
+    protected override double Rate() => _rate(Steps, Epochs);
+}
+
+/// <summary>The built-in schedules. Each validates its parameters and names the field on error.</summary>
+public static class BuiltInSchedules
+{
+    public static IEnumerable<IScheduleFactory> All() => new IScheduleFactory[]
+    {
+        new Factory("constant", "The recipe's rate throughout.", Array.Empty<ParameterInfo>(),
+            (o, c) => new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, _) => c.BaseLearningRate)),
+
+        new Factory("cosine", "Cosine annealing from the rate to min_lr over the run, per batch (Loshchilov & Hutter 2017, no restarts).",
+            new[] { new ParameterInfo("min_lr", "number", "0", "the floor reached at the last step") },
+            (o, c) =>
+            {
+                double min = c.Parameters.GetDouble("min_lr", 0, 0, c.BaseLearningRate);
+                double total = Math.Max(1, c.TotalSteps);
+                return new FunctionSchedule(o, c, ScheduleUnit.Batch,
+                    (s, _) => min + (c.BaseLearningRate - min) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, s / total))));
+            }),
+
+        new Factory("step", "Multiplies the rate by gamma every step_size epochs.",
+            new[] { new ParameterInfo("step_size", "integer", "30", "epochs between drops"), new ParameterInfo("gamma", "number", "0.1", "factor per drop") },
+            (o, c) =>
+            {
+                int size = c.Parameters.GetInt("step_size", 30, 1);
+                double gamma = c.Parameters.GetDouble("gamma", 0.1, 0, 1);
+                return new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, e) => c.BaseLearningRate * Math.Pow(gamma, e / size));
+            }),
+
+        new Factory("multistep", "Multiplies the rate by gamma at each listed epoch.",
+            new[] { new ParameterInfo("milestones", "list", "[]", "epochs at which to drop"), new ParameterInfo("gamma", "number", "0.1", "factor per drop") },
+            (o, c) =>
+            {
+                var ms = c.Parameters.GetDoubleList("milestones", Array.Empty<double>());
+                double gamma = c.Parameters.GetDouble("gamma", 0.1, 0, 1);
+                return new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, e) => c.BaseLearningRate * Math.Pow(gamma, ms.Count(m => e >= m)));
+            }),
+
+        new Factory("exponential", "Multiplies the rate by gamma every epoch.",
+            new[] { new ParameterInfo("gamma", "number", "0.95", "factor per epoch") },
+            (o, c) =>
+            {
+                double gamma = c.Parameters.GetDouble("gamma", 0.95, 0, 1);
+                return new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, e) => c.BaseLearningRate * Math.Pow(gamma, e));
+            }),
+
+        new Factory("plateau", "Divides the rate by 1/factor when the monitored metric stops improving for patience epochs, at most max_reductions times (seeds/002: ÷10, three times).",
+            PlateauSchedule.ParameterList, (o, c) => new PlateauSchedule(o, c)),
+    };
+
+    sealed class Factory : IScheduleFactory
+    {
+        readonly Func<torch.optim.Optimizer, ScheduleContext, ILearningRateSchedule> _create;
+
+        public Factory(string name, string description, IReadOnlyList<ParameterInfo> parameters,
+            Func<torch.optim.Optimizer, ScheduleContext, ILearningRateSchedule> create)
+        {
+            Name = name; Description = description; Parameters = parameters; _create = create;
+        }
+
+        public string Name { get; }
+        public string Description { get; }
+        public IReadOnlyList<ParameterInfo> Parameters { get; }
+
+        public ILearningRateSchedule Create(torch.optim.Optimizer optimizer, ScheduleContext context)
+        {
+            context.Parameters.EnsureOnly(Parameters);
+            return _create(optimizer, context);
+        }
+    }
+}
+
+/// <summary>Reduce-on-plateau: the rate falls by <c>factor</c> after <c>patience</c> epochs without improvement.</summary>
+public sealed class PlateauSchedule : ScheduleBase
+{
+    public static readonly ParameterInfo[] ParameterList =
+    {
+        new("monitor", "string", "val_top1", "metric to watch: val_top1, val_loss, train_loss…"),
+        new("mode", "string", "max for accuracies, min for losses", "max or min"),
+        new("factor", "number", "0.1", "multiplier per reduction"),
+        new("patience", "integer", "2", "epochs without improvement before a reduction"),
+        new("max_reductions", "integer", "3", "reductions at most"),
+        new("threshold", "number", "0.0001", "the smallest change that counts as improvement"),
+    };
+
+    readonly string _monitor;
+    readonly bool _max;
+    readonly double _factor, _threshold;
+    readonly int _patience, _maxReductions;
+    double _best;
+    int _bad, _reductions;
+
+    public PlateauSchedule(torch.optim.Optimizer o, ScheduleContext c) : base(o, c)
+    {
+        var p = c.Parameters;
+        _monitor = p.GetString("monitor", "val_top1");
+        var mode = p.GetString("mode", _monitor.Contains("loss") ? "min" : "max");
+        if (mode is not ("min" or "max")) throw new ZooConfigException($"{p.Where}.mode", $"'{mode}' is not allowed; allowed: min, max");
+        _max = mode == "max";
+        _factor = p.GetDouble("factor", 0.1, 0, 1);
+        _patience = p.GetInt("patience", 2, 0);
+        _maxReductions = p.GetInt("max_reductions", 3, 0);
+        _threshold = p.GetDouble("threshold", 1e-4, 0, double.MaxValue);
+        _best = _max ? double.NegativeInfinity : double.PositiveInfinity;
+        Apply();
+    }
+
+    public override ScheduleUnit Unit => ScheduleUnit.Epoch;
+
+    /// <summary>Reductions made so far.</summary>
+    public int Reductions => _reductions;
+
+    protected override double Rate() => Context.BaseLearningRate * Math.Pow(_factor, _reductions);
+
+    public override void EpochEnd(IReadOnlyDictionary<string, double> metrics)
+    {
+        if (!metrics.TryGetValue(_monitor, out var value))
+            throw new ZooConfigException($"{Context.Parameters.Where}.monitor", $"metric '{_monitor}' is not recorded; recorded: {string.Join(", ", metrics.Keys)}");
+        bool better = _max ? value > _best + _threshold : value < _best - _threshold;
+        if (better) { _best = value; _bad = 0; }
+        else if (++_bad > _patience && _reductions < _maxReductions) { _reductions++; _bad = 0; }
+        base.EpochEnd(metrics);
+    }
+
+    public override IReadOnlyDictionary<string, double> SaveState() => new Dictionary<string, double>(base.SaveState())
+    {
+        ["best"] = _best, ["bad"] = _bad, ["reductions"] = _reductions,
+    };
+
+    public override void LoadState(IReadOnlyDictionary<string, double> state)
+    {
+        _best = state.GetValueOrDefault("best", _max ? double.NegativeInfinity : double.PositiveInfinity);
+        _bad = (int)state.GetValueOrDefault("bad");
+        _reductions = (int)state.GetValueOrDefault("reductions");
+        base.LoadState(state);
+    }
+}
+
+/// <summary>
+/// A linear warm-up in front of any schedule: the rate rises from start_factor × rate to the rate over
+/// the first <c>warmup</c> steps; the inner schedule then runs over the remaining epochs as if they were
+/// the whole run (its clock starts after the warm-up).
+/// </summary>
+public sealed class WarmupSchedule : ILearningRateSchedule
+{
+    readonly ILearningRateSchedule _inner;
+    readonly torch.optim.Optimizer _optimizer;
+    readonly long _warmupSteps;
+    readonly double _base, _start;
+    long _steps;          // every optimiser step, warm-up included
+    long _epochStart;     // _steps when the current epoch began
+
+    public WarmupSchedule(torch.optim.Optimizer optimizer, ILearningRateSchedule inner, long warmupSteps, double baseRate, double startFactor)
+    {
+        _optimizer = optimizer;
+        _inner = inner;
+        _warmupSteps = warmupSteps;
+        _base = baseRate;
+        _start = startFactor;
+        ApplyWarm();
+    }
+
+    public ScheduleUnit Unit => _inner.Unit;
+    public double CurrentLearningRate { get; private set; }
+    bool Warming => _steps < _warmupSteps;
+
+    void ApplyWarm()
+    {
+        if (!Warming) { CurrentLearningRate = _inner.CurrentLearningRate; return; }
+        double lr = _base * (_start + (1 - _start) * _steps / (double)_warmupSteps);
+        CurrentLearningRate = lr;
+        foreach (var g in _optimizer.ParamGroups) g.LearningRate = lr;
+    }
+
+    public void BatchEnd()
+    {
+        if (Warming)
+        {
+            _steps++;
+            if (!Warming) _inner.LoadState(_inner.SaveState());   // hand the optimiser back to the inner schedule's rate
+            ApplyWarm();
+            return;
+        }
+        _steps++;
+        _inner.BatchEnd();
+        CurrentLearningRate = _inner.CurrentLearningRate;
+    }
+
+    public void EpochEnd(IReadOnlyDictionary<string, double> metrics)
+    {
+        // An epoch that began inside the warm-up belongs to the warm-up, not to the inner schedule's clock.
+        bool warmupEpoch = _epochStart < _warmupSteps;
+        _epochStart = _steps;
+        if (warmupEpoch) return;
+        _inner.EpochEnd(metrics);
+        CurrentLearningRate = _inner.CurrentLearningRate;
+    }
+
+    public IReadOnlyDictionary<string, double> SaveState()
+    {
+        var s = _inner.SaveState().ToDictionary(kv => "inner." + kv.Key, kv => kv.Value);
+        s["warmup.steps"] = _steps;
+        s["warmup.epoch_start"] = _epochStart;
+        return s;
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, double> state)
+    {
+        _steps = (long)state.GetValueOrDefault("warmup.steps");
+        _epochStart = (long)state.GetValueOrDefault("warmup.epoch_start");
+        _inner.LoadState(state.Where(kv => kv.Key.StartsWith("inner.", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key["inner.".Length..], kv => kv.Value));
+        ApplyWarm();
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.DependencyInjection;
+using Zoo.Abstractions;
+using Zoo.Host.Plugins;
+using Zoo.Host.Suites;
+
+namespace Zoo.Host;
+
+/// <summary>Composes the host's services: the built-in contributions, the plugin catalogue, the suite runner.</summary>
+public static class ZooServices
+{
+    /// <summary>Builds the container and loads the plugins found in <paramref name="pluginDirectories"/>.</summary>
+    public static ServiceProvider Create(IEnumerable<string> pluginDirectories, TextWriter? progress = null)
+    {
+        var dirs = pluginDirectories.ToArray();
+        var services = new ServiceCollection();
+        services.AddSingleton<IZooPlugin, BuiltInPlugin>();
+        services.AddSingleton(sp =>
+        {
+            var catalog = new PluginCatalog(dirs, sp.GetServices<IZooPlugin>());
+            catalog.Refresh();
+            return catalog;
+        });
+        services.AddSingleton(sp => new SuiteRunner(sp.GetRequiredService<PluginCatalog>(), progress ?? Console.Error));
+        services.AddSingleton<ModelFacts>();
+        return services.BuildServiceProvider();
+    }
+}

@@ -1,0 +1,17 @@
+using Microsoft.Extensions.DependencyInjection;
+using Zoo.Abstractions;
+
+namespace Zoo.Plugins.Classic;
+
+/// <summary>The classic CNNs of the ImageNet era, from LeNet-5 to ResNet and its descendants.</summary>
+public sealed class ClassicPlugin : IZooPlugin
+{
+    public string Name => "Classic";
+    public string Description => "Classic CNNs: LeNet-5, ResNet, ResNeXt, Wide ResNet.";
+
+    public void ConfigureServices(IServiceCollection services)
+    {
+        services.AddArchitecture<LeNet5>();
+        services.AddArchitecture<ResNet>();
+    }
+}

@@ -1,0 +1,189 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Zoo.Layers;
+
+/// <summary>The activations the shared blocks take by name.</summary>
+public enum Act
+{
+    /// <summary>No activation.</summary>
+    None,
+    /// <summary>max(0, x).</summary>
+    ReLU,
+    /// <summary>min(max(0, x), 6) (MobileNet V2).</summary>
+    ReLU6,
+    /// <summary>x·relu6(x+3)/6 (MobileNet V3).</summary>
+    Hardswish,
+    /// <summary>relu6(x+3)/6.</summary>
+    Hardsigmoid,
+    /// <summary>x·σ(x), a.k.a. swish (EfficientNet).</summary>
+    SiLU,
+    /// <summary>σ(x).</summary>
+    Sigmoid,
+    /// <summary>Gaussian error linear unit (ConvNeXt, ViT).</summary>
+    GELU,
+}
+
+/// <summary>Small helpers shared by every family.</summary>
+public static class Nn
+{
+    /// <summary>Creates the activation module for <paramref name="act"/> (null for <see cref="Act.None"/>).</summary>
+    public static Module<Tensor, Tensor>? Activation(Act act) => act switch
+    {
+        Act.None => null,
+        Act.ReLU => ReLU(inplace: true),
+        Act.ReLU6 => ReLU6(inplace: true),
+        Act.Hardswish => Hardswish(inplace: true),
+        Act.Hardsigmoid => Hardsigmoid(inplace: true),
+        Act.SiLU => SiLU(inplace: true),
+        Act.Sigmoid => Sigmoid(),
+        Act.GELU => GELU(),
+        _ => throw new ArgumentOutOfRangeException(nameof(act)),
+    };
+
+    /// <summary>
+    /// torchvision's <c>_make_divisible</c>: rounds channels to a multiple of <paramref name="divisor"/>
+    /// without going more than 10% below <paramref name="value"/> (MobileNet V2/V3, EfficientNet, MNASNet).
+    /// </summary>
+    public static int MakeDivisible(double value, int divisor = 8, int? minValue = null)
+    {
+        int min = minValue ?? divisor;
+        int v = Math.Max(min, (int)(value + divisor / 2.0) / divisor * divisor);
+        if (v < 0.9 * value) v += divisor;
+        return v;
+    }
+
+    /// <summary>
+    /// Whether an input is small enough to need the small-input stem (CIFAR/MNIST-sized): the shorter
+    /// side below 96 px. ImageNet stems downsample 4× before the first stage, which would leave a
+    /// 28×28 image with a 1×1 map before the last stage.
+    /// </summary>
+    public static bool IsSmallInput(int height, int width) => Math.Min(height, width) < 96;
+
+    /// <summary>Counts the elements of all parameters of a module.</summary>
+    public static long CountParameters(Module module) => module.parameters().Sum(p => p.numel());
+
+    /// <summary>A Sequential whose children are named "0", "1", … in order, as PyTorch names them; nulls are skipped but keep their index.</summary>
+    public static Sequential Seq(params Module<Tensor, Tensor>?[] modules)
+    {
+        var named = new List<(string, Module<Tensor, Tensor>)>();
+        for (int i = 0; i < modules.Length; i++)
+            if (modules[i] is { } m) named.Add((i.ToString(), m));
+        return Sequential(named);
+    }
+}
+
+/// <summary>
+/// Conv2d → norm → activation, as torchvision's <c>Conv2dNormActivation</c> (children "0", "1", "2"),
+/// with "same" padding for odd kernels by default. Bias only when there is no norm, as torchvision does.
+/// </summary>
+public static class ConvNormAct
+{
+    /// <summary>Builds the block; <paramref name="norm"/> false leaves out the BatchNorm.</summary>
+    public static Sequential Create(long inChannels, long outChannels, long kernel = 3, long stride = 1, long? padding = null,
+        long groups = 1, Act act = Act.ReLU, bool norm = true, long dilation = 1, double bnEps = 1e-5, double bnMomentum = 0.1)
+    {
+        long pad = padding ?? (kernel - 1) / 2 * dilation;
+        var conv = Conv2d(inChannels, outChannels, kernel, stride: stride, padding: pad, dilation: dilation, groups: groups, bias: !norm);
+        var bn = norm ? BatchNorm2d(outChannels, eps: bnEps, momentum: bnMomentum) : null;
+        return Nn.Seq(conv, bn, Nn.Activation(act));
+    }
+}
+
+/// <summary>
+/// Squeeze-and-excitation (Hu et al., 2018) as torchvision writes it: global average pool, 1×1 conv
+/// down to <c>squeeze</c> channels, activation, 1×1 conv back, gate. Keys fc1.*, fc2.*.
+/// </summary>
+public sealed class SqueezeExcitation : Module<Tensor, Tensor>
+{
+    readonly AdaptiveAvgPool2d avgpool;
+    readonly Conv2d fc1;
+    readonly Conv2d fc2;
+    readonly Module<Tensor, Tensor> activation;
+    readonly Module<Tensor, Tensor> scale_activation;
+
+    /// <summary>Creates the block; MobileNet V3 uses ReLU/Hardsigmoid, EfficientNet SiLU/Sigmoid.</summary>
+    public SqueezeExcitation(long channels, long squeeze, Act act = Act.ReLU, Act gate = Act.Sigmoid) : base(nameof(SqueezeExcitation))
+    {
+        avgpool = AdaptiveAvgPool2d(1);
+        fc1 = Conv2d(channels, squeeze, 1);
+        fc2 = Conv2d(squeeze, channels, 1);
+        activation = Nn.Activation(act) ?? Identity();
+        scale_activation = Nn.Activation(gate) ?? Identity();
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scale = scale_activation.call(fc2.call(activation.call(fc1.call(avgpool.call(x)))));
+        return x * scale;
+    }
+}
+
+/// <summary>
+/// Stochastic depth / drop path (Huang et al., 2016) in torchvision's "row" mode: in training each
+/// sample's residual branch is dropped with probability p and the kept ones scaled by 1/(1−p).
+/// </summary>
+public sealed class StochasticDepth : Module<Tensor, Tensor>
+{
+    /// <summary>Creates the layer with drop probability <paramref name="p"/>.</summary>
+    public StochasticDepth(double p) : base(nameof(StochasticDepth))
+    {
+        if (p < 0 || p >= 1) throw new ArgumentOutOfRangeException(nameof(p), p, "drop probability must be in [0, 1)");
+        P = p;
+    }
+
+    /// <summary>The drop probability.</summary>
+    public double P { get; }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        if (!training || P == 0) return x.alias();
+        var shape = new long[x.dim()];
+        shape[0] = x.shape[0];
+        for (int i = 1; i < shape.Length; i++) shape[i] = 1;
+        using var noise = torch.empty(shape, dtype: x.dtype, device: x.device).bernoulli_(1 - P).div_(1 - P);
+        return x * noise;
+    }
+}
+
+/// <summary>LayerNorm over the channel dimension of an N×C×H×W tensor (ConvNeXt's LayerNorm2d). Keys weight, bias.</summary>
+public sealed class LayerNorm2d : Module<Tensor, Tensor>
+{
+    readonly Parameter weight;
+    readonly Parameter bias;
+    readonly long[] _shape;
+    readonly double _eps;
+
+    /// <summary>Creates the norm for <paramref name="channels"/> channels.</summary>
+    public LayerNorm2d(long channels, double eps = 1e-6) : base(nameof(LayerNorm2d))
+    {
+        weight = Parameter(torch.ones(channels));
+        bias = Parameter(torch.zeros(channels));
+        _shape = new[] { channels };
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var nhwc = x.permute(0, 2, 3, 1);
+        using var normed = functional.layer_norm(nhwc, _shape, weight, bias, _eps);
+        return normed.permute(0, 3, 1, 2);
+    }
+}
+
+/// <summary>Permutes dimensions (ConvNeXt's Permute, a module so indices line up with torchvision's Sequential).</summary>
+public sealed class Permute : Module<Tensor, Tensor>
+{
+    readonly long[] _dims;
+    /// <summary>Creates the permutation.</summary>
+    public Permute(params long[] dims) : base(nameof(Permute)) => _dims = dims;
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => x.permute(_dims);
+}

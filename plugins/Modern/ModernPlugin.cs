@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using Zoo.Abstractions;
+
+namespace Zoo.Plugins.Modern;
+
+/// <summary>The 2020s architectures: ConvNeXt.</summary>
+public sealed class ModernPlugin : IZooPlugin
+{
+    public string Name => "Modern";
+    public string Description => "Modern architectures: ConvNeXt.";
+
+    public void ConfigureServices(IServiceCollection services)
+    {
+        services.AddArchitecture<ConvNeXt>();
+    }
+}
