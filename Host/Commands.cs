@@ -15,8 +15,7 @@ public static class Commands
     public static int List(IServiceProvider services, bool json)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
-        var facts = services.GetRequiredService<ModelFacts>();
-        var rows = catalog.Variants.Select(e => (Entry: e, Params: facts.CountReferenceParameters(e))).ToList();
+        var rows = catalog.Variants.Select(e => (Entry: e, Params: e.Architecture.CountReferenceParameters(e.Variant))).ToList();
         if (json)
         {
             var doc = new JsonObject
@@ -108,14 +107,13 @@ public static class Commands
     public static int Watch(IServiceProvider services, double? seconds)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
-        var facts = services.GetRequiredService<ModelFacts>();
         var gate = new object();
         void Print(string? change)
         {
             lock (gate)
             {
                 if (change is not null) Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {change}");
-                var rows = catalog.Variants.Select(e => (e, Safe(() => facts.CountReferenceParameters(e)))).ToList();
+                var rows = catalog.Variants.Select(e => (e, Safe(() => e.Architecture.CountReferenceParameters(e.Variant)))).ToList();
                 Console.Write(CatalogueText(catalog, rows));
                 foreach (var f in catalog.Failures) Console.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
                 foreach (var c in catalog.Conflicts) Console.WriteLine($"conflict: {c}");

@@ -21,7 +21,6 @@ public static class ZooServices
             return catalog;
         });
         services.AddSingleton(sp => new SuiteRunner(sp.GetRequiredService<PluginCatalog>(), progress ?? Console.Error));
-        services.AddSingleton<ModelFacts>();
         return services.BuildServiceProvider();
     }
 }

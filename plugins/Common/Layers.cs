@@ -187,3 +187,33 @@ public sealed class Permute : Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor x) => x.permute(_dims);
 }
+
+/// <summary>Weight initialisations the families share.</summary>
+public static class Init
+{
+    /// <summary>
+    /// Fills <paramref name="tensor"/> from a normal distribution N(mean, std²) truncated to [a, b], by the
+    /// inverse-CDF method (uniform between the bounds' CDF values, then the normal quantile).
+    /// TorchSharp 0.107's own <c>trunc_normal_</c> fills the tensor with <c>std</c> and is not used.
+    /// </summary>
+    public static Tensor TruncNormal_(Tensor tensor, double mean = 0, double std = 1, double a = -2, double b = 2)
+    {
+        static double NormCdf(double x) => (1 + Erf(x / Math.Sqrt(2))) / 2;
+        using var _ = torch.no_grad();
+        double l = NormCdf((a - mean) / std), u = NormCdf((b - mean) / std);
+        tensor.uniform_(2 * l - 1, 2 * u - 1);
+        tensor.erfinv_();
+        tensor.mul_(std * Math.Sqrt(2)).add_(mean);
+        tensor.clamp_(a, b);
+        return tensor;
+    }
+
+    // erf by the Chebyshev fit of Numerical Recipes (erfc, fractional error below 1.2e-7).
+    static double Erf(double x)
+    {
+        double t = 1.0 / (1.0 + 0.5 * Math.Abs(x));
+        double y = 1 - t * Math.Exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+            t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? y : -y;
+    }
+}

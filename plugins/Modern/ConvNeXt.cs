@@ -116,8 +116,8 @@ public sealed class ConvNeXtModel : Module<Tensor, Tensor>
 
         foreach (var (_, m) in named_modules())
         {
-            if (m is Conv2d c) { init.trunc_normal_(c.weight, std: 0.02); if (c.bias is not null) init.zeros_(c.bias); }
-            else if (m is Linear l) { init.trunc_normal_(l.weight, std: 0.02); if (l.bias is not null) init.zeros_(l.bias); }
+            if (m is Conv2d c) { Init.TruncNormal_(c.weight, std: 0.02); if (c.bias is not null) init.zeros_(c.bias); }
+            else if (m is Linear l) { Init.TruncNormal_(l.weight, std: 0.02); if (l.bias is not null) init.zeros_(l.bias); }
         }
     }
 

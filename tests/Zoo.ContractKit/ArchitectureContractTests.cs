@@ -1,0 +1,186 @@
+using Microsoft.Extensions.DependencyInjection;
+using TorchSharp;
+using TorchSharp.Modules;
+using Xunit;
+using Zoo.Abstractions;
+using static TorchSharp.torch;
+
+namespace Zoo.ContractKit;
+
+/// <summary>
+/// The standard checks every architecture a plugin exports must pass. Derive one class per plugin:
+/// <code>public sealed class MyFamilyContract : ArchitectureContractTests&lt;MyPlugin&gt; { }</code>
+/// and every variant of every architecture the plugin registers is checked: it builds for several
+/// channel/class/size combinations, forward gives N×classes, backward gives finite gradients on every
+/// parameter, train and eval modes behave, save/load round-trips the weights exactly, and the parameter
+/// count at the reference configuration equals the declared reference.
+/// </summary>
+public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlugin, new()
+{
+    /// <summary>Every variant name the plugin exports (xunit data).</summary>
+    public static IEnumerable<object[]> Variants() => Contract.Discover(new TPlugin()).Select(v => new object[] { v.Variant.Name });
+
+    /// <summary>Channel count, class count, height, width combinations every variant must build and run for.</summary>
+    public static readonly (int C, int K, int H, int W)[] Shapes =
+    {
+        (1, 10, 28, 28),   // MNIST
+        (3, 7, 32, 32),    // CIFAR, odd class count
+        (3, 5, 48, 64),    // not square
+        (3, 4, 96, 96),    // smallest size on the ImageNet stem
+    };
+
+    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    static (IArchitecture Arch, ArchitectureVariant Variant) Find(string name) =>
+        Contract.Discover(new TPlugin()).Single(v => v.Variant.Name == name);
+
+    [Fact]
+    public void Plugin_registers_architectures_with_unique_variant_names_and_full_metadata()
+    {
+        var plugin = new TPlugin();
+        Assert.False(string.IsNullOrWhiteSpace(plugin.Name));
+        var all = Contract.Discover(plugin);
+        Assert.NotEmpty(all);
+        Assert.Equal(all.Count, all.Select(v => v.Variant.Name.ToLowerInvariant()).Distinct().Count());
+        foreach (var (arch, variant) in all)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(arch.Name));
+            Assert.False(string.IsNullOrWhiteSpace(arch.Family));
+            Assert.False(string.IsNullOrWhiteSpace(arch.Paper));
+            Assert.False(string.IsNullOrWhiteSpace(arch.Description));
+            Assert.InRange(arch.Year, 1980, 2100);
+            Assert.Matches("^[a-z0-9_.]+$", variant.Name);
+            Assert.True(variant.ReferenceParameters is null || !string.IsNullOrWhiteSpace(variant.ReferenceSource),
+                $"{variant.Name} declares a reference parameter count without saying where it comes from");
+        }
+    }
+
+    [Theory, MemberData(nameof(Variants))]
+    public void Forward_gives_batch_by_classes_logits_for_every_shape(string variant)
+    {
+        var (arch, v) = Find(variant);
+        foreach (var (c, k, h, w) in Shapes)
+        {
+            using var scope = NewDisposeScope();
+            torch.manual_seed(1);
+            using var model = arch.Build(new ModelSpec(v.Name, c, k, h, w));
+            model.eval();
+            using var _ = torch.no_grad();
+            var y = model.call(torch.randn(2, c, h, w));
+            Assert.Equal(new long[] { 2, k }, y.shape);
+            Assert.True(y.isfinite().all().item<bool>(), $"{variant} gave non-finite logits at {c}x{h}x{w}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Variants))]
+    public void Backward_gives_finite_gradients_on_every_parameter(string variant)
+    {
+        var (arch, v) = Find(variant);
+        using var scope = NewDisposeScope();
+        torch.manual_seed(2);
+        using var model = arch.Build(new ModelSpec(v.Name, 3, 6, 32, 32));
+        model.train();
+        var x = torch.randn(4, 3, 32, 32);
+        var target = torch.tensor(new long[] { 0, 1, 2, 5 });
+        var loss = nn.functional.cross_entropy(model.call(x), target);
+        if (model is IAuxiliaryClassifiers aux)
+            foreach (var a in aux.TakeAuxiliaryOutputs())
+                loss = loss + a.LossWeight * nn.functional.cross_entropy(a.Logits, target);
+        loss.backward();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (!p.requires_grad) continue;
+            Assert.True(p.grad is not null, $"{variant}: parameter {name} got no gradient");
+            Assert.True(p.grad!.isfinite().all().item<bool>(), $"{variant}: gradient of {name} is not finite");
+        }
+        Assert.True(double.IsFinite(loss.item<float>()));
+    }
+
+    [Theory, MemberData(nameof(Variants))]
+    public void Eval_mode_is_deterministic_and_independent_of_the_batch_while_train_mode_updates_norm_statistics(string variant)
+    {
+        var (arch, v) = Find(variant);
+        using var scope = NewDisposeScope();
+        torch.manual_seed(3);
+        using var model = arch.Build(new ModelSpec(v.Name, 3, 5, 32, 32));
+        var x = torch.randn(3, 3, 32, 32);
+
+        // Train mode: a forward pass moves every BatchNorm's running statistics.
+        var norms = model.modules().OfType<BatchNorm2d>().ToList();
+        var before = norms.Select(b => b.running_mean!.clone()).ToList();
+        model.train();
+        using (torch.no_grad()) model.call(x);
+        for (int i = 0; i < norms.Count; i++)
+            Assert.False(Same(before[i], norms[i].running_mean!), $"{variant}: BatchNorm {i} did not update its running mean in train mode");
+
+        // Eval mode: repeatable, and a sample's logits do not depend on the rest of the batch.
+        model.eval();
+        using var noGrad = torch.no_grad();
+        var a = model.call(x);
+        var b = model.call(x);
+        Assert.True(Same(a, b), $"{variant}: two eval forwards of the same batch differ");
+        var alone = model.call(x.narrow(0, 1, 1));
+        Assert.True(alone.allclose(a.narrow(0, 1, 1), rtol: 1e-4, atol: 1e-5), $"{variant}: eval logits depend on the batch");
+        var after = norms.Select(n => n.running_mean!.clone()).ToList();
+        model.call(x);
+        for (int i = 0; i < norms.Count; i++)
+            Assert.True(Same(after[i], norms[i].running_mean!), $"{variant}: BatchNorm {i} changed in eval mode");
+    }
+
+    [Theory, MemberData(nameof(Variants))]
+    public void Save_and_load_round_trip_the_weights_exactly(string variant)
+    {
+        var (arch, v) = Find(variant);
+        using var scope = NewDisposeScope();
+        var spec = new ModelSpec(v.Name, 3, 4, 32, 32);
+        torch.manual_seed(4);
+        using var original = arch.Build(spec);
+        original.train();
+        using (torch.no_grad()) original.call(torch.randn(2, 3, 32, 32));   // non-trivial running statistics
+        var path = Path.Combine(Path.GetTempPath(), $"zoo-contract-{Guid.NewGuid():N}.weights");
+        try
+        {
+            original.save(path);
+            torch.manual_seed(5);
+            using var copy = arch.Build(spec);
+            copy.load(path);
+            var a = original.state_dict();
+            var b = copy.state_dict();
+            Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
+            foreach (var key in a.Keys)
+                Assert.True(Same(a[key], b[key]), $"{variant}: '{key}' differs after save/load");
+            original.eval();
+            copy.eval();
+            using var _ = torch.no_grad();
+            var x = torch.randn(2, 3, 32, 32);
+            Assert.True(Same(original.call(x), copy.call(x)), $"{variant}: logits differ after save/load");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory, MemberData(nameof(Variants))]
+    public void Parameter_count_at_the_reference_configuration_equals_the_declared_reference(string variant)
+    {
+        var (arch, v) = Find(variant);
+        long count = arch.CountReferenceParameters(v);
+        Assert.True(count > 0);
+        if (v.ReferenceParameters is { } expected)
+            Assert.True(expected == count, $"{variant}: {count:N0} parameters at {v.DefaultInput}/{v.DefaultClasses} classes; {v.ReferenceSource} has {expected:N0}");
+    }
+}
+
+/// <summary>Helpers the contract tests use; also handy in a plugin's own tests.</summary>
+public static class Contract
+{
+    /// <summary>Every (architecture, variant) a plugin registers.</summary>
+    public static IReadOnlyList<(IArchitecture Arch, ArchitectureVariant Variant)> Discover(IZooPlugin plugin)
+    {
+        var services = new ServiceCollection();
+        plugin.ConfigureServices(services);
+        using var sp = services.BuildServiceProvider();
+        return sp.GetServices<IArchitecture>().SelectMany(a => a.Variants.Select(v => (a, v))).ToList();
+    }
+}
