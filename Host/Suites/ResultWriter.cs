@@ -114,6 +114,7 @@ public sealed class ResultWriter
             ["loss"] = run.Test.Loss, ["top1"] = run.Test.Top1, ["top5"] = run.Test.Top5, ["images"] = run.Test.Count,
             ["inference_ms_per_image"] = run.Test.MillisecondsPerImage,
         },
+        ["own_recipe"] = run.OwnRecipe,
         ["total_seconds"] = run.TotalSeconds,
         ["mean_epoch_seconds"] = run.MeanEpochSeconds,
         ["epochs"] = new JsonArray(run.Epochs.Select(e => (JsonNode?)new JsonObject
@@ -122,6 +123,13 @@ public sealed class ResultWriter
             ["val_loss"] = e.ValLoss, ["val_top1"] = e.ValTop1, ["val_top5"] = e.ValTop5, ["seconds"] = e.Seconds, ["resident_mb"] = e.ResidentMb,
         }).ToArray()),
     };
+
+    /// <summary>A recipe in one line.</summary>
+    public static string Describe(Recipe recipe) => string.Create(CultureInfo.InvariantCulture,
+        $"{recipe.Epochs} epochs, batch {recipe.BatchSize}, {recipe.Optimizer.Name} lr {recipe.Optimizer.LearningRate:G4}, "
+        + $"{(recipe.Schedule.WarmupEpochs > 0 ? $"{recipe.Schedule.WarmupEpochs:G3}-epoch warm-up then " : "")}{recipe.Schedule.Name}"
+        + $"{(recipe.Augment.Count > 0 ? ", augment " + string.Join("+", recipe.Augment.Select(a => a.Name)) : "")}"
+        + $"{(recipe.LabelSmoothing > 0 ? $", label smoothing {recipe.LabelSmoothing:G3}" : "")}, seed {recipe.Seed}");
 
     /// <summary>The comparison table in Markdown, best test (else validation) accuracy first.</summary>
     public static string Markdown(SuiteResult r)
@@ -132,8 +140,7 @@ public sealed class ResultWriter
         sb.AppendLine($"# {r.Suite.Name}");
         sb.AppendLine();
         sb.AppendLine(string.Create(inv, $"Data: {d.Name} {d.Channels}x{d.Height}x{d.Width}, {d.Classes.Count} classes; {d.Train} train / {d.Validation} val ({d.ValidationSource}) / {d.Test} test. "
-            + $"Recipe: {r.Suite.Recipe.Epochs} epochs, batch {r.Suite.Recipe.BatchSize}, {r.Suite.Recipe.Optimizer.Name} lr {r.Suite.Recipe.Optimizer.LearningRate:G4}, "
-            + $"{(r.Suite.Recipe.Schedule.WarmupEpochs > 0 ? $"{r.Suite.Recipe.Schedule.WarmupEpochs:G3}-epoch warm-up then " : "")}{r.Suite.Recipe.Schedule.Name}, seed {r.Suite.Recipe.Seed}, device {r.Suite.Device}."));
+            + $"Recipe: {Describe(r.Suite.Recipe)}; device {r.Suite.Device}."));
         sb.AppendLine();
         sb.AppendLine("| Model | Family | Params | Size MB | Best val top-1 (epoch) | Test top-1 | Test top-5 | Test loss | s/epoch | Total s | Infer ms/img | Status |");
         sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
@@ -147,8 +154,11 @@ public sealed class ResultWriter
                 _ => "failed: " + (run.Error ?? "").Replace("|", "/").Split('\n')[0],
             };
             sb.AppendLine(string.Create(inv,
-                $"| {run.Label} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
+                $"| {run.Label}{(run.OwnRecipe is null ? "" : " *")} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
         }
+        foreach (var run in r.Runs.Where(x => x.OwnRecipe is not null))
+            sb.AppendLine().Append($"\\* {run.Label}: own recipe: {run.OwnRecipe}.");
+        if (r.Runs.Any(x => x.OwnRecipe is not null)) sb.AppendLine();
         return sb.ToString();
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Zoo.Abstractions;
 using Zoo.Host.Training;
 
@@ -9,7 +10,11 @@ namespace Zoo.Host.Suites;
 public sealed record DatasetSpec(string Name, string? Path, int? Channels, int? Size, int Seed, double ValidationFraction, ParameterBag Options);
 
 /// <summary>One model of a suite: a variant, with a label unique in the suite and optional overrides.</summary>
-public sealed record ModelEntry(string Label, string Variant, string Where, double? Dropout, double? StochasticDepth, double? LayerScale, ParameterBag Options);
+public sealed record ModelEntry(string Label, string Variant, string Where, double? Dropout, double? StochasticDepth, double? LayerScale, ParameterBag Options)
+{
+    /// <summary>This model's recipe where the entry overrides parts of the suite's (null: the suite's).</summary>
+    public Recipe? Recipe { get; init; }
+}
 
 /// <summary>A comparison suite: models × data set × recipe.</summary>
 public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, IReadOnlyList<ModelEntry> Models, Recipe Recipe, string Device);
@@ -23,7 +28,7 @@ public static class SuiteParser
 {
     static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device" };
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction" };
-    static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options" };
+    static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment" };
 
     /// <summary>Reads and validates a suite file.</summary>
@@ -91,8 +96,20 @@ public static class SuiteParser
                 var options = m.TryGetProperty("options", out var o)
                     ? mAt.In("options").Bag(o)
                     : new ParameterBag(new Dictionary<string, string>(), mAt.Field("options"));
+                Recipe? own = null;
+                if (m.TryGetProperty("recipe", out var overrides))
+                {
+                    // The entry's "recipe" overrides the suite's field by field (optimizer and schedule key by key).
+                    mAt.In("recipe").Expect(overrides, JsonValueKind.Object);
+                    var merged = Merge(JsonNode.Parse(recipeEl.GetRawText())!.AsObject(), JsonNode.Parse(overrides.GetRawText())!.AsObject());
+                    using var mergedDoc = JsonDocument.Parse(merged.ToJsonString());
+                    own = ParseRecipe(mergedDoc.RootElement, mAt.In("recipe"));
+                }
                 models.Add(new ModelEntry(mAt.Str(m, "label") ?? variant, variant, mAt.Path,
-                    mAt.Num(m, "dropout", 0, 0.99), mAt.Num(m, "stochastic_depth", 0, 0.99), mAt.Num(m, "layer_scale", 0, 10), options));
+                    mAt.Num(m, "dropout", 0, 0.99), mAt.Num(m, "stochastic_depth", 0, 0.99), mAt.Num(m, "layer_scale", 0, 10), options)
+                {
+                    Recipe = own,
+                });
             }
             if (models.Count == 0) throw new ZooConfigException(at.Field("models"), "empty; list at least one variant (see `zoo list`)");
             var dup = models.GroupBy(m => m.Label, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
@@ -100,6 +117,21 @@ public static class SuiteParser
                 throw new ZooConfigException(at.Field("models"), $"'{dup.Key}' appears {dup.Count()} times; give repeated variants distinct \"label\"s");
             return new Suite(name, source, dataset, models, recipe, device);
         }
+    }
+
+    static JsonObject Merge(JsonObject baseRecipe, JsonObject overrides)
+    {
+        foreach (var (key, value) in overrides.ToList())
+        {
+            if (value is JsonObject o && baseRecipe[key] is JsonObject b && key is "optimizer" or "schedule")
+            {
+                // A different optimiser or schedule name starts from that one's defaults.
+                bool sameName = o["name"] is null || o["name"]!.ToJsonString() == b["name"]?.ToJsonString();
+                baseRecipe[key] = sameName ? Merge(b, o) : o.DeepClone();
+            }
+            else baseRecipe[key] = value?.DeepClone();
+        }
+        return baseRecipe;
     }
 
     static Recipe ParseRecipe(JsonElement el, Cursor at)

@@ -30,6 +30,8 @@ public sealed record RunResult
     public double? BestValTop1 { get; init; }
     public EvalResult? Test { get; init; }
     public double TotalSeconds { get; init; }
+    /// <summary>The run's recipe in words where the model entry overrode the suite's.</summary>
+    public string? OwnRecipe { get; init; }
     public double MeanEpochSeconds => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.Seconds);
 }
 
@@ -68,20 +70,27 @@ public sealed class SuiteRunner
                 throw new ZooConfigException($"{file}: {m.Where}", Unknown("model", m.Variant, _catalog.Variants.Select(v => v.Variant.Name)));
         if (_catalog.Datasets.All(d => d.Name != suite.Dataset.Name))
             throw new ZooConfigException($"{file}: dataset.name", Unknown("data set", suite.Dataset.Name, _catalog.Datasets.Select(d => d.Name)));
-        if (_catalog.Schedules.All(s => s.Name != suite.Recipe.Schedule.Name))
-            throw new ZooConfigException($"{file}: recipe.schedule.name", Unknown("schedule", suite.Recipe.Schedule.Name, _catalog.Schedules.Select(s => s.Name)));
-        for (int i = 0; i < suite.Recipe.Augment.Count; i++)
-            if (_catalog.Augmentations.All(a => a.Name != suite.Recipe.Augment[i].Name))
-                throw new ZooConfigException($"{file}: recipe.augment[{i}].name", Unknown("augmentation", suite.Recipe.Augment[i].Name, _catalog.Augmentations.Select(a => a.Name)));
-        for (int i = 0; i < suite.Recipe.BatchAugment.Count; i++)
-            if (_catalog.BatchAugmentations.All(a => a.Name != suite.Recipe.BatchAugment[i].Name))
-                throw new ZooConfigException($"{file}: recipe.batch_augment[{i}].name", Unknown("batch augmentation", suite.Recipe.BatchAugment[i].Name, _catalog.BatchAugmentations.Select(a => a.Name)));
-        // Parameters too, so a typo fails now rather than after the first model has trained.
-        suite.Recipe.Schedule.Parameters.EnsureOnly(_catalog.Schedules.First(f => f.Name == suite.Recipe.Schedule.Name).Parameters);
-        foreach (var (name, bag) in suite.Recipe.Augment) _catalog.Augmentations.First(f => f.Name == name).Create(bag);
-        foreach (var (name, bag) in suite.Recipe.BatchAugment) _catalog.BatchAugmentations.First(f => f.Name == name).Create(bag);
+        ValidateRecipe(suite.Recipe, file, "recipe");
+        foreach (var m in suite.Models.Where(m => m.Recipe is not null))
+            ValidateRecipe(m.Recipe!, file, $"{m.Where}.recipe");
         try { _ = new Device(suite.Device); }
         catch (Exception) { throw new ZooConfigException($"{file}: device", $"'{suite.Device}' is not a device; use cpu, cuda or cuda:N"); }
+    }
+
+    void ValidateRecipe(Recipe recipe, string file, string where)
+    {
+        if (_catalog.Schedules.All(s => s.Name != recipe.Schedule.Name))
+            throw new ZooConfigException($"{file}: {where}.schedule.name", Unknown("schedule", recipe.Schedule.Name, _catalog.Schedules.Select(s => s.Name)));
+        for (int i = 0; i < recipe.Augment.Count; i++)
+            if (_catalog.Augmentations.All(a => a.Name != recipe.Augment[i].Name))
+                throw new ZooConfigException($"{file}: {where}.augment[{i}].name", Unknown("augmentation", recipe.Augment[i].Name, _catalog.Augmentations.Select(a => a.Name)));
+        for (int i = 0; i < recipe.BatchAugment.Count; i++)
+            if (_catalog.BatchAugmentations.All(a => a.Name != recipe.BatchAugment[i].Name))
+                throw new ZooConfigException($"{file}: {where}.batch_augment[{i}].name", Unknown("batch augmentation", recipe.BatchAugment[i].Name, _catalog.BatchAugmentations.Select(a => a.Name)));
+        // Parameters too, so a typo fails now rather than after the first model has trained.
+        recipe.Schedule.Parameters.EnsureOnly(_catalog.Schedules.First(f => f.Name == recipe.Schedule.Name).Parameters);
+        foreach (var (name, bag) in recipe.Augment) _catalog.Augmentations.First(f => f.Name == name).Create(bag);
+        foreach (var (name, bag) in recipe.BatchAugment) _catalog.BatchAugmentations.First(f => f.Name == name).Create(bag);
     }
 
     static string Unknown(string what, string name, IEnumerable<string> known)
@@ -178,8 +187,9 @@ public sealed class SuiteRunner
         {
             Label = entry.Label, Variant = found.Variant.Name, Architecture = found.Architecture.Name,
             Family = found.Architecture.Family, Plugin = found.Plugin.Name,
+            OwnRecipe = entry.Recipe is null ? null : ResultWriter.Describe(entry.Recipe),
         };
-        var recipe = suite.Recipe;
+        var recipe = entry.Recipe ?? suite.Recipe;
         var epochs = new List<EpochRecord>();
         var total = Stopwatch.StartNew();
         nn.Module<Tensor, Tensor>? model = null;

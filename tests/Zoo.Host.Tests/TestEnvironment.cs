@@ -17,6 +17,22 @@ static class TestEnvironment
     /// <summary>The failing fixture plugins' folders.</summary>
     public static string Fixtures => Path.GetFullPath(Meta("ZooFixtures"));
 
+    /// <summary>The built zoo command (zoo.dll, with plugins/ beside it).</summary>
+    public static string ZooDll => Path.GetFullPath(Meta("ZooHost"));
+
+    /// <summary>Runs the zoo command and returns its exit code, standard output and standard error.</summary>
+    public static (int Code, string Out, string Err) RunZoo(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(ZooDll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); throw new TimeoutException($"zoo {string.Join(' ', args)} did not finish"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
     /// <summary>The repository root.</summary>
     public static string Root => Path.GetFullPath(Meta("ZooRoot"));
 

@@ -1,0 +1,80 @@
+using Zoo.Abstractions;
+using Zoo.Host.Plugins;
+using Zoo.Host.Suites;
+
+namespace Zoo.Host.Tests;
+
+public sealed class SuiteParserTests
+{
+    const string Valid = """
+        {
+          "name": "t",
+          "dataset": { "name": "shapes", "channels": 1, "size": 28, "train": 100 },
+          "models": [ "lenet5", { "variant": "resnet18", "label": "r18", "dropout": 0.1, "options": { } } ],
+          "recipe": { "epochs": 2, "batch_size": 16, "optimizer": { "name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": true },
+                      "schedule": { "name": "cosine", "warmup_epochs": 1, "min_lr": 0.0001 }, "augment": [ { "name": "hflip", "p": 0.5 } ] }
+        }
+        """;
+
+    static string Error(string json) => Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(json, "/x/suite.json")).Message;
+
+    [Fact]
+    public void A_valid_suite_reads_into_models_dataset_and_recipe()
+    {
+        var s = SuiteParser.Parse(Valid, "/x/suite.json");
+        Assert.Equal("t", s.Name);
+        Assert.Equal(new[] { "lenet5", "r18" }, s.Models.Select(m => m.Label));
+        Assert.Equal("resnet18", s.Models[1].Variant);
+        Assert.Equal(0.1, s.Models[1].Dropout);
+        Assert.Equal(("shapes", 1, 28), (s.Dataset.Name, s.Dataset.Channels, s.Dataset.Size));
+        Assert.Equal("100", s.Dataset.Options.Raw("train"));
+        Assert.Equal(("sgd", 0.1), (s.Recipe.Optimizer.Name, s.Recipe.Optimizer.LearningRate));
+        Assert.True(s.Recipe.Optimizer.Parameters.GetBool("nesterov", false));
+        Assert.Equal(("cosine", 1.0), (s.Recipe.Schedule.Name, s.Recipe.Schedule.WarmupEpochs));
+        Assert.Equal("0.0001", s.Recipe.Schedule.Parameters.Raw("min_lr"));
+        Assert.Equal("hflip", s.Recipe.Augment.Single().Name);
+    }
+
+    [Theory]
+    [InlineData("\"epochs\": 2,", "\"epoch\": 2,", "suite.json: recipe.epoch: unknown field; allowed here: epochs")]
+    [InlineData("\"epochs\": 2,", "\"epochs\": \"two\",", "suite.json: recipe.epochs: expected a whole number, found a string")]
+    [InlineData("\"epochs\": 2,", "\"epochs\": 0,", "suite.json: recipe.epochs: 0 is out of range; allowed 1 to 100000")]
+    [InlineData("\"lr\": 0.1,", "\"lr\": -1,", "suite.json: recipe.optimizer.lr: -1 is out of range")]
+    [InlineData("\"name\": \"sgd\"", "\"name\": \"lamb\"", "suite.json: recipe.optimizer.name: 'lamb' is not an optimiser; allowed: sgd, adam, adamw")]
+    [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, momentum, nesterov, weight_decay")]
+    [InlineData("\"label\": \"r18\",", "\"label\": \"lenet5\",", "suite.json: models: 'lenet5' appears 2 times")]
+    [InlineData("\"name\": \"t\",", "\"name\": \"t\", \"modles\": [],", "suite.json: modles: unknown field; allowed here: name, dataset, models, recipe, device")]
+    [InlineData("\"dropout\": 0.1,", "\"dropout\": 1.5,", "suite.json: models[1].dropout: 1.5 is out of range")]
+    public void A_wrong_field_is_named_with_what_is_allowed(string from, string to, string expected)
+    {
+        Assert.Contains(from, Valid);
+        Assert.Contains(expected, Error(Valid.Replace(from, to)));
+    }
+
+    [Fact]
+    public void Broken_json_and_missing_parts_say_where()
+    {
+        Assert.Contains("suite.json: not valid JSON (line 3", Error("{\n \"name\": \"t\",\n \"dataset\": { ,\n}"));
+        Assert.Contains("suite.json: models: required field is missing", Error("{ \"dataset\": {\"name\":\"shapes\"}, \"recipe\": {} }"));
+        Assert.Contains("suite.json: models: empty", Error("{ \"dataset\": {\"name\":\"shapes\"}, \"recipe\": {}, \"models\": [] }"));
+        Assert.Contains("suite.json: dataset: expected an object, found an array", Error("{ \"dataset\": [], \"recipe\": {}, \"models\": [\"x\"] }"));
+    }
+
+    [Fact]
+    public void Unknown_names_are_caught_before_training_with_a_suggestion()
+    {
+        using var catalog = new PluginCatalog(new[] { TestEnvironment.PluginDrop }, new[] { new BuiltInPlugin() });
+        catalog.Refresh();
+        var runner = new SuiteRunner(catalog, TextWriter.Null);
+        string Fails(string from, string to) =>
+            Assert.Throws<ZooConfigException>(() => runner.Validate(SuiteParser.Parse(Valid.Replace(from, to), "/x/suite.json"))).Message;
+
+        Assert.Contains("suite.json: models[1]: 'resnet19' is not a model this zoo knows. Did you mean 'resnet18'?", Fails("\"variant\": \"resnet18\"", "\"variant\": \"resnet19\""));
+        Assert.Contains("suite.json: dataset.name: 'shapez' is not a data set", Fails("\"name\": \"shapes\"", "\"name\": \"shapez\""));
+        Assert.Contains("suite.json: recipe.schedule.name: 'cosin' is not a schedule this zoo knows. Did you mean 'cosine'?", Fails("\"name\": \"cosine\"", "\"name\": \"cosin\""));
+        Assert.Contains("suite.json: recipe.augment[0].name: 'hflp'", Fails("\"name\": \"hflip\"", "\"name\": \"hflp\""));
+        Assert.Contains("suite.json: recipe.augment[0].q: unknown parameter; allowed: p", Fails("\"p\": 0.5", "\"q\": 0.5"));
+        Assert.Contains("suite.json: recipe.schedule.min_lrr", Fails("\"min_lr\"", "\"min_lrr\""));
+        runner.Validate(SuiteParser.Parse(Valid, "/x/suite.json"));
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using TorchSharp;
+using Zoo.Abstractions;
+using Zoo.Host.Data;
+using Zoo.Host.Plugins;
+using Zoo.Host.Suites;
+using Zoo.Host.Training;
+
+namespace Zoo.Host.Tests;
+
+public sealed class TrainingTests
+{
+    static PluginCatalog Catalog()
+    {
+        var c = new PluginCatalog(new[] { TestEnvironment.PluginDrop }, new[] { new BuiltInPlugin() });
+        c.Refresh();
+        return c;
+    }
+
+    static string SuiteJson(string models, int epochs = 3, string optimizer = "\"name\": \"adamw\", \"lr\": 0.003", string schedule = "\"name\": \"cosine\", \"warmup_epochs\": 0.5") => $$"""
+        {
+          "name": "tiny",
+          "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 600, "val": 200, "test": 200 },
+          "models": [ {{models}} ],
+          "recipe": { "epochs": {{epochs}}, "batch_size": 32, "seed": 5,
+                      "optimizer": { {{optimizer}} }, "schedule": { {{schedule}} } }
+        }
+        """;
+
+    static SuiteResult Run(PluginCatalog catalog, string json, string dir) =>
+        new SuiteRunner(catalog, TextWriter.Null).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir);
+
+    const string LeNetRelu = """{ "variant": "lenet5", "options": { "activation": "relu", "pool": "max" } }""";
+
+    [Fact]
+    public void A_small_run_learns_well_above_chance_and_writes_every_result_file()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = Catalog();
+            var result = Run(catalog, SuiteJson(LeNetRelu, epochs: 6), dir);
+            var run = Assert.Single(result.Runs);
+            Assert.Equal(RunStatus.Finished, run.Status);
+            Assert.Equal(6, run.Epochs.Count);
+            Assert.Equal(61_706, run.Parameters);
+            Assert.True(run.Test!.Top1 > 0.5, $"test top-1 {run.Test.Top1:P1} is not well above chance (10 %)");
+            Assert.True(run.Epochs[^1].TrainLoss < run.Epochs[0].TrainLoss);
+            Assert.Equal(run.Epochs.Max(e => e.ValTop1), run.BestValTop1);
+            Assert.All(run.Epochs, e => Assert.InRange(e.ValTop5!.Value, e.ValTop1!.Value, 1.0));
+
+            var csv = File.ReadAllLines(Path.Combine(dir, "runs", "lenet5.csv"));
+            Assert.Equal("epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds,resident_mb", csv[0]);
+            Assert.Equal(7, csv.Length);
+            Assert.True(File.Exists(Path.Combine(dir, "runs", "lenet5.best.weights")));
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
+            var r = json.RootElement.GetProperty("runs")[0];
+            Assert.Equal("finished", r.GetProperty("status").GetString());
+            Assert.Equal(run.Test.Top1, r.GetProperty("test").GetProperty("top1").GetDouble());
+            Assert.True(json.RootElement.GetProperty("all_finished").GetBoolean());
+            var md = File.ReadAllText(Path.Combine(dir, "comparison.md"));
+            Assert.Contains("| lenet5 | Classic | 61,706 |", md);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_numbers_every_epoch()
+    {
+        var a = TestEnvironment.NewTempDirectory();
+        var b = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = Catalog();
+            var first = Run(catalog, SuiteJson(LeNetRelu, epochs: 2), a).Runs[0];
+            var second = Run(catalog, SuiteJson(LeNetRelu, epochs: 2), b).Runs[0];
+            Assert.Equal(first.Epochs.Select(e => (e.TrainLoss, e.ValLoss, e.ValTop1, e.LearningRate)),
+                         second.Epochs.Select(e => (e.TrainLoss, e.ValLoss, e.ValTop1, e.LearningRate)));
+            Assert.Equal(first.Test!.Loss, second.Test!.Loss);
+        }
+        finally { Directory.Delete(a, true); Directory.Delete(b, true); }
+    }
+
+    [Fact]
+    public void A_diverging_run_and_a_failing_run_are_recorded_and_the_suite_goes_on()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = Catalog();
+            // Plain SGD at a learning rate of 100 with no warm-up blows the loss up within the first epoch.
+            var models = """
+                { "variant": "lenet5", "label": "explodes", "options": { "activation": "relu", "pool": "max" },
+                  "recipe": { "optimizer": { "name": "sgd", "lr": 100, "momentum": 0 }, "schedule": { "name": "constant" } } },
+                { "variant": "lenet5", "label": "bad-option", "options": { "activation": "swish" } },
+                { "variant": "lenet5", "label": "fine", "options": { "activation": "relu", "pool": "max" } }
+                """;
+            var json = SuiteJson(models, epochs: 2);
+            var result = Run(catalog, json, dir);
+            Assert.Equal(RunStatus.Diverged, result.Runs[0].Status);
+            Assert.Equal(1, result.Runs[0].DivergedAtEpoch);
+            Assert.Contains("lower the learning rate", result.Runs[0].Error);
+            Assert.Equal(RunStatus.Failed, result.Runs[1].Status);
+            Assert.Contains("'swish' is not allowed; allowed: tanh, relu", result.Runs[1].Error);
+            Assert.Equal(RunStatus.Finished, result.Runs[2].Status);
+            Assert.Equal(2, result.Runs[2].Epochs.Count);
+            Assert.True(result.Runs[2].Test!.Top1 > 0.2);
+            Assert.False(result.AllFinished);
+            var md = File.ReadAllText(Path.Combine(dir, "comparison.md"));
+            Assert.Contains("diverged (epoch 1)", md);
+            Assert.Contains("failed: ZooConfigException", md);
+            Assert.Contains("explodes: own recipe: 2 epochs, batch 32, sgd lr 100, constant", md);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Live_tensors_stay_flat_across_epochs()
+    {
+        using var catalog = Catalog();
+        var entry = catalog.FindVariant("resnet18")!;
+        var data = ShapesDatasetProvider.Generate(new DatasetInfo("shapes", 1, 28, 28, ShapesDatasetProvider.ClassNames), 96, 1, 0, 0.06);
+        var (mean, std) = Splits.ChannelStats(data);
+        torch.manual_seed(1);
+        using var model = entry.Architecture.Build(new ModelSpec("resnet18", 1, 10, 28, 28));
+        using var opt = new OptimizerSpec("sgd", 0.01, ParameterBag.Empty).Create(model.parameters());
+        var schedule = BuiltInSchedules.All().Single(s => s.Name == "cosine").Create(opt, new ScheduleContext(0.01, 4, 3, ParameterBag.Empty));
+        var trainer = new Trainer(model, torch.CPU);
+        var live = new List<long>();
+        trainer.Fit(new BatchLoader(data, 32, true, 1, mean, std), () => trainer.Evaluate(data, mean, std, 48),
+            new Recipe { Epochs = 4, BatchSize = 32 }, opt, schedule,
+            _ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+        // The first epoch creates the optimiser's state; after it, not one tensor more may survive an epoch.
+        Assert.Equal(live[1], live[2]);
+        Assert.Equal(live[1], live[3]);
+    }
+}
