@@ -35,6 +35,26 @@ public sealed class SuiteParserTests
         Assert.Equal("hflip", s.Recipe.Augment.Single().Name);
     }
 
+    [Fact]
+    public void A_model_recipe_overrides_the_suite_recipe_field_by_field()
+    {
+        var json = Valid.Replace("\"options\": { } }", "\"options\": { }, \"recipe\": { \"epochs\": 7, \"optimizer\": { \"lr\": 0.5 } } }");
+        var s = SuiteParser.Parse(json, "/x/suite.json");
+        Assert.Null(s.Models[0].Recipe);
+        var own = s.Models[1].Recipe!;
+        Assert.Equal(7, own.Epochs);
+        Assert.Equal(16, own.BatchSize);                                   // kept from the suite
+        Assert.Equal(("sgd", 0.5), (own.Optimizer.Name, own.Optimizer.LearningRate));
+        Assert.True(own.Optimizer.Parameters.GetBool("nesterov", false));  // same optimiser: its other keys are kept
+        Assert.Equal("cosine", own.Schedule.Name);
+
+        // Another optimiser starts from its own defaults rather than inheriting SGD's momentum.
+        var other = SuiteParser.Parse(Valid.Replace("\"options\": { } }", "\"options\": { }, \"recipe\": { \"optimizer\": { \"name\": \"adamw\" } } }"), "/x/suite.json");
+        Assert.Equal(("adamw", 1e-3), (other.Models[1].Recipe!.Optimizer.Name, other.Models[1].Recipe!.Optimizer.LearningRate));
+        Assert.Contains("suite.json: models[1].recipe.epochs: 0 is out of range",
+            Error(Valid.Replace("\"options\": { } }", "\"options\": { }, \"recipe\": { \"epochs\": 0 } }")));
+    }
+
     [Theory]
     [InlineData("\"epochs\": 2,", "\"epoch\": 2,", "suite.json: recipe.epoch: unknown field; allowed here: epochs")]
     [InlineData("\"epochs\": 2,", "\"epochs\": \"two\",", "suite.json: recipe.epochs: expected a whole number, found a string")]
