@@ -13,6 +13,8 @@ public class ZooWeakenVersionNeeds : Task
 {
     [Required] public ITaskItem[] Files { get; set; } = Array.Empty<ITaskItem>();
     [Required] public string VersionNames { get; set; } = "";
+    /// <summary>The libstdc++ to check instead of the one the loader would find (empty: find it).</summary>
+    public string SystemLibStdCxx { get; set; } = "";
 
     const uint ShtGnuVerneed = 0x6ffffffe;
     const ushort VerFlgWeak = 0x2;
@@ -28,7 +30,7 @@ public class ZooWeakenVersionNeeds : Task
     {
         var wanted = VersionNames.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)
                                  .Select(s => s.Trim()).ToList();
-        var system = FindSystemLibStdCxx();
+        var system = string.IsNullOrEmpty(SystemLibStdCxx) ? FindSystemLibStdCxx() : SystemLibStdCxx;
         byte[]? systemBytes = system is null ? null : File.ReadAllBytes(system);
         // Only versions the system library does not define need weakening.
         var missing = wanted.Where(v => systemBytes is null || IndexOf(systemBytes, Encoding.ASCII.GetBytes(v + "\0")) < 0).ToList();
