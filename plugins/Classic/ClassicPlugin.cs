@@ -7,11 +7,16 @@ namespace Zoo.Plugins.Classic;
 public sealed class ClassicPlugin : IZooPlugin
 {
     public string Name => "Classic";
-    public string Description => "Classic CNNs: LeNet-5, ResNet, ResNeXt, Wide ResNet.";
+    public string Description => "Classic CNNs: LeNet-5, AlexNet, ZFNet, VGG, GoogLeNet, Inception v3, ResNet, ResNeXt, Wide ResNet, DenseNet, SE-ResNet.";
 
     public void ConfigureServices(IServiceCollection services)
     {
         services.AddArchitecture<LeNet5>();
+        services.AddArchitecture<AlexNet>();
+        services.AddArchitecture<VGG>();
+        services.AddArchitecture<Inception>();
         services.AddArchitecture<ResNet>();
+        services.AddArchitecture<DenseNet>();
+        services.AddArchitecture<SENet>();
     }
 }

@@ -26,7 +26,7 @@ public sealed class ResNet : IArchitecture
         "torchvision's layout and names (stride on the 3x3 conv). Inputs under 96 px use the CIFAR stem: conv1 3x3 stride 1, no max-pool.";
 
     /// <summary>Depth configuration of one variant.</summary>
-    internal sealed record Config(bool Bottleneck, int[] Layers, int Groups = 1, int WidthPerGroup = 64);
+    internal sealed record Config(bool Bottleneck, int[] Layers, int Groups = 1, int WidthPerGroup = 64, bool SqueezeExcite = false);
 
     static readonly Dictionary<string, (Config Cfg, long Params, string Summary)> Table = new()
     {
@@ -55,6 +55,38 @@ public sealed class ResNet : IArchitecture
             throw new ZooConfigException("variant", $"ResNet has no variant '{spec.Variant}'; allowed: {string.Join(", ", Table.Keys)}");
         spec.Options.EnsureOnly(Array.Empty<string>());
         return new ResNetModel(row.Cfg, spec.Channels, spec.Classes, Nn.IsSmallInput(spec.Height, spec.Width));
+    }
+}
+
+/// <summary>
+/// SENet (Hu, Shen, Sun, "Squeeze-and-Excitation Networks", 2018): SE-ResNet-50, ResNet-50 whose
+/// bottlenecks gate their output channels by squeeze-and-excitation (global pool, 1×1 to C/16, ReLU,
+/// 1×1 to C, sigmoid) before the residual sum. Names as ResNet plus layerN.M.se.fc1/fc2 (timm's
+/// seresnet50 layout). Same small-input stem as ResNet.
+/// </summary>
+public sealed class SENet : IArchitecture
+{
+    public string Name => "SENet";
+    public string Family => "Classic";
+    public string Paper => "Hu et al., Squeeze-and-Excitation Networks";
+    public int Year => 2018;
+    public string Description =>
+        "SE-ResNet-50: ResNet-50 with a squeeze-and-excitation gate (reduction 16) on every bottleneck's residual branch. " +
+        "Reference 28,088,024 parameters: own count, equal to timm's seresnet50 and the paper's 28.1 M. Inputs under 96 px use ResNet's CIFAR stem.";
+
+    public IReadOnlyList<ArchitectureVariant> Variants { get; } = new[]
+    {
+        new ArchitectureVariant("seresnet50", "SE-ResNet-50")
+        {
+            ReferenceParameters = 28_088_024, ReferenceSource = "own count; equals timm seresnet50 and Hu et al. 2018 Table 2 (28.1 M)",
+        },
+    };
+
+    public Module<Tensor, Tensor> Build(ModelSpec spec)
+    {
+        if (spec.Variant != "seresnet50") throw new ZooConfigException("variant", $"SENet has no variant '{spec.Variant}'; allowed: seresnet50");
+        spec.Options.EnsureOnly(Array.Empty<string>());
+        return new ResNetModel(new ResNet.Config(true, new[] { 3, 4, 6, 3 }, SqueezeExcite: true), spec.Channels, spec.Classes, Nn.IsSmallInput(spec.Height, spec.Width));
     }
 }
 
@@ -101,9 +133,10 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
     readonly Conv2d conv3;
     readonly BatchNorm2d bn3;
     readonly ReLU relu;
+    readonly SqueezeExcitation? se;
     readonly Module<Tensor, Tensor>? downsample;
 
-    public Bottleneck(long inplanes, long planes, long stride, Module<Tensor, Tensor>? downsample, int groups, int widthPerGroup)
+    public Bottleneck(long inplanes, long planes, long stride, Module<Tensor, Tensor>? downsample, int groups, int widthPerGroup, bool squeezeExcite = false)
         : base(nameof(Bottleneck))
     {
         long width = (long)(planes * (widthPerGroup / 64.0)) * groups;
@@ -114,6 +147,8 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         conv3 = Conv2d(width, planes * Expansion, 1, bias: false);
         bn3 = BatchNorm2d(planes * Expansion);
         relu = ReLU(inplace: true);
+        // SENet: squeeze-and-excitation on the residual branch before the sum, reduction 16.
+        if (squeezeExcite) se = new SqueezeExcitation(planes * Expansion, planes * Expansion / 16);
         this.downsample = downsample;
         RegisterComponents();
     }
@@ -124,6 +159,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         var o = relu.call(bn1.call(conv1.call(x)));
         o = relu.call(bn2.call(conv2.call(o)));
         o = bn3.call(conv3.call(o));
+        if (se is not null) o = se.call(o);
         var identity = downsample is null ? x : downsample.call(x);
         return o.add_(identity).relu_().MoveToOuterDisposeScope();
     }
@@ -178,7 +214,7 @@ public sealed class ResNetModel : Module<Tensor, Tensor>
             long s = i == 0 ? stride : 1;
             var ds = i == 0 ? downsample : null;
             list.Add(cfg.Bottleneck
-                ? new Bottleneck(_inplanes, planes, s, ds, cfg.Groups, cfg.WidthPerGroup)
+                ? new Bottleneck(_inplanes, planes, s, ds, cfg.Groups, cfg.WidthPerGroup, cfg.SqueezeExcite)
                 : new BasicBlock(_inplanes, planes, s, ds));
             _inplanes = planes * expansion;
         }

@@ -161,6 +161,34 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
         }
     }
 
+    /// <summary>
+    /// Where the state-dict manifests of reference implementations are: one file per variant,
+    /// "reference-state-dicts/&lt;variant&gt;.txt" beside the test assembly, a "key shape" line per entry
+    /// (shape as 64x3x7x7; '#' starts a comment), as written from the reference's state_dict().
+    /// </summary>
+    protected virtual string ManifestDirectory => Path.Combine(AppContext.BaseDirectory, "reference-state-dicts");
+
+    [Theory, MemberData(nameof(Variants))]
+    public void State_dict_keys_and_shapes_at_the_reference_configuration_match_the_reference_manifest(string variant)
+    {
+        var (arch, v) = Find(variant);
+        var path = Path.Combine(ManifestDirectory, v.Name + ".txt");
+        if (!File.Exists(path))
+        {
+            Assert.False(v.ReferenceSource?.StartsWith("torchvision", StringComparison.Ordinal) ?? false,
+                $"{variant} claims torchvision as its reference but {path} is missing");
+            return;   // no outside implementation to line up with
+        }
+        var expected = File.ReadLines(path).Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
+        var actual = Contract.StateDictShapes(arch, ModelSpec.Reference(v));
+        var missing = expected.Keys.Except(actual.Keys).ToList();
+        var unexpected = actual.Keys.Except(expected.Keys).ToList();
+        var misshaped = expected.Keys.Intersect(actual.Keys).Where(k => expected[k] != actual[k]).Select(k => $"{k}: {actual[k]}, reference {expected[k]}").ToList();
+        Assert.True(missing.Count + unexpected.Count + misshaped.Count == 0,
+            $"{variant}: missing {string.Join(", ", missing.Take(10))}; unexpected {string.Join(", ", unexpected.Take(10))}; mis-shaped {string.Join(", ", misshaped.Take(10))}");
+    }
+
     [Theory, MemberData(nameof(Variants))]
     public void Parameter_count_at_the_reference_configuration_equals_the_declared_reference(string variant)
     {
@@ -182,5 +210,21 @@ public static class Contract
         plugin.ConfigureServices(services);
         using var sp = services.BuildServiceProvider();
         return sp.GetServices<IArchitecture>().SelectMany(a => a.Variants.Select(v => (a, v))).ToList();
+    }
+
+    /// <summary>State-dict key → shape ("64x3x7x7", "" for a scalar) of a model built on the meta device (no memory).</summary>
+    public static Dictionary<string, string> StateDictShapes(IArchitecture arch, ModelSpec spec)
+    {
+        var previous = torch.get_default_device();
+        try
+        {
+            torch.set_default_device(torch.META);
+            using var m = arch.Build(spec);
+            return m.state_dict().ToDictionary(kv => kv.Key, kv => string.Join("x", kv.Value.shape));
+        }
+        finally
+        {
+            torch.set_default_device(previous);
+        }
     }
 }

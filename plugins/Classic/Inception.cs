@@ -1,0 +1,458 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using Zoo.Abstractions;
+using Zoo.Layers;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Zoo.Plugins.Classic;
+
+/// <summary>
+/// The Inception family as torchvision builds it: GoogLeNet (Szegedy et al., "Going Deeper with
+/// Convolutions", 2015; Inception v1 with BatchNorm, the two auxiliary classifiers used in training and
+/// dropped in eval, loss weight 0.3 each) and Inception v3 (Szegedy et al., "Rethinking the Inception
+/// Architecture for Computer Vision", 2016; factorised 7×7 and asymmetric convolutions, one auxiliary
+/// classifier, loss weight 0.4, 299×299 input). Small inputs (shorter side below 96) drop the stem's
+/// stride-2 convolutions and max-pools, as seeds/003's CIFAR GoogLeNet does, so 32×32 reaches the last
+/// block at 8×8 (GoogLeNet) or 7×7 (v3); v3's auxiliary head then pools adaptively to 5×5.
+/// Option "aux_logits": false leaves the auxiliary heads out.
+/// </summary>
+public sealed class Inception : IArchitecture
+{
+    public string Name => "Inception";
+    public string Family => "Classic";
+    public string Paper => "Szegedy et al., Going Deeper with Convolutions (GoogLeNet); Rethinking the Inception Architecture for Computer Vision (v3)";
+    public int Year => 2015;
+    public string Description =>
+        "GoogLeNet: nine Inception modules (1x1, 3x3, 'five-by-five' (3x3 as torchvision), pool branches) with BatchNorm and two auxiliary heads (weight 0.3). " +
+        "Inception v3: factorised Inception A-E modules, one auxiliary head (weight 0.4), 299x299 default input. Auxiliary heads run only in training. " +
+        "Inputs under 96 px skip the stem's downsampling. Option aux_logits (default true).";
+
+    public IReadOnlyList<ArchitectureVariant> Variants { get; } = new[]
+    {
+        new ArchitectureVariant("googlenet", "GoogLeNet (Inception v1) with auxiliary heads")
+        {
+            ReferenceParameters = 13_004_888, ReferenceSource = "torchvision googlenet(aux_logits=True); 6,624,904 without the heads", DefaultDropout = 0.2,
+        },
+        new ArchitectureVariant("inception_v3", "Inception v3 with auxiliary head")
+        {
+            DefaultInput = new InputShape(3, 299, 299),
+            ReferenceParameters = 27_161_264, ReferenceSource = "torchvision inception_v3(aux_logits=True)", DefaultDropout = 0.5,
+        },
+    };
+
+    public Module<Tensor, Tensor> Build(ModelSpec spec)
+    {
+        spec.Options.EnsureOnly(new[] { "aux_logits" });
+        bool aux = spec.Options.GetBool("aux_logits", true);
+        bool small = Nn.IsSmallInput(spec.Height, spec.Width);
+        return spec.Variant switch
+        {
+            "googlenet" => new GoogLeNetModel(spec.Channels, spec.Classes, aux, spec.Dropout ?? 0.2, small),
+            "inception_v3" when !small && Math.Min(spec.Height, spec.Width) < 75 =>
+                throw new ZooConfigException("input", "Inception v3 needs at least 75x75 on its ImageNet stem"),
+            "inception_v3" => new InceptionV3Model(spec.Channels, spec.Classes, aux, spec.Dropout ?? 0.5, small),
+            _ => throw new ZooConfigException("variant", $"Inception has no variant '{spec.Variant}'; allowed: googlenet, inception_v3"),
+        };
+    }
+}
+
+/// <summary>Conv (no bias) → BatchNorm (eps 0.001) → ReLU; keys conv.*, bn.*.</summary>
+public sealed class BasicConv2d : Module<Tensor, Tensor>
+{
+    readonly Conv2d conv;
+    readonly BatchNorm2d bn;
+
+    public BasicConv2d(long inC, long outC, long kernel, long stride = 1, long padding = 0) : base(nameof(BasicConv2d))
+    {
+        conv = Conv2d(inC, outC, kernel, stride: stride, padding: padding, bias: false);
+        bn = BatchNorm2d(outC, eps: 0.001);
+        RegisterComponents();
+    }
+
+    public BasicConv2d(long inC, long outC, (long, long) kernel, (long, long) padding) : base(nameof(BasicConv2d))
+    {
+        conv = Conv2d(inC, outC, kernel, padding: padding, bias: false);
+        bn = BatchNorm2d(outC, eps: 0.001);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var c = conv.call(x);
+        using var b = bn.call(c);
+        return F.relu(b);
+    }
+}
+
+/// <summary>Keeps the auxiliary logits of the last training forward for the trainer (<see cref="IAuxiliaryClassifiers"/>).</summary>
+public abstract class AuxiliaryModel : Module<Tensor, Tensor>, IAuxiliaryClassifiers
+{
+    readonly List<AuxiliaryOutput> _aux = new();
+
+    protected AuxiliaryModel(string name) : base(name) { }
+
+    protected void Keep(string name, Tensor logits, double weight) => _aux.Add(new AuxiliaryOutput(name, logits, weight));
+
+    /// <summary>Forgets the previous forward's outputs (called at the start of every forward).</summary>
+    protected void Reset() => _aux.Clear();
+
+    public IReadOnlyList<AuxiliaryOutput> TakeAuxiliaryOutputs()
+    {
+        var list = _aux.ToArray();
+        _aux.Clear();
+        return list;
+    }
+}
+
+/// <summary>GoogLeNet's Inception module: 1×1, 1×1→3×3, 1×1→3×3, pool→1×1 branches, concatenated.</summary>
+public sealed class InceptionModule : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d branch1;
+    readonly Sequential branch2, branch3, branch4;
+
+    public InceptionModule(long inC, long ch1x1, long ch3x3red, long ch3x3, long ch5x5red, long ch5x5, long poolProj) : base("Inception")
+    {
+        branch1 = new BasicConv2d(inC, ch1x1, 1);
+        branch2 = Nn.Seq(new BasicConv2d(inC, ch3x3red, 1), new BasicConv2d(ch3x3red, ch3x3, 3, padding: 1));
+        // torchvision uses 3×3 here where the paper has 5×5; kept so its weights load.
+        branch3 = Nn.Seq(new BasicConv2d(inC, ch5x5red, 1), new BasicConv2d(ch5x5red, ch5x5, 3, padding: 1));
+        branch4 = Nn.Seq(MaxPool2d(3, 1, 1, ceil_mode: true), new BasicConv2d(inC, poolProj, 1));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return torch.cat(new[] { branch1.call(x), branch2.call(x), branch3.call(x), branch4.call(x) }, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>GoogLeNet's auxiliary classifier: 4×4 average pool, 1×1 conv to 128, FC 1024, dropout 0.7, FC.</summary>
+public sealed class InceptionAux : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d conv;
+    readonly Linear fc1, fc2;
+
+    public InceptionAux(long inC, long classes) : base(nameof(InceptionAux))
+    {
+        conv = new BasicConv2d(inC, 128, 1);
+        fc1 = Linear(2048, 1024);
+        fc2 = Linear(1024, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var o = conv.call(F.adaptive_avg_pool2d(x, new long[] { 4, 4 })).flatten(1);
+        o = F.dropout(F.relu(fc1.call(o)), 0.7, training);
+        return fc2.call(o).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>GoogLeNet with torchvision's names (conv1…conv3, inception3a…5b, aux1, aux2, fc).</summary>
+public sealed class GoogLeNetModel : AuxiliaryModel
+{
+    readonly BasicConv2d conv1, conv2, conv3;
+    readonly Module<Tensor, Tensor> maxpool1, maxpool2, maxpool3, maxpool4;
+    readonly InceptionModule inception3a, inception3b, inception4a, inception4b, inception4c, inception4d, inception4e, inception5a, inception5b;
+    readonly InceptionAux? aux1, aux2;
+    readonly AdaptiveAvgPool2d avgpool;
+    readonly Dropout dropout;
+    readonly Linear fc;
+
+    public GoogLeNetModel(int channels, int classes, bool auxLogits, double dropoutRate, bool small) : base("GoogLeNet")
+    {
+        conv1 = small ? new BasicConv2d(channels, 64, 3, padding: 1) : new BasicConv2d(channels, 64, 7, stride: 2, padding: 3);
+        maxpool1 = small ? Identity() : MaxPool2d(3, 2, ceil_mode: true);
+        conv2 = new BasicConv2d(64, 64, 1);
+        conv3 = new BasicConv2d(64, 192, 3, padding: 1);
+        maxpool2 = small ? Identity() : MaxPool2d(3, 2, ceil_mode: true);
+        inception3a = new InceptionModule(192, 64, 96, 128, 16, 32, 32);
+        inception3b = new InceptionModule(256, 128, 128, 192, 32, 96, 64);
+        maxpool3 = MaxPool2d(3, 2, ceil_mode: true);
+        inception4a = new InceptionModule(480, 192, 96, 208, 16, 48, 64);
+        inception4b = new InceptionModule(512, 160, 112, 224, 24, 64, 64);
+        inception4c = new InceptionModule(512, 128, 128, 256, 24, 64, 64);
+        inception4d = new InceptionModule(512, 112, 144, 288, 32, 64, 64);
+        inception4e = new InceptionModule(528, 256, 160, 320, 32, 128, 128);
+        maxpool4 = MaxPool2d(2, 2, ceil_mode: true);
+        inception5a = new InceptionModule(832, 256, 160, 320, 32, 128, 128);
+        inception5b = new InceptionModule(832, 384, 192, 384, 48, 128, 128);
+        if (auxLogits)
+        {
+            aux1 = new InceptionAux(512, classes);
+            aux2 = new InceptionAux(528, classes);
+        }
+        avgpool = AdaptiveAvgPool2d(1);
+        dropout = Dropout(dropoutRate);
+        fc = Linear(1024, classes);
+        RegisterComponents();
+
+        // torchvision: truncated normal (std 0.01, bounds ±2) for convolutions and linear layers.
+        foreach (var (_, m) in named_modules())
+        {
+            switch (m)
+            {
+                case Conv2d c: Init.TruncNormal_(c.weight, std: 0.01); break;
+                case Linear l: Init.TruncNormal_(l.weight, std: 0.01); break;
+                case BatchNorm2d b: init.ones_(b.weight); init.zeros_(b.bias); break;
+            }
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        Reset();
+        using var scope = NewDisposeScope();
+        var o = maxpool2.call(conv3.call(conv2.call(maxpool1.call(conv1.call(x)))));
+        o = maxpool3.call(inception3b.call(inception3a.call(o)));
+        o = inception4a.call(o);
+        if (training && aux1 is not null) Keep("aux1", aux1.call(o).MoveToOuterDisposeScope(), 0.3);
+        o = inception4d.call(inception4c.call(inception4b.call(o)));
+        if (training && aux2 is not null) Keep("aux2", aux2.call(o).MoveToOuterDisposeScope(), 0.3);
+        o = maxpool4.call(inception4e.call(o));
+        o = inception5b.call(inception5a.call(o));
+        o = dropout.call(avgpool.call(o).flatten(1));
+        return fc.call(o).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Inception v3's 35×35 module (Figure 5): 1×1, 5×5, double 3×3 and pool branches.</summary>
+public sealed class InceptionA : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d branch1x1, branch5x5_1, branch5x5_2, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3, branch_pool;
+
+    public InceptionA(long inC, long poolFeatures) : base(nameof(InceptionA))
+    {
+        branch1x1 = new BasicConv2d(inC, 64, 1);
+        branch5x5_1 = new BasicConv2d(inC, 48, 1);
+        branch5x5_2 = new BasicConv2d(48, 64, 5, padding: 2);
+        branch3x3dbl_1 = new BasicConv2d(inC, 64, 1);
+        branch3x3dbl_2 = new BasicConv2d(64, 96, 3, padding: 1);
+        branch3x3dbl_3 = new BasicConv2d(96, 96, 3, padding: 1);
+        branch_pool = new BasicConv2d(inC, poolFeatures, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var b1 = branch1x1.call(x);
+        var b5 = branch5x5_2.call(branch5x5_1.call(x));
+        var b3 = branch3x3dbl_3.call(branch3x3dbl_2.call(branch3x3dbl_1.call(x)));
+        var bp = branch_pool.call(F.avg_pool2d(x, 3, 1, 1));
+        return torch.cat(new[] { b1, b5, b3, bp }, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Inception v3's grid reduction 35→17: strided 3×3, strided double 3×3, max-pool.</summary>
+public sealed class InceptionB : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d branch3x3, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3;
+
+    public InceptionB(long inC) : base(nameof(InceptionB))
+    {
+        branch3x3 = new BasicConv2d(inC, 384, 3, stride: 2);
+        branch3x3dbl_1 = new BasicConv2d(inC, 64, 1);
+        branch3x3dbl_2 = new BasicConv2d(64, 96, 3, padding: 1);
+        branch3x3dbl_3 = new BasicConv2d(96, 96, 3, stride: 2);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var b3 = branch3x3.call(x);
+        var bd = branch3x3dbl_3.call(branch3x3dbl_2.call(branch3x3dbl_1.call(x)));
+        var bp = F.max_pool2d(x, 3, 2);
+        return torch.cat(new[] { b3, bd, bp }, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Inception v3's 17×17 module (Figure 6): 7×7 factorised into 1×7 and 7×1.</summary>
+public sealed class InceptionC : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d branch1x1, branch7x7_1, branch7x7_2, branch7x7_3;
+    readonly BasicConv2d branch7x7dbl_1, branch7x7dbl_2, branch7x7dbl_3, branch7x7dbl_4, branch7x7dbl_5, branch_pool;
+
+    public InceptionC(long inC, long c7) : base(nameof(InceptionC))
+    {
+        branch1x1 = new BasicConv2d(inC, 192, 1);
+        branch7x7_1 = new BasicConv2d(inC, c7, 1);
+        branch7x7_2 = new BasicConv2d(c7, c7, (1, 7), (0, 3));
+        branch7x7_3 = new BasicConv2d(c7, 192, (7, 1), (3, 0));
+        branch7x7dbl_1 = new BasicConv2d(inC, c7, 1);
+        branch7x7dbl_2 = new BasicConv2d(c7, c7, (7, 1), (3, 0));
+        branch7x7dbl_3 = new BasicConv2d(c7, c7, (1, 7), (0, 3));
+        branch7x7dbl_4 = new BasicConv2d(c7, c7, (7, 1), (3, 0));
+        branch7x7dbl_5 = new BasicConv2d(c7, 192, (1, 7), (0, 3));
+        branch_pool = new BasicConv2d(inC, 192, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var b1 = branch1x1.call(x);
+        var b7 = branch7x7_3.call(branch7x7_2.call(branch7x7_1.call(x)));
+        var bd = branch7x7dbl_5.call(branch7x7dbl_4.call(branch7x7dbl_3.call(branch7x7dbl_2.call(branch7x7dbl_1.call(x)))));
+        var bp = branch_pool.call(F.avg_pool2d(x, 3, 1, 1));
+        return torch.cat(new[] { b1, b7, bd, bp }, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Inception v3's grid reduction 17→8.</summary>
+public sealed class InceptionD : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d branch3x3_1, branch3x3_2, branch7x7x3_1, branch7x7x3_2, branch7x7x3_3, branch7x7x3_4;
+
+    public InceptionD(long inC) : base(nameof(InceptionD))
+    {
+        branch3x3_1 = new BasicConv2d(inC, 192, 1);
+        branch3x3_2 = new BasicConv2d(192, 320, 3, stride: 2);
+        branch7x7x3_1 = new BasicConv2d(inC, 192, 1);
+        branch7x7x3_2 = new BasicConv2d(192, 192, (1, 7), (0, 3));
+        branch7x7x3_3 = new BasicConv2d(192, 192, (7, 1), (3, 0));
+        branch7x7x3_4 = new BasicConv2d(192, 192, 3, stride: 2);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var b3 = branch3x3_2.call(branch3x3_1.call(x));
+        var b7 = branch7x7x3_4.call(branch7x7x3_3.call(branch7x7x3_2.call(branch7x7x3_1.call(x))));
+        var bp = F.max_pool2d(x, 3, 2);
+        return torch.cat(new[] { b3, b7, bp }, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Inception v3's 8×8 module (Figure 7): expanded filter banks with 1×3 and 3×1 splits.</summary>
+public sealed class InceptionE : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d branch1x1, branch3x3_1, branch3x3_2a, branch3x3_2b, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3a, branch3x3dbl_3b, branch_pool;
+
+    public InceptionE(long inC) : base(nameof(InceptionE))
+    {
+        branch1x1 = new BasicConv2d(inC, 320, 1);
+        branch3x3_1 = new BasicConv2d(inC, 384, 1);
+        branch3x3_2a = new BasicConv2d(384, 384, (1, 3), (0, 1));
+        branch3x3_2b = new BasicConv2d(384, 384, (3, 1), (1, 0));
+        branch3x3dbl_1 = new BasicConv2d(inC, 448, 1);
+        branch3x3dbl_2 = new BasicConv2d(448, 384, 3, padding: 1);
+        branch3x3dbl_3a = new BasicConv2d(384, 384, (1, 3), (0, 1));
+        branch3x3dbl_3b = new BasicConv2d(384, 384, (3, 1), (1, 0));
+        branch_pool = new BasicConv2d(inC, 192, 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var b1 = branch1x1.call(x);
+        var b3 = branch3x3_1.call(x);
+        b3 = torch.cat(new[] { branch3x3_2a.call(b3), branch3x3_2b.call(b3) }, 1);
+        var bd = branch3x3dbl_2.call(branch3x3dbl_1.call(x));
+        bd = torch.cat(new[] { branch3x3dbl_3a.call(bd), branch3x3dbl_3b.call(bd) }, 1);
+        var bp = branch_pool.call(F.avg_pool2d(x, 3, 1, 1));
+        return torch.cat(new[] { b1, b3, bd, bp }, 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Inception v3's auxiliary classifier on the 17×17 grid: 5×5/3 average pool, 1×1 to 128, 5×5 to 768, FC.</summary>
+public sealed class InceptionV3Aux : Module<Tensor, Tensor>
+{
+    readonly BasicConv2d conv0, conv1;
+    readonly Linear fc;
+    readonly bool _small;
+
+    public InceptionV3Aux(long inC, long classes, bool small) : base("InceptionAux")
+    {
+        conv0 = new BasicConv2d(inC, 128, 1);
+        conv1 = new BasicConv2d(128, 768, 5);
+        fc = Linear(768, classes);
+        _small = small;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var o = _small ? F.adaptive_avg_pool2d(x, new long[] { 5, 5 }) : F.avg_pool2d(x, 5, 3);
+        o = conv1.call(conv0.call(o));
+        o = F.adaptive_avg_pool2d(o, 1).flatten(1);
+        return fc.call(o).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Inception v3 with torchvision's names (Conv2d_1a_3x3 … Mixed_7c, AuxLogits, fc).</summary>
+public sealed class InceptionV3Model : AuxiliaryModel
+{
+    readonly BasicConv2d Conv2d_1a_3x3, Conv2d_2a_3x3, Conv2d_2b_3x3, Conv2d_3b_1x1, Conv2d_4a_3x3;
+    readonly Module<Tensor, Tensor> maxpool1, maxpool2;
+    readonly InceptionA Mixed_5b, Mixed_5c, Mixed_5d;
+    readonly InceptionB Mixed_6a;
+    readonly InceptionC Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e;
+    readonly InceptionV3Aux? AuxLogits;
+    readonly InceptionD Mixed_7a;
+    readonly InceptionE Mixed_7b, Mixed_7c;
+    readonly AdaptiveAvgPool2d avgpool;
+    readonly Dropout dropout;
+    readonly Linear fc;
+
+    public InceptionV3Model(int channels, int classes, bool auxLogits, double dropoutRate, bool small) : base("Inception3")
+    {
+        Conv2d_1a_3x3 = small ? new BasicConv2d(channels, 32, 3, padding: 1) : new BasicConv2d(channels, 32, 3, stride: 2);
+        Conv2d_2a_3x3 = new BasicConv2d(32, 32, 3, padding: small ? 1 : 0);
+        Conv2d_2b_3x3 = new BasicConv2d(32, 64, 3, padding: 1);
+        maxpool1 = small ? Identity() : MaxPool2d(3, 2);
+        Conv2d_3b_1x1 = new BasicConv2d(64, 80, 1);
+        Conv2d_4a_3x3 = new BasicConv2d(80, 192, 3, padding: small ? 1 : 0);
+        maxpool2 = small ? Identity() : MaxPool2d(3, 2);
+        Mixed_5b = new InceptionA(192, 32);
+        Mixed_5c = new InceptionA(256, 64);
+        Mixed_5d = new InceptionA(288, 64);
+        Mixed_6a = new InceptionB(288);
+        Mixed_6b = new InceptionC(768, 128);
+        Mixed_6c = new InceptionC(768, 160);
+        Mixed_6d = new InceptionC(768, 160);
+        Mixed_6e = new InceptionC(768, 192);
+        if (auxLogits) AuxLogits = new InceptionV3Aux(768, classes, small);
+        Mixed_7a = new InceptionD(768);
+        Mixed_7b = new InceptionE(1280);
+        Mixed_7c = new InceptionE(2048);
+        avgpool = AdaptiveAvgPool2d(1);
+        dropout = Dropout(dropoutRate);
+        fc = Linear(2048, classes);
+        RegisterComponents();
+
+        // torchvision: truncated normal std 0.1 (0.01 for the aux 5×5 conv, 0.001 for the aux FC), BatchNorm 1/0.
+        foreach (var (name, m) in named_modules())
+        {
+            double std = name == "AuxLogits.conv1.conv" ? 0.01 : name == "AuxLogits.fc" ? 0.001 : 0.1;
+            switch (m)
+            {
+                case Conv2d c: Init.TruncNormal_(c.weight, std: std); break;
+                case Linear l: Init.TruncNormal_(l.weight, std: std); break;
+                case BatchNorm2d b: init.ones_(b.weight); init.zeros_(b.bias); break;
+            }
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        Reset();
+        using var scope = NewDisposeScope();
+        var o = Conv2d_2b_3x3.call(Conv2d_2a_3x3.call(Conv2d_1a_3x3.call(x)));
+        o = maxpool2.call(Conv2d_4a_3x3.call(Conv2d_3b_1x1.call(maxpool1.call(o))));
+        o = Mixed_5d.call(Mixed_5c.call(Mixed_5b.call(o)));
+        o = Mixed_6e.call(Mixed_6d.call(Mixed_6c.call(Mixed_6b.call(Mixed_6a.call(o)))));
+        if (training && AuxLogits is not null) Keep("aux", AuxLogits.call(o).MoveToOuterDisposeScope(), 0.4);
+        o = Mixed_7c.call(Mixed_7b.call(Mixed_7a.call(o)));
+        o = dropout.call(avgpool.call(o).flatten(1));
+        return fc.call(o).MoveToOuterDisposeScope();
+    }
+}
