@@ -207,7 +207,7 @@ public sealed class ResNetModel : Module<Tensor, Tensor>
         int expansion = cfg.Bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion;
         Module<Tensor, Tensor>? downsample = null;
         if (stride != 1 || _inplanes != planes * expansion)
-            downsample = Nn.Seq(Conv2d(_inplanes, planes * expansion, 1, stride: stride, bias: false), BatchNorm2d(planes * expansion));
+            downsample = new PointwiseDownsample(_inplanes, planes * expansion, stride);
         var list = new List<Module<Tensor, Tensor>>();
         for (int i = 0; i < blocks; i++)
         {

@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TorchSharp;
+using Zoo.Abstractions;
+using static TorchSharp.torch;
+
+namespace Zoo.Host.Weights;
+
+/// <summary>
+/// Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header of
+/// name → dtype, shape, data offsets, then the raw little-endian tensor bytes): the format PyTorch,
+/// torchvision and timm users publish weights in. Keys are kept as they are, so a torchvision
+/// state_dict saved with <c>safetensors.torch.save_file</c> loads into the zoo's model of the same name.
+/// </summary>
+public static class Safetensors
+{
+    static readonly Dictionary<ScalarType, string> Names = new()
+    {
+        [ScalarType.Float32] = "F32", [ScalarType.Float16] = "F16", [ScalarType.BFloat16] = "BF16", [ScalarType.Float64] = "F64",
+        [ScalarType.Int64] = "I64", [ScalarType.Int32] = "I32", [ScalarType.Int16] = "I16", [ScalarType.Int8] = "I8",
+        [ScalarType.Byte] = "U8", [ScalarType.Bool] = "BOOL",
+    };
+
+    static readonly Dictionary<string, ScalarType> Types = Names.ToDictionary(kv => kv.Value, kv => kv.Key);
+
+    /// <summary>Writes the tensors (moved to the CPU, made contiguous) with optional string metadata.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
+            header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        var order = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var blobs = new List<byte[]>();
+        long offset = 0;
+        foreach (var key in order)
+        {
+            var t = tensors[key];
+            if (!Names.TryGetValue(t.dtype, out var dtype)) throw new NotSupportedException($"{key}: dtype {t.dtype} has no safetensors name");
+            using var cpu = t.detach().cpu().contiguous();
+            var bytes = cpu.bytes.ToArray();
+            blobs.Add(bytes);
+            header[key] = new JsonObject
+            {
+                ["dtype"] = dtype,
+                ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode?)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
+            };
+            offset += bytes.Length;
+        }
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8;   // keep the data 8-byte aligned, as the reference writer does
+        var tmp = path + ".tmp";
+        using (var f = File.Create(tmp))
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+            f.Write(len);
+            f.Write(json);
+            for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
+            foreach (var b in blobs) f.Write(b);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Reads every tensor of a safetensors file onto the CPU; errors name the file and the key.</summary>
+    public static Dictionary<string, Tensor> Load(string path, out IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!File.Exists(path)) throw new ZooConfigException(path, "no such weights file");
+        using var f = File.OpenRead(path);
+        Span<byte> len = stackalloc byte[8];
+        if (f.Read(len) != 8) throw new ZooConfigException(path, "not a safetensors file: shorter than its 8-byte header length");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(len);
+        if (n == 0 || n > 100_000_000 || (long)n > f.Length - 8)
+            throw new ZooConfigException(path, $"not a safetensors file: header length {n} does not fit a {f.Length}-byte file");
+        var headerBytes = new byte[n];
+        f.ReadExactly(headerBytes);
+        JsonObject header;
+        try { header = JsonNode.Parse(headerBytes)!.AsObject(); }
+        catch (JsonException e) { throw new ZooConfigException(path, $"not a safetensors file: its header is not JSON ({e.Message})"); }
+        long dataStart = 8 + (long)n;
+        var meta = new Dictionary<string, string>();
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (key, node) in header)
+        {
+            if (key == "__metadata__")
+            {
+                foreach (var (mk, mv) in node!.AsObject()) meta[mk] = mv?.GetValue<string>() ?? "";
+                continue;
+            }
+            var o = node!.AsObject();
+            var dtypeName = o["dtype"]?.GetValue<string>() ?? "";
+            if (!Types.TryGetValue(dtypeName, out var dtype))
+                throw new ZooConfigException($"{path}: {key}", $"dtype '{dtypeName}' is not supported; supported: {string.Join(", ", Types.Keys)}");
+            var shape = o["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
+            var offsets = o["data_offsets"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
+            long size = offsets[1] - offsets[0];
+            if (offsets[0] < 0 || size < 0 || dataStart + offsets[1] > f.Length)
+                throw new ZooConfigException($"{path}: {key}", "data offsets point outside the file (truncated download?)");
+            var t = torch.empty(shape, dtype: dtype);
+            var dest = t.bytes;
+            if (dest.Length != size)
+                throw new ZooConfigException($"{path}: {key}", $"{size} bytes for a {dtypeName} tensor of shape [{string.Join(", ", shape)}] that needs {dest.Length}");
+            f.Position = dataStart + offsets[0];
+            f.ReadExactly(dest);
+            result[key] = t;
+        }
+        metadata = meta;
+        return result;
+    }
+}
