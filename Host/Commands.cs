@@ -18,6 +18,7 @@ public static class Commands
         var rows = catalog.Variants.Select(e => (Entry: e, Params: e.Architecture.CountReferenceParameters(e.Variant))).ToList();
         if (json)
         {
+            var facts = new FactsCache();
             var doc = new JsonObject
             {
                 ["contract_version"] = ZooContract.Version,
@@ -37,6 +38,7 @@ public static class Commands
                     ["reference_input"] = r.Entry.Variant.DefaultInput.ToString(),
                     ["reference_classes"] = r.Entry.Variant.DefaultClasses,
                     ["parameters"] = r.Params,
+                    ["gmacs"] = Safe(() => facts.ReferenceMacs(r.Entry)) / 1e9,
                     ["reference_parameters"] = r.Entry.Variant.ReferenceParameters,
                     ["reference_source"] = r.Entry.Variant.ReferenceSource,
                 }).ToArray()),
@@ -44,6 +46,7 @@ public static class Commands
                 ["schedules"] = new JsonArray(catalog.Schedules.Select(d => (JsonNode?)d.Name).ToArray()),
                 ["augmentations"] = new JsonArray(catalog.Augmentations.Select(d => (JsonNode?)d.Name).ToArray()),
             };
+            facts.Save();
             Console.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         else
@@ -129,6 +132,79 @@ public static class Commands
         if (seconds is { } s) done.Wait(TimeSpan.FromSeconds(s));
         else done.Wait();
         return 0;
+    }
+
+    /// <summary>zoo describe: the torchsummary-style table and GMACs of a variant at an input size.</summary>
+    public static int Describe(IServiceProvider services, string variant, int? size, int? channels, int? classes, bool json)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        var entry = catalog.FindVariant(variant) ?? throw new ZooConfigException("variant", $"'{variant}' is not in the zoo; see `zoo list`");
+        var d = entry.Variant.DefaultInput;
+        var input = new InputShape(channels ?? d.Channels, size ?? d.Height, size ?? d.Width);
+        var summary = ModelSummary.Describe(entry.Architecture, entry.Variant.Name, input, classes ?? entry.Variant.DefaultClasses);
+        if (json)
+        {
+            var doc = new JsonObject
+            {
+                ["variant"] = summary.Variant, ["input"] = summary.Input.ToString(), ["classes"] = summary.Classes,
+                ["parameters"] = summary.TotalParameters, ["trainable_parameters"] = summary.TrainableParameters,
+                ["gmacs"] = summary.GMacs, ["params_mb"] = summary.ParametersMb, ["activations_mb"] = summary.ActivationsMb,
+                ["layers"] = new JsonArray(summary.Layers.Select(l => (JsonNode?)new JsonObject
+                {
+                    ["path"] = l.Path, ["type"] = l.Type, ["output_shape"] = new JsonArray(l.OutputShape.Select(x => (JsonNode?)x).ToArray()),
+                    ["parameters"] = l.Parameters, ["macs"] = l.Macs,
+                }).ToArray()),
+            };
+            Console.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            Console.WriteLine($"{entry.Variant.Name}: {entry.Architecture.Name} ({entry.Architecture.Paper}, {entry.Architecture.Year}); plugin {entry.Plugin.Name}");
+            Console.Write(summary.ToText());
+        }
+        return 0;
+    }
+
+    /// <summary>zoo predict: top-5 classes per image.</summary>
+    public static int Predict(IServiceProvider services, string variant, string weights, string? labelsFile, int? classes, int? size, string[] images)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        var entry = catalog.FindVariant(variant) ?? throw new ZooConfigException("--arch", $"'{variant}' is not in the zoo; see `zoo list`");
+        var labels = labelsFile is null ? null : File.ReadAllLines(labelsFile).Where(l => l.Length > 0).ToArray();
+        int k = classes ?? labels?.Length ?? entry.Variant.DefaultClasses;
+        var d = entry.Variant.DefaultInput;
+        int crop = size ?? d.Height;
+        using var model = entry.Architecture.Build(new ModelSpec(entry.Variant.Name, d.Channels, k, crop, crop));
+        Weights.WeightLoader.Load(model, weights);
+        model.eval();
+        var mean = d.Channels == 1 ? new[] { 0.449f } : Data.ImageFiles.ImageNetMean;
+        var std = d.Channels == 1 ? new[] { 0.226f } : Data.ImageFiles.ImageNetStd;
+        int failures = 0;
+        foreach (var path in images)
+        {
+            try
+            {
+                using var bitmap = Data.ImageFiles.Decode(path);
+                var img = Data.ImageFiles.ResizeCenterCrop(bitmap, d.Channels, (int)Math.Round(crop / 0.875), crop);
+                Data.ImageFiles.Normalize(img, mean, std);
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                using var noGrad = TorchSharp.torch.no_grad();
+                var x = TorchSharp.torch.tensor(img.Pixels).reshape(1, img.Channels, img.Height, img.Width);
+                var p = TorchSharp.torch.nn.functional.softmax(model.call(x), 1);
+                var (values, indexes) = p.topk((int)Math.Min(5, k), 1);
+                Console.WriteLine(path);
+                var v = values.data<float>().ToArray();
+                var ix = indexes.data<long>().ToArray();
+                for (int i = 0; i < v.Length; i++)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {v[i] * 100,6:F2} %  {ix[i],5}  {(labels is not null && ix[i] < labels.Length ? labels[ix[i]] : "")}"));
+            }
+            catch (ZooConfigException e)
+            {
+                failures++;
+                Console.Error.WriteLine($"error: {e.Message}");
+            }
+        }
+        return failures == 0 ? 0 : 1;
     }
 
     static long Safe(Func<long> f)

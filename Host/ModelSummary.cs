@@ -32,28 +32,36 @@ public sealed class ModelSummary
     public double ParametersMb => TotalParameters * 4.0 / (1024 * 1024);
     public double TotalMb => InputMb + ActivationsMb + ParametersMb;
 
-    /// <summary>Builds the variant on the CPU and runs one eval forward at batch 1 with hooks on every leaf layer.</summary>
-    public static ModelSummary Describe(IArchitecture arch, string variant, InputShape input, int classes)
+    /// <summary>
+    /// Builds the variant on the CPU and runs one eval forward at batch 1 with hooks on every leaf layer.
+    /// (LibTorch 2.10 has no meta-device convolution, so shapes alone cannot be had without computing.)
+    /// </summary>
+    public static ModelSummary Describe(IArchitecture arch, string variant, InputShape input, int classes) =>
+        Describe(arch, variant, input, classes, torch.CPU);
+
+    static ModelSummary Describe(IArchitecture arch, string variant, InputShape input, int classes, Device device)
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(0);
         using var model = arch.Build(new ModelSpec(variant, input.Channels, classes, input.Height, input.Width));
         model.eval();
         var rows = new List<LayerRow>();
-        var removers = new List<HookRemover>();
+        var removers = new List<Action>();
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);   // a module reachable by two names is one layer
         foreach (var (path, module) in model.named_modules())
         {
-            if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
+            if (!seen.Add(module) || module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
             var type = module.GetType().Name;
             long parameters = module.parameters(recurse: false).Sum(p => p.numel());
-            removers.Add(leaf.register_forward_hook((m, x, y) =>
+            var hook = leaf.register_forward_hook((m, x, y) =>
             {
                 rows.Add(new LayerRow(rows.Count + 1, path, type, y.shape.ToArray(), parameters, CountMacs(m, y)));
                 return y;
-            }));
+            });
+            removers.Add(hook.remove);
         }
-        using (torch.no_grad()) model.call(torch.zeros(1, input.Channels, input.Height, input.Width));
-        foreach (var r in removers) r.remove();
+        using (torch.no_grad()) model.call(torch.zeros(new long[] { 1, input.Channels, input.Height, input.Width }, device: device));
+        foreach (var remove in removers) remove();
         return new ModelSummary
         {
             Variant = variant, Input = input, Classes = classes, Layers = rows,

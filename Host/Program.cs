@@ -45,6 +45,36 @@ watch.Options.Add(secondsOption);
 watch.SetAction(pr => Run(pr, services => Commands.Watch(services, pr.GetValue(secondsOption))));
 root.Subcommands.Add(watch);
 
+// zoo describe NAME
+var variantArgument = new Argument<string>("variant") { Description = "A variant name from `zoo list`." };
+var sizeOption = new Option<int?>("--size") { Description = "Square input size (default: the variant's own, 224 for ImageNet models)." };
+var channelsOption = new Option<int?>("--channels") { Description = "Input channels (default: the variant's own)." };
+var classesOption = new Option<int?>("--classes") { Description = "Class count (default: the variant's own, 1000 for ImageNet models)." };
+var describe = new Command("describe", "A torchsummary-style table of a variant: layers, output shapes, parameters, sizes in MB, and GMACs at the input size.");
+describe.Arguments.Add(variantArgument);
+describe.Options.Add(sizeOption);
+describe.Options.Add(channelsOption);
+describe.Options.Add(classesOption);
+describe.Options.Add(jsonOption);
+describe.SetAction(pr => Run(pr, services => Commands.Describe(services, pr.GetValue(variantArgument)!, pr.GetValue(sizeOption), pr.GetValue(channelsOption), pr.GetValue(classesOption), pr.GetValue(jsonOption))));
+root.Subcommands.Add(describe);
+
+// zoo predict --arch NAME --weights FILE IMAGE...
+var archOption = new Option<string>("--arch") { Description = "The variant the weights are for.", Required = true };
+var weightsOption = new Option<string>("--weights") { Description = "A .safetensors file with the variant's state dict (torchvision key names).", Required = true };
+var labelsOption = new Option<string?>("--labels") { Description = "A text file with one class name per line (default: class indices)." };
+var imagesArgument = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF).", Arity = ArgumentArity.OneOrMore };
+var predict = new Command("predict", "Top-5 classes per image with the given weights, after ImageNet-style resize, centre crop and normalisation.");
+predict.Options.Add(archOption);
+predict.Options.Add(weightsOption);
+predict.Options.Add(labelsOption);
+predict.Options.Add(classesOption);
+predict.Options.Add(sizeOption);
+predict.Arguments.Add(imagesArgument);
+predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetValue(archOption)!, pr.GetValue(weightsOption)!, pr.GetValue(labelsOption),
+    pr.GetValue(classesOption), pr.GetValue(sizeOption), pr.GetValue(imagesArgument)!)));
+root.Subcommands.Add(predict);
+
 return root.Parse(args).Invoke();
 
 int Run(ParseResult pr, Func<IServiceProvider, int> action)

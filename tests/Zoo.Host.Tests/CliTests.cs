@@ -21,6 +21,10 @@ public sealed class CliTests
         Assert.Equal(28_589_128, variants["convnext_tiny"].GetProperty("parameters").GetInt64());
         Assert.Equal(3, new[] { "lenet5", "mobilenet_v2", "convnext_tiny" }.Select(n => variants[n].GetProperty("plugin_path").GetString()).Distinct().Count());
         Assert.Equal(0, doc.RootElement.GetProperty("failures").GetArrayLength());
+        // GMACs at the reference input, torchvision's published figures.
+        Assert.Equal(1.814, variants["resnet18"].GetProperty("gmacs").GetDouble(), 3);
+        Assert.Equal(0.301, variants["mobilenet_v2"].GetProperty("gmacs").GetDouble(), 3);
+        Assert.Equal(4.456, variants["convnext_tiny"].GetProperty("gmacs").GetDouble(), 3);
     }
 
     [Fact]

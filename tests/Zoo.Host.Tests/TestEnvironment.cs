@@ -25,6 +25,7 @@ static class TestEnvironment
     {
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(ZooDll);
+        psi.Environment["ZOO_CACHE_DIR"] = CacheDirectory;
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -32,6 +33,9 @@ static class TestEnvironment
         if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); throw new TimeoutException($"zoo {string.Join(' ', args)} did not finish"); }
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>One model-facts cache for the whole test run, so the user's own is never touched.</summary>
+    public static readonly string CacheDirectory = NewTempDirectory("zoo-test-cache");
 
     /// <summary>The repository root.</summary>
     public static string Root => Path.GetFullPath(Meta("ZooRoot"));

@@ -1,0 +1,89 @@
+using SkiaSharp;
+using Zoo.Abstractions;
+
+namespace Zoo.Host.Data;
+
+/// <summary>Decodes image files with SkiaSharp (JPEG, PNG, WebP, BMP, GIF) into the zoo's C×H×W floats.</summary>
+public static class ImageFiles
+{
+    /// <summary>ImageNet's per-channel mean (RGB).</summary>
+    public static readonly float[] ImageNetMean = { 0.485f, 0.456f, 0.406f };
+    /// <summary>ImageNet's per-channel standard deviation (RGB).</summary>
+    public static readonly float[] ImageNetStd = { 0.229f, 0.224f, 0.225f };
+
+    /// <summary>Decodes a file upright (EXIF orientation applied) as 8-bit RGBA; errors name the file.</summary>
+    public static SKBitmap Decode(string path)
+    {
+        if (!File.Exists(path)) throw new ZooConfigException(path, "no such image file");
+        using var codec = SKCodec.Create(path) ?? throw new ZooConfigException(path, "not an image SkiaSharp can read (JPEG, PNG, WebP, BMP, GIF) or the file is damaged");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var raw = new SKBitmap(info);
+        var result = codec.GetPixels(info, raw.GetPixels());
+        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+        {
+            raw.Dispose();
+            throw new ZooConfigException(path, $"could not be decoded: {result}");
+        }
+        return Orient(raw, codec.EncodedOrigin);
+    }
+
+    static SKBitmap Orient(SKBitmap src, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default) return src;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var dst = new SKBitmap(new SKImageInfo(swap ? src.Height : src.Width, swap ? src.Width : src.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using (var canvas = new SKCanvas(dst))
+        {
+            float w = src.Width, h = src.Height;
+            var m = origin switch
+            {
+                SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, w, 0, 1, 0, 0, 0, 1),
+                SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, w, 0, -1, h, 0, 0, 1),
+                SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, h, 0, 0, 1),
+                SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),
+                SKEncodedOrigin.RightTop => new SKMatrix(0, -1, h, 1, 0, 0, 0, 0, 1),
+                SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, h, -1, 0, w, 0, 0, 1),
+                SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, w, 0, 0, 1),
+                _ => SKMatrix.Identity,
+            };
+            canvas.SetMatrix(m);
+            canvas.DrawBitmap(src, 0, 0);
+        }
+        src.Dispose();
+        return dst;
+    }
+
+    /// <summary>
+    /// ImageNet-style evaluation transform: resize the shorter side to <paramref name="resize"/> (bilinear,
+    /// high quality), centre-crop <paramref name="crop"/>×<paramref name="crop"/>, to [0, 1] floats C×H×W
+    /// (grey as luminance when <paramref name="channels"/> is 1; alpha composited on black).
+    /// </summary>
+    public static ImageData ResizeCenterCrop(SKBitmap bitmap, int channels, int resize, int crop)
+    {
+        double scale = resize / (double)Math.Min(bitmap.Width, bitmap.Height);
+        int w = Math.Max(crop, (int)Math.Round(bitmap.Width * scale)), h = Math.Max(crop, (int)Math.Round(bitmap.Height * scale));
+        using var resized = bitmap.Resize(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.High)
+                            ?? throw new InvalidOperationException("resize failed");
+        int x0 = (w - crop) / 2, y0 = (h - crop) / 2;
+        var img = new ImageData(channels, crop, crop);
+        var pixels = resized.GetPixelSpan();
+        for (int y = 0; y < crop; y++)
+            for (int x = 0; x < crop; x++)
+            {
+                int o = ((y + y0) * w + (x + x0)) * 4;
+                float a = pixels[o + 3] / 255f;
+                float r = pixels[o] / 255f * a, g = pixels[o + 1] / 255f * a, b = pixels[o + 2] / 255f * a;
+                if (channels == 1) img.At(0, y, x) = 0.299f * r + 0.587f * g + 0.114f * b;
+                else { img.At(0, y, x) = r; img.At(1, y, x) = g; img.At(2, y, x) = b; }
+            }
+        return img;
+    }
+
+    /// <summary>Normalises in place per channel.</summary>
+    public static void Normalize(ImageData img, IReadOnlyList<float> mean, IReadOnlyList<float> std)
+    {
+        int hw = img.Height * img.Width;
+        for (int c = 0; c < img.Channels; c++)
+            for (int i = 0; i < hw; i++) img.Pixels[c * hw + i] = (img.Pixels[c * hw + i] - mean[c % mean.Count]) / std[c % std.Count];
+    }
+}
