@@ -14,6 +14,12 @@ public sealed record ModelEntry(string Label, string Variant, string Where, doub
 {
     /// <summary>This model's recipe where the entry overrides parts of the suite's (null: the suite's).</summary>
     public Recipe? Recipe { get; init; }
+
+    /// <summary>A .safetensors file to start from (fine-tuning), or null to start from scratch.</summary>
+    public string? Weights { get; init; }
+
+    /// <summary>Keep a freshly initialised head where the weights' class count differs.</summary>
+    public bool ReinitialiseHead { get; init; }
 }
 
 /// <summary>A comparison suite: models × data set × recipe.</summary>
@@ -28,7 +34,7 @@ public static class SuiteParser
 {
     static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device" };
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction" };
-    static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe" };
+    static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment" };
 
     /// <summary>Reads and validates a suite file.</summary>
@@ -109,6 +115,8 @@ public static class SuiteParser
                     mAt.Num(m, "dropout", 0, 0.99), mAt.Num(m, "stochastic_depth", 0, 0.99), mAt.Num(m, "layer_scale", 0, 10), options)
                 {
                     Recipe = own,
+                    Weights = mAt.Str(m, "weights") is { } w ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
+                    ReinitialiseHead = m.TryGetProperty("reinit_head", out var rh) && rh.ValueKind == JsonValueKind.True,
                 });
             }
             if (models.Count == 0) throw new ZooConfigException(at.Field("models"), "empty; list at least one variant (see `zoo list`)");

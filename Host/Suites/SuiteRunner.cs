@@ -205,6 +205,12 @@ public sealed class SuiteRunner
                 Options = entry.Options,
             };
             model = found.Architecture.Build(spec);
+            if (entry.Weights is not null)
+            {
+                var report = Weights.WeightLoader.Load(model, entry.Weights, entry.ReinitialiseHead);
+                _progress.WriteLine($"    loaded {report.Loaded.Count} tensors from {entry.Weights}" +
+                    (report.Reinitialised.Count > 0 ? $"; re-initialised for {spec.Classes} classes: {string.Join(", ", report.Reinitialised)}" : ""));
+            }
             model.to(device);
             long parameters = model.parameters().Sum(p => p.numel());
             baseResult = baseResult with { Parameters = parameters };

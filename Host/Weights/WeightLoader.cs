@@ -54,7 +54,7 @@ public static class WeightLoader
                 if (unexpected.Count > 0) parts.Add($"unexpected {unexpected.Count}: {string.Join(", ", unexpected)}");
                 if (misshaped.Count > 0) parts.Add($"mis-shaped {misshaped.Count}: {string.Join("; ", misshaped)}");
                 var hint = misshaped.Count > 0 && !reinitialiseHead
-                    ? " If only the classifier differs (another class count), ask for the head to be re-initialised (--reinit-head)."
+                    ? " If only the classifier differs (another class count), ask for the head to be re-initialised (\"reinit_head\": true on the suite's model entry)."
                     : " Check that the file is for this architecture and variant.";
                 throw new ZooConfigException(path, $"does not fit the model: {string.Join("; ", parts)}.{hint}");
             }

@@ -115,6 +115,30 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void A_model_can_start_from_weights_with_its_head_reinitialised_for_the_new_class_count()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = Catalog();
+            torch.manual_seed(11);
+            using (var pretrained = catalog.FindVariant("lenet5")!.Architecture.Build(new ModelSpec("lenet5", 1, 1000, 28, 28)))
+                Zoo.Host.Weights.WeightLoader.Save(pretrained, Path.Combine(dir, "lenet-1000.safetensors"));
+            var models = """
+                { "variant": "lenet5", "label": "finetuned", "weights": "lenet-1000.safetensors", "reinit_head": true },
+                { "variant": "lenet5", "label": "no-reinit", "weights": "lenet-1000.safetensors" }
+                """;
+            var progress = new StringWriter();
+            var result = new SuiteRunner(catalog, progress).Run(SuiteParser.Parse(SuiteJson(models, epochs: 1), Path.Combine(dir, "suite.json")), Path.Combine(dir, "out"));
+            Assert.Equal(RunStatus.Finished, result.Runs[0].Status);
+            Assert.Contains("re-initialised for 10 classes: classifier.4.weight [1000x84 -> 10x84], classifier.4.bias [1000 -> 10]", progress.ToString());
+            Assert.Equal(RunStatus.Failed, result.Runs[1].Status);
+            Assert.Contains("\"reinit_head\": true", result.Runs[1].Error);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Live_tensors_stay_flat_across_epochs()
     {
         using var catalog = Catalog();

@@ -98,7 +98,7 @@ public sealed class WeightsTests
         using var ten = Build("resnet18", classes: 10);
         var headless = Assert.Throws<ZooConfigException>(() => WeightLoader.Load(ten, path));
         Assert.Contains("fc.weight: file [1000x512], model [10x512]", headless.Message);
-        Assert.Contains("--reinit-head", headless.Message);
+        Assert.Contains("\"reinit_head\": true", headless.Message);
 
         var fcBefore = ten.state_dict()["fc.weight"].clone();
         var report = WeightLoader.Load(ten, path, reinitialiseHead: true);
