@@ -7,10 +7,14 @@ namespace Zoo.Plugins.Lightweight;
 public sealed class LightweightPlugin : IZooPlugin
 {
     public string Name => "Lightweight";
-    public string Description => "Lightweight CNNs: MobileNet V2.";
+    public string Description => "Lightweight CNNs: SqueezeNet, MobileNet V2 and V3, ShuffleNet V2, MNASNet.";
 
     public void ConfigureServices(IServiceCollection services)
     {
+        services.AddArchitecture<SqueezeNet>();
         services.AddArchitecture<MobileNetV2>();
+        services.AddArchitecture<MobileNetV3>();
+        services.AddArchitecture<ShuffleNetV2>();
+        services.AddArchitecture<MNASNet>();
     }
 }

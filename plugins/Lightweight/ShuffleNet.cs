@@ -1,0 +1,121 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using Zoo.Abstractions;
+using Zoo.Layers;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Zoo.Plugins.Lightweight;
+
+/// <summary>
+/// ShuffleNet V2 (Ma, Zhang, Zheng, Sun, "ShuffleNet V2: Practical Guidelines for Efficient CNN
+/// Architecture Design", 2018) at widths ×0.5/×1.0/×1.5/×2.0 as torchvision builds it: channel split,
+/// a 1×1–depthwise 3×3–1×1 branch, concatenation and channel shuffle; stride-2 units run both branches.
+/// Small inputs (shorter side below 96) run conv1 at stride 1 without the max-pool (total stride 8).
+/// </summary>
+public sealed class ShuffleNetV2 : IArchitecture
+{
+    public string Name => "ShuffleNetV2";
+    public string Family => "Lightweight";
+    public string Paper => "Ma et al., ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design";
+    public int Year => 2018;
+    public string Description =>
+        "Units of channel split, 1x1 / depthwise 3x3 / 1x1 branch, concat and channel shuffle (groups 2); stages of 4, 8, 4 units. " +
+        "torchvision's layout and names. Inputs under 96 px run conv1 at stride 1 without max-pool.";
+
+    static readonly Dictionary<string, (int[] Channels, long Params)> Table = new()
+    {
+        ["shufflenet_v2_x0_5"] = (new[] { 24, 48, 96, 192, 1024 }, 1_366_792),
+        ["shufflenet_v2_x1_0"] = (new[] { 24, 116, 232, 464, 1024 }, 2_278_604),
+        ["shufflenet_v2_x1_5"] = (new[] { 24, 176, 352, 704, 1024 }, 3_503_624),
+        ["shufflenet_v2_x2_0"] = (new[] { 24, 244, 488, 976, 2048 }, 7_393_996),
+    };
+
+    public IReadOnlyList<ArchitectureVariant> Variants { get; } = Table.Select(kv =>
+        new ArchitectureVariant(kv.Key, $"ShuffleNet V2 x{kv.Key[^3..].Replace('_', '.')}") { ReferenceParameters = kv.Value.Params, ReferenceSource = $"torchvision {kv.Key}" }).ToArray();
+
+    public Module<Tensor, Tensor> Build(ModelSpec spec)
+    {
+        if (!Table.TryGetValue(spec.Variant, out var row))
+            throw new ZooConfigException("variant", $"ShuffleNetV2 has no variant '{spec.Variant}'; allowed: {string.Join(", ", Table.Keys)}");
+        spec.Options.EnsureOnly(Array.Empty<string>());
+        return new ShuffleNetV2Model(row.Channels, spec.Channels, spec.Classes, Nn.IsSmallInput(spec.Height, spec.Width));
+    }
+}
+
+/// <summary>Reorders channels so the groups' channels interleave (the "shuffle" of ShuffleNet).</summary>
+public static class ChannelShuffle
+{
+    public static Tensor Apply(Tensor x, long groups)
+    {
+        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        using var v = x.view(n, groups, c / groups, h, w);
+        using var t = v.transpose(1, 2);
+        return t.contiguous().view(n, c, h, w);
+    }
+}
+
+/// <summary>ShuffleNet V2 unit: branch1 (stride 2 only) and branch2, concatenated and shuffled.</summary>
+public sealed class ShuffleUnit : Module<Tensor, Tensor>
+{
+    readonly Sequential branch1, branch2;
+    readonly long _stride;
+
+    public ShuffleUnit(long inp, long oup, long stride) : base("InvertedResidual")
+    {
+        long bf = oup / 2;
+        _stride = stride;
+        branch1 = stride > 1
+            ? Nn.Seq(Conv2d(inp, inp, 3, stride: stride, padding: 1, groups: inp, bias: false), BatchNorm2d(inp),
+                     Conv2d(inp, bf, 1, bias: false), BatchNorm2d(bf), ReLU(inplace: true))
+            : Nn.Seq();
+        branch2 = Nn.Seq(
+            Conv2d(stride > 1 ? inp : bf, bf, 1, bias: false), BatchNorm2d(bf), ReLU(inplace: true),
+            Conv2d(bf, bf, 3, stride: stride, padding: 1, groups: bf, bias: false), BatchNorm2d(bf),
+            Conv2d(bf, bf, 1, bias: false), BatchNorm2d(bf), ReLU(inplace: true));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor o;
+        if (_stride == 1)
+        {
+            var halves = x.chunk(2, 1);
+            o = torch.cat(new[] { halves[0], branch2.call(halves[1]) }, 1);
+        }
+        else o = torch.cat(new[] { branch1.call(x), branch2.call(x) }, 1);
+        return ChannelShuffle.Apply(o, 2).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>conv1, maxpool, stage2–4, conv5, fc (torchvision's names).</summary>
+public sealed class ShuffleNetV2Model : Module<Tensor, Tensor>
+{
+    readonly Sequential conv1, stage2, stage3, stage4, conv5;
+    readonly Module<Tensor, Tensor> maxpool;
+    readonly Linear fc;
+
+    public ShuffleNetV2Model(int[] c, int channels, int classes, bool small) : base("ShuffleNetV2")
+    {
+        conv1 = Nn.Seq(Conv2d(channels, c[0], 3, stride: small ? 1 : 2, padding: 1, bias: false), BatchNorm2d(c[0]), ReLU(inplace: true));
+        maxpool = small ? Identity() : MaxPool2d(3, 2, 1);
+        Sequential Stage(long inp, long oup, int repeats) =>
+            Nn.Seq(Enumerable.Range(0, repeats).Select(i => (Module<Tensor, Tensor>)new ShuffleUnit(i == 0 ? inp : oup, oup, i == 0 ? 2 : 1)).ToArray());
+        stage2 = Stage(c[0], c[1], 4);
+        stage3 = Stage(c[1], c[2], 8);
+        stage4 = Stage(c[2], c[3], 4);
+        conv5 = Nn.Seq(Conv2d(c[3], c[4], 1, bias: false), BatchNorm2d(c[4]), ReLU(inplace: true));
+        fc = Linear(c[4], classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var o = stage4.call(stage3.call(stage2.call(maxpool.call(conv1.call(x)))));
+        o = conv5.call(o).mean(new long[] { 2, 3 });
+        return fc.call(o).MoveToOuterDisposeScope();
+    }
+}
