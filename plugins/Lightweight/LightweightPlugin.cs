@@ -7,7 +7,7 @@ namespace Zoo.Plugins.Lightweight;
 public sealed class LightweightPlugin : IZooPlugin
 {
     public string Name => "Lightweight";
-    public string Description => "Lightweight CNNs: SqueezeNet, MobileNet V2 and V3, ShuffleNet V2, MNASNet.";
+    public string Description => "Lightweight CNNs: SqueezeNet, MobileNet V2 and V3, ShuffleNet V2, MNASNet, EfficientNet B0-B7 and V2.";
 
     public void ConfigureServices(IServiceCollection services)
     {
@@ -16,5 +16,6 @@ public sealed class LightweightPlugin : IZooPlugin
         services.AddArchitecture<MobileNetV3>();
         services.AddArchitecture<ShuffleNetV2>();
         services.AddArchitecture<MNASNet>();
+        services.AddArchitecture<EfficientNet>();
     }
 }
