@@ -254,3 +254,41 @@ public sealed class PointwiseDownsample : Module<Tensor, Tensor>
         return _norm.call(y);
     }
 }
+
+/// <summary>Channel shuffle (ShuffleNet): reorders channels so that the groups' channels interleave.</summary>
+public static class Channels
+{
+    /// <summary>N×C×H×W with C = groups × k → the same tensor with channel g·k+i moved to i·groups+g.</summary>
+    public static Tensor Shuffle(Tensor x, long groups)
+    {
+        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        using var v = x.view(n, groups, c / groups, h, w);
+        using var t = v.transpose(1, 2);
+        return t.contiguous().view(n, c, h, w);
+    }
+}
+
+/// <summary>
+/// A depthwise separable convolution (MobileNet V1): depthwise k×k → BN → ReLU, then pointwise 1×1 →
+/// BN → ReLU; children "dw" and "pw", each a Conv-BN-ReLU sequence.
+/// </summary>
+public sealed class DepthwiseSeparable : Module<Tensor, Tensor>
+{
+    readonly Sequential dw;
+    readonly Sequential pw;
+
+    /// <summary>Creates the block from <paramref name="inChannels"/> to <paramref name="outChannels"/>.</summary>
+    public DepthwiseSeparable(long inChannels, long outChannels, long stride, long kernel = 3, Act act = Act.ReLU) : base(nameof(DepthwiseSeparable))
+    {
+        dw = ConvNormAct.Create(inChannels, inChannels, kernel, stride, groups: inChannels, act: act);
+        pw = ConvNormAct.Create(inChannels, outChannels, 1, act: act);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var d = dw.call(x);
+        return pw.call(d);
+    }
+}

@@ -43,18 +43,6 @@ public sealed class ShuffleNetV2 : IArchitecture
     }
 }
 
-/// <summary>Reorders channels so the groups' channels interleave (the "shuffle" of ShuffleNet).</summary>
-public static class ChannelShuffle
-{
-    public static Tensor Apply(Tensor x, long groups)
-    {
-        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        using var v = x.view(n, groups, c / groups, h, w);
-        using var t = v.transpose(1, 2);
-        return t.contiguous().view(n, c, h, w);
-    }
-}
-
 /// <summary>ShuffleNet V2 unit: branch1 (stride 2 only) and branch2, concatenated and shuffled.</summary>
 public sealed class ShuffleUnit : Module<Tensor, Tensor>
 {
@@ -86,7 +74,7 @@ public sealed class ShuffleUnit : Module<Tensor, Tensor>
             o = torch.cat(new[] { halves[0], branch2.call(halves[1]) }, 1);
         }
         else o = torch.cat(new[] { branch1.call(x), branch2.call(x) }, 1);
-        return ChannelShuffle.Apply(o, 2).MoveToOuterDisposeScope();
+        return Channels.Shuffle(o, 2).MoveToOuterDisposeScope();
     }
 }
 
@@ -117,5 +105,93 @@ public sealed class ShuffleNetV2Model : Module<Tensor, Tensor>
         var o = stage4.call(stage3.call(stage2.call(maxpool.call(conv1.call(x)))));
         o = conv5.call(o).mean(new long[] { 2, 3 });
         return fc.call(o).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// ShuffleNet V1 (Zhang, Zhou, Lin, Sun, "ShuffleNet: An Extremely Efficient Convolutional Neural Network
+/// for Mobile Devices", 2018), 1× with g = 3 (Table 1: 240/480/960 channels, 4/8/4 units): units of grouped
+/// 1×1 → channel shuffle → depthwise 3×3 → grouped 1×1, added to the input, or at stride 2 concatenated
+/// with a 3×3 average-pooled shortcut. The first unit's first 1×1 is not grouped (24 input channels).
+/// torchvision has none; names conv1, stage2–4, fc. Reference: own count at 3×224×224/1000 (paper: about
+/// 1.9 M). Small inputs (shorter side below 96) run conv1 at stride 1 without the max-pool.
+/// </summary>
+public sealed class ShuffleNetV1 : IArchitecture
+{
+    public string Name => "ShuffleNetV1";
+    public string Family => "Lightweight";
+    public string Paper => "Zhang et al., ShuffleNet: An Extremely Efficient Convolutional Neural Network for Mobile Devices";
+    public int Year => 2018;
+    public string Description =>
+        "Grouped 1x1 convolutions with channel shuffle around a depthwise 3x3, residual add (stride 1) or avg-pool concat (stride 2); 1x, g=3. " +
+        "Reference: own count at 3x224x224/1000. Inputs under 96 px run conv1 at stride 1 without max-pool.";
+
+    public IReadOnlyList<ArchitectureVariant> Variants { get; } = new[]
+    {
+        new ArchitectureVariant("shufflenet_v1_g3", "ShuffleNet V1 1x, g=3") { ReferenceParameters = 1_865_728, ReferenceSource = "own count of Zhang et al. 2018 Table 1 (1x, g=3)" },
+    };
+
+    public Module<Tensor, Tensor> Build(ModelSpec spec)
+    {
+        if (spec.Variant != "shufflenet_v1_g3") throw new ZooConfigException("variant", $"ShuffleNetV1 has no variant '{spec.Variant}'; allowed: shufflenet_v1_g3");
+        spec.Options.EnsureOnly(Array.Empty<string>());
+        return new ShuffleNetV1Model(spec.Channels, spec.Classes, 3, new[] { 240, 480, 960 }, Nn.IsSmallInput(spec.Height, spec.Width));
+    }
+}
+
+/// <summary>ShuffleNet V1 unit (Figure 2 b/c).</summary>
+public sealed class ShuffleV1Unit : Module<Tensor, Tensor>
+{
+    readonly Sequential compress, depthwise, expand;
+    readonly long _groups, _stride;
+
+    public ShuffleV1Unit(long inC, long outC, long stride, long groups, bool groupFirst) : base(nameof(ShuffleV1Unit))
+    {
+        _groups = groupFirst ? groups : 1;
+        _stride = stride;
+        long branchOut = stride == 2 ? outC - inC : outC;
+        long mid = outC / 4;
+        compress = Nn.Seq(Conv2d(inC, mid, 1, groups: _groups, bias: false), BatchNorm2d(mid), ReLU(inplace: true));
+        depthwise = Nn.Seq(Conv2d(mid, mid, 3, stride: stride, padding: 1, groups: mid, bias: false), BatchNorm2d(mid));
+        expand = Nn.Seq(Conv2d(mid, branchOut, 1, groups: groups, bias: false), BatchNorm2d(branchOut));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var o = compress.call(x);
+        if (_groups > 1) o = Channels.Shuffle(o, _groups);
+        o = expand.call(depthwise.call(o));
+        var merged = _stride == 2 ? torch.cat(new[] { functional.avg_pool2d(x, 3, 2, 1), o }, 1) : o.add_(x);
+        return functional.relu(merged).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>conv1, maxpool, stage2–4, global pool, fc.</summary>
+public sealed class ShuffleNetV1Model : Module<Tensor, Tensor>
+{
+    readonly Sequential conv1, stage2, stage3, stage4;
+    readonly Module<Tensor, Tensor> maxpool;
+    readonly Linear fc;
+
+    public ShuffleNetV1Model(int channels, int classes, int groups, int[] widths, bool small) : base("ShuffleNetV1")
+    {
+        conv1 = Nn.Seq(Conv2d(channels, 24, 3, stride: small ? 1 : 2, padding: 1, bias: false), BatchNorm2d(24), ReLU(inplace: true));
+        maxpool = small ? Identity() : MaxPool2d(3, 2, 1);
+        Sequential Stage(long inC, long outC, int units, bool first) => Nn.Seq(Enumerable.Range(0, units).Select(i =>
+            (Module<Tensor, Tensor>)new ShuffleV1Unit(i == 0 ? inC : outC, outC, i == 0 ? 2 : 1, groups, groupFirst: !(first && i == 0))).ToArray());
+        stage2 = Stage(24, widths[0], 4, true);
+        stage3 = Stage(widths[0], widths[1], 8, false);
+        stage4 = Stage(widths[1], widths[2], 4, false);
+        fc = Linear(widths[2], classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var o = stage4.call(stage3.call(stage2.call(maxpool.call(conv1.call(x)))));
+        return fc.call(o.mean(new long[] { 2, 3 })).MoveToOuterDisposeScope();
     }
 }

@@ -29,7 +29,13 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
         (3, 4, 96, 96),    // smallest size on the ImageNet stem
     };
 
-    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    /// <summary>Same shape and the same values, NaN matching NaN (a save/load round trip must keep every value, NaN included).</summary>
+    static bool Same(Tensor a, Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape)) return false;
+        using var scope = NewDisposeScope();
+        return (a.is_floating_point() ? a.eq(b) | (a.isnan() & b.isnan()) : a.eq(b)).all().item<bool>();
+    }
 
     static (IArchitecture Arch, ArchitectureVariant Variant) Find(string name) =>
         Contract.Discover(new TPlugin()).Single(v => v.Variant.Name == name);
