@@ -228,7 +228,7 @@ public sealed class SuiteRunner
 
             using var csv = writer.OpenEpochCsv(entry.Label);
             EpochRecord? best = null;
-            string bestPath = System.IO.Path.Combine(writer.Directory, "runs", ResultWriter.SafeName(entry.Label) + ".best.weights");
+            string bestPath = System.IO.Path.Combine(writer.Directory, "runs", ResultWriter.SafeName(entry.Label) + ".best.safetensors");
             trainer.Fit(loader, () => splits.Validation is null ? null : trainer.Evaluate(splits.Validation, mean, std, recipe.BatchSize * 2),
                 recipe, optimizer, schedule, rec =>
                 {
@@ -237,7 +237,7 @@ public sealed class SuiteRunner
                     if (rec.ValTop1 is not null && (best is null || rec.ValTop1 > best.ValTop1))
                     {
                         best = rec;
-                        model.save(bestPath);
+                        Weights.WeightLoader.Save(model, bestPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["epoch"] = rec.Epoch.ToString(CultureInfo.InvariantCulture) });
                     }
                     _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"    epoch {rec.Epoch}/{recipe.Epochs}  lr {rec.LearningRate:G3}  train loss {rec.TrainLoss:F4} top-1 {rec.TrainTop1 * 100:F2} %  val loss {rec.ValLoss:F4} top-1 {rec.ValTop1 * 100:F2} % top-5 {rec.ValTop5 * 100:F2} %  {rec.Seconds:F1} s  RSS {rec.ResidentMb:F0} MiB"));

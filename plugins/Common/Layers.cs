@@ -82,13 +82,68 @@ public static class Nn
 public static class ConvNormAct
 {
     /// <summary>Builds the block; <paramref name="norm"/> false leaves out the BatchNorm.</summary>
-    public static Sequential Create(long inChannels, long outChannels, long kernel = 3, long stride = 1, long? padding = null,
+    public static Module<Tensor, Tensor> Create(long inChannels, long outChannels, long kernel = 3, long stride = 1, long? padding = null,
         long groups = 1, Act act = Act.ReLU, bool norm = true, long dilation = 1, double bnEps = 1e-5, double bnMomentum = 0.1)
     {
         long pad = padding ?? (kernel - 1) / 2 * dilation;
         var conv = Conv2d(inChannels, outChannels, kernel, stride: stride, padding: pad, dilation: dilation, groups: groups, bias: !norm);
         var bn = norm ? BatchNorm2d(outChannels, eps: bnEps, momentum: bnMomentum) : null;
+        if (OneDnnGuard.Affects(inChannels, outChannels, kernel, groups))
+            return new GuardedConvNormAct(conv, bn, Nn.Activation(act), stride, pad, dilation);
         return Nn.Seq(conv, bn, Nn.Activation(act));
+    }
+}
+
+/// <summary>
+/// LibTorch 2.10's oneDNN CPU kernel for a 24→24-channel 3×3 convolution (groups 1) reads uninitialised
+/// memory: a few percent of calls return NaN (42 % at 64×64 when freed memory held NaN). It hit
+/// EfficientNetV2-S/M's first stage. Zero-padding the input channels to 32 (and the weight to match)
+/// computes the same sums on a kernel that is not affected.
+/// </summary>
+public static class OneDnnGuard
+{
+    /// <summary>Whether a convolution of this shape takes the faulty kernel.</summary>
+    public static bool Affects(long inChannels, long outChannels, long kernel, long groups) =>
+        inChannels == 24 && outChannels == 24 && kernel == 3 && groups == 1;
+
+    /// <summary>The convolution with input channels zero-padded to 32 (same result; gradients reach the real weight).</summary>
+    public static Tensor Conv(Tensor x, Tensor weight, Tensor? bias, long stride, long padding, long dilation)
+    {
+        using var scope = NewDisposeScope();
+        long extra = 32 - x.shape[1];
+        var xp = functional.pad(x, new long[] { 0, 0, 0, 0, 0, extra });
+        var wp = functional.pad(weight, new long[] { 0, 0, 0, 0, 0, extra });
+        return functional.conv2d(xp, wp, bias, strides: new[] { stride, stride }, padding: new[] { padding, padding }, dilation: new[] { dilation, dilation })
+            .MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>ConvNormAct for the shapes <see cref="OneDnnGuard"/> covers; same children ("0", "1", "2") and keys.</summary>
+public sealed class GuardedConvNormAct : Module<Tensor, Tensor>
+{
+    readonly Module<Tensor, Tensor>[] _parts;   // conv, norm, activation (an array: not reflected as extra children)
+    readonly long _stride, _padding, _dilation;
+
+    /// <summary>Wraps the block's modules.</summary>
+    public GuardedConvNormAct(Conv2d conv, Module<Tensor, Tensor>? norm, Module<Tensor, Tensor>? act, long stride, long padding, long dilation)
+        : base(nameof(GuardedConvNormAct))
+    {
+        _parts = new[] { conv, norm!, act! };
+        register_module("0", conv);
+        if (norm is not null) register_module("1", norm);
+        if (act is not null) register_module("2", act);
+        (_stride, _padding, _dilation) = (stride, padding, dilation);
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var conv = (Conv2d)_parts[0];
+        var y = OneDnnGuard.Conv(x, conv.weight!, conv.bias, _stride, _padding, _dilation);
+        if (_parts[1] is { } norm) y = norm.call(y);
+        if (_parts[2] is { } act) y = act.call(y);
+        return y.MoveToOuterDisposeScope();
     }
 }
 
@@ -274,8 +329,8 @@ public static class Channels
 /// </summary>
 public sealed class DepthwiseSeparable : Module<Tensor, Tensor>
 {
-    readonly Sequential dw;
-    readonly Sequential pw;
+    readonly Module<Tensor, Tensor> dw;
+    readonly Module<Tensor, Tensor> pw;
 
     /// <summary>Creates the block from <paramref name="inChannels"/> to <paramref name="outChannels"/>.</summary>
     public DepthwiseSeparable(long inChannels, long outChannels, long stride, long kernel = 3, Act act = Act.ReLU) : base(nameof(DepthwiseSeparable))

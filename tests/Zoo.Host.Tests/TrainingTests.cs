@@ -52,7 +52,7 @@ public sealed class TrainingTests
             var csv = File.ReadAllLines(Path.Combine(dir, "runs", "lenet5.csv"));
             Assert.Equal("epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds,resident_mb", csv[0]);
             Assert.Equal(7, csv.Length);
-            Assert.True(File.Exists(Path.Combine(dir, "runs", "lenet5.best.weights")));
+            Assert.True(File.Exists(Path.Combine(dir, "runs", "lenet5.best.safetensors")));
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
             var r = json.RootElement.GetProperty("runs")[0];
             Assert.Equal("finished", r.GetProperty("status").GetString());

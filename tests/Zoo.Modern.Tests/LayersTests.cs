@@ -61,3 +61,29 @@ public sealed class LayersTests
         Assert.True((y.var(1, unbiased: false) - 1).abs().max().item<float>() < 1e-3);
     }
 }
+
+/// <summary>The guard around LibTorch 2.10's faulty 24→24 3×3 oneDNN convolution.</summary>
+public sealed class OneDnnGuardTests
+{
+    [Fact]
+    public void The_guarded_24_channel_convolution_never_returns_NaN_and_equals_the_float64_result()
+    {
+        torch.manual_seed(5);
+        using var block = ConvNormAct.Create(24, 24, 3, norm: false, act: Act.None);
+        Assert.IsType<GuardedConvNormAct>(block);
+        var weight = block.parameters().First();
+        for (int i = 0; i < 60; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.full(new long[] { 2, 32, 66, 66 }, float.NaN).Dispose();   // freed memory full of NaN, as the fault needs
+            var x = torch.randn(2, 24, 64, 64);
+            using var noGrad = torch.no_grad();
+            var y = block.call(x);
+            Assert.False(y.isnan().any().item<bool>(), $"NaN on call {i}");
+            var reference = torch.nn.functional.conv2d(x.to(torch.float64), weight.to(torch.float64), block.parameters().Skip(1).FirstOrDefault()?.to(torch.float64),
+                padding: new long[] { 1, 1 }).to(torch.float32);
+            Assert.True(y.allclose(reference, rtol: 1e-4, atol: 1e-5));
+        }
+        Assert.Equal(new[] { "0.weight", "0.bias" }, block.state_dict().Keys);
+    }
+}
