@@ -95,7 +95,8 @@ public sealed class CliTests
             // A third-party plugin dropped in appears with its architecture.
             TestEnvironment.CopyDirectory(Path.Combine(TestEnvironment.Fixtures, "Zoo.Fixtures.TinyNet"), Path.Combine(dir, "TinyNet"));
             WaitFor($"loaded {Path.Combine(dir, "TinyNet", "Zoo.Fixtures.TinyNet.dll")}", "the dropped plugin");
-            WaitFor("tinynet           TinyNet", "its variant in the catalogue");
+            WaitFor("tinynet ", "its variant in the catalogue");
+            Assert.Matches(@"tinynet\s+TinyNet\s+Samples\s+TinyNet", Seen());
 
             // A copy of a built-in family duplicates its variants: reported as conflicts, the host stays up.
             TestEnvironment.CopyDirectory(Path.Combine(TestEnvironment.PluginDrop, "Lightweight"), Path.Combine(dir, "Extra"));

@@ -69,6 +69,9 @@ public sealed class OneDnnGuardTests
     public void The_guarded_24_channel_convolution_never_returns_NaN_and_equals_the_float64_result()
     {
         torch.manual_seed(5);
+        Assert.True(OneDnnGuard.Affects(24, 96, 3, 1));
+        Assert.False(OneDnnGuard.Affects(24, 96, 1, 1));
+        Assert.False(OneDnnGuard.Affects(32, 32, 3, 1));
         using var block = ConvNormAct.Create(24, 24, 3, norm: false, act: Act.None);
         Assert.IsType<GuardedConvNormAct>(block);
         var weight = block.parameters().First();
