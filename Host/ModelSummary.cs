@@ -71,22 +71,23 @@ public sealed class ModelSummary
         };
     }
 
-    /// <summary>Multiply-accumulates of one call at batch 1: convolutions and linear layers, as torchvision counts.</summary>
+    /// <summary>
+    /// Multiply-accumulates of one call at batch 1, as torchvision counts: layers with a 4-D weight are
+    /// convolutions (output elements × in/groups × kh × kw), layers with a 2-D weight applied to the last
+    /// dimension are linear (output elements × in features); everything else counts nothing.
+    /// </summary>
     static long CountMacs(nn.Module module, Tensor output)
     {
         long batch = Math.Max(1, output.shape[0]);
-        switch (module)
+        var weight = module.named_parameters(recurse: false).FirstOrDefault(p => p.name == "weight").parameter;
+        if (weight is null) return 0;
+        var w = weight.shape;
+        return w.Length switch
         {
-            case Conv2d c:
-            {
-                var w = c.weight!.shape;   // out, in/groups, kh, kw
-                return output.numel() / batch * w[1] * w[2] * w[3];
-            }
-            case Linear l:
-                return output.numel() / batch * l.weight!.shape[1];
-            default:
-                return 0;
-        }
+            4 => output.numel() / batch * w[1] * w[2] * w[3],
+            2 when module is not Embedding => output.numel() / batch * w[1],
+            _ => 0,
+        };
     }
 
     /// <summary>The table as text.</summary>

@@ -86,10 +86,10 @@ public static class ConvNormAct
         long groups = 1, Act act = Act.ReLU, bool norm = true, long dilation = 1, double bnEps = 1e-5, double bnMomentum = 0.1)
     {
         long pad = padding ?? (kernel - 1) / 2 * dilation;
-        var conv = Conv2d(inChannels, outChannels, kernel, stride: stride, padding: pad, dilation: dilation, groups: groups, bias: !norm);
+        Module<Tensor, Tensor> conv = OneDnnGuard.Affects(inChannels, outChannels, kernel, groups)
+            ? new GuardedConv2d(inChannels, outChannels, kernel, stride, pad, dilation, hasBias: !norm)
+            : Conv2d(inChannels, outChannels, kernel, stride: stride, padding: pad, dilation: dilation, groups: groups, bias: !norm);
         var bn = norm ? BatchNorm2d(outChannels, eps: bnEps, momentum: bnMomentum) : null;
-        if (OneDnnGuard.Affects(inChannels, outChannels, kernel, groups))
-            return new GuardedConvNormAct(conv, bn, Nn.Activation(act), stride, pad, dilation);
         return Nn.Seq(conv, bn, Nn.Activation(act));
     }
 }
@@ -119,33 +119,37 @@ public static class OneDnnGuard
     }
 }
 
-/// <summary>ConvNormAct for the shapes <see cref="OneDnnGuard"/> covers; same children ("0", "1", "2") and keys.</summary>
-public sealed class GuardedConvNormAct : Module<Tensor, Tensor>
+/// <summary>
+/// A convolution for the shapes <see cref="OneDnnGuard"/> covers: parameters "weight" (and "bias") as
+/// Conv2d has them, so state dicts line up, computed with the input channels zero-padded to 32.
+/// Initialised as <c>nn.Conv2d</c> is (Kaiming-uniform, a = √5); families re-initialise as they do for Conv2d.
+/// </summary>
+public sealed class GuardedConv2d : Module<Tensor, Tensor>
 {
-    readonly Module<Tensor, Tensor>[] _parts;   // conv, norm, activation (an array: not reflected as extra children)
+    readonly Parameter weight;
+    readonly Parameter? bias;
     readonly long _stride, _padding, _dilation;
 
-    /// <summary>Wraps the block's modules.</summary>
-    public GuardedConvNormAct(Conv2d conv, Module<Tensor, Tensor>? norm, Module<Tensor, Tensor>? act, long stride, long padding, long dilation)
-        : base(nameof(GuardedConvNormAct))
+    /// <summary>Creates the convolution.</summary>
+    public GuardedConv2d(long inChannels, long outChannels, long kernel, long stride, long padding, long dilation, bool hasBias) : base(nameof(GuardedConv2d))
     {
-        _parts = new[] { conv, norm!, act! };
-        register_module("0", conv);
-        if (norm is not null) register_module("1", norm);
-        if (act is not null) register_module("2", act);
+        weight = Parameter(torch.empty(outChannels, inChannels, kernel, kernel));
+        init.kaiming_uniform_(weight, Math.Sqrt(5));
+        if (hasBias)
+        {
+            double bound = 1 / Math.Sqrt(inChannels * kernel * kernel);
+            bias = Parameter(torch.empty(outChannels));
+            init.uniform_(bias, -bound, bound);
+        }
         (_stride, _padding, _dilation) = (stride, padding, dilation);
+        RegisterComponents();
     }
 
+    /// <summary>The kernel, out × in × k × k.</summary>
+    public Parameter Weight => weight;
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var conv = (Conv2d)_parts[0];
-        var y = OneDnnGuard.Conv(x, conv.weight!, conv.bias, _stride, _padding, _dilation);
-        if (_parts[1] is { } norm) y = norm.call(y);
-        if (_parts[2] is { } act) y = act.call(y);
-        return y.MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor x) => OneDnnGuard.Conv(x, weight, bias, _stride, _padding, _dilation);
 }
 
 /// <summary>

@@ -190,6 +190,7 @@ public sealed class EfficientNetModel : Module<Tensor, Tensor>
                     init.kaiming_normal_(c.weight, mode: init.FanInOut.FanOut);
                     if (c.bias is not null) init.zeros_(c.bias);
                     break;
+                case GuardedConv2d g: init.kaiming_normal_(g.Weight, mode: init.FanInOut.FanOut); break;
                 case BatchNorm2d b: init.ones_(b.weight); init.zeros_(b.bias); break;
                 case Linear l:
                     double range = 1.0 / Math.Sqrt(l.weight!.shape[0]);
