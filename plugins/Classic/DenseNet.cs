@@ -132,15 +132,7 @@ public sealed class DenseNetModel : Module<Tensor, Tensor>
         classifier = Linear(n, classes);
         RegisterComponents();
 
-        foreach (var (_, m) in named_modules())
-        {
-            switch (m)
-            {
-                case Conv2d c: init.kaiming_normal_(c.weight); break;
-                case BatchNorm2d b: init.ones_(b.weight); init.zeros_(b.bias); break;
-                case Linear l: init.zeros_(l.bias); break;
-            }
-        }
+        Init.HeNormal(this, fanOut: false, linear: l => init.zeros_(l.bias));
     }
 
     public override Tensor forward(Tensor x)

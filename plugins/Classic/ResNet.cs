@@ -194,12 +194,8 @@ public sealed class ResNetModel : Module<Tensor, Tensor>
         fc = Linear(512 * (cfg.Bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion), classes);
         RegisterComponents();
 
-        // torchvision's initialisation: He-normal (fan_out) convs, unit-scale BatchNorm.
-        foreach (var (_, m) in named_modules())
-        {
-            if (m is Conv2d c) init.kaiming_normal_(c.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-            else if (m is BatchNorm2d b) { init.ones_(b.weight); init.zeros_(b.bias); }
-        }
+        // torchvision's initialisation: He-normal (fan_out) convolutions, unit-scale BatchNorm.
+        Init.HeNormal(this);
     }
 
     Sequential MakeLayer(ResNet.Config cfg, long planes, int blocks, long stride)

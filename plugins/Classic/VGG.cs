@@ -84,18 +84,7 @@ public sealed class VGG : IArchitecture
                 Linear(4096, classes));
             RegisterComponents();
 
-            foreach (var (_, m) in named_modules())
-            {
-                switch (m)
-                {
-                    case Conv2d c:
-                        init.kaiming_normal_(c.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                        if (c.bias is not null) init.zeros_(c.bias);
-                        break;
-                    case BatchNorm2d b: init.ones_(b.weight); init.zeros_(b.bias); break;
-                    case Linear l: init.normal_(l.weight, 0, 0.01); init.zeros_(l.bias); break;
-                }
-            }
+            Init.HeNormal(this, linear: Init.SmallNormal);
         }
 
         public override Tensor forward(Tensor x)

@@ -252,6 +252,43 @@ public sealed class Permute : Module<Tensor, Tensor>
 public static class Init
 {
     /// <summary>
+    /// torchvision's usual CNN initialisation: He-normal convolutions (fan-out by default, ReLU gain) with
+    /// zero bias, BatchNorm weight 1 and bias 0, and <paramref name="linear"/> for linear layers (left as
+    /// constructed when null).
+    /// </summary>
+    public static void HeNormal(Module model, bool fanOut = true, Action<Linear>? linear = null)
+    {
+        var mode = fanOut ? init.FanInOut.FanOut : init.FanInOut.FanIn;
+        foreach (var (_, m) in model.named_modules())
+        {
+            switch (m)
+            {
+                case Conv2d c:
+                    init.kaiming_normal_(c.weight, mode: mode, nonlinearity: init.NonlinearityType.ReLU);
+                    if (c.bias is not null) init.zeros_(c.bias);
+                    break;
+                case GuardedConv2d g:
+                    init.kaiming_normal_(g.Weight, mode: mode, nonlinearity: init.NonlinearityType.ReLU);
+                    break;
+                case BatchNorm2d b:
+                    init.ones_(b.weight);
+                    init.zeros_(b.bias);
+                    break;
+                case Linear l when linear is not null:
+                    linear(l);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Linear layers as torchvision's VGG and MobileNets: N(0, 0.01²) weights, zero bias.</summary>
+    public static void SmallNormal(Linear l)
+    {
+        init.normal_(l.weight, 0, 0.01);
+        if (l.bias is not null) init.zeros_(l.bias);
+    }
+
+    /// <summary>
     /// Fills <paramref name="tensor"/> from a normal distribution N(mean, std²) truncated to [a, b], by the
     /// inverse-CDF method (uniform between the bounds' CDF values, then the normal quantile).
     /// TorchSharp 0.107's own <c>trunc_normal_</c> fills the tensor with <c>std</c> and is not used.

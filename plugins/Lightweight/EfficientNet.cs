@@ -182,23 +182,12 @@ public sealed class EfficientNetModel : Module<Tensor, Tensor>
         classifier = Nn.Seq(Dropout(dropout), Linear(lastOut, classes));
         RegisterComponents();
 
-        foreach (var (_, m) in named_modules())
+        Init.HeNormal(this, linear: l =>
         {
-            switch (m)
-            {
-                case Conv2d c:
-                    init.kaiming_normal_(c.weight, mode: init.FanInOut.FanOut);
-                    if (c.bias is not null) init.zeros_(c.bias);
-                    break;
-                case GuardedConv2d g: init.kaiming_normal_(g.Weight, mode: init.FanInOut.FanOut); break;
-                case BatchNorm2d b: init.ones_(b.weight); init.zeros_(b.bias); break;
-                case Linear l:
-                    double range = 1.0 / Math.Sqrt(l.weight!.shape[0]);
-                    init.uniform_(l.weight, -range, range);
-                    init.zeros_(l.bias);
-                    break;
-            }
-        }
+            double range = 1.0 / Math.Sqrt(l.weight!.shape[0]);
+            init.uniform_(l.weight, -range, range);
+            init.zeros_(l.bias);
+        });
     }
 
     public override Tensor forward(Tensor x)

@@ -99,21 +99,11 @@ public sealed class MNASNetModel : Module<Tensor, Tensor>
         this.layers = layers;
         classifier = Nn.Seq(Dropout(dropout), Linear(1280, classes));
         RegisterComponents();
-        foreach (var (_, m) in named_modules())
+        Init.HeNormal(this, linear: l =>
         {
-            switch (m)
-            {
-                case Conv2d c:
-                    init.kaiming_normal_(c.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    if (c.bias is not null) init.zeros_(c.bias);
-                    break;
-                case BatchNorm2d b: init.ones_(b.weight); init.zeros_(b.bias); break;
-                case Linear l:
-                    init.kaiming_uniform_(l.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.Sigmoid);
-                    init.zeros_(l.bias);
-                    break;
-            }
-        }
+            init.kaiming_uniform_(l.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.Sigmoid);
+            init.zeros_(l.bias);
+        });
     }
 
     public override Tensor forward(Tensor x)

@@ -105,18 +105,7 @@ public sealed class MobileNetV2Model : Module<Tensor, Tensor>
         classifier = Nn.Seq(Dropout(dropout), Linear(last, classes));
         RegisterComponents();
 
-        foreach (var (_, m) in named_modules())
-        {
-            switch (m)
-            {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut);
-                    if (conv.bias is not null) init.zeros_(conv.bias);
-                    break;
-                case BatchNorm2d bn: init.ones_(bn.weight); init.zeros_(bn.bias); break;
-                case Linear lin: init.normal_(lin.weight, 0, 0.01); init.zeros_(lin.bias); break;
-            }
-        }
+        Init.HeNormal(this, linear: Init.SmallNormal);
     }
 
     public override Tensor forward(Tensor x)
@@ -213,18 +202,7 @@ public sealed class MobileNetV3 : IArchitecture
             classifier = Nn.Seq(Linear(lastOut, lastChannel), Hardswish(inplace: true), Dropout(dropout), Linear(lastChannel, classes));
             RegisterComponents();
 
-            foreach (var (_, m) in named_modules())
-            {
-                switch (m)
-                {
-                    case Conv2d conv:
-                        init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut);
-                        if (conv.bias is not null) init.zeros_(conv.bias);
-                        break;
-                    case BatchNorm2d bn: init.ones_(bn.weight); init.zeros_(bn.bias); break;
-                    case Linear lin: init.normal_(lin.weight, 0, 0.01); init.zeros_(lin.bias); break;
-                }
-            }
+            Init.HeNormal(this, linear: Init.SmallNormal);
         }
 
         public override Tensor forward(Tensor x)
@@ -328,8 +306,7 @@ public sealed class MobileNetV1 : IArchitecture
             dropout = Dropout(dropoutRate);
             classifier = Linear(lastChannels, classes);
             RegisterComponents();
-            foreach (var (_, m) in named_modules())
-                if (m is Conv2d c) init.kaiming_normal_(c.weight, mode: init.FanInOut.FanOut);
+            Init.HeNormal(this);
         }
 
         public override Tensor forward(Tensor x)
