@@ -224,7 +224,7 @@ public sealed class SuiteRunner
                 dropLast: splits.Train.Count > recipe.BatchSize);
             optimizer = recipe.Optimizer.Create(model.parameters());
             var schedule = CreateSchedule(recipe, optimizer, loader.BatchesPerEpoch);
-            var trainer = new Trainer(model, device);
+            var trainer = new Trainer(model, device) { Warning = w => _progress.WriteLine($"    warning: {w}") };
 
             using var csv = writer.OpenEpochCsv(entry.Label);
             EpochRecord? best = null;

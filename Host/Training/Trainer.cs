@@ -39,6 +39,9 @@ public sealed class Trainer
     readonly nn.Module<Tensor, Tensor> _model;
     readonly Device _device;
 
+    /// <summary>Receives warnings worth a line in the run's progress (a recomputed transient fault).</summary>
+    public Action<string>? Warning { get; init; }
+
     public Trainer(nn.Module<Tensor, Tensor> model, Device device)
     {
         _model = model;
@@ -83,15 +86,18 @@ public sealed class Trainer
             using var scope = torch.NewDisposeScope();
             var (x, y) = ToTensors(batch);
             optimizer.zero_grad();
-            var logits = _model.call(x);
-            var loss = batch.SoftTargets is null
-                ? nn.functional.cross_entropy(logits, y, label_smoothing: recipe.LabelSmoothing)
-                : SoftCrossEntropy(logits, tensor(batch.SoftTargets).reshape(batch.Count, -1).to(_device), recipe.LabelSmoothing);
-            if (_model is IAuxiliaryClassifiers aux)
-                foreach (var a in aux.TakeAuxiliaryOutputs())
-                    loss = loss + a.LossWeight * nn.functional.cross_entropy(a.Logits, y, label_smoothing: recipe.LabelSmoothing);
+            var (logits, loss) = Forward(x, y, batch, recipe);
             double lossValue = loss.item<float>();
-            if (!double.IsFinite(lossValue)) throw new DivergedException(epoch, step, lossValue);
+            if (!double.IsFinite(lossValue))
+            {
+                // A true divergence repeats on the same weights and batch; a one-off non-finite forward is a
+                // kernel fault (LibTorch's oneDNN has read uninitialised memory on some CPUs) and is recomputed.
+                (logits, loss) = Forward(x, y, batch, recipe);
+                double again = loss.item<float>();
+                if (!double.IsFinite(again)) throw new DivergedException(epoch, step, lossValue);
+                Warning?.Invoke($"epoch {epoch}, step {step}: the loss was {lossValue} once and {again:G6} when recomputed on the same weights and batch (a transient numeric fault, not a divergence); training goes on");
+                lossValue = again;
+            }
             loss.backward();
             optimizer.step();
             schedule.BatchEnd();
@@ -100,6 +106,18 @@ public sealed class Trainer
             seen += batch.Count;
         }
         return (lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen));
+    }
+
+    (Tensor Logits, Tensor Loss) Forward(Tensor x, Tensor y, Batch batch, Recipe recipe)
+    {
+        var logits = _model.call(x);
+        var loss = batch.SoftTargets is null
+            ? nn.functional.cross_entropy(logits, y, label_smoothing: recipe.LabelSmoothing)
+            : SoftCrossEntropy(logits, tensor(batch.SoftTargets).reshape(batch.Count, -1).to(_device), recipe.LabelSmoothing);
+        if (_model is IAuxiliaryClassifiers aux)
+            foreach (var a in aux.TakeAuxiliaryOutputs())
+                loss = loss + a.LossWeight * nn.functional.cross_entropy(a.Logits, y, label_smoothing: recipe.LabelSmoothing);
+        return (logits, loss);
     }
 
     /// <summary>Cross-entropy against soft targets (Mixup/CutMix), with optional label smoothing.</summary>

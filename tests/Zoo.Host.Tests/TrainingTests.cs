@@ -74,6 +74,8 @@ public sealed class TrainingTests
             using var catalog = Catalog();
             var first = Run(catalog, SuiteJson(LeNetRelu, epochs: 2), a).Runs[0];
             var second = Run(catalog, SuiteJson(LeNetRelu, epochs: 2), b).Runs[0];
+            Assert.True(first.Status == RunStatus.Finished, $"first run: {first.Status} {first.Error}");
+            Assert.True(second.Status == RunStatus.Finished, $"second run: {second.Status} {second.Error}");
             Assert.Equal(first.Epochs.Select(e => (e.TrainLoss, e.ValLoss, e.ValTop1, e.LearningRate)),
                          second.Epochs.Select(e => (e.TrainLoss, e.ValLoss, e.ValTop1, e.LearningRate)));
             Assert.Equal(first.Test!.Loss, second.Test!.Loss);
