@@ -26,8 +26,13 @@ public sealed class ResultWriter
     public static string SafeName(string label) =>
         new(label.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
 
-    /// <summary>Opens the per-epoch CSV of a run and writes its header.</summary>
-    public EpochCsv OpenEpochCsv(string label) => new(System.IO.Path.Combine(Directory, "runs", SafeName(label) + ".csv"));
+    /// <summary>Opens the per-epoch CSV of a run, writes its header and the epochs a resumed run already has.</summary>
+    public EpochCsv OpenEpochCsv(string label, IEnumerable<EpochRecord>? earlier = null)
+    {
+        var csv = new EpochCsv(System.IO.Path.Combine(Directory, "runs", SafeName(label) + ".csv"));
+        foreach (var r in earlier ?? Array.Empty<EpochRecord>()) csv.Write(r);
+        return csv;
+    }
 
     public sealed class EpochCsv : IDisposable
     {
@@ -35,13 +40,13 @@ public sealed class ResultWriter
         public EpochCsv(string path)
         {
             _w = new StreamWriter(path, append: false, new UTF8Encoding(false));
-            _w.WriteLine("epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,seconds,resident_mb");
+            _w.WriteLine("epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,ema_val_top1,grad_norm,seconds,resident_mb");
             _w.Flush();
         }
 
         public void Write(EpochRecord r)
         {
-            _w.WriteLine(string.Join(",", new object?[] { r.Epoch, r.LearningRate, r.TrainLoss, r.TrainTop1, r.ValLoss, r.ValTop1, r.ValTop5, r.Seconds, r.ResidentMb }
+            _w.WriteLine(string.Join(",", new object?[] { r.Epoch, r.LearningRate, r.TrainLoss, r.TrainTop1, r.ValLoss, r.ValTop1, r.ValTop5, r.EmaValTop1, r.GradNorm, r.Seconds, r.ResidentMb }
                 .Select(v => v switch { null => "", double d => d.ToString("R", CultureInfo.InvariantCulture), _ => Convert.ToString(v, CultureInfo.InvariantCulture) })));
             _w.Flush();
         }
@@ -56,7 +61,20 @@ public sealed class ResultWriter
         WriteAtomic(System.IO.Path.Combine(Directory, "comparison.md"), Markdown(result));
     }
 
-    static void WriteAtomic(string path, string text)
+    /// <summary>runs/&lt;label&gt;.confusion.csv: the test confusion matrix (rows true, columns predicted) and per-class top-1.</summary>
+    public void WriteConfusion(string label, IReadOnlyList<string> classes, EvalResult test)
+    {
+        var sb = new StringBuilder();
+        string Q(string c) => c.Contains(',') || c.Contains('"') ? "\"" + c.Replace("\"", "\"\"") + "\"" : c;
+        sb.AppendLine("true\\predicted," + string.Join(",", classes.Select(Q)) + ",top1");
+        var per = test.PerClassTop1;
+        for (int i = 0; i < test.Confusion.Length; i++)
+            sb.AppendLine($"{Q(i < classes.Count ? classes[i] : i.ToString(CultureInfo.InvariantCulture))},{string.Join(",", test.Confusion[i])},{(per[i] is { } a ? a.ToString("R", CultureInfo.InvariantCulture) : "")}");
+        WriteAtomic(System.IO.Path.Combine(Directory, "runs", SafeName(label) + ".confusion.csv"), sb.ToString());
+    }
+
+    /// <summary>Writes beside, then renames over: readers see the old file or the new one, never half of one.</summary>
+    public static void WriteAtomic(string path, string text)
     {
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, text, new UTF8Encoding(false));
@@ -109,20 +127,39 @@ public sealed class ResultWriter
         ["size_mb"] = run.SizeMb,
         ["best_epoch"] = run.BestEpoch,
         ["best_val_top1"] = run.BestValTop1,
-        ["test"] = run.Test is null ? null : new JsonObject
-        {
-            ["loss"] = run.Test.Loss, ["top1"] = run.Test.Top1, ["top5"] = run.Test.Top5, ["images"] = run.Test.Count,
-            ["inference_ms_per_image"] = run.Test.MillisecondsPerImage,
-        },
+        ["test"] = Eval(run.Test, perClass: true),
+        ["test_final_weights"] = Eval(run.TestFinal, perClass: false),
+        ["test_ema"] = Eval(run.TestEma, perClass: false),
+        ["stopped_early"] = run.StoppedEarly,
+        ["target_epoch"] = run.TargetEpoch,
+        ["target_seconds"] = run.TargetSeconds,
+        ["resumed_from_epoch"] = run.ResumedFromEpoch,
         ["own_recipe"] = run.OwnRecipe,
         ["total_seconds"] = run.TotalSeconds,
         ["mean_epoch_seconds"] = run.MeanEpochSeconds,
         ["epochs"] = new JsonArray(run.Epochs.Select(e => (JsonNode?)new JsonObject
         {
             ["epoch"] = e.Epoch, ["lr"] = e.LearningRate, ["train_loss"] = e.TrainLoss, ["train_top1"] = e.TrainTop1,
-            ["val_loss"] = e.ValLoss, ["val_top1"] = e.ValTop1, ["val_top5"] = e.ValTop5, ["seconds"] = e.Seconds, ["resident_mb"] = e.ResidentMb,
+            ["val_loss"] = e.ValLoss, ["val_top1"] = e.ValTop1, ["val_top5"] = e.ValTop5, ["ema_val_top1"] = e.EmaValTop1,
+            ["grad_norm"] = e.GradNorm, ["seconds"] = e.Seconds, ["resident_mb"] = e.ResidentMb,
         }).ToArray()),
     };
+
+    static JsonObject? Eval(EvalResult? e, bool perClass)
+    {
+        if (e is null) return null;
+        var o = new JsonObject
+        {
+            ["loss"] = e.Loss, ["top1"] = e.Top1, ["top5"] = e.Top5, ["images"] = e.Count,
+            ["inference_ms_per_image"] = e.MillisecondsPerImage,
+        };
+        if (perClass && e.Confusion.Length > 0)
+        {
+            o["per_class_top1"] = new JsonArray(e.PerClassTop1.Select(v => (JsonNode?)v).ToArray());
+            o["confusion"] = new JsonArray(e.Confusion.Select(row => (JsonNode?)new JsonArray(row.Select(c => (JsonNode?)c).ToArray())).ToArray());
+        }
+        return o;
+    }
 
     /// <summary>A recipe in one line.</summary>
     public static string Describe(Recipe recipe) => string.Create(CultureInfo.InvariantCulture,

@@ -20,6 +20,12 @@ public sealed record ModelEntry(string Label, string Variant, string Where, doub
 
     /// <summary>Keep a freshly initialised head where the weights' class count differs.</summary>
     public bool ReinitialiseHead { get; init; }
+
+    /// <summary>
+    /// A hash of everything that decides this run's numbers (data set, model entry, effective recipe, device):
+    /// a results folder's finished run or checkpoint is reused only when it matches.
+    /// </summary>
+    public string Fingerprint { get; init; } = "";
 }
 
 /// <summary>A comparison suite: models × data set × recipe.</summary>
@@ -35,7 +41,10 @@ public static class SuiteParser
     static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device" };
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "reinit_head" };
-    static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment" };
+    static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
+        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target" };
+    /// <summary>Metrics an epoch records, which early stopping, targets and plateau can watch.</summary>
+    public static readonly string[] Metrics = { "val_top1", "val_top5", "val_loss", "train_top1", "train_loss" };
 
     /// <summary>Reads and validates a suite file.</summary>
     public static Suite Load(string path)
@@ -93,7 +102,10 @@ public static class SuiteParser
                 if (m.ValueKind == JsonValueKind.String)
                 {
                     var v = m.GetString()!;
-                    models.Add(new ModelEntry(v, v, mAt.Path, null, null, null, new ParameterBag(new Dictionary<string, string>(), mAt.Field("options"))));
+                    models.Add(new ModelEntry(v, v, mAt.Path, null, null, null, new ParameterBag(new Dictionary<string, string>(), mAt.Field("options")))
+                    {
+                        Fingerprint = Fingerprint(dsEl.GetRawText(), m.GetRawText(), recipeEl.GetRawText(), JsonSerializer.Serialize(device)),
+                    });
                     continue;
                 }
                 mAt.Expect(m, JsonValueKind.Object, "a variant name or an object with \"variant\"");
@@ -103,6 +115,7 @@ public static class SuiteParser
                     ? mAt.In("options").Bag(o)
                     : new ParameterBag(new Dictionary<string, string>(), mAt.Field("options"));
                 Recipe? own = null;
+                string effectiveRecipe = recipeEl.GetRawText();
                 if (m.TryGetProperty("recipe", out var overrides))
                 {
                     // The entry's "recipe" overrides the suite's field by field (optimizer and schedule key by key).
@@ -110,6 +123,7 @@ public static class SuiteParser
                     var merged = Merge(JsonNode.Parse(recipeEl.GetRawText())!.AsObject(), JsonNode.Parse(overrides.GetRawText())!.AsObject());
                     using var mergedDoc = JsonDocument.Parse(merged.ToJsonString());
                     own = ParseRecipe(mergedDoc.RootElement, mAt.In("recipe"));
+                    effectiveRecipe = merged.ToJsonString();
                 }
                 models.Add(new ModelEntry(mAt.Str(m, "label") ?? variant, variant, mAt.Path,
                     mAt.Num(m, "dropout", 0, 0.99), mAt.Num(m, "stochastic_depth", 0, 0.99), mAt.Num(m, "layer_scale", 0, 10), options)
@@ -117,6 +131,7 @@ public static class SuiteParser
                     Recipe = own,
                     Weights = mAt.Str(m, "weights") is { } w ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
                     ReinitialiseHead = m.TryGetProperty("reinit_head", out var rh) && rh.ValueKind == JsonValueKind.True,
+                    Fingerprint = Fingerprint(dsEl.GetRawText(), m.GetRawText(), effectiveRecipe, JsonSerializer.Serialize(device)),
                 });
             }
             if (models.Count == 0) throw new ZooConfigException(at.Field("models"), "empty; list at least one variant (see `zoo list`)");
@@ -140,6 +155,13 @@ public static class SuiteParser
             else baseRecipe[key] = value?.DeepClone();
         }
         return baseRecipe;
+    }
+
+    static string Fingerprint(params string[] parts)
+    {
+        // Canonical JSON (no whitespace) so re-indenting a suite file does not invalidate its results.
+        var canonical = string.Join("\u0001", parts.Select(p => JsonNode.Parse(p)?.ToJsonString() ?? "null"));
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)))[..16].ToLowerInvariant();
     }
 
     static Recipe ParseRecipe(JsonElement el, Cursor at)
@@ -180,7 +202,51 @@ public static class SuiteParser
             StochasticDepth = at.Num(el, "stochastic_depth", 0, 0.99),
             Augment = at.NamedList(el, "augment"),
             BatchAugment = at.NamedList(el, "batch_augment"),
+            Ema = EmaDecay(el, at),
+            ClipGradNorm = at.Num(el, "clip_grad_norm", 1e-6, 1e6),
+            ClipGradValue = at.Num(el, "clip_grad_value", 1e-6, 1e6),
+            AccumulateSteps = at.Int(el, "accumulate_steps", 1, 4096) ?? 1,
+            EarlyStopping = ParseEarlyStopping(el, at),
+            Target = ParseTarget(el, at),
         };
+    }
+
+    static double? EmaDecay(JsonElement el, Cursor at)
+    {
+        if (!el.TryGetProperty("ema", out var e) || e.ValueKind is JsonValueKind.Null or JsonValueKind.False) return null;
+        if (e.ValueKind == JsonValueKind.True) return 0.9998;
+        if (e.ValueKind == JsonValueKind.Number) return at.Num(el, "ema", 0.5, 0.999999);
+        var eAt = at.In("ema");
+        eAt.Expect(e, JsonValueKind.Object, "true, a decay such as 0.9998, or {\"decay\": 0.9998}");
+        eAt.OnlyFields(e, new[] { "decay" });
+        return eAt.Num(e, "decay", 0.5, 0.999999) ?? 0.9998;
+    }
+
+    static string Metric(JsonElement el, Cursor at, string field, string fallback)
+    {
+        var m = at.Str(el, field) ?? fallback;
+        if (!Metrics.Contains(m)) throw new ZooConfigException(at.Field(field), $"'{m}' is not a recorded metric; allowed: {string.Join(", ", Metrics)}");
+        return m;
+    }
+
+    static EarlyStopping? ParseEarlyStopping(JsonElement el, Cursor at)
+    {
+        if (!el.TryGetProperty("early_stopping", out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        var eAt = at.In("early_stopping");
+        eAt.Expect(e, JsonValueKind.Object, "an object such as {\"metric\": \"val_top1\", \"patience\": 5}");
+        eAt.OnlyFields(e, new[] { "metric", "patience", "min_delta" });
+        return new EarlyStopping(Metric(e, eAt, "metric", "val_top1"), eAt.Int(e, "patience", 1, 100_000) ?? 5, eAt.Num(e, "min_delta", 0, 1e6) ?? 0);
+    }
+
+    static TargetSpec? ParseTarget(JsonElement el, Cursor at)
+    {
+        if (!el.TryGetProperty("target", out var e) || e.ValueKind == JsonValueKind.Null) return null;
+        var tAt = at.In("target");
+        tAt.Expect(e, JsonValueKind.Object, "an object such as {\"metric\": \"val_top1\", \"value\": 0.99}");
+        tAt.OnlyFields(e, new[] { "metric", "value", "stop" });
+        var value = tAt.Num(e, "value", -1e9, 1e9) ?? throw new ZooConfigException(tAt.Field("value"), "required: the value to reach, e.g. 0.99 for 99 % top-1");
+        bool stop = e.TryGetProperty("stop", out var st) && st.ValueKind == JsonValueKind.True;
+        return new TargetSpec(Metric(e, tAt, "metric", "val_top1"), value, stop);
     }
 
     /// <summary>Field-path bookkeeping for messages: "suite.json: recipe.optimizer.lr".</summary>

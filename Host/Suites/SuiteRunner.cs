@@ -32,6 +32,18 @@ public sealed record RunResult
     public double TotalSeconds { get; init; }
     /// <summary>The run's recipe in words where the model entry overrode the suite's.</summary>
     public string? OwnRecipe { get; init; }
+    /// <summary>Test with the final weights and with the weights' moving average (<see cref="Test"/> uses the best-on-validation weights).</summary>
+    public EvalResult? TestFinal { get; init; }
+    public EvalResult? TestEma { get; init; }
+    /// <summary>Why the run ended before its last epoch (early stopping, a reached target), or null.</summary>
+    public string? StoppedEarly { get; init; }
+    /// <summary>First epoch (and seconds into the run) at which the recipe's target was reached.</summary>
+    public int? TargetEpoch { get; init; }
+    public double? TargetSeconds { get; init; }
+    /// <summary>The epoch after which this run was resumed from its checkpoint, or null.</summary>
+    public int? ResumedFromEpoch { get; init; }
+    /// <summary>Taken from an earlier run of the same suite into the same folder, not trained again.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool Reused { get; init; }
     public double MeanEpochSeconds => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.Seconds);
 }
 
@@ -180,9 +192,42 @@ public sealed class SuiteRunner
         return (splits, summary);
     }
 
+    /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it.</summary>
+    sealed record StoredRun(string Fingerprint, RunResult Result);
+
+    static readonly System.Text.Json.JsonSerializerOptions StoredJson = new() { WriteIndented = true };
+
+    /// <summary>Called after every epoch of every run (label, record); tests use it to interrupt a suite.</summary>
+    public Action<string, EpochRecord>? EpochEnded { get; init; }
+
+    RunResult? Finished(ModelEntry entry, string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var stored = System.Text.Json.JsonSerializer.Deserialize<StoredRun>(File.ReadAllText(path), StoredJson);
+            if (stored is null || stored.Fingerprint != entry.Fingerprint) return null;
+            return stored.Result.Status == RunStatus.Failed ? null : stored.Result;   // a failed run is tried again
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or NotSupportedException)
+        {
+            _progress.WriteLine($"    {path} is unreadable ({e.Message}); the run starts again");
+            return null;
+        }
+    }
+
     RunResult RunOne(Suite suite, ModelEntry entry, DatasetSplits splits, DatasetSummary data, Device device, ResultWriter writer, CancellationToken cancel)
     {
         var found = _catalog.FindVariant(entry.Variant)!;
+        string runs = System.IO.Path.Combine(writer.Directory, "runs");
+        string stem = System.IO.Path.Combine(runs, ResultWriter.SafeName(entry.Label));
+        string resultPath = stem + ".result.json", checkpointPath = stem + ".checkpoint.safetensors";
+        string bestPath = stem + ".best.safetensors", emaPath = stem + ".ema.safetensors";
+        if (Finished(entry, resultPath) is { } done)
+        {
+            _progress.WriteLine($"    already {done.Status.ToString().ToLowerInvariant()} in {writer.Directory} (same model, data and recipe): skipped");
+            return done with { Reused = true };
+        }
         var baseResult = new RunResult
         {
             Label = entry.Label, Variant = found.Variant.Name, Architecture = found.Architecture.Name,
@@ -192,8 +237,12 @@ public sealed class SuiteRunner
         var recipe = entry.Recipe ?? suite.Recipe;
         var epochs = new List<EpochRecord>();
         var total = Stopwatch.StartNew();
+        double previousSeconds = 0;
         nn.Module<Tensor, Tensor>? model = null;
+        WeightAverage? ema = null;
         torch.optim.Optimizer? optimizer = null;
+        TensorBoard? board = null;
+        RunResult result;
         try
         {
             torch.manual_seed(recipe.Seed);
@@ -214,6 +263,12 @@ public sealed class SuiteRunner
             model.to(device);
             long parameters = model.parameters().Sum(p => p.numel());
             baseResult = baseResult with { Parameters = parameters };
+            if (recipe.Ema is { } decay)
+            {
+                var copy = found.Architecture.Build(spec);
+                copy.to(device);
+                ema = new WeightAverage(model, copy, decay);
+            }
 
             var augment = recipe.Augment.Count == 0 ? null : new Compose(recipe.Augment.Select(a =>
                 _catalog.Augmentations.First(f => f.Name == a.Name).Create(a.Parameters)));
@@ -222,37 +277,107 @@ public sealed class SuiteRunner
             var std = data.Std.ToArray();
             var loader = new BatchLoader(splits.Train, recipe.BatchSize, shuffle: true, recipe.Seed, mean, std, augment, batchAugment,
                 dropLast: splits.Train.Count > recipe.BatchSize);
-            optimizer = recipe.Optimizer.Create(model.parameters());
-            var schedule = CreateSchedule(recipe, optimizer, loader.BatchesPerEpoch);
-            var trainer = new Trainer(model, device) { Warning = w => _progress.WriteLine($"    warning: {w}") };
+            optimizer = recipe.Optimizer.Create(model.named_parameters().Select(p => (p.name, p.parameter)));
+            int stepsPerEpoch = (loader.BatchesPerEpoch + recipe.AccumulateSteps - 1) / recipe.AccumulateSteps;
+            var schedule = CreateSchedule(recipe, optimizer, stepsPerEpoch);
+            var trainer = new Trainer(model, device) { Warning = w => _progress.WriteLine($"    warning: {w}"), Average = ema };
 
-            using var csv = writer.OpenEpochCsv(entry.Label);
-            EpochRecord? best = null;
-            string bestPath = System.IO.Path.Combine(writer.Directory, "runs", ResultWriter.SafeName(entry.Label) + ".best.safetensors");
-            trainer.Fit(loader, () => splits.Validation is null ? null : trainer.Evaluate(splits.Validation, mean, std, recipe.BatchSize * 2),
+            int firstEpoch = 1;
+            int? targetEpoch = null;
+            double? targetSeconds = null;
+            var peek = Checkpoint.PeekState(checkpointPath);
+            if (peek is not null && peek.Fingerprint == entry.Fingerprint && peek.EpochsDone < recipe.Epochs)
+            {
+                var state = Checkpoint.Load(checkpointPath, model, optimizer, ema);
+                schedule.LoadState(state.Schedule);
+                epochs.AddRange(state.Epochs);
+                firstEpoch = state.EpochsDone + 1;
+                previousSeconds = state.ElapsedSeconds;
+                (targetEpoch, targetSeconds) = (state.TargetEpoch, state.TargetSeconds);
+                baseResult = baseResult with { ResumedFromEpoch = state.EpochsDone };
+                _progress.WriteLine($"    resuming from the checkpoint after epoch {state.EpochsDone}");
+            }
+            else if (File.Exists(checkpointPath))
+            {
+                _progress.WriteLine(peek is null
+                    ? $"    {checkpointPath} is not a checkpoint this zoo can read and cannot be resumed; starting afresh"
+                    : $"    {System.IO.Path.GetFileName(checkpointPath)} belongs to another setup of this label (model, data or recipe changed); starting afresh");
+            }
+
+            using var csv = writer.OpenEpochCsv(entry.Label, epochs);
+            board = TensorBoard.Open(stem + ".tensorboard", w => _progress.WriteLine($"    warning: {w}"));
+            EpochRecord? best = epochs.Where(e => e.ValTop1 is not null).OrderByDescending(e => e.ValTop1).ThenBy(e => e.Epoch).FirstOrDefault();
+            string? stopReason = null;
+            int evalBatch = recipe.BatchSize * 2;
+            trainer.Fit(loader, m => splits.Validation is null ? null : Trainer.Evaluate(m, device, splits.Validation, mean, std, evalBatch),
                 recipe, optimizer, schedule, rec =>
                 {
                     epochs.Add(rec);
                     csv.Write(rec);
+                    board?.Epoch(rec);
+                    double elapsed = previousSeconds + total.Elapsed.TotalSeconds;
                     if (rec.ValTop1 is not null && (best is null || rec.ValTop1 > best.ValTop1))
                     {
                         best = rec;
                         Weights.WeightLoader.Save(model, bestPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["epoch"] = rec.Epoch.ToString(CultureInfo.InvariantCulture) });
                     }
                     _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"    epoch {rec.Epoch}/{recipe.Epochs}  lr {rec.LearningRate:G3}  train loss {rec.TrainLoss:F4} top-1 {rec.TrainTop1 * 100:F2} %  val loss {rec.ValLoss:F4} top-1 {rec.ValTop1 * 100:F2} % top-5 {rec.ValTop5 * 100:F2} %  {rec.Seconds:F1} s  RSS {rec.ResidentMb:F0} MiB"));
-                }, cancel);
+                        $"    epoch {rec.Epoch}/{recipe.Epochs}  lr {rec.LearningRate:G3}  train loss {rec.TrainLoss:F4} top-1 {rec.TrainTop1 * 100:F2} %  val loss {rec.ValLoss:F4} top-1 {rec.ValTop1 * 100:F2} % top-5 {rec.ValTop5 * 100:F2} %{(rec.EmaValTop1 is { } et ? $"  EMA top-1 {et * 100:F2} %" : "")}  {rec.Seconds:F1} s  RSS {rec.ResidentMb:F0} MiB"));
+                    bool goOn = true;
+                    if (recipe.Target is { } target && targetEpoch is null && rec.Metric(target.Metric) is { } tv && target.ReachedBy(tv))
+                    {
+                        (targetEpoch, targetSeconds) = (rec.Epoch, elapsed);
+                        _progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    target {target.Metric} {(target.Maximise ? ">=" : "<=")} {target.Value:G4} reached at epoch {rec.Epoch}, {elapsed:F1} s"));
+                        if (target.Stop) { stopReason = $"target {target.Metric} {target.Value:G4} reached at epoch {rec.Epoch}"; goOn = false; }
+                    }
+                    if (goOn && recipe.EarlyStopping is { } es && EarlyStop(epochs, es) is { } why)
+                    {
+                        stopReason = why;
+                        goOn = false;
+                    }
+                    if (goOn && rec.Epoch < recipe.Epochs)
+                    {
+                        Checkpoint.Save(checkpointPath, model, optimizer, ema, new CheckpointState
+                        {
+                            Fingerprint = entry.Fingerprint, EpochsDone = rec.Epoch, ElapsedSeconds = elapsed, Epochs = epochs.ToList(),
+                            Schedule = schedule.SaveState().ToDictionary(kv => kv.Key, kv => kv.Value), EmaUpdates = ema?.Updates ?? 0,
+                            TargetEpoch = targetEpoch, TargetSeconds = targetSeconds,
+                        });
+                    }
+                    EpochEnded?.Invoke(entry.Label, rec);
+                    return goOn;
+                }, cancel, firstEpoch);
+            if (stopReason is not null) _progress.WriteLine($"    stopped early: {stopReason}");
 
-            EvalResult? test = splits.Test is null ? null : trainer.Evaluate(splits.Test, mean, std, recipe.BatchSize * 2);
-            return baseResult with
+            // Test: the final weights, the moving average, and the best-on-validation weights (the figure reported).
+            EvalResult? testFinal = null, testEma = null, test = null;
+            if (splits.Test is not null)
+            {
+                testFinal = trainer.Evaluate(splits.Test, mean, std, evalBatch);
+                if (ema is not null)
+                {
+                    testEma = Trainer.Evaluate(ema.Model, device, splits.Test, mean, std, evalBatch);
+                    Weights.WeightLoader.Save(ema.Model, emaPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["ema_decay"] = ema.Decay.ToString("R", CultureInfo.InvariantCulture) });
+                }
+                if (best is not null && File.Exists(bestPath) && best.Epoch != epochs[^1].Epoch)
+                {
+                    Weights.WeightLoader.Load(model, bestPath);
+                    test = trainer.Evaluate(splits.Test, mean, std, evalBatch);
+                }
+                else test = testFinal;
+            }
+            result = baseResult with
             {
                 Status = RunStatus.Finished, Epochs = epochs, BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
-                Test = test, TotalSeconds = total.Elapsed.TotalSeconds,
+                Test = test, TestFinal = testFinal, TestEma = testEma, StoppedEarly = stopReason,
+                TargetEpoch = targetEpoch, TargetSeconds = targetSeconds,
+                TotalSeconds = previousSeconds + total.Elapsed.TotalSeconds,
             };
+            if (test is not null) writer.WriteConfusion(entry.Label, data.Classes, test);
         }
         catch (DivergedException e)
         {
-            return baseResult with { Status = RunStatus.Diverged, Error = e.Message, DivergedAtEpoch = e.Epoch, Epochs = epochs, TotalSeconds = total.Elapsed.TotalSeconds };
+            result = baseResult with { Status = RunStatus.Diverged, Error = e.Message, DivergedAtEpoch = e.Epoch, Epochs = epochs, TotalSeconds = previousSeconds + total.Elapsed.TotalSeconds };
         }
         catch (OperationCanceledException)
         {
@@ -261,13 +386,36 @@ public sealed class SuiteRunner
         catch (Exception e)
         {
             var inner = e is System.Reflection.TargetInvocationException { InnerException: { } ie } ? ie : e;
-            return baseResult with { Status = RunStatus.Failed, Error = $"{inner.GetType().Name}: {inner.Message}", Epochs = epochs, TotalSeconds = total.Elapsed.TotalSeconds };
+            return baseResult with { Status = RunStatus.Failed, Error = $"{inner.GetType().Name}: {inner.Message}", Epochs = epochs, TotalSeconds = previousSeconds + total.Elapsed.TotalSeconds };
         }
         finally
         {
+            board?.Dispose();
             optimizer?.Dispose();
+            ema?.Dispose();
             model?.Dispose();
         }
+        // The run is over: keep its result for a rerun of the suite and drop the checkpoint (optimiser state is large).
+        ResultWriter.WriteAtomic(resultPath, System.Text.Json.JsonSerializer.Serialize(new StoredRun(entry.Fingerprint, result), StoredJson));
+        File.Delete(checkpointPath);
+        return result;
+    }
+
+    /// <summary>The reason to stop when the metric has not improved by min_delta for patience epochs, else null.</summary>
+    public static string? EarlyStop(IReadOnlyList<EpochRecord> epochs, EarlyStopping es)
+    {
+        double? best = null;
+        int bestEpoch = 0;
+        foreach (var e in epochs)
+        {
+            if (e.Metric(es.Metric) is not { } v) continue;
+            if (best is null || (es.Maximise ? v > best + es.MinDelta : v < best - es.MinDelta)) { best = v; bestEpoch = e.Epoch; }
+        }
+        if (best is null) return null;
+        int since = epochs[^1].Epoch - bestEpoch;
+        return since >= es.Patience
+            ? string.Create(CultureInfo.InvariantCulture, $"early stopping: {es.Metric} has not improved on {best:G4} (epoch {bestEpoch}) for {since} epochs")
+            : null;
     }
 
     ILearningRateSchedule CreateSchedule(Recipe recipe, torch.optim.Optimizer optimizer, int stepsPerEpoch)

@@ -117,6 +117,36 @@ public static class BuiltInSchedules
                 return new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, e) => c.BaseLearningRate * Math.Pow(gamma, e));
             }),
 
+        new Factory("onecycle", "One-cycle (Smith & Topin 2019), per batch: cosine rise from rate/div_factor to the rate over pct_start of the run, then cosine fall to rate/(div_factor·final_div_factor).",
+            new[]
+            {
+                new ParameterInfo("pct_start", "number", "0.3", "share of the run spent rising"),
+                new ParameterInfo("div_factor", "number", "25", "initial rate = rate / div_factor"),
+                new ParameterInfo("final_div_factor", "number", "10000", "final rate = initial rate / final_div_factor"),
+            },
+            (o, c) =>
+            {
+                double pct = c.Parameters.GetDouble("pct_start", 0.3, 0.01, 0.99);
+                double initial = c.BaseLearningRate / c.Parameters.GetDouble("div_factor", 25, 1, 1e6);
+                double final = initial / c.Parameters.GetDouble("final_div_factor", 1e4, 1, 1e9);
+                double total = Math.Max(2, c.TotalSteps);
+                double peak = Math.Max(1, pct * total - 1), end = total - 1;
+                static double Cos(double from, double to, double t) => to + (from - to) / 2 * (1 + Math.Cos(Math.PI * Math.Clamp(t, 0, 1)));
+                return new FunctionSchedule(o, c, ScheduleUnit.Batch,
+                    (s, _) => s <= peak ? Cos(initial, c.BaseLearningRate, s / peak) : Cos(c.BaseLearningRate, final, (s - peak) / Math.Max(1, end - peak)));
+            }),
+
+        new Factory("poly", "Polynomial decay, per batch: rate × (1 − step/total)^power, never below min_lr.",
+            new[] { new ParameterInfo("power", "number", "1", "1 is linear decay"), new ParameterInfo("min_lr", "number", "0", "the floor") },
+            (o, c) =>
+            {
+                double power = c.Parameters.GetDouble("power", 1, 0, 100);
+                double min = c.Parameters.GetDouble("min_lr", 0, 0, c.BaseLearningRate);
+                double total = Math.Max(1, c.TotalSteps);
+                return new FunctionSchedule(o, c, ScheduleUnit.Batch,
+                    (s, _) => Math.Max(min, c.BaseLearningRate * Math.Pow(Math.Max(0, 1 - s / total), power)));
+            }),
+
         new Factory("plateau", "Divides the rate by 1/factor when the monitored metric stops improving for patience epochs, at most max_reductions times (seeds/002: ÷10, three times).",
             PlateauSchedule.ParameterList, (o, c) => new PlateauSchedule(o, c)),
     };

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorchSharp;
+using TorchSharp.Modules;
 using Zoo.Abstractions;
 using Zoo.Host.Data;
 using static TorchSharp.torch;
@@ -9,20 +10,42 @@ namespace Zoo.Host.Training;
 /// <summary>One epoch's measurements.</summary>
 public sealed record EpochRecord(
     int Epoch, double LearningRate, double TrainLoss, double TrainTop1,
-    double? ValLoss, double? ValTop1, double? ValTop5, double Seconds, double ResidentMb);
+    double? ValLoss, double? ValTop1, double? ValTop5, double Seconds, double ResidentMb)
+{
+    /// <summary>Mean global L2 norm of the gradients before clipping, over the epoch's optimiser steps.</summary>
+    public double GradNorm { get; init; }
+    /// <summary>Validation of the weights' moving average, where the recipe keeps one.</summary>
+    public double? EmaValLoss { get; init; }
+    public double? EmaValTop1 { get; init; }
 
-/// <summary>Loss and accuracy over a split.</summary>
+    /// <summary>The epoch's value of a metric name as suites use them (val_top1, train_loss…), or null.</summary>
+    public double? Metric(string name) => name switch
+    {
+        "val_top1" => ValTop1, "val_top5" => ValTop5, "val_loss" => ValLoss,
+        "train_top1" => TrainTop1, "train_loss" => TrainLoss,
+        "ema_val_top1" => EmaValTop1, "ema_val_loss" => EmaValLoss,
+        _ => null,
+    };
+}
+
+/// <summary>Loss and accuracy over a split, with the confusion matrix (rows: true class, columns: predicted).</summary>
 public sealed record EvalResult(double Loss, double Top1, double Top5, int Count, double Seconds)
 {
     /// <summary>Inference time per image in milliseconds (forward passes only, batched).</summary>
     public double MillisecondsPerImage => Count == 0 ? 0 : Seconds * 1000 / Count;
+
+    /// <summary>Counts [true][predicted].</summary>
+    public int[][] Confusion { get; init; } = Array.Empty<int[]>();
+
+    /// <summary>Top-1 accuracy of each true class (null for a class with no images).</summary>
+    public double?[] PerClassTop1 => Confusion.Select((row, i) => row.Sum() == 0 ? (double?)null : row[i] / (double)row.Sum()).ToArray();
 }
 
 /// <summary>Why training stopped early.</summary>
 public sealed class DivergedException : Exception
 {
-    public DivergedException(int epoch, int step, double loss)
-        : base($"the loss became {loss} at epoch {epoch}, step {step}; lower the learning rate, add warm-up or gradient clipping")
+    public DivergedException(int epoch, int step, double loss, string? what = null)
+        : base($"{what ?? "the loss"} became {loss} at epoch {epoch}, step {step}; lower the learning rate, add warm-up or gradient clipping")
     {
         Epoch = epoch;
     }
@@ -30,62 +53,122 @@ public sealed class DivergedException : Exception
 }
 
 /// <summary>
-/// The training loop: seeded, every step inside a DisposeScope (so resident memory stays flat), per-epoch
-/// train loss and accuracy, validation loss and top-1/top-5, learning rate, time and resident memory,
-/// best-epoch tracking. Auxiliary heads (<see cref="IAuxiliaryClassifiers"/>) add their weighted losses.
+/// An exponential moving average of a model's weights (Polyak averaging; the ConvNeXt and EfficientNet
+/// recipes evaluate it). Floating-point tensors of the state dict are averaged with
+/// decay min(d, (1 + n) / (10 + n)) after n updates, so early averages are not dominated by the random
+/// initialisation; integer buffers (BatchNorm's batch counter) are copied.
+/// </summary>
+public sealed class WeightAverage : IDisposable
+{
+    readonly (Tensor Source, Tensor Average)[] _pairs;
+
+    public WeightAverage(nn.Module<Tensor, Tensor> source, nn.Module<Tensor, Tensor> average, double decay)
+    {
+        Model = average;
+        Decay = decay;
+        var src = source.state_dict();
+        var dst = average.state_dict();
+        _pairs = src.Select(kv => (kv.Value, dst[kv.Key])).ToArray();
+        using var noGrad = torch.no_grad();
+        foreach (var (s, a) in _pairs) a.copy_(s);
+        foreach (var p in average.parameters()) p.requires_grad_(false);
+        average.eval();
+    }
+
+    public nn.Module<Tensor, Tensor> Model { get; }
+    public double Decay { get; }
+    /// <summary>Updates made so far (part of a checkpoint).</summary>
+    public long Updates { get; set; }
+
+    public void Update()
+    {
+        double d = Math.Min(Decay, (1.0 + Updates) / (10.0 + Updates));
+        Updates++;
+        using var noGrad = torch.no_grad();
+        foreach (var (s, a) in _pairs)
+        {
+            if (a.is_floating_point()) a.mul_(d).add_(s, alpha: 1 - d);
+            else a.copy_(s);
+        }
+    }
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// The training loop: seeded, every step inside a DisposeScope (so resident memory stays flat), gradient
+/// accumulation, clipping by norm or value, a moving average of the weights, auxiliary-head losses
+/// (<see cref="IAuxiliaryClassifiers"/>), soft targets from batch augmentations; per-epoch train loss and
+/// accuracy, validation loss and top-1/top-5, learning rate, gradient norm, time and resident memory.
+/// The caller decides after each epoch whether to go on (early stopping, a reached target, a checkpoint).
 /// </summary>
 public sealed class Trainer
 {
     readonly nn.Module<Tensor, Tensor> _model;
     readonly Device _device;
+    readonly Parameter[] _parameters;
 
     /// <summary>Receives warnings worth a line in the run's progress (a recomputed transient fault).</summary>
     public Action<string>? Warning { get; init; }
+
+    /// <summary>The weights' moving average, updated after every optimiser step (null: none).</summary>
+    public WeightAverage? Average { get; init; }
 
     public Trainer(nn.Module<Tensor, Tensor> model, Device device)
     {
         _model = model;
         _device = device;
+        _parameters = model.parameters().Where(p => p.requires_grad).ToArray();
     }
 
-    /// <summary>Trains for the recipe's epochs; <paramref name="onEpoch"/> sees each epoch as it ends.</summary>
-    public IReadOnlyList<EpochRecord> Fit(BatchLoader train, Func<EvalResult?> validate, Recipe recipe,
-        torch.optim.Optimizer optimizer, ILearningRateSchedule schedule, Action<EpochRecord>? onEpoch = null,
-        CancellationToken cancel = default)
+    /// <summary>
+    /// Trains from <paramref name="firstEpoch"/> to the recipe's last epoch. <paramref name="afterEpoch"/> sees each
+    /// epoch as it ends and returns false to stop there.
+    /// </summary>
+    public IReadOnlyList<EpochRecord> Fit(BatchLoader train, Func<nn.Module<Tensor, Tensor>, EvalResult?> validate, Recipe recipe,
+        torch.optim.Optimizer optimizer, ILearningRateSchedule schedule, Func<EpochRecord, bool>? afterEpoch = null,
+        CancellationToken cancel = default, int firstEpoch = 1)
     {
         var records = new List<EpochRecord>();
-        for (int epoch = 1; epoch <= recipe.Epochs; epoch++)
+        for (int epoch = firstEpoch; epoch <= recipe.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
             var sw = Stopwatch.StartNew();
             double lrAtStart = schedule.CurrentLearningRate;
-            var (loss, top1) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
-            var val = validate();
+            var (loss, top1, gradNorm) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
+            var val = validate(_model);
+            var emaVal = Average is null ? null : validate(Average.Model);
             var metrics = new Dictionary<string, double> { ["train_loss"] = loss, ["train_top1"] = top1 };
             if (val is not null) { metrics["val_loss"] = val.Loss; metrics["val_top1"] = val.Top1; metrics["val_top5"] = val.Top5; }
+            if (emaVal is not null) { metrics["ema_val_loss"] = emaVal.Loss; metrics["ema_val_top1"] = emaVal.Top1; }
             schedule.EpochEnd(metrics);
             sw.Stop();
-            var rec = new EpochRecord(epoch, lrAtStart, loss, top1, val?.Loss, val?.Top1, val?.Top5, sw.Elapsed.TotalSeconds, ResidentMegabytes());
+            var rec = new EpochRecord(epoch, lrAtStart, loss, top1, val?.Loss, val?.Top1, val?.Top5, sw.Elapsed.TotalSeconds, ResidentMegabytes())
+            {
+                GradNorm = gradNorm, EmaValLoss = emaVal?.Loss, EmaValTop1 = emaVal?.Top1,
+            };
             records.Add(rec);
-            onEpoch?.Invoke(rec);
+            if (afterEpoch is not null && !afterEpoch(rec)) break;
         }
         return records;
     }
 
-    (double Loss, double Top1) TrainEpoch(BatchLoader loader, int epoch, Recipe recipe, torch.optim.Optimizer optimizer,
+    (double Loss, double Top1, double GradNorm) TrainEpoch(BatchLoader loader, int epoch, Recipe recipe, torch.optim.Optimizer optimizer,
         ILearningRateSchedule schedule, CancellationToken cancel)
     {
         _model.train();
-        double lossSum = 0;
+        double lossSum = 0, normSum = 0;
         long correct = 0, seen = 0;
-        int step = 0;
+        int step = 0, updates = 0, badSteps = 0;
+        int accumulate = Math.Max(1, recipe.AccumulateSteps);
+        int batches = loader.BatchesPerEpoch;
+        using (torch.NewDisposeScope()) optimizer.zero_grad();   // zero_grad wraps each existing gradient in a tensor handle
         foreach (var batch in loader.Epoch(epoch))
         {
             cancel.ThrowIfCancellationRequested();
             step++;
             using var scope = torch.NewDisposeScope();
             var (x, y) = ToTensors(batch);
-            optimizer.zero_grad();
             var (logits, loss) = Forward(x, y, batch, recipe);
             double lossValue = loss.item<float>();
             if (!double.IsFinite(lossValue))
@@ -98,14 +181,41 @@ public sealed class Trainer
                 Warning?.Invoke($"epoch {epoch}, step {step}: the loss was {lossValue} once and {again:G6} when recomputed on the same weights and batch (a transient numeric fault, not a divergence); training goes on");
                 lossValue = again;
             }
-            loss.backward();
-            optimizer.step();
-            schedule.BatchEnd();
+            (accumulate == 1 ? loss : loss / accumulate).backward();
             lossSum += lossValue * batch.Count;
             correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += batch.Count;
+
+            if (step % accumulate != 0 && step != batches) continue;
+            double norm = GlobalGradNorm();
+            if (!double.IsFinite(norm))
+            {
+                // Skip the update rather than write NaN into the weights; several in a row is a divergence.
+                optimizer.zero_grad();
+                if (++badSteps >= 3) throw new DivergedException(epoch, step, norm, "the gradient norm");
+                Warning?.Invoke($"epoch {epoch}, step {step}: gradient norm {norm}; this update was skipped");
+                continue;
+            }
+            badSteps = 0;
+            if (recipe.ClipGradNorm is { } maxNorm && norm > maxNorm)
+                foreach (var p in _parameters) p.grad?.mul_(maxNorm / (norm + 1e-6));
+            if (recipe.ClipGradValue is { } maxValue)
+                foreach (var p in _parameters) p.grad?.clamp_(-maxValue, maxValue);
+            optimizer.step();
+            optimizer.zero_grad();
+            schedule.BatchEnd();
+            Average?.Update();
+            normSum += norm;
+            updates++;
         }
-        return (lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen));
+        return (lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), normSum / Math.Max(1, updates));
+    }
+
+    double GlobalGradNorm()
+    {
+        using var scope = torch.NewDisposeScope();
+        var norms = _parameters.Where(p => p.grad is not null).Select(p => p.grad!.norm()).ToArray();
+        return norms.Length == 0 ? 0 : torch.stack(norms).norm().item<float>();
     }
 
     (Tensor Logits, Tensor Loss) Forward(Tensor x, Tensor y, Batch batch, Recipe recipe)
@@ -127,39 +237,56 @@ public sealed class Trainer
         return -(targets * nn.functional.log_softmax(logits, 1)).sum(1).mean();
     }
 
-    /// <summary>Loss, top-1 and top-5 over a set, in eval mode without gradients.</summary>
-    public EvalResult Evaluate(IImageSet set, float[] mean, float[] std, int batchSize)
+    /// <summary>Loss, top-1 and top-5 and the confusion matrix of the trainer's model over a set.</summary>
+    public EvalResult Evaluate(IImageSet set, float[] mean, float[] std, int batchSize) => Evaluate(_model, _device, set, mean, std, batchSize);
+
+    /// <summary>Loss, top-1 and top-5 and the confusion matrix over a set, in eval mode without gradients.</summary>
+    public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Device device, IImageSet set, float[] mean, float[] std, int batchSize)
     {
-        _model.eval();
+        bool wasTraining = model.training;
+        model.eval();
         var loader = new BatchLoader(set, batchSize, shuffle: false, seed: 0, mean, std) { Prefetch = 2 };
+        int classes = set.Info.Classes;
+        var confusion = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray();
         double lossSum = 0;
         long top1 = 0, top5 = 0, n = 0;
         double forwardSeconds = 0;
-        using var noGrad = torch.no_grad();
-        foreach (var batch in loader.Epoch(0))
+        using (torch.no_grad())
         {
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = ToTensors(batch);
-            var sw = Stopwatch.StartNew();
-            var logits = _model.call(x);
-            if (_device.type != DeviceType.CPU) logits.cpu();   // wait for the device so the time is real
-            forwardSeconds += sw.Elapsed.TotalSeconds;
-            lossSum += nn.functional.cross_entropy(logits, y).item<float>() * batch.Count;
-            int k = (int)Math.Min(5, logits.shape[1]);
-            var topk = logits.topk(k, 1).indexes;
-            var hits = topk.eq(y.unsqueeze(1));
-            top1 += hits.narrow(1, 0, 1).sum().item<long>();
-            top5 += hits.any(1).sum().item<long>();
-            n += batch.Count;
+            foreach (var batch in loader.Epoch(0))
+            {
+                using var scope = torch.NewDisposeScope();
+                var (x, y) = ToTensors(batch, device);
+                var sw = Stopwatch.StartNew();
+                var logits = model.call(x);
+                if (device.type != DeviceType.CPU) logits.cpu();   // wait for the device so the time is real
+                forwardSeconds += sw.Elapsed.TotalSeconds;
+                lossSum += nn.functional.cross_entropy(logits, y).item<float>() * batch.Count;
+                int k = (int)Math.Min(5, logits.shape[1]);
+                var topk = logits.topk(k, 1).indexes;
+                var hits = topk.eq(y.unsqueeze(1));
+                top1 += hits.narrow(1, 0, 1).sum().item<long>();
+                top5 += hits.any(1).sum().item<long>();
+                var predicted = topk.select(1, 0).cpu().data<long>().ToArray();
+                for (int i = 0; i < batch.Count; i++)
+                    if (batch.Labels[i] < classes && predicted[i] < classes) confusion[batch.Labels[i]][predicted[i]]++;
+                n += batch.Count;
+            }
         }
-        return new EvalResult(lossSum / Math.Max(1, n), top1 / (double)Math.Max(1, n), top5 / (double)Math.Max(1, n), (int)n, forwardSeconds);
+        if (wasTraining) model.train();
+        return new EvalResult(lossSum / Math.Max(1, n), top1 / (double)Math.Max(1, n), top5 / (double)Math.Max(1, n), (int)n, forwardSeconds)
+        {
+            Confusion = confusion,
+        };
     }
 
-    (Tensor X, Tensor Y) ToTensors(Batch batch)
+    (Tensor X, Tensor Y) ToTensors(Batch batch) => ToTensors(batch, _device);
+
+    static (Tensor X, Tensor Y) ToTensors(Batch batch, Device device)
     {
         var s = batch.Shape;
-        var x = tensor(batch.Images).reshape(batch.Count, s.Channels, s.Height, s.Width).to(_device);
-        var y = tensor(batch.Labels.Select(l => (long)l).ToArray()).to(_device);
+        var x = tensor(batch.Images).reshape(batch.Count, s.Channels, s.Height, s.Width).to(device);
+        var y = tensor(batch.Labels.Select(l => (long)l).ToArray()).to(device);
         return (x, y);
     }
 

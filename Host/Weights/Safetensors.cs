@@ -26,7 +26,9 @@ public static class Safetensors
     static readonly Dictionary<string, ScalarType> Types = Names.ToDictionary(kv => kv.Value, kv => kv.Key);
 
     /// <summary>Writes the tensors (moved to the CPU, made contiguous) with optional string metadata.</summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <remarks>The file is written beside and renamed over <paramref name="path"/>; <paramref name="durable"/> also
+    /// flushes it to the disk first, so a crash leaves the old file or the new one, never a torn one.</remarks>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool durable = false)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
@@ -60,15 +62,24 @@ public static class Safetensors
             f.Write(json);
             for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
             foreach (var b in blobs) f.Write(b);
+            if (durable) f.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>Reads every tensor of a safetensors file onto the CPU; errors name the file and the key.</summary>
-    public static Dictionary<string, Tensor> Load(string path, out IReadOnlyDictionary<string, string> metadata)
+    /// <summary>Reads only the string metadata of a safetensors file.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
-        if (!File.Exists(path)) throw new ZooConfigException(path, "no such weights file");
         using var f = File.OpenRead(path);
+        var header = ReadHeader(f, path, out _);
+        var meta = new Dictionary<string, string>();
+        if (header["__metadata__"] is JsonObject m)
+            foreach (var (mk, mv) in m) meta[mk] = mv?.GetValue<string>() ?? "";
+        return meta;
+    }
+
+    static JsonObject ReadHeader(FileStream f, string path, out long dataStart)
+    {
         Span<byte> len = stackalloc byte[8];
         if (f.Read(len) != 8) throw new ZooConfigException(path, "not a safetensors file: shorter than its 8-byte header length");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(len);
@@ -76,10 +87,17 @@ public static class Safetensors
             throw new ZooConfigException(path, $"not a safetensors file: header length {n} does not fit a {f.Length}-byte file");
         var headerBytes = new byte[n];
         f.ReadExactly(headerBytes);
-        JsonObject header;
-        try { header = JsonNode.Parse(headerBytes)!.AsObject(); }
+        dataStart = 8 + (long)n;
+        try { return JsonNode.Parse(headerBytes)!.AsObject(); }
         catch (JsonException e) { throw new ZooConfigException(path, $"not a safetensors file: its header is not JSON ({e.Message})"); }
-        long dataStart = 8 + (long)n;
+    }
+
+    /// <summary>Reads every tensor of a safetensors file onto the CPU; errors name the file and the key.</summary>
+    public static Dictionary<string, Tensor> Load(string path, out IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!File.Exists(path)) throw new ZooConfigException(path, "no such weights file");
+        using var f = File.OpenRead(path);
+        var header = ReadHeader(f, path, out long dataStart);
         var meta = new Dictionary<string, string>();
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, node) in header)

@@ -37,6 +37,33 @@ public sealed class ScheduleTests : IDisposable
     }
 
     [Fact]
+    public void One_cycle_rises_to_the_rate_at_pct_start_then_falls_to_rate_over_div_times_final_div()
+    {
+        // 100 steps, peak at step 29 (pct_start 0.3), start 0.1/25 = 0.004, end 0.004/1e4.
+        var s = Make("onecycle", epochs: 2, steps: 50, Bag(("pct_start", "0.3")));
+        var rates = new List<double> { s.CurrentLearningRate };
+        for (int i = 0; i < 99; i++) { s.BatchEnd(); rates.Add(s.CurrentLearningRate); }
+        Assert.Equal(0.004, rates[0], 12);
+        Assert.Equal(0.1, rates[29], 12);
+        Assert.Equal(0.1 + (0.004 - 0.1) / 2 * (1 + Math.Cos(Math.PI * 14 / 29.0)), rates[14], 12);      // on the way up
+        Assert.Equal(0.004 / 1e4 + (0.1 - 0.004 / 1e4) * 0.5 * (1 + Math.Cos(Math.PI * 35 / 70.0)), rates[64], 12);   // half-way down
+        Assert.Equal(0.004 / 1e4, rates[99], 12);
+        Assert.Equal(rates.Max(), rates[29]);
+        Assert.Equal(s.CurrentLearningRate, OptimizerRate, 12);
+    }
+
+    [Fact]
+    public void Poly_decays_as_a_power_of_the_remaining_share_and_respects_its_floor()
+    {
+        var s = Make("poly", epochs: 1, steps: 10, Bag(("power", "2"), ("min_lr", "0.002")));
+        Assert.Equal(0.1, s.CurrentLearningRate, 12);
+        for (int i = 0; i < 5; i++) s.BatchEnd();
+        Assert.Equal(0.1 * 0.25, s.CurrentLearningRate, 12);
+        for (int i = 0; i < 4; i++) s.BatchEnd();
+        Assert.Equal(0.002, s.CurrentLearningRate, 12);   // 0.1 * 0.01 = 0.001 is under the floor
+    }
+
+    [Fact]
     public void Step_multistep_and_exponential_change_per_epoch()
     {
         var step = Make("step", 10, 5, Bag(("step_size", "3"), ("gamma", "0.5")));

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using TorchSharp;
+using Zoo.Abstractions;
+using Zoo.Host.Weights;
+using static TorchSharp.torch;
+
+namespace Zoo.Host.Training;
+
+/// <summary>What a checkpoint holds besides tensors: where the run is and what it has measured.</summary>
+public sealed record CheckpointState
+{
+    public int Version { get; init; } = 1;
+    /// <summary>The run's fingerprint (suite entry, recipe, data set); a checkpoint of another setup is not resumed.</summary>
+    public string Fingerprint { get; init; } = "";
+    public int EpochsDone { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public IReadOnlyList<EpochRecord> Epochs { get; init; } = Array.Empty<EpochRecord>();
+    public Dictionary<string, double> Schedule { get; init; } = new();
+    public long EmaUpdates { get; init; }
+    /// <summary>Epoch and elapsed seconds at which the recipe's target was first reached.</summary>
+    public int? TargetEpoch { get; init; }
+    public double? TargetSeconds { get; init; }
+}
+
+/// <summary>
+/// A per-epoch checkpoint in one .safetensors file: the model ("model.*"), the weights' moving average
+/// ("ema.*"), the optimiser's state and the CPU random generator's state (as byte tensors), and a JSON
+/// <see cref="CheckpointState"/> in the metadata. Written beside and renamed over the old one after an
+/// fsync, so a kill at any moment leaves either the previous checkpoint or the new one, never a torn file.
+/// </summary>
+public static class Checkpoint
+{
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    public static void Save(string path, nn.Module<Tensor, Tensor> model, torch.optim.Optimizer optimizer, WeightAverage? ema, CheckpointState state)
+    {
+        using var scope = torch.NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (k, v) in model.state_dict()) tensors["model." + k] = v;
+        if (ema is not null)
+            foreach (var (k, v) in ema.Model.state_dict()) tensors["ema." + k] = v;
+        using (var ms = new MemoryStream())
+        {
+            using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(w);
+            tensors["optimizer"] = torch.tensor(ms.ToArray(), dtype: ScalarType.Byte);
+        }
+        tensors["rng"] = torch.random.get_rng_state();
+        Safetensors.Save(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = "zoo-checkpoint",
+            ["state"] = JsonSerializer.Serialize(state, Json),
+        }, durable: true);
+    }
+
+    /// <summary>Reads only the state (no tensors), or null when the file is missing or not a checkpoint.</summary>
+    public static CheckpointState? PeekState(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var meta = Safetensors.ReadMetadata(path);
+            return meta.TryGetValue("state", out var s) ? JsonSerializer.Deserialize<CheckpointState>(s, Json) : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or ZooConfigException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Restores model, moving average, optimiser and random state; returns the state.</summary>
+    public static CheckpointState Load(string path, nn.Module<Tensor, Tensor> model, torch.optim.Optimizer optimizer, WeightAverage? ema)
+    {
+        var tensors = Safetensors.Load(path, out var meta);
+        try
+        {
+            if (!meta.TryGetValue("state", out var s))
+                throw new ZooConfigException(path, "not a zoo checkpoint (no \"state\" metadata); delete it to start the run afresh");
+            var state = JsonSerializer.Deserialize<CheckpointState>(s, Json)!;
+            Restore(model, tensors, "model.", path);
+            if (ema is not null) Restore(ema.Model, tensors, "ema.", path);
+            if (ema is not null) ema.Updates = state.EmaUpdates;
+            var bytes = tensors["optimizer"].data<byte>().ToArray();
+            using (var r = new BinaryReader(new MemoryStream(bytes))) ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(r);
+            torch.random.set_rng_state(tensors["rng"]);
+            return state;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    static void Restore(nn.Module<Tensor, Tensor> model, Dictionary<string, Tensor> tensors, string prefix, string path)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (k, v) in model.state_dict())
+        {
+            if (!tensors.TryGetValue(prefix + k, out var saved))
+                throw new ZooConfigException(path, $"checkpoint lacks '{prefix + k}'; it was written for another model; delete it to start afresh");
+            v.copy_(saved.to(v.device));
+        }
+    }
+}
