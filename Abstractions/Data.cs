@@ -56,6 +56,8 @@ public sealed record DatasetRequest
 
     /// <summary>Provider-specific options.</summary>
     public ParameterBag Options { get; init; } = ParameterBag.Empty;
+    /// <summary>Where a provider reports progress (downloads, decoding, cache use); null: nowhere.</summary>
+    public TextWriter? Log { get; init; }
 }
 
 /// <summary>Opens a kind of data set (a generated set, MNIST files, an image folder…).</summary>

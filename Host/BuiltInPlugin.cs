@@ -7,7 +7,7 @@ namespace Zoo.Host;
 
 /// <summary>
 /// What the host itself contributes through the same contract as any plugin: the built-in "shapes"
-/// data set, the learning-rate schedules and the per-image augmentations.
+/// data set, the file formats (MNIST, Fashion-MNIST, CIFAR-10/100, image folders, auto-detection), the learning-rate schedules and the per-image augmentations.
 /// </summary>
 public sealed class BuiltInPlugin : IZooPlugin
 {
@@ -17,6 +17,13 @@ public sealed class BuiltInPlugin : IZooPlugin
     public void ConfigureServices(IServiceCollection services)
     {
         services.AddDatasetProvider<ShapesDatasetProvider>();
+        services.AddSingleton<IDatasetProvider>(IdxDatasetProvider.Mnist());
+        services.AddSingleton<IDatasetProvider>(IdxDatasetProvider.FashionMnist());
+        services.AddSingleton<IDatasetProvider>(CifarDatasetProvider.Cifar10());
+        services.AddSingleton<IDatasetProvider>(CifarDatasetProvider.Cifar100());
+        var folder = new ImageFolderProvider();
+        services.AddSingleton<IDatasetProvider>(folder);
+        services.AddSingleton<IDatasetProvider>(new AutoDatasetProvider(folder));
         foreach (var s in BuiltInSchedules.All()) services.AddSingleton(s);
         foreach (var a in BuiltInAugmentations.All()) services.AddSingleton(a);
     }

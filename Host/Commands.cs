@@ -81,12 +81,25 @@ public static class Commands
     }
 
     /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
-    public static int RunSuite(IServiceProvider services, string file, string? output, string? device)
+    public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false)
     {
         var suite = SuiteParser.Load(file);
         if (device is not null) suite = suite with { Device = device };
         var runner = services.GetRequiredService<SuiteRunner>();
         var outDir = output ?? Path.Combine("results", suite.Name);
+        if (resume && restart) throw new ZooConfigException("--resume/--restart", "give one of them, not both");
+        var runsDir = Path.Combine(outDir, "runs");
+        bool earlier = Directory.Exists(runsDir) && Directory.EnumerateFiles(runsDir).Any(f => f.EndsWith(".result.json", StringComparison.Ordinal) || f.EndsWith(".checkpoint.safetensors", StringComparison.Ordinal));
+        if (resume && !earlier)
+            throw new ZooConfigException("--resume", $"{Path.GetFullPath(outDir)} holds no finished run or checkpoint to resume; run without --resume to start the suite");
+        if (restart && Directory.Exists(runsDir))
+        {
+            Directory.Delete(runsDir, recursive: true);
+            foreach (var f in new[] { "results.json", "comparison.md" }) File.Delete(Path.Combine(outDir, f));
+            Console.Error.WriteLine($"--restart: discarded the earlier runs in {Path.GetFullPath(outDir)}");
+        }
+        else if (earlier)
+            Console.Error.WriteLine($"{Path.GetFullPath(outDir)} has earlier runs: finished ones with the same model, data and recipe are kept, an interrupted one resumes (--restart trains everything again)");
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current step…"); };
         var catalog = services.GetRequiredService<PluginCatalog>();

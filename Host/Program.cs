@@ -35,7 +35,12 @@ var runSuite = new Command("run-suite", "Train and compare the suite's models; w
 runSuite.Arguments.Add(suiteArgument);
 runSuite.Options.Add(outOption);
 runSuite.Options.Add(deviceOption);
-runSuite.SetAction(pr => Run(pr, services => Commands.RunSuite(services, pr.GetValue(suiteArgument)!, pr.GetValue(outOption), pr.GetValue(deviceOption))));
+var resumeOption = new Option<bool>("--resume") { Description = "Continue the suite in its results folder (the default when the folder has results): finished runs are skipped, an interrupted one resumes from its last epoch's checkpoint. Fails if there is nothing to resume." };
+var restartOption = new Option<bool>("--restart") { Description = "Discard the results folder's earlier runs and checkpoints and train everything again." };
+runSuite.Options.Add(resumeOption);
+runSuite.Options.Add(restartOption);
+runSuite.SetAction(pr => Run(pr, services => Commands.RunSuite(services, pr.GetValue(suiteArgument)!, pr.GetValue(outOption), pr.GetValue(deviceOption),
+    pr.GetValue(resumeOption), pr.GetValue(restartOption))));
 root.Subcommands.Add(runSuite);
 
 // zoo watch
@@ -74,6 +79,21 @@ predict.Arguments.Add(imagesArgument);
 predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetValue(archOption)!, pr.GetValue(weightsOption)!, pr.GetValue(labelsOption),
     pr.GetValue(classesOption), pr.GetValue(sizeOption), pr.GetValue(imagesArgument)!)));
 root.Subcommands.Add(predict);
+
+// zoo bench engine
+var bench = new Command("bench", "Benchmarks that print their figures (speed depends on the machine; nothing is asserted).");
+var benchArch = new Option<string>("--arch") { Description = "Variant to train.", DefaultValueFactory = _ => "resnet18" };
+var benchSize = new Option<int>("--size") { Description = "Square input size.", DefaultValueFactory = _ => 32 };
+var benchChannels = new Option<int>("--channels") { Description = "Input channels.", DefaultValueFactory = _ => 3 };
+var benchBatch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
+var benchSteps = new Option<int>("--steps") { Description = "Steps per round.", DefaultValueFactory = _ => 30 };
+var benchRounds = new Option<int>("--rounds") { Description = "Rounds (the median is reported).", DefaultValueFactory = _ => 3 };
+var benchEngine = new Command("engine", "Step time of the training engine against a bare TorchSharp loop on the same model and batch, as a ratio.");
+foreach (var o in new Option[] { benchArch, benchSize, benchChannels, benchBatch, benchSteps, benchRounds }) benchEngine.Options.Add(o);
+benchEngine.SetAction(pr => Run(pr, services => Bench.Engine(services, pr.GetValue(benchArch)!, pr.GetValue(benchSize), pr.GetValue(benchChannels),
+    pr.GetValue(benchBatch), pr.GetValue(benchSteps), pr.GetValue(benchRounds))));
+bench.Subcommands.Add(benchEngine);
+root.Subcommands.Add(bench);
 
 return root.Parse(args).Invoke();
 

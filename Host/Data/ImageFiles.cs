@@ -11,7 +11,7 @@ public static class ImageFiles
     /// <summary>ImageNet's per-channel standard deviation (RGB).</summary>
     public static readonly float[] ImageNetStd = { 0.229f, 0.224f, 0.225f };
 
-    /// <summary>Decodes a file upright (EXIF orientation applied) as 8-bit RGBA; errors name the file.</summary>
+    /// <summary>Decodes a file upright (EXIF orientation applied) as 8-bit RGBA with opaque alpha; errors name the file.</summary>
     public static SKBitmap Decode(string path)
     {
         if (!File.Exists(path)) throw new ZooConfigException(path, "no such image file");
@@ -23,6 +23,14 @@ public static class ImageFiles
         {
             raw.Dispose();
             throw new ZooConfigException(path, $"could not be decoded: {result}");
+        }
+        // Alpha is dropped, not composited, as PIL's convert("RGB") in torchvision's loaders does: a fully
+        // transparent pixel keeps its stored colour. Done before any resize, which would premultiply it away.
+        var px = raw.GetPixelSpan();
+        unsafe
+        {
+            byte* p = (byte*)raw.GetPixels();
+            for (int i = 3; i < px.Length; i += 4) p[i] = 255;
         }
         return Orient(raw, codec.EncodedOrigin);
     }
@@ -56,7 +64,7 @@ public static class ImageFiles
     /// <summary>
     /// ImageNet-style evaluation transform: resize the shorter side to <paramref name="resize"/> (bilinear,
     /// high quality), centre-crop <paramref name="crop"/>×<paramref name="crop"/>, to [0, 1] floats C×H×W
-    /// (grey as luminance when <paramref name="channels"/> is 1; alpha composited on black).
+    /// (grey as luminance when <paramref name="channels"/> is 1; alpha already dropped by <see cref="Decode"/>).
     /// </summary>
     public static ImageData ResizeCenterCrop(SKBitmap bitmap, int channels, int resize, int crop)
     {

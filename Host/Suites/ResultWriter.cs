@@ -57,7 +57,7 @@ public sealed class ResultWriter
     /// <summary>Rewrites results.json and comparison.md for the runs so far.</summary>
     public void WriteSummary(SuiteResult result)
     {
-        WriteAtomic(System.IO.Path.Combine(Directory, "results.json"), ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        WriteAtomic(System.IO.Path.Combine(Directory, "results.json"), ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         WriteAtomic(System.IO.Path.Combine(Directory, "comparison.md"), Markdown(result));
     }
 

@@ -7,7 +7,11 @@ using Zoo.Host.Training;
 namespace Zoo.Host.Suites;
 
 /// <summary>The data set a suite trains on.</summary>
-public sealed record DatasetSpec(string Name, string? Path, int? Channels, int? Size, int Seed, double ValidationFraction, ParameterBag Options);
+public sealed record DatasetSpec(string Name, string? Path, int? Channels, int? Size, int Seed, double ValidationFraction, ParameterBag Options)
+{
+    /// <summary>dataset (mean/std computed on train, the default), imagenet, or none.</summary>
+    public string Normalize { get; init; } = "dataset";
+}
 
 /// <summary>One model of a suite: a variant, with a label unique in the suite and optional overrides.</summary>
 public sealed record ModelEntry(string Label, string Variant, string Where, double? Dropout, double? StochasticDepth, double? LayerScale, ParameterBag Options)
@@ -39,7 +43,7 @@ public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, 
 public static class SuiteParser
 {
     static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device" };
-    static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction" };
+    static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
         "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target" };
@@ -83,12 +87,17 @@ public static class SuiteParser
             var dsAt = at.In("dataset");
             var dataset = new DatasetSpec(
                 dsAt.Str(dsEl, "name") ?? throw new ZooConfigException(dsAt.Field("name"), "required; e.g. \"shapes\" (built in, no download)"),
-                dsAt.Str(dsEl, "path"),
+                dsAt.Str(dsEl, "path") is { } dataPath ? ResolvePath(dataPath, source) : null,
                 dsAt.Int(dsEl, "channels", 1, 4),
                 dsAt.Int(dsEl, "size", 8, 1024),
                 dsAt.Int(dsEl, "seed", 0, int.MaxValue) ?? 0,
                 dsAt.Num(dsEl, "val_fraction", 0, 0.9) ?? 0.1,
-                dsAt.Rest(dsEl, DatasetFields));
+                dsAt.Rest(dsEl, DatasetFields))
+            {
+                Normalize = dsAt.Str(dsEl, "normalize") is { } norm
+                    ? norm is "dataset" or "imagenet" or "none" ? norm : throw new ZooConfigException(dsAt.Field("normalize"), $"'{norm}' is not allowed; allowed: dataset, imagenet, none")
+                    : "dataset",
+            };
 
             var recipeEl = at.Required(root, "recipe", JsonValueKind.Object);
             var recipe = ParseRecipe(recipeEl, at.In("recipe"));
@@ -155,6 +164,14 @@ public static class SuiteParser
             else baseRecipe[key] = value?.DeepClone();
         }
         return baseRecipe;
+    }
+
+    /// <summary>A path from a suite file: "~/" is the home folder; a relative path is relative to the suite file's folder.</summary>
+    static string ResolvePath(string path, string source)
+    {
+        if (path.StartsWith("~/", StringComparison.Ordinal))
+            path = System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]);
+        return System.IO.Path.GetFullPath(path, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(source)) ?? ".");
     }
 
     static string Fingerprint(params string[] parts)

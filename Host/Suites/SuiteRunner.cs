@@ -55,7 +55,11 @@ public sealed record SuiteResult(Suite Suite, DatasetSummary Dataset, IReadOnlyL
 
 /// <summary>The data set as a run saw it.</summary>
 public sealed record DatasetSummary(string Name, int Channels, int Height, int Width, IReadOnlyList<string> Classes,
-    int Train, int Validation, int Test, string ValidationSource, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, IReadOnlyList<string> Skipped);
+    int Train, int Validation, int Test, string ValidationSource, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, IReadOnlyList<string> Skipped)
+{
+    /// <summary>Where <see cref="Mean"/> and <see cref="Std"/> come from: dataset (computed on train), imagenet or none.</summary>
+    public string Normalization { get; init; } = "dataset";
+}
 
 /// <summary>
 /// Runs a suite: checks every name against the catalogue first, opens the data set once, trains each
@@ -174,28 +178,43 @@ public sealed class SuiteRunner
             Path = spec.Path, Channels = spec.Channels, Size = spec.Size, Seed = spec.Seed,
             ValidationFraction = spec.ValidationFraction,
             Options = spec.Options,
+            Log = _progress,
         });
         string valSource = "provided";
         if (splits.Validation is null && spec.ValidationFraction > 0)
         {
-            if (splits.Train is not InMemoryImageSet mem)
-                throw new InvalidOperationException($"data set '{spec.Name}' has no validation split and its train split cannot be divided");
-            var (keep, held) = Splits.Stratified(mem, spec.ValidationFraction, spec.Seed);
-            splits = splits with { Train = mem.Subset(keep), Validation = mem.Subset(held) };
+            // seeds/004 takes validation from train: stratified by class, seeded.
+            var (keep, held) = Splits.Stratified(splits.Train, spec.ValidationFraction, spec.Seed);
+            splits = splits.Train is InMemoryImageSet mem
+                ? splits with { Train = mem.Subset(keep), Validation = mem.Subset(held) }
+                : splits with { Train = new SubsetImageSet(splits.Train, keep), Validation = new SubsetImageSet(splits.Train, held) };
             valSource = $"stratified {spec.ValidationFraction:P0} of train (seed {spec.Seed})";
         }
-        var (mean, std) = Splits.ChannelStats(splits.Train);
         var info = splits.Train.Info;
+        var (mean, std) = spec.Normalize switch
+        {
+            "imagenet" when info.Channels == 3 => (ImageFiles.ImageNetMean, ImageFiles.ImageNetStd),
+            "imagenet" => throw new ZooConfigException($"{System.IO.Path.GetFileName(suite.SourcePath)}: dataset.normalize",
+                $"ImageNet's statistics are for 3 channels; this set has {info.Channels}; use \"dataset\" (computed per set) or give \"channels\": 3"),
+            "none" => (Enumerable.Repeat(0f, info.Channels).ToArray(), Enumerable.Repeat(1f, info.Channels).ToArray()),
+            _ => Splits.ChannelStats(splits.Train),
+        };
+        if (splits.Skipped.Count > 0)
+        {
+            _progress.WriteLine($"    {splits.Skipped.Count} unreadable image(s) skipped:");
+            foreach (var s in splits.Skipped.Take(20)) _progress.WriteLine($"      {s}");
+            if (splits.Skipped.Count > 20) _progress.WriteLine($"      … and {splits.Skipped.Count - 20} more (all in results.json)");
+        }
         var summary = new DatasetSummary(info.Name, info.Channels, info.Height, info.Width, info.ClassNames,
             splits.Train.Count, splits.Validation?.Count ?? 0, splits.Test?.Count ?? 0, splits.Validation is null ? "none" : valSource,
-            mean, std, splits.Skipped);
+            mean, std, splits.Skipped) { Normalization = spec.Normalize };
         return (splits, summary);
     }
 
     /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it.</summary>
     sealed record StoredRun(string Fingerprint, RunResult Result);
 
-    static readonly System.Text.Json.JsonSerializerOptions StoredJson = new() { WriteIndented = true };
+    static readonly System.Text.Json.JsonSerializerOptions StoredJson = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Called after every epoch of every run (label, record); tests use it to interrupt a suite.</summary>
     public Action<string, EpochRecord>? EpochEnded { get; init; }

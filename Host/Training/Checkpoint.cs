@@ -30,7 +30,8 @@ public sealed record CheckpointState
 /// </summary>
 public static class Checkpoint
 {
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    // Schedules keep infinities (plateau's best before the first epoch), which plain JSON numbers cannot hold.
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static void Save(string path, nn.Module<Tensor, Tensor> model, torch.optim.Optimizer optimizer, WeightAverage? ema, CheckpointState state)
     {

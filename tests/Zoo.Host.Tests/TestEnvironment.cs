@@ -8,6 +8,20 @@ namespace Zoo.Host.Tests;
 /// <summary>Paths the build baked into this assembly, and temporary folders.</summary>
 static class TestEnvironment
 {
+    /// <summary>Tests never download and never touch the user's data cache.</summary>
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void Isolate()
+    {
+        Environment.SetEnvironmentVariable("ZOO_DATA_DIR", NewTempDirectory("zoo-test-data"));
+        Zoo.Host.Data.Downloads.Handler = new Offline();
+    }
+
+    sealed class Offline : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new HttpRequestException($"tests never download ({request.RequestUri})");
+    }
+
     static string Meta(string key) =>
         typeof(TestEnvironment).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
@@ -26,6 +40,7 @@ static class TestEnvironment
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(ZooDll);
         psi.Environment["ZOO_CACHE_DIR"] = CacheDirectory;
+        psi.Environment["ZOO_DATA_DIR"] = Environment.GetEnvironmentVariable("ZOO_DATA_DIR");
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
