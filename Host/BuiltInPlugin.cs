@@ -26,5 +26,6 @@ public sealed class BuiltInPlugin : IZooPlugin
         services.AddSingleton<IDatasetProvider>(new AutoDatasetProvider(folder));
         foreach (var s in BuiltInSchedules.All()) services.AddSingleton(s);
         foreach (var a in BuiltInAugmentations.All()) services.AddSingleton(a);
+        foreach (var a in BuiltInAugmentations.Batch()) services.AddSingleton(a);
     }
 }

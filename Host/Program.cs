@@ -80,6 +80,28 @@ predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetVal
     pr.GetValue(classesOption), pr.GetValue(sizeOption), pr.GetValue(imagesArgument)!)));
 root.Subcommands.Add(predict);
 
+// zoo augment-preview
+var previewSuite = new Argument<string?>("suite") { Description = "A suite file whose recipe's augment and batch_augment are shown (optional with --augment).", Arity = ArgumentArity.ZeroOrOne };
+var previewAugment = new Option<string?>("--augment") { Description = "Instead of a suite: the augment list as JSON, e.g. '[\"hflip\", {\"name\": \"randaugment\", \"m\": 9}]'." };
+var previewBatch = new Option<string?>("--batch-augment") { Description = "With --augment: the batch_augment list as JSON, e.g. '[\"mixup_cutmix\"]'." };
+var previewImage = new Option<string?>("--image") { Description = "Show this image file instead of one of the data set's." };
+var previewModel = new Option<string?>("--model") { Description = "Use this model label's own recipe from the suite." };
+var previewIndex = new Option<int>("--index") { Description = "Which training image to show.", DefaultValueFactory = _ => 0 };
+var previewCount = new Option<int>("--count") { Description = "Tiles in the grid (the first is the image as it is).", DefaultValueFactory = _ => 16 };
+var previewSize = new Option<int>("--size") { Description = "With --augment: image size of the built-in set.", DefaultValueFactory = _ => 64 };
+var previewOut = new Option<string>("--out") { Description = "The PNG to write.", DefaultValueFactory = _ => "augment-preview.png" };
+var preview = new Command("augment-preview", "Writes a PNG grid of one image through an augmentation pipeline, so you see what the model will see.");
+preview.Arguments.Add(previewSuite);
+foreach (var o in new Option[] { previewAugment, previewBatch, previewImage, previewModel, previewIndex, previewCount, previewSize, previewOut }) preview.Options.Add(o);
+preview.SetAction(pr => Run(pr, services =>
+{
+    if (pr.GetValue(previewSuite) is null && pr.GetValue(previewAugment) is null)
+        throw new ZooConfigException("augment-preview", "give a suite file or --augment '[...]'");
+    return Preview.Run(services, pr.GetValue(previewSuite), pr.GetValue(previewAugment), pr.GetValue(previewBatch), pr.GetValue(previewImage), pr.GetValue(previewModel),
+        pr.GetValue(previewIndex), Math.Clamp(pr.GetValue(previewCount), 1, 400), pr.GetValue(previewSize), pr.GetValue(previewOut)!);
+}));
+root.Subcommands.Add(preview);
+
 // zoo bench engine
 var bench = new Command("bench", "Benchmarks that print their figures (speed depends on the machine; nothing is asserted).");
 var benchArch = new Option<string>("--arch") { Description = "Variant to train.", DefaultValueFactory = _ => "resnet18" };

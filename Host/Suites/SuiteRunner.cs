@@ -114,7 +114,7 @@ public sealed class SuiteRunner
         var list = known.OrderBy(k => k, StringComparer.Ordinal).ToList();
         var near = list.OrderBy(k => Levenshtein(k.ToLowerInvariant(), name.ToLowerInvariant())).FirstOrDefault();
         var hint = near is not null && Levenshtein(near.ToLowerInvariant(), name.ToLowerInvariant()) <= Math.Max(2, name.Length / 3) ? $" Did you mean '{near}'?" : "";
-        return $"'{name}' is not a {what} this zoo knows.{hint} Known: {(list.Count == 0 ? "none" : string.Join(", ", list))}";
+        return $"'{name}' is not {("aeiou".Contains(what[0]) ? "an" : "a")} {what} this zoo knows.{hint} Known: {(list.Count == 0 ? "none" : string.Join(", ", list))}";
     }
 
     static int Levenshtein(string a, string b)
