@@ -115,6 +115,13 @@ foreach (var o in new Option[] { benchArch, benchSize, benchChannels, benchBatch
 benchEngine.SetAction(pr => Run(pr, services => Bench.Engine(services, pr.GetValue(benchArch)!, pr.GetValue(benchSize), pr.GetValue(benchChannels),
     pr.GetValue(benchBatch), pr.GetValue(benchSteps), pr.GetValue(benchRounds))));
 bench.Subcommands.Add(benchEngine);
+var benchKeep = new Option<string?>("--keep") { Description = "Write the generated files here and keep them (to run bench/torchvision_loader.py on the same files)." };
+var benchImages = new Option<int>("--images") { Description = "JPEGs in the image-folder set.", DefaultValueFactory = _ => 2000 };
+var benchEpochs = new Option<int>("--epochs") { Description = "Epochs per set (the median is reported).", DefaultValueFactory = _ => 3 };
+var benchLoader = new Command("loader", "Images per second the loader delivers: built-in set, MNIST IDX files, CIFAR binaries, and an image folder of JPEGs at 224 with flip + resized crop + colour jitter.");
+foreach (var o in new Option[] { benchKeep, benchImages, benchEpochs }) benchLoader.Options.Add(o);
+benchLoader.SetAction(pr => Run(pr, services => LoaderBench.Run(services, pr.GetValue(benchKeep), pr.GetValue(benchImages), pr.GetValue(benchEpochs))));
+bench.Subcommands.Add(benchLoader);
 root.Subcommands.Add(bench);
 
 return root.Parse(args).Invoke();

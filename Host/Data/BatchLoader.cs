@@ -84,15 +84,26 @@ public sealed class BatchLoader
     /// <summary>Builds one batch synchronously (used by the background thread and by tests).</summary>
     public Batch Make(int[] indices, int epoch, int batchIndex)
     {
-        var info = _set.Info;
-        int len = info.ImageLength, hw = info.Height * info.Width, classes = info.Classes;
+        int len = _set.Info.ImageLength;
         var images = new float[indices.Length * len];
         var labels = new int[indices.Length];
-        var buffer = new float[len];
-        for (int i = 0; i < indices.Length; i++)
+        // Images are independent (each draws from its own seeded generator), so a batch is prepared on every
+        // core when augmenting; the order of work cannot change a single value.
+        int workers = _augment is null ? 1 : Math.Max(1, Environment.ProcessorCount);
+        Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = workers }, () => new float[len], (i, _, buffer) =>
         {
-            int idx = indices[i];
-            labels[i] = _set.GetLabel(idx);
+            PrepareOne(indices[i], epoch, buffer, images.AsSpan(i * len, len), out labels[i]);
+            return buffer;
+        }, _ => { });
+        return Finish(indices, epoch, batchIndex, images, labels);
+    }
+
+    void PrepareOne(int idx, int epoch, float[] buffer, Span<float> dst, out int label)
+    {
+        var info = _set.Info;
+        int hw = info.Height * info.Width;
+        {
+            label = _set.GetLabel(idx);
             _set.Read(idx, buffer);
             float[] pixels = buffer;
             if (_augment is not null)
@@ -103,13 +114,18 @@ public sealed class BatchLoader
                     throw new InvalidOperationException($"an augmentation returned {img.Channels}x{img.Height}x{img.Width}; the pipeline must end at {info.Channels}x{info.Height}x{info.Width}");
                 pixels = img.Pixels;
             }
-            var dst = images.AsSpan(i * len, len);
             for (int c = 0; c < info.Channels; c++)
             {
                 float m = _mean[c], inv = 1f / _std[c];
                 for (int p = 0; p < hw; p++) dst[c * hw + p] = (pixels[c * hw + p] - m) * inv;
             }
         }
+    }
+
+    Batch Finish(int[] indices, int epoch, int batchIndex, float[] images, int[] labels)
+    {
+        var info = _set.Info;
+        int classes = info.Classes;
         float[]? soft = null;
         if (_batchAugment.Count > 0)
         {

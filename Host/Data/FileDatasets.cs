@@ -250,7 +250,10 @@ public sealed class CifarDatasetProvider : IDatasetProvider
             }
             pixels.Add(px);
         }
-        return (pixels.SelectMany(p => p).ToArray(), labels.ToArray());
+        var all = new byte[pixels.Sum(p => (long)p.Length)];
+        long at = 0;
+        foreach (var p in pixels) { Buffer.BlockCopy(p, 0, all, (int)at, p.Length); at += p.Length; }
+        return (all, labels.ToArray());
     }
 
     static void Extract(string archive, string folder)

@@ -33,6 +33,46 @@ public static class Transforms
     }
 
     /// <summary>
+    /// Resamples through a linear map: output (y, x) takes the input at (a·y + b·x + c, d·y + e·x + f), bilinear,
+    /// zero outside. The loop that every crop, rotation, shear and shift runs through, without a call per pixel.
+    /// </summary>
+    public static ImageData WarpAffine(ImageData img, double a, double b, double c, double d, double e, double f)
+    {
+        int h = img.Height, w = img.Width, hw = h * w, ch = img.Channels;
+        var o = new ImageData(ch, h, w);
+        var src = img.Pixels;
+        var dst = o.Pixels;
+        for (int y = 0; y < h; y++)
+        {
+            double sy = a * y + c, sx = d * y + f;
+            for (int x = 0; x < w; x++, sy += b, sx += e)
+            {
+                if (sy <= -1 || sx <= -1 || sy >= h || sx >= w) continue;
+                int y0 = (int)Math.Floor(sy), x0 = (int)Math.Floor(sx);
+                float fy = (float)(sy - y0), fx = (float)(sx - x0);
+                bool inside = y0 >= 0 && x0 >= 0 && y0 + 1 < h && x0 + 1 < w;
+                for (int k = 0; k < ch; k++)
+                {
+                    int plane = k * hw;
+                    float v00, v01, v10, v11;
+                    if (inside)
+                    {
+                        int i = plane + y0 * w + x0;
+                        v00 = src[i]; v01 = src[i + 1]; v10 = src[i + w]; v11 = src[i + w + 1];
+                    }
+                    else
+                    {
+                        v00 = At(y0, x0); v01 = At(y0, x0 + 1); v10 = At(y0 + 1, x0); v11 = At(y0 + 1, x0 + 1);
+                        float At(int yy, int xx) => yy < 0 || xx < 0 || yy >= h || xx >= w ? 0f : src[plane + yy * w + xx];
+                    }
+                    dst[plane + y * w + x] = (v00 + (v01 - v00) * fx) * (1 - fy) + (v10 + (v11 - v10) * fx) * fy;
+                }
+            }
+        }
+        return o;
+    }
+
+    /// <summary>
     /// Affine about the centre: rotate by <paramref name="degrees"/> (anticlockwise), scale, shear (x and y, degrees), then
     /// translate by (<paramref name="ty"/>, <paramref name="tx"/>) pixels.
     /// </summary>
@@ -49,53 +89,57 @@ public static class Transforms
         double det = m00 * m11 - m01 * m10;
         if (Math.Abs(det) < 1e-9) return img;
         double i00 = m11 / det, i01 = -m01 / det, i10 = -m10 / det, i11 = m00 / det;
-        return Warp(img, (y, x) =>
-        {
-            double dx = x - cx - tx, dy = y - cy - ty;
-            return (cy + i10 * dx + i11 * dy, cx + i00 * dx + i01 * dy);
-        });
+        // source y = cy + i10·(x − cx − tx) + i11·(y − cy − ty); source x = cx + i00·(x − cx − tx) + i01·(y − cy − ty)
+        return WarpAffine(img, i11, i10, cy - i10 * (cx + tx) - i11 * (cy + ty), i01, i00, cx - i00 * (cx + tx) - i01 * (cy + ty));
     }
 
     /// <summary>The crop (top, left, height, width) resized to the image's size.</summary>
     public static ImageData ResizedCrop(ImageData img, double top, double left, double height, double width)
     {
         double ry = height / img.Height, rx = width / img.Width;
-        return Warp(img, (y, x) => (top + (y + 0.5) * ry - 0.5, left + (x + 0.5) * rx - 0.5));
+        return WarpAffine(img, ry, 0, top + 0.5 * ry - 0.5, 0, rx, left + 0.5 * rx - 0.5);
     }
 
     /// <summary>Luminance (ITU-R 601) of pixel i of a 3-channel image.</summary>
     static float Luma(ImageData img, int i, int hw) => 0.299f * img.Pixels[i] + 0.587f * img.Pixels[hw + i] + 0.114f * img.Pixels[2 * hw + i];
 
-    /// <summary>Blends with another image: result = factor·img + (1 − factor)·other, clamped (PIL's ImageEnhance).</summary>
-    static void Blend(ImageData img, Func<int, int, float> other, float factor)
+    /// <summary>PIL's ImageEnhance.Brightness: blend with black, clamped.</summary>
+    public static void Brightness(ImageData img, float factor)
     {
-        int hw = img.Height * img.Width;
-        for (int c = 0; c < img.Channels; c++)
-            for (int i = 0; i < hw; i++)
-            {
-                ref float v = ref img.Pixels[c * hw + i];
-                v = Math.Clamp(factor * v + (1 - factor) * other(c, i), 0f, 1f);
-            }
+        var p = img.Pixels;
+        for (int i = 0; i < p.Length; i++) p[i] = Math.Min(1f, Math.Max(0f, p[i] * factor));
     }
 
-    public static void Brightness(ImageData img, float factor) => Blend(img, (_, _) => 0f, factor);
-
+    /// <summary>PIL's ImageEnhance.Contrast: blend with the mean luminance, clamped.</summary>
     public static void Contrast(ImageData img, float factor)
     {
         int hw = img.Height * img.Width;
+        var p = img.Pixels;
         double mean = 0;
-        for (int i = 0; i < hw; i++) mean += img.Channels >= 3 ? Luma(img, i, hw) : img.Pixels[i];
-        float m = (float)(mean / hw);
-        Blend(img, (_, _) => m, factor);
+        if (img.Channels >= 3) for (int i = 0; i < hw; i++) mean += 0.299f * p[i] + 0.587f * p[hw + i] + 0.114f * p[2 * hw + i];
+        else for (int i = 0; i < hw; i++) mean += p[i];
+        float m = (float)(mean / hw) * (1 - factor);
+        for (int i = 0; i < p.Length; i++) p[i] = Math.Min(1f, Math.Max(0f, p[i] * factor + m));
+    }
+
+    /// <summary>Blends with a per-pixel other image (same layout): factor·img + (1 − factor)·other, clamped.</summary>
+    static void Blend(ImageData img, float[] other, float factor)
+    {
+        var p = img.Pixels;
+        for (int i = 0; i < p.Length; i++) p[i] = Math.Min(1f, Math.Max(0f, factor * p[i] + (1 - factor) * other[i]));
     }
 
     public static void Saturation(ImageData img, float factor)
     {
         if (img.Channels < 3) return;
         int hw = img.Height * img.Width;
-        var grey = new float[hw];
-        for (int i = 0; i < hw; i++) grey[i] = Luma(img, i, hw);
-        Blend(img, (_, i) => grey[i], factor);
+        var p = img.Pixels;
+        float g = 1 - factor;
+        for (int i = 0; i < hw; i++)
+        {
+            float l = g * (0.299f * p[i] + 0.587f * p[hw + i] + 0.114f * p[2 * hw + i]);
+            for (int c = 0; c < 3; c++) p[c * hw + i] = Math.Min(1f, Math.Max(0f, factor * p[c * hw + i] + l));
+        }
     }
 
     /// <summary>Rotates hue by <paramref name="shift"/> turns (−0.5…0.5) in HSV.</summary>
@@ -179,7 +223,7 @@ public static class Transforms
                     smooth.At(c, y, x) = acc / 13f;
                 }
         var o = img.Clone();
-        Blend(o, (c, i) => smooth.Pixels[c * h * w + i], factor);
+        Blend(o, smooth.Pixels, factor);
         return o;
     }
 
