@@ -118,3 +118,14 @@ public interface IAuxiliaryClassifiers
     /// <summary>Returns and forgets the auxiliary outputs of the last forward pass (empty in eval mode).</summary>
     IReadOnlyList<AuxiliaryOutput> TakeAuxiliaryOutputs();
 }
+
+/// <summary>
+/// A module whose forward does multiply-accumulates that no convolution or linear weight shows (attention's
+/// Q·Kᵀ and A·V products, an input projection held as a bare parameter). After each forward it reports
+/// them, so that `zoo describe` counts them in GMACs as torchvision's published figures do (ViT-B/16: 17.564).
+/// </summary>
+public interface IReportsMacs
+{
+    /// <summary>Multiply-accumulates of the last forward call, for its whole batch.</summary>
+    long LastForwardMacs { get; }
+}

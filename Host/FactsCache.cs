@@ -28,7 +28,8 @@ public sealed class FactsCache
     public long ReferenceMacs(VariantEntry entry)
     {
         var v = entry.Variant;
-        var key = $"{entry.Architecture.GetType().Assembly.ManifestModule.ModuleVersionId}/{v.Name}/{v.DefaultInput}/{v.DefaultClasses}";
+        // v2: linear layers inside windowed attention counted per image, attention products counted (IReportsMacs).
+        var key = $"v2/{entry.Architecture.GetType().Assembly.ManifestModule.ModuleVersionId}/{v.Name}/{v.DefaultInput}/{v.DefaultClasses}";
         if (_macs.TryGetValue(key, out var macs)) return macs;
         macs = ModelSummary.Describe(entry.Architecture, v.Name, v.DefaultInput, v.DefaultClasses).Macs;
         _macs[key] = macs;

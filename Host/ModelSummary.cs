@@ -50,12 +50,14 @@ public sealed class ModelSummary
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);   // a module reachable by two names is one layer
         foreach (var (path, module) in model.named_modules())
         {
-            if (!seen.Add(module) || module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
+            if (!seen.Add(module) || module is not nn.Module<Tensor, Tensor> leaf) continue;
+            if (module.children().Any() && module is not IReportsMacs) continue;   // containers count through their leaves
             var type = module.GetType().Name;
             long parameters = module.parameters(recurse: false).Sum(p => p.numel());
             var hook = leaf.register_forward_hook((m, x, y) =>
             {
-                rows.Add(new LayerRow(rows.Count + 1, path, type, y.shape.ToArray(), parameters, CountMacs(m, y)));
+                long macs = m is IReportsMacs r ? r.LastForwardMacs : CountMacs(m, y);
+                rows.Add(new LayerRow(rows.Count + 1, path, type, y.shape.ToArray(), parameters, macs));
                 return y;
             });
             removers.Add(hook.remove);
@@ -78,14 +80,15 @@ public sealed class ModelSummary
     /// </summary>
     static long CountMacs(nn.Module module, Tensor output)
     {
-        long batch = Math.Max(1, output.shape[0]);
+        // The describe forward runs at batch 1, so output.numel() is per image. (Dividing by the first dimension
+        // would be wrong for windowed attention, whose linear layers see windows × tokens × channels.)
         var weight = module.named_parameters(recurse: false).FirstOrDefault(p => p.name == "weight").parameter;
         if (weight is null) return 0;
         var w = weight.shape;
         return w.Length switch
         {
-            4 => output.numel() / batch * w[1] * w[2] * w[3],
-            2 when module is not Embedding => output.numel() / batch * w[1],
+            4 => output.numel() * w[1] * w[2] * w[3],
+            2 when module is not Embedding => output.numel() * w[1],
             _ => 0,
         };
     }
@@ -112,7 +115,7 @@ public sealed class ModelSummary
         sb.AppendLine(string.Create(inv, $"Params size (MB): {ParametersMb:F2}"));
         sb.AppendLine(string.Create(inv, $"Estimated Total Size (MB): {TotalMb:F2}"));
         sb.AppendLine(line);
-        sb.AppendLine(string.Create(inv, $"GMACs: {GMacs:F3} at {Input} (batch 1, {Classes} classes; multiply-accumulates of convolutions and linear layers)"));
+        sb.AppendLine(string.Create(inv, $"GMACs: {GMacs:F3} at {Input} (batch 1, {Classes} classes; multiply-accumulates of convolutions, linear layers and attention products)"));
         return sb.ToString();
     }
 }

@@ -12,7 +12,8 @@ namespace Zoo.Plugins.Modern;
 /// builds it: a 4×4 stride-4 patchify stem with LayerNorm, stages of CNBlocks (depthwise 7×7 →
 /// LayerNorm → Linear 4× → GELU → Linear → layer scale 1e-6 → stochastic depth, plus the input),
 /// separate downsampling layers (LayerNorm + 2×2 stride-2 conv), global pool, LayerNorm, head.
-/// Stochastic depth rises linearly over the blocks to the variant's rate (0.1/0.4/0.5/0.5 for T/S/B/L).
+/// Stochastic depth rises linearly over the blocks to the variant's rate (0.1/0.4/0.5/0.5 for T/S/B/L; XL as L).
+/// XL (256/512/1024/2048 channels, 3/3/27/3 blocks) is the paper's, which torchvision does not build.
 /// Small inputs (shorter side below 96) use a 2×2 stride-2 stem so 32×32 reaches the last stage at 2×2
 /// rather than vanishing after the third downsampling.
 /// </summary>
@@ -34,12 +35,17 @@ public sealed class ConvNeXt : IArchitecture
         ["convnext_small"] = (new(new[] { 96, 192, 384, 768 }, new[] { 3, 3, 27, 3 }, 0.4), 50_223_688, "ConvNeXt-S"),
         ["convnext_base"] = (new(new[] { 128, 256, 512, 1024 }, new[] { 3, 3, 27, 3 }, 0.5), 88_591_464, "ConvNeXt-B"),
         ["convnext_large"] = (new(new[] { 192, 384, 768, 1536 }, new[] { 3, 3, 27, 3 }, 0.5), 197_767_336, "ConvNeXt-L"),
+        // Not in torchvision: the paper's XL (channels 256/512/1024/2048, blocks 3/3/27/3), stochastic depth as L.
+        ["convnext_xlarge"] = (new(new[] { 256, 512, 1024, 2048 }, new[] { 3, 3, 27, 3 }, 0.5), 350_196_968, "ConvNeXt-XL"),
     };
 
     public IReadOnlyList<ArchitectureVariant> Variants { get; } = Table.Select(kv =>
         new ArchitectureVariant(kv.Key, kv.Value.Summary)
         {
-            ReferenceParameters = kv.Value.Params, ReferenceSource = $"torchvision {kv.Key}",
+            ReferenceParameters = kv.Value.Params,
+            ReferenceSource = kv.Key == "convnext_xlarge"
+                ? "own count of the paper's XL configuration (Liu et al. 2022, Table 9) with a 1000-class head; timm's convnext_xlarge has the same layout"
+                : $"torchvision {kv.Key}",
             DefaultStochasticDepth = kv.Value.Cfg.DropPath,
         }).ToArray();
 

@@ -79,6 +79,24 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
     }
 
     [Theory, MemberData(nameof(Variants))]
+    public void A_size_the_architecture_cannot_take_is_refused_with_an_error_naming_the_input(string variant)
+    {
+        var (arch, v) = Find(variant);
+        using var scope = NewDisposeScope();
+        try
+        {
+            using var model = arch.Build(new ModelSpec(v.Name, 3, 10, 12, 12));
+            model.eval();
+            using var _ = torch.no_grad();
+            Assert.Equal(new long[] { 1, 10 }, model.call(torch.randn(1, 3, 12, 12)).shape);   // it can: fine
+        }
+        catch (ZooConfigException e)
+        {
+            Assert.Contains("12x12", e.Message);   // it cannot: the message says what it got (and the constraint)
+        }
+    }
+
+    [Theory, MemberData(nameof(Variants))]
     public void Backward_gives_finite_gradients_on_every_parameter(string variant)
     {
         var (arch, v) = Find(variant);

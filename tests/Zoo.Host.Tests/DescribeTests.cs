@@ -18,6 +18,8 @@ public sealed class DescribeTests
     [InlineData("googlenet", 1.498)]
     [InlineData("densenet121", 2.834)]
     [InlineData("mobilenet_v2", 0.301)]
+    [InlineData("swin_t", 4.491)]        // windowed attention: its linear layers per window and its Q·Kᵀ, A·V products
+    [InlineData("vit_b_16", 17.564)]     // attention products included, as torchvision's figure has them
     public void GMACs_at_224_match_torchvisions_figures(string variant, double gmacs)
     {
         var e = Find(variant);
