@@ -42,9 +42,10 @@ public static class Commands
                     ["reference_parameters"] = r.Entry.Variant.ReferenceParameters,
                     ["reference_source"] = r.Entry.Variant.ReferenceSource,
                 }).ToArray()),
-                ["datasets"] = new JsonArray(catalog.Datasets.Select(d => (JsonNode?)d.Name).ToArray()),
-                ["schedules"] = new JsonArray(catalog.Schedules.Select(d => (JsonNode?)d.Name).ToArray()),
-                ["augmentations"] = new JsonArray(catalog.Augmentations.Select(d => (JsonNode?)d.Name).ToArray()),
+                ["datasets"] = Described(catalog.Datasets.Select(d => (d.Name, d.Description, d.Parameters))),
+                ["schedules"] = Described(catalog.Schedules.Select(d => (d.Name, d.Description, d.Parameters))),
+                ["augmentations"] = Described(catalog.Augmentations.Select(d => (d.Name, d.Description, d.Parameters))),
+                ["batch_augmentations"] = Described(catalog.BatchAugmentations.Select(d => (d.Name, d.Description, d.Parameters))),
             };
             facts.Save();
             Console.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -57,6 +58,18 @@ public static class Commands
         foreach (var c in catalog.Conflicts) Console.Error.WriteLine($"conflict: {c}");
         return 0;
     }
+
+    /// <summary>Names with their description and parameters (name, type, default, meaning), as suite files use them.</summary>
+    static JsonArray Described(IEnumerable<(string Name, string Description, IReadOnlyList<ParameterInfo> Parameters)> items) =>
+        new(items.Select(i => (JsonNode?)new JsonObject
+        {
+            ["name"] = i.Name,
+            ["description"] = i.Description,
+            ["parameters"] = new JsonArray(i.Parameters.Select(p => (JsonNode?)new JsonObject
+            {
+                ["name"] = p.Name, ["type"] = p.Type, ["default"] = p.Default, ["description"] = p.Description,
+            }).ToArray()),
+        }).ToArray());
 
     /// <summary>The catalogue as an aligned text table.</summary>
     public static string CatalogueText(PluginCatalog catalog, IReadOnlyList<(VariantEntry Entry, long Params)> rows)
@@ -74,7 +87,7 @@ public static class Commands
         foreach (var r in table)
             sb.AppendLine(string.Join("  ", r.Select((c, i) => i == 4 ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd());
         sb.AppendLine();
-        sb.AppendLine($"{rows.Count} variants from {catalog.Plugins.Count(p => p.Architectures.Count > 0)} plugin assemblies; data sets: {string.Join(", ", catalog.Datasets.Select(d => d.Name))}; schedules: {string.Join(", ", catalog.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", catalog.Augmentations.Select(a => a.Name))}.");
+        sb.AppendLine($"{rows.Count} variants from {catalog.Plugins.Count(p => p.Architectures.Count > 0)} plugin assemblies; data sets: {string.Join(", ", catalog.Datasets.Select(d => d.Name))}; schedules: {string.Join(", ", catalog.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", catalog.Augmentations.Select(a => a.Name))}; batch augmentations: {string.Join(", ", catalog.BatchAugmentations.Select(a => a.Name))} (`zoo list --json` has each one's parameters).");
         foreach (var p in catalog.Plugins.Where(p => p.Architectures.Count > 0))
             sb.AppendLine($"  plugin {p.Name}: {p.Path}");
         return sb.ToString();

@@ -80,6 +80,15 @@ predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetVal
     pr.GetValue(classesOption), pr.GetValue(sizeOption), pr.GetValue(imagesArgument)!)));
 root.Subcommands.Add(predict);
 
+// zoo ui [SUITE]
+var uiSuite = new Argument<string?>("suite") { Description = "A suite file that F6 runs inside the UI (optional).", Arity = ArgumentArity.ZeroOrOne };
+var uiOut = new Option<string>("--out") { Description = "Where the UI's runs write their results.", DefaultValueFactory = _ => "results" };
+var ui = new Command("ui", "The terminal UI: browse the zoo, mark variants and compare them, or run a suite, watching it live; then read the comparison.");
+ui.Arguments.Add(uiSuite);
+ui.Options.Add(uiOut);
+ui.SetAction(pr => Run(pr, services => new Zoo.Host.Ui.ZooUi(services, pr.GetValue(uiSuite), pr.GetValue(uiOut)!).Run()));
+root.Subcommands.Add(ui);
+
 // zoo augment-preview
 var previewSuite = new Argument<string?>("suite") { Description = "A suite file whose recipe's augment and batch_augment are shown (optional with --augment).", Arity = ArgumentArity.ZeroOrOne };
 var previewAugment = new Option<string?>("--augment") { Description = "Instead of a suite: the augment list as JSON, e.g. '[\"hflip\", {\"name\": \"randaugment\", \"m\": 9}]'." };

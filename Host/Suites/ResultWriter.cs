@@ -186,12 +186,25 @@ public sealed class ResultWriter
             string P(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", inv) + " %";
             var status = run.Status switch
             {
+                RunStatus.Finished when run.StoppedEarly is not null => $"finished at epoch {run.Epochs.Count} ({run.StoppedEarly.Split(':')[0]})",
                 RunStatus.Finished => "finished",
                 RunStatus.Diverged => $"diverged (epoch {run.DivergedAtEpoch})",
                 _ => "failed: " + (run.Error ?? "").Replace("|", "/").Split('\n')[0],
             };
             sb.AppendLine(string.Create(inv,
                 $"| {run.Label}{(run.OwnRecipe is null ? "" : " *")} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
+        }
+        var target = r.Suite.Recipe.Target ?? r.Suite.Models.Select(m => m.Recipe?.Target).FirstOrDefault(t => t is not null);
+        if (target is not null)
+        {
+            sb.AppendLine();
+            sb.AppendLine(string.Create(inv, $"Time to {target.Metric} {(target.Maximise ? ">=" : "<=")} {target.Value:G4}: ") + string.Join("; ", r.Runs.Select(run =>
+                run.TargetEpoch is null ? $"{run.Label} not reached" : string.Create(inv, $"{run.Label} epoch {run.TargetEpoch}, {run.TargetSeconds:F1} s"))) + ".");
+        }
+        if (d.Skipped.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine($"{d.Skipped.Count} unreadable image(s) skipped (listed in results.json under dataset.skipped).");
         }
         foreach (var run in r.Runs.Where(x => x.OwnRecipe is not null))
             sb.AppendLine().Append($"\\* {run.Label}: own recipe: {run.OwnRecipe}.");

@@ -41,6 +41,8 @@ public sealed class AlexNet : IArchitecture
     {
         spec.Options.EnsureOnly(Array.Empty<string>());
         bool small = Nn.IsSmallInput(spec.Height, spec.Width);
+        if (Math.Min(spec.Height, spec.Width) < 16)
+            throw new ZooConfigException("input", $"{(spec.Variant == "zfnet" ? "ZFNet" : "AlexNet")} needs images of at least 16x16 (three 3x3 stride-2 max-pools); got {spec.Height}x{spec.Width}");
         double dropout = spec.Dropout ?? 0.5;
         return spec.Variant switch
         {

@@ -61,7 +61,7 @@ public sealed class SuiteParserTests
     [InlineData("\"epochs\": 2,", "\"epochs\": 0,", "suite.json: recipe.epochs: 0 is out of range; allowed 1 to 100000")]
     [InlineData("\"lr\": 0.1,", "\"lr\": -1,", "suite.json: recipe.optimizer.lr: -1 is out of range")]
     [InlineData("\"name\": \"sgd\"", "\"name\": \"lamb\"", "suite.json: recipe.optimizer.name: 'lamb' is not an optimiser; allowed: sgd, adam, adamw")]
-    [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, momentum, nesterov, weight_decay")]
+    [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, momentum, nesterov, no_decay_norm_bias, weight_decay")]
     [InlineData("\"label\": \"r18\",", "\"label\": \"lenet5\",", "suite.json: models: 'lenet5' appears 2 times")]
     [InlineData("\"name\": \"t\",", "\"name\": \"t\", \"modles\": [],", "suite.json: modles: unknown field; allowed here: name, dataset, models, recipe, device")]
     [InlineData("\"dropout\": 0.1,", "\"dropout\": 1.5,", "suite.json: models[1].dropout: 1.5 is out of range")]
