@@ -2,12 +2,12 @@ using Zoo.Abstractions;
 
 namespace Zoo.Host.Data;
 
-/// <summary>A factory over a function from parameters to an augmentation; validates parameter names.</summary>
-sealed class AugmentationFactory : IAugmentationFactory
+/// <summary>A named factory over a function from parameters to a <typeparamref name="T"/>; validates parameter names first.</summary>
+abstract class NamedFactory<T>
 {
-    readonly Func<ParameterBag, IAugmentation> _create;
+    readonly Func<ParameterBag, T> _create;
 
-    public AugmentationFactory(string name, string description, IReadOnlyList<ParameterInfo> parameters, Func<ParameterBag, IAugmentation> create)
+    protected NamedFactory(string name, string description, IReadOnlyList<ParameterInfo> parameters, Func<ParameterBag, T> create)
     {
         Name = name; Description = description; Parameters = parameters; _create = create;
     }
@@ -16,12 +16,18 @@ sealed class AugmentationFactory : IAugmentationFactory
     public string Description { get; }
     public IReadOnlyList<ParameterInfo> Parameters { get; }
 
-    public IAugmentation Create(ParameterBag parameters)
+    public T Create(ParameterBag parameters)
     {
         parameters.EnsureOnly(Parameters);
         return _create(parameters);
     }
 }
+
+sealed class AugmentationFactory(string name, string description, IReadOnlyList<ParameterInfo> parameters, Func<ParameterBag, IAugmentation> create)
+    : NamedFactory<IAugmentation>(name, description, parameters, create), IAugmentationFactory;
+
+sealed class BatchAugmentationFactory(string name, string description, IReadOnlyList<ParameterInfo> parameters, Func<ParameterBag, IBatchAugmentation> create)
+    : NamedFactory<IBatchAugmentation>(name, description, parameters, create), IBatchAugmentationFactory;
 
 /// <summary>An augmentation from a function (stateless, so thread-safe).</summary>
 sealed class LambdaAugmentation : IAugmentation
@@ -29,27 +35,6 @@ sealed class LambdaAugmentation : IAugmentation
     readonly Func<ImageData, Random, ImageData> _apply;
     public LambdaAugmentation(Func<ImageData, Random, ImageData> apply) => _apply = apply;
     public ImageData Apply(ImageData image, Random rng) => _apply(image, rng);
-}
-
-/// <summary>A factory of batch augmentations from a function.</summary>
-sealed class BatchAugmentationFactory : IBatchAugmentationFactory
-{
-    readonly Func<ParameterBag, IBatchAugmentation> _create;
-
-    public BatchAugmentationFactory(string name, string description, IReadOnlyList<ParameterInfo> parameters, Func<ParameterBag, IBatchAugmentation> create)
-    {
-        Name = name; Description = description; Parameters = parameters; _create = create;
-    }
-
-    public string Name { get; }
-    public string Description { get; }
-    public IReadOnlyList<ParameterInfo> Parameters { get; }
-
-    public IBatchAugmentation Create(ParameterBag parameters)
-    {
-        parameters.EnsureOnly(Parameters);
-        return _create(parameters);
-    }
 }
 
 sealed class LambdaBatchAugmentation : IBatchAugmentation

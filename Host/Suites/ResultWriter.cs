@@ -127,6 +127,7 @@ public sealed class ResultWriter
         ["size_mb"] = run.SizeMb,
         ["best_epoch"] = run.BestEpoch,
         ["best_val_top1"] = run.BestValTop1,
+        ["val_best_weights"] = Eval(run.Validation, perClass: true),
         ["test"] = Eval(run.Test, perClass: true),
         ["test_final_weights"] = Eval(run.TestFinal, perClass: false),
         ["test_ema"] = Eval(run.TestEma, perClass: false),

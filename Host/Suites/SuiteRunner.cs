@@ -32,6 +32,8 @@ public sealed record RunResult
     public double TotalSeconds { get; init; }
     /// <summary>The run's recipe in words where the model entry overrode the suite's.</summary>
     public string? OwnRecipe { get; init; }
+    /// <summary>Validation of the best-on-validation weights at the end of the run (with its confusion matrix).</summary>
+    public EvalResult? Validation { get; init; }
     /// <summary>Test with the final weights and with the weights' moving average (<see cref="Test"/> uses the best-on-validation weights).</summary>
     public EvalResult? TestFinal { get; init; }
     public EvalResult? TestEma { get; init; }
@@ -385,10 +387,14 @@ public sealed class SuiteRunner
                 }
                 else test = testFinal;
             }
+            else if (best is not null && File.Exists(bestPath) && best.Epoch != epochs[^1].Epoch)
+                Weights.WeightLoader.Load(model, bestPath);
+            // Validation of the best weights once more, for its per-class accuracy and confusion matrix.
+            EvalResult? validation = splits.Validation is null ? null : trainer.Evaluate(splits.Validation, mean, std, evalBatch);
             result = baseResult with
             {
                 Status = RunStatus.Finished, Epochs = epochs, BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
-                Test = test, TestFinal = testFinal, TestEma = testEma, StoppedEarly = stopReason,
+                Test = test, TestFinal = testFinal, TestEma = testEma, Validation = validation, StoppedEarly = stopReason,
                 TargetEpoch = targetEpoch, TargetSeconds = targetSeconds,
                 TotalSeconds = previousSeconds + total.Elapsed.TotalSeconds,
             };

@@ -352,8 +352,7 @@ public sealed class DatasetTests
                   "models": [ { "variant": "lenet5", "options": { "activation": "relu", "pool": "max" } } ],
                   "recipe": { "epochs": 6, "batch_size": 20, "optimizer": { "name": "adamw", "lr": 0.003 } } }
                 """;
-            using var catalog = new PluginCatalog(new[] { TestEnvironment.PluginDrop }, new[] { new BuiltInPlugin() });
-            catalog.Refresh();
+            using var catalog = TestEnvironment.Catalog();
             var result = new SuiteRunner(catalog, TextWriter.Null).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), Path.Combine(dir, "out"));
             Assert.Equal((160, 40, 50), (result.Dataset.Train, result.Dataset.Validation, result.Dataset.Test));
             Assert.Contains("stratified 20", result.Dataset.ValidationSource);

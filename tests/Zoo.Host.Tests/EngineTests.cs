@@ -10,12 +10,7 @@ namespace Zoo.Host.Tests;
 /// <summary>The training engine: optimisers, accumulation, clipping, EMA, early stopping, targets, checkpoints and resume.</summary>
 public sealed class EngineTests
 {
-    static PluginCatalog Catalog()
-    {
-        var c = new PluginCatalog(new[] { TestEnvironment.PluginDrop }, new[] { new BuiltInPlugin() });
-        c.Refresh();
-        return c;
-    }
+    static PluginCatalog Catalog() => TestEnvironment.Catalog();
 
     static string Suite(string recipeExtra, int epochs = 4, string models = LeNet) => $$"""
         {
@@ -269,6 +264,8 @@ public sealed class EngineTests
             Assert.Equal(96, run.Test!.Confusion.Sum(r => r.Sum()));
             Assert.Equal(run.Test.Top1, run.Test.Confusion.Select((r, i) => r[i]).Sum() / 96.0, 12);
             Assert.Equal(10, run.Test.PerClassTop1.Length);
+            Assert.Equal(96, run.Validation!.Confusion.Sum(r => r.Sum()));
+            Assert.Equal(run.BestValTop1!.Value, run.Validation.Top1, 6);   // the best weights, evaluated again
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -8,6 +8,14 @@ namespace Zoo.Host.Tests;
 /// <summary>Paths the build baked into this assembly, and temporary folders.</summary>
 static class TestEnvironment
 {
+    /// <summary>A catalogue of the built-in families and the host's own plugin, loaded.</summary>
+    public static Zoo.Host.Plugins.PluginCatalog Catalog()
+    {
+        var c = new Zoo.Host.Plugins.PluginCatalog(new[] { PluginDrop }, new[] { new Zoo.Host.BuiltInPlugin() });
+        c.Refresh();
+        return c;
+    }
+
     /// <summary>Tests never download and never touch the user's data cache.</summary>
     [System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Isolate()

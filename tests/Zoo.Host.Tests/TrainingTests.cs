@@ -10,12 +10,7 @@ namespace Zoo.Host.Tests;
 
 public sealed class TrainingTests
 {
-    static PluginCatalog Catalog()
-    {
-        var c = new PluginCatalog(new[] { TestEnvironment.PluginDrop }, new[] { new BuiltInPlugin() });
-        c.Refresh();
-        return c;
-    }
+    static PluginCatalog Catalog() => TestEnvironment.Catalog();
 
     static string SuiteJson(string models, int epochs = 3, string optimizer = "\"name\": \"adamw\", \"lr\": 0.003", string schedule = "\"name\": \"cosine\", \"warmup_epochs\": 0.5") => $$"""
         {

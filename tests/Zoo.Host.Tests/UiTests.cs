@@ -9,12 +9,7 @@ namespace Zoo.Host.Tests;
 /// <summary>The terminal UI's model (what the views show and do) and the views' construction.</summary>
 public sealed class UiTests
 {
-    static PluginCatalog Catalog()
-    {
-        var c = new PluginCatalog(new[] { TestEnvironment.PluginDrop }, new[] { new BuiltInPlugin() });
-        c.Refresh();
-        return c;
-    }
+    static PluginCatalog Catalog() => TestEnvironment.Catalog();
 
     [Fact]
     public void The_catalogue_lists_every_variant_with_its_family_and_count_and_details_name_the_reference()
