@@ -73,7 +73,7 @@ public sealed unsafe class MappedImageSet : IImageSet, IDisposable
 
 /// <summary>
 /// An image folder: one sub-folder of images (JPEG, PNG, WebP, BMP, GIF) per class, as torchvision's
-/// ImageFolder reads it, either directly or under train/, val/ (valid/, validation/) and test/. Every
+/// ImageFolder reads it, either directly or under train/ (training/), val/ (valid/, validation/) and test/. Every
 /// image is decoded once with SkiaSharp (EXIF orientation applied; grey, RGBA, palette, 16-bit and CMYK
 /// files all become RGB or grey), resized (shorter side, then centre crop, or squashed) to the training
 /// size, and kept in a byte cache file keyed by the folder's listing (paths, sizes, times), the size and
@@ -82,6 +82,7 @@ public sealed unsafe class MappedImageSet : IImageSet, IDisposable
 public sealed class ImageFolderProvider : IDatasetProvider
 {
     static readonly string[] Extensions = { ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif" };
+    static readonly string[] TrainNames = { "train", "training" };
     static readonly string[] ValNames = { "val", "valid", "validation" };
     const int CacheVersion = 1;
 
@@ -98,7 +99,7 @@ public sealed class ImageFolderProvider : IDatasetProvider
     public static bool Recognises(string folder)
     {
         if (!Directory.Exists(folder)) return false;
-        var root = Directory.Exists(Path.Combine(folder, "train")) ? Path.Combine(folder, "train") : folder;
+        var root = TrainNames.Select(t => Path.Combine(folder, t)).FirstOrDefault(Directory.Exists) ?? folder;
         return Directory.EnumerateDirectories(root).Any(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Any(IsImage));
     }
 
@@ -117,7 +118,7 @@ public sealed class ImageFolderProvider : IDatasetProvider
         int size = request.Size ?? 224, channels = request.Channels ?? 3;
 
         // Splits: train/ (+ val/ + test/) or the folder itself as train.
-        string trainRoot = Directory.Exists(Path.Combine(folder, "train")) ? Path.Combine(folder, "train") : folder;
+        string trainRoot = TrainNames.Select(t => Path.Combine(folder, t)).FirstOrDefault(Directory.Exists) ?? folder;
         string? valRoot = trainRoot == folder ? null : ValNames.Select(v => Path.Combine(folder, v)).FirstOrDefault(Directory.Exists);
         string? testRoot = trainRoot == folder ? null : Path.Combine(folder, "test") is var t && Directory.Exists(t) ? t : null;
         var classes = Directory.EnumerateDirectories(trainRoot).Select(Path.GetFileName).OfType<string>()
