@@ -154,8 +154,8 @@ public sealed class SuiteRunner
         {
             cancel.ThrowIfCancellationRequested();
             var entry = suite.Models[i];
-            _progress.WriteLine($"[{i + 1}/{suite.Models.Count}] {entry.Label}: training on {summary.Name} {summary.Channels}x{summary.Height}x{summary.Width}, {summary.Train} images, {suite.Recipe.Epochs} epochs");
-            var result = RunOne(suite, entry, splits, summary, device, writer, cancel);
+            string head = $"[{i + 1}/{suite.Models.Count}] {entry.Label}:";
+            var result = RunOne(suite, entry, splits, summary, device, writer, cancel, head);
             runs.Add(result);
             var line = result.Status switch
             {
@@ -237,7 +237,7 @@ public sealed class SuiteRunner
         }
     }
 
-    RunResult RunOne(Suite suite, ModelEntry entry, DatasetSplits splits, DatasetSummary data, Device device, ResultWriter writer, CancellationToken cancel)
+    RunResult RunOne(Suite suite, ModelEntry entry, DatasetSplits splits, DatasetSummary data, Device device, ResultWriter writer, CancellationToken cancel, string head)
     {
         var found = _catalog.FindVariant(entry.Variant)!;
         string runs = System.IO.Path.Combine(writer.Directory, "runs");
@@ -246,9 +246,10 @@ public sealed class SuiteRunner
         string bestPath = stem + ".best.safetensors", emaPath = stem + ".ema.safetensors";
         if (Finished(entry, resultPath) is { } done)
         {
-            _progress.WriteLine($"    already {done.Status.ToString().ToLowerInvariant()} in {writer.Directory} (same model, data and recipe): skipped");
+            _progress.WriteLine($"{head} already {done.Status.ToString().ToLowerInvariant()} in {writer.Directory} (same model, data and recipe): skipped");
             return done with { Reused = true };
         }
+        _progress.WriteLine($"{head} training on {data.Name} {data.Channels}x{data.Height}x{data.Width}, {data.Train} images, {(entry.Recipe ?? suite.Recipe).Epochs} epochs");
         var baseResult = new RunResult
         {
             Label = entry.Label, Variant = found.Variant.Name, Architecture = found.Architecture.Name,
