@@ -68,23 +68,37 @@ public static class ImageFiles
     /// </summary>
     public static ImageData ResizeCenterCrop(SKBitmap bitmap, int channels, int resize, int crop)
     {
-        double scale = resize / (double)Math.Min(bitmap.Width, bitmap.Height);
-        int w = Math.Max(crop, (int)Math.Round(bitmap.Width * scale)), h = Math.Max(crop, (int)Math.Round(bitmap.Height * scale));
+        var img = new ImageData(channels, crop, crop);
+        ResizeCrop(bitmap, channels, resize, crop, squash: false, img.Pixels);
+        return img;
+    }
+
+    /// <summary>
+    /// Resizes (the shorter side to <paramref name="resize"/>, or both sides to <paramref name="crop"/> when
+    /// <paramref name="squash"/>), centre-crops <paramref name="crop"/>×<paramref name="crop"/> and writes
+    /// C×H×W floats in [0, 1] (grey as ITU-R 601 luminance) into <paramref name="destination"/>.
+    /// </summary>
+    public static void ResizeCrop(SKBitmap bitmap, int channels, int resize, int crop, bool squash, Span<float> destination)
+    {
+        int w, h;
+        if (squash) (w, h) = (crop, crop);
+        else
+        {
+            double scale = resize / (double)Math.Min(bitmap.Width, bitmap.Height);
+            (w, h) = (Math.Max(crop, (int)Math.Round(bitmap.Width * scale)), Math.Max(crop, (int)Math.Round(bitmap.Height * scale)));
+        }
         using var resized = bitmap.Resize(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.High)
                             ?? throw new InvalidOperationException("resize failed");
-        int x0 = (w - crop) / 2, y0 = (h - crop) / 2;
-        var img = new ImageData(channels, crop, crop);
+        int x0 = (w - crop) / 2, y0 = (h - crop) / 2, hw = crop * crop;
         var pixels = resized.GetPixelSpan();
         for (int y = 0; y < crop; y++)
             for (int x = 0; x < crop; x++)
             {
-                int o = ((y + y0) * w + (x + x0)) * 4;
-                float a = pixels[o + 3] / 255f;
-                float r = pixels[o] / 255f * a, g = pixels[o + 1] / 255f * a, b = pixels[o + 2] / 255f * a;
-                if (channels == 1) img.At(0, y, x) = 0.299f * r + 0.587f * g + 0.114f * b;
-                else { img.At(0, y, x) = r; img.At(1, y, x) = g; img.At(2, y, x) = b; }
+                int o = ((y + y0) * w + (x + x0)) * 4, at = y * crop + x;
+                float r = pixels[o] / 255f, g = pixels[o + 1] / 255f, b = pixels[o + 2] / 255f;
+                if (channels == 1) destination[at] = 0.299f * r + 0.587f * g + 0.114f * b;
+                else { destination[at] = r; destination[hw + at] = g; destination[2 * hw + at] = b; }
             }
-        return img;
     }
 
     /// <summary>Normalises in place per channel.</summary>

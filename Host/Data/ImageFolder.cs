@@ -37,14 +37,12 @@ public sealed unsafe class MappedImageSet : IImageSet, IDisposable
     readonly byte* _base;
     readonly long _pixelsOffset;
     readonly int[] _labels;
-    readonly int[] _rows;
 
-    internal MappedImageSet(string path, DatasetInfo info, long pixelsOffset, int[] allLabels, int[] rows)
+    internal MappedImageSet(string path, DatasetInfo info, long pixelsOffset, int[] labels)
     {
         Info = info;
         _pixelsOffset = pixelsOffset;
-        _rows = rows;
-        _labels = rows.Select(r => allLabels[r]).ToArray();
+        _labels = labels;
         _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         byte* p = null;
@@ -53,13 +51,13 @@ public sealed unsafe class MappedImageSet : IImageSet, IDisposable
     }
 
     public DatasetInfo Info { get; }
-    public int Count => _rows.Length;
+    public int Count => _labels.Length;
     public int GetLabel(int index) => _labels[index];
 
     public void Read(int index, Span<float> destination)
     {
         int n = Info.ImageLength;
-        var src = new ReadOnlySpan<byte>(_base + _pixelsOffset + (long)_rows[index] * n, n);
+        var src = new ReadOnlySpan<byte>(_base + _pixelsOffset + (long)index * n, n);
         for (int i = 0; i < n; i++) destination[i] = src[i] * (1f / 255f);
     }
 
@@ -146,7 +144,7 @@ public sealed class ImageFolderProvider : IDatasetProvider
         var log = request.Log ?? TextWriter.Null;
         var (cachePath, skipped, labels) = LoadOrBuild(files, info, resize, useCache, log);
         var rowsBySplit = Enumerable.Range(0, 3).Select(s => files.Select((f, i) => (f, i)).Where(x => x.f.Split == s && !skipped.ContainsKey(x.i)).Select(x => x.i).ToArray()).ToArray();
-        var whole = new MappedImageSet(cachePath, info, PixelsOffset(cachePath), labels, Enumerable.Range(0, files.Count).ToArray());
+        var whole = new MappedImageSet(cachePath, info, PixelsOffset(cachePath), labels);
         IImageSet Part(int[] rows) => new SubsetImageSet(whole, rows);
 
         IImageSet train = Part(rowsBySplit[0]);
@@ -258,30 +256,13 @@ public sealed class ImageFolderProvider : IDatasetProvider
         return (h.Skipped, h.Labels);
     }
 
-    /// <summary>Decodes one file into C×size×size bytes.</summary>
+    /// <summary>Decodes one file into C×size×size bytes (<see cref="ImageFiles.ResizeCrop"/>, then to 0–255).</summary>
     public static void Decode(string path, int channels, int size, string resize, Span<byte> destination)
     {
         using var bitmap = ImageFiles.Decode(path);
-        int w, h;
-        if (resize == "squash") (w, h) = (size, size);
-        else
-        {
-            double scale = size / (double)Math.Min(bitmap.Width, bitmap.Height);
-            (w, h) = (Math.Max(size, (int)Math.Round(bitmap.Width * scale)), Math.Max(size, (int)Math.Round(bitmap.Height * scale)));
-        }
-        using var resized = bitmap.Resize(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.High)
-                            ?? throw new InvalidOperationException("resize failed");
-        int x0 = (w - size) / 2, y0 = (h - size) / 2, hw = size * size;
-        var px = resized.GetPixelSpan();
-        for (int y = 0; y < size; y++)
-            for (int x = 0; x < size; x++)
-            {
-                int o = ((y + y0) * w + (x + x0)) * 4;
-                int r = px[o], g = px[o + 1], b = px[o + 2];   // alpha was dropped at decoding
-                int at = y * size + x;
-                if (channels == 1) destination[at] = (byte)Math.Clamp((int)Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
-                else { destination[at] = (byte)r; destination[hw + at] = (byte)g; destination[2 * hw + at] = (byte)b; }
-            }
+        var pixels = new float[channels * size * size];
+        ImageFiles.ResizeCrop(bitmap, channels, size, size, squash: resize == "squash", pixels);
+        for (int i = 0; i < pixels.Length; i++) destination[i] = (byte)Math.Clamp((int)Math.Round(pixels[i] * 255), 0, 255);
     }
 }
 

@@ -263,7 +263,6 @@ public sealed class SuiteRunner
         nn.Module<Tensor, Tensor>? model = null;
         WeightAverage? ema = null;
         torch.optim.Optimizer? optimizer = null;
-        TensorBoard? board = null;
         RunResult result;
         try
         {
@@ -327,7 +326,7 @@ public sealed class SuiteRunner
             }
 
             using var csv = writer.OpenEpochCsv(entry.Label, epochs);
-            board = TensorBoard.Open(stem + ".tensorboard", w => _progress.WriteLine($"    warning: {w}"));
+            var board = TensorBoard.Open(stem + ".tensorboard", w => _progress.WriteLine($"    warning: {w}"));
             EpochRecord? best = epochs.Where(e => e.ValTop1 is not null).OrderByDescending(e => e.ValTop1).ThenBy(e => e.Epoch).FirstOrDefault();
             string? stopReason = null;
             int evalBatch = recipe.BatchSize * 2;
@@ -371,26 +370,18 @@ public sealed class SuiteRunner
                 }, cancel, firstEpoch);
             if (stopReason is not null) _progress.WriteLine($"    stopped early: {stopReason}");
 
-            // Test: the final weights, the moving average, and the best-on-validation weights (the figure reported).
+            // Test: the final weights, the moving average, and the best-on-validation weights (the figure reported);
+            // then validation of the best weights once more, for its per-class accuracy and confusion matrix.
             EvalResult? testFinal = null, testEma = null, test = null;
-            if (splits.Test is not null)
+            if (splits.Test is not null) testFinal = trainer.Evaluate(splits.Test, mean, std, evalBatch);
+            if (ema is not null)
             {
-                testFinal = trainer.Evaluate(splits.Test, mean, std, evalBatch);
-                if (ema is not null)
-                {
-                    testEma = Trainer.Evaluate(ema.Model, device, splits.Test, mean, std, evalBatch);
-                    Weights.WeightLoader.Save(ema.Model, emaPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["ema_decay"] = ema.Decay.ToString("R", CultureInfo.InvariantCulture) });
-                }
-                if (best is not null && File.Exists(bestPath) && best.Epoch != epochs[^1].Epoch)
-                {
-                    Weights.WeightLoader.Load(model, bestPath);
-                    test = trainer.Evaluate(splits.Test, mean, std, evalBatch);
-                }
-                else test = testFinal;
+                if (splits.Test is not null) testEma = Trainer.Evaluate(ema.Model, device, splits.Test, mean, std, evalBatch);
+                Weights.WeightLoader.Save(ema.Model, emaPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["ema_decay"] = ema.Decay.ToString("R", CultureInfo.InvariantCulture) });
             }
-            else if (best is not null && File.Exists(bestPath) && best.Epoch != epochs[^1].Epoch)
-                Weights.WeightLoader.Load(model, bestPath);
-            // Validation of the best weights once more, for its per-class accuracy and confusion matrix.
+            bool bestIsEarlier = best is not null && File.Exists(bestPath) && best.Epoch != epochs[^1].Epoch;
+            if (bestIsEarlier) Weights.WeightLoader.Load(model, bestPath);
+            if (splits.Test is not null) test = bestIsEarlier ? trainer.Evaluate(splits.Test, mean, std, evalBatch) : testFinal;
             EvalResult? validation = splits.Validation is null ? null : trainer.Evaluate(splits.Validation, mean, std, evalBatch);
             result = baseResult with
             {
@@ -416,7 +407,6 @@ public sealed class SuiteRunner
         }
         finally
         {
-            board?.Dispose();
             optimizer?.Dispose();
             ema?.Dispose();
             model?.Dispose();

@@ -9,7 +9,7 @@ namespace Zoo.Host.Training;
 /// gradient norm and epoch time per epoch, so `tensorboard --logdir results/&lt;suite&gt;/runs` shows the
 /// curves. A resumed run appends a new event file to the same folder; TensorBoard merges them.
 /// </summary>
-public sealed class TensorBoard : IDisposable
+public sealed class TensorBoard
 {
     readonly SummaryWriter _writer;
     readonly Action<string> _warn;
@@ -62,5 +62,4 @@ public sealed class TensorBoard : IDisposable
         }
     }
 
-    public void Dispose() { }
 }
