@@ -4,9 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
-using Zoo.Host;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Cli;
+using Zoo.Tui;
+using Zoo.Engine;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -86,7 +88,7 @@ var uiOut = new Option<string>("--out") { Description = "Where the UI's runs wri
 var ui = new Command("ui", "The terminal UI: browse the zoo, mark variants and compare them, or run a suite, watching it live; then read the comparison.");
 ui.Arguments.Add(uiSuite);
 ui.Options.Add(uiOut);
-ui.SetAction(pr => Run(pr, services => new Zoo.Host.Ui.ZooUi(services, pr.GetValue(uiSuite), pr.GetValue(uiOut)!).Run()));
+ui.SetAction(pr => Run(pr, services => new ZooUi(services, pr.GetValue(uiSuite), pr.GetValue(uiOut)!).Run()));
 root.Subcommands.Add(ui);
 
 // zoo augment-preview

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
 
-namespace Zoo.Host;
+namespace Zoo.Engine;
 
 /// <summary>Composes the host's services: the built-in contributions, the plugin catalogue, the suite runner.</summary>
 public static class ZooServices

@@ -1,6 +1,6 @@
 using SkiaSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
+using Zoo.Engine.Data;
 
 namespace Zoo.Host.Tests;
 

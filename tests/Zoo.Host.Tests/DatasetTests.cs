@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using SkiaSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Engine.Data;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
 
 namespace Zoo.Host.Tests;
 

@@ -1,5 +1,6 @@
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
+using Zoo.Engine.Inspection;
+using Zoo.Engine.Plugins;
 
 namespace Zoo.Host.Tests;
 

@@ -1,9 +1,9 @@
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
-using Zoo.Host.Training;
+using Zoo.Engine.Data;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
+using Zoo.Engine.Training;
 
 namespace Zoo.Host.Tests;
 

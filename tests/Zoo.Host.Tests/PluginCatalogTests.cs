@@ -2,7 +2,7 @@ using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using System.Runtime.CompilerServices;
-using Zoo.Host.Plugins;
+using Zoo.Engine.Plugins;
 
 namespace Zoo.Host.Tests;
 

@@ -1,8 +1,8 @@
 using SkiaSharp;
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Weights;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Weights;
 
 namespace Zoo.Host.Tests;
 

@@ -1,6 +1,6 @@
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Training;
+using Zoo.Engine.Training;
 
 namespace Zoo.Host.Tests;
 

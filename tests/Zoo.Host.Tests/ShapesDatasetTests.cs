@@ -1,5 +1,5 @@
 using Zoo.Abstractions;
-using Zoo.Host.Data;
+using Zoo.Engine.Data;
 
 namespace Zoo.Host.Tests;
 

@@ -1,4 +1,4 @@
-using Zoo.Host.Suites;
+using Zoo.Engine.Suites;
 
 namespace Zoo.Host.Tests;
 

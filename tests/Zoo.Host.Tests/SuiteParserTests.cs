@@ -1,6 +1,6 @@
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
 
 namespace Zoo.Host.Tests;
 

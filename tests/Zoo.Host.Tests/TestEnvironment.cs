@@ -9,9 +9,9 @@ namespace Zoo.Host.Tests;
 static class TestEnvironment
 {
     /// <summary>A catalogue of the built-in families and the host's own plugin, loaded.</summary>
-    public static Zoo.Host.Plugins.PluginCatalog Catalog()
+    public static Zoo.Engine.Plugins.PluginCatalog Catalog()
     {
-        var c = new Zoo.Host.Plugins.PluginCatalog(new[] { PluginDrop }, new[] { new Zoo.Host.BuiltInPlugin() });
+        var c = new Zoo.Engine.Plugins.PluginCatalog(new[] { PluginDrop }, new[] { new Zoo.Engine.Plugins.BuiltInPlugin() });
         c.Refresh();
         return c;
     }
@@ -21,7 +21,7 @@ static class TestEnvironment
     internal static void Isolate()
     {
         Environment.SetEnvironmentVariable("ZOO_DATA_DIR", NewTempDirectory("zoo-test-data"));
-        Zoo.Host.Data.Downloads.Handler = new Offline();
+        Zoo.Engine.Data.Downloads.Handler = new Offline();
     }
 
     sealed class Offline : HttpMessageHandler

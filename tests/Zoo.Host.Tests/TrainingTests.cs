@@ -1,10 +1,10 @@
 using System.Text.Json;
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
-using Zoo.Host.Training;
+using Zoo.Engine.Data;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
+using Zoo.Engine.Training;
 
 namespace Zoo.Host.Tests;
 
@@ -120,7 +120,7 @@ public sealed class TrainingTests
             using var catalog = Catalog();
             torch.manual_seed(11);
             using (var pretrained = catalog.FindVariant("lenet5")!.Architecture.Build(new ModelSpec("lenet5", 1, 1000, 28, 28)))
-                Zoo.Host.Weights.WeightLoader.Save(pretrained, Path.Combine(dir, "lenet-1000.safetensors"));
+                Zoo.Engine.Weights.WeightLoader.Save(pretrained, Path.Combine(dir, "lenet-1000.safetensors"));
             var models = """
                 { "variant": "lenet5", "label": "finetuned", "weights": "lenet-1000.safetensors", "reinit_head": true },
                 { "variant": "lenet5", "label": "no-reinit", "weights": "lenet-1000.safetensors" }

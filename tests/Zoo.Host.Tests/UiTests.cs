@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
-using Zoo.Host.Ui;
+using Zoo.Engine.Inspection;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
+using Zoo.Tui;
 
 namespace Zoo.Host.Tests;
 

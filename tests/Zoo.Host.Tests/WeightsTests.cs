@@ -1,7 +1,7 @@
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Weights;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Weights;
 using static TorchSharp.torch;
 
 namespace Zoo.Host.Tests;

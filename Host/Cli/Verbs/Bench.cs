@@ -3,12 +3,12 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
-using Zoo.Host.Plugins;
-using Zoo.Host.Training;
+using Zoo.Engine.Data;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Training;
 using static TorchSharp.torch;
 
-namespace Zoo.Host;
+namespace Zoo.Cli;
 
 /// <summary>Benchmarks that report numbers rather than assert them (speed depends on the machine).</summary>
 public static class Bench

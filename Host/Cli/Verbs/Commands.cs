@@ -3,10 +3,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Engine.Data;
+using Zoo.Engine.Inspection;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Weights;
+using Zoo.Engine.Suites;
 
-namespace Zoo.Host;
+namespace Zoo.Cli;
 
 /// <summary>The verbs of the zoo command.</summary>
 public static class Commands
@@ -201,18 +204,18 @@ public static class Commands
         var d = entry.Variant.DefaultInput;
         int crop = size ?? d.Height;
         using var model = entry.Architecture.Build(new ModelSpec(entry.Variant.Name, d.Channels, k, crop, crop));
-        Weights.WeightLoader.Load(model, weights);
+        WeightLoader.Load(model, weights);
         model.eval();
-        var mean = d.Channels == 1 ? new[] { 0.449f } : Data.ImageFiles.ImageNetMean;
-        var std = d.Channels == 1 ? new[] { 0.226f } : Data.ImageFiles.ImageNetStd;
+        var mean = d.Channels == 1 ? new[] { 0.449f } : ImageFiles.ImageNetMean;
+        var std = d.Channels == 1 ? new[] { 0.226f } : ImageFiles.ImageNetStd;
         int failures = 0;
         foreach (var path in images)
         {
             try
             {
-                using var bitmap = Data.ImageFiles.Decode(path);
-                var img = Data.ImageFiles.ResizeCenterCrop(bitmap, d.Channels, (int)Math.Round(crop / 0.875), crop);
-                Data.ImageFiles.Normalize(img, mean, std);
+                using var bitmap = ImageFiles.Decode(path);
+                var img = ImageFiles.ResizeCenterCrop(bitmap, d.Channels, (int)Math.Round(crop / 0.875), crop);
+                ImageFiles.Normalize(img, mean, std);
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 using var noGrad = TorchSharp.torch.no_grad();
                 var x = TorchSharp.torch.tensor(img.Pixels).reshape(1, img.Channels, img.Height, img.Width);

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using SkiaSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Engine.Data;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
 
-namespace Zoo.Host;
+namespace Zoo.Cli;
 
 /// <summary>
 /// zoo augment-preview: one image through a suite's augmentation pipeline many times, as a PNG grid, so a

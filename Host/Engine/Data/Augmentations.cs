@@ -1,6 +1,6 @@
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>A named factory over a function from parameters to a <typeparamref name="T"/>; validates parameter names first.</summary>
 abstract class NamedFactory<T>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>One prepared batch: normalised images N×C×H×W, hard labels and soft targets N×classes.</summary>
 public sealed record Batch(int Count, InputShape Shape, float[] Images, int[] Labels, float[]? SoftTargets);

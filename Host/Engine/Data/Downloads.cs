@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>A file a data set needs: its name, where it is published and its MD5 (as torchvision checks it).</summary>
 public sealed record RemoteFile(string Name, string Url, string Md5);

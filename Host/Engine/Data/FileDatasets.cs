@@ -3,7 +3,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>Helpers shared by the providers of sets stored as files.</summary>
 static class DatasetFiles

@@ -1,7 +1,7 @@
 using SkiaSharp;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>Decodes image files with SkiaSharp (JPEG, PNG, WebP, BMP, GIF) into the zoo's C×H×W floats.</summary>
 public static class ImageFiles

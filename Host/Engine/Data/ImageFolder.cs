@@ -6,7 +6,7 @@ using System.Text.Json;
 using SkiaSharp;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>A view of some images of another set, by index (no copy).</summary>
 public sealed class SubsetImageSet : IImageSet

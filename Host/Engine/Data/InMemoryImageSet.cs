@@ -1,6 +1,6 @@
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>
 /// Images held in memory as bytes (0–255, C×H×W each), with labels. Compact (a quarter of floats) and

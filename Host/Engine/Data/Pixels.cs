@@ -1,4 +1,4 @@
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>
 /// Byte-image conversions between a set's own format and the one a model asks for: bilinear resize of

@@ -1,4 +1,4 @@
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>
 /// Deterministic seed mixing (SplitMix64). Unlike <see cref="HashCode"/>, which is randomised per process,

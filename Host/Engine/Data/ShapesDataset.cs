@@ -1,6 +1,6 @@
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>
 /// "shapes": Zoo's built-in data set, generated procedurally so that it needs no download. Ten classes of

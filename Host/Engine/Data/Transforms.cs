@@ -1,6 +1,6 @@
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Data;
+namespace Zoo.Engine.Data;
 
 /// <summary>
 /// The pixel operations behind the augmentations, on C×H×W floats in [0, 1]. Geometric ones map each

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
+using Zoo.Engine.Plugins;
 
-namespace Zoo.Host;
+namespace Zoo.Engine.Inspection;
 
 /// <summary>
 /// Remembers each variant's multiply-accumulates at its reference input, keyed by the plugin assembly's

@@ -5,7 +5,7 @@ using TorchSharp.Modules;
 using Zoo.Abstractions;
 using static TorchSharp.torch;
 
-namespace Zoo.Host;
+namespace Zoo.Engine.Inspection;
 
 /// <summary>One executed leaf layer: its path, type, output shape, parameters and multiply-accumulates.</summary>
 public sealed record LayerRow(int Index, string Path, string Type, long[] OutputShape, long Parameters, long Macs);

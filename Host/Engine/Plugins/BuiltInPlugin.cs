@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
-using Zoo.Host.Training;
+using Zoo.Engine.Data;
+using Zoo.Engine.Training;
 
-namespace Zoo.Host;
+namespace Zoo.Engine.Plugins;
 
 /// <summary>
 /// What the host itself contributes through the same contract as any plugin: the built-in "shapes"

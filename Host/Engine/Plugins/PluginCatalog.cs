@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TorchSharp;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Plugins;
+namespace Zoo.Engine.Plugins;
 
 /// <summary>One plugin the catalogue loaded, with what it contributes.</summary>
 public sealed class LoadedPlugin

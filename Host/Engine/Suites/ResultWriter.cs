@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Zoo.Host.Training;
+using Zoo.Engine.Training;
 
-namespace Zoo.Host.Suites;
+namespace Zoo.Engine.Suites;
 
 /// <summary>
 /// Writes a suite's results folder: runs/&lt;label&gt;.csv (one line per epoch, flushed as it ends),

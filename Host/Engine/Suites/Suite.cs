@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Zoo.Abstractions;
-using Zoo.Host.Training;
+using Zoo.Engine.Training;
 
-namespace Zoo.Host.Suites;
+namespace Zoo.Engine.Suites;
 
 /// <summary>The data set a suite trains on.</summary>
 public sealed record DatasetSpec(string Name, string? Path, int? Channels, int? Size, int Seed, double ValidationFraction, ParameterBag Options)

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
-using Zoo.Host.Plugins;
-using Zoo.Host.Training;
+using Zoo.Engine.Data;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Training;
 using static TorchSharp.torch;
 
-namespace Zoo.Host.Suites;
+namespace Zoo.Engine.Suites;
 
 /// <summary>How a run ended.</summary>
 public enum RunStatus { Finished, Diverged, Failed }

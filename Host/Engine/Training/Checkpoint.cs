@@ -1,10 +1,10 @@
 using System.Text.Json;
 using TorchSharp;
 using Zoo.Abstractions;
-using Zoo.Host.Weights;
+using Zoo.Engine.Weights;
 using static TorchSharp.torch;
 
-namespace Zoo.Host.Training;
+namespace Zoo.Engine.Training;
 
 /// <summary>What a checkpoint holds besides tensors: where the run is and what it has measured.</summary>
 public sealed record CheckpointState

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Training;
+namespace Zoo.Engine.Training;
 
 /// <summary>An optimiser as a suite names it, with its parameters.</summary>
 public sealed record OptimizerSpec(string Name, double LearningRate, ParameterBag Parameters)

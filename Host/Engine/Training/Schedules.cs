@@ -1,7 +1,7 @@
 using TorchSharp;
 using Zoo.Abstractions;
 
-namespace Zoo.Host.Training;
+namespace Zoo.Engine.Training;
 
 /// <summary>A schedule that writes its rate into every parameter group of the optimiser.</summary>
 public abstract class ScheduleBase : ILearningRateSchedule

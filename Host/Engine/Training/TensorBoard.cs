@@ -2,7 +2,7 @@ using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
 
-namespace Zoo.Host.Training;
+namespace Zoo.Engine.Training;
 
 /// <summary>
 /// TensorBoard event files for one run (TorchSharp's SummaryWriter): loss, top-1/top-5, learning rate,

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
 using Zoo.Abstractions;
-using Zoo.Host.Data;
+using Zoo.Engine.Data;
 using static TorchSharp.torch;
 
-namespace Zoo.Host.Training;
+namespace Zoo.Engine.Training;
 
 /// <summary>One epoch's measurements.</summary>
 public sealed record EpochRecord(

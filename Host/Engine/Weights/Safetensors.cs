@@ -6,7 +6,7 @@ using TorchSharp;
 using Zoo.Abstractions;
 using static TorchSharp.torch;
 
-namespace Zoo.Host.Weights;
+namespace Zoo.Engine.Weights;
 
 /// <summary>
 /// Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header of

@@ -2,7 +2,7 @@ using TorchSharp;
 using Zoo.Abstractions;
 using static TorchSharp.torch;
 
-namespace Zoo.Host.Weights;
+namespace Zoo.Engine.Weights;
 
 /// <summary>What loading weights into a model did.</summary>
 public sealed record LoadReport(IReadOnlyList<string> Loaded, IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected,

@@ -2,10 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Engine.Inspection;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
 
-namespace Zoo.Host.Ui;
+namespace Zoo.Tui;
 
 /// <summary>One row of the catalogue list.</summary>
 public sealed record CatalogueRow(VariantEntry Entry, long Parameters)

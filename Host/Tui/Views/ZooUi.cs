@@ -5,10 +5,11 @@ using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Zoo.Abstractions;
-using Zoo.Host.Plugins;
-using Zoo.Host.Suites;
+using Zoo.Engine.Inspection;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Suites;
 
-namespace Zoo.Host.Ui;
+namespace Zoo.Tui;
 
 // Terminal.Gui 2.5 marks TextView obsolete in favour of a separate editor package that is not on our feed;
 // a read-only, scrolling text pane is all the UI needs, and TextView still is that.
