@@ -5,11 +5,11 @@ using Zoo.Engine.Suites;
 
 namespace Zoo.Engine;
 
-/// <summary>Composes the host's services: the built-in contributions, the plugin catalogue, the suite runner.</summary>
+/// <summary>Composes the engine's services: the built-in contributions, the plugin catalogue, the suite runner.</summary>
 public static class ZooServices
 {
     /// <summary>Builds the container and loads the plugins found in <paramref name="pluginDirectories"/>.</summary>
-    public static ServiceProvider Create(IEnumerable<string> pluginDirectories, TextWriter? progress = null)
+    public static ServiceProvider Create(IEnumerable<string> pluginDirectories)
     {
         var dirs = pluginDirectories.ToArray();
         var services = new ServiceCollection();
@@ -20,7 +20,7 @@ public static class ZooServices
             catalog.Refresh();
             return catalog;
         });
-        services.AddSingleton(sp => new SuiteRunner(sp.GetRequiredService<PluginCatalog>(), progress ?? Console.Error));
+        services.AddSingleton(sp => new SuiteRunner(sp.GetRequiredService<PluginCatalog>()));
         return services.BuildServiceProvider();
     }
 }

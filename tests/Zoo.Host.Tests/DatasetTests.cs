@@ -4,6 +4,7 @@ using SkiaSharp;
 using Zoo.Abstractions;
 using Zoo.Engine.Data;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 
 namespace Zoo.Host.Tests;
@@ -353,13 +354,13 @@ public sealed class DatasetTests
                   "recipe": { "epochs": 6, "batch_size": 20, "optimizer": { "name": "adamw", "lr": 0.003 } } }
                 """;
             using var catalog = TestEnvironment.Catalog();
-            var result = new SuiteRunner(catalog, TextWriter.Null).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), Path.Combine(dir, "out"));
+            var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), Path.Combine(dir, "out"));
             Assert.Equal((160, 40, 50), (result.Dataset.Train, result.Dataset.Validation, result.Dataset.Test));
             Assert.Contains("stratified 20", result.Dataset.ValidationSource);
             Assert.Equal(RunStatus.Finished, result.Runs[0].Status);
             Assert.True(result.Runs[0].Test!.Top1 > 0.5, $"{result.Runs[0].Test!.Top1}");   // the class is written in every pixel
 
-            var e = Assert.Throws<ZooConfigException>(() => new SuiteRunner(catalog, TextWriter.Null).Run(
+            var e = Assert.Throws<ZooConfigException>(() => new SuiteRunner(catalog).Run(
                 SuiteParser.Parse(json.Replace("\"seed\": 4", "\"seed\": 4, \"normalize\": \"imagenet\""), Path.Combine(dir, "suite.json")), Path.Combine(dir, "out2")));
             Assert.Contains("dataset.normalize", e.Message);
             Assert.Contains("3 channels", e.Message);

@@ -2,6 +2,7 @@ using TorchSharp;
 using Zoo.Abstractions;
 using Zoo.Engine.Data;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 using Zoo.Engine.Training;
 
@@ -26,7 +27,11 @@ public sealed class EngineTests
 
     static SuiteResult Run(PluginCatalog catalog, string json, string dir, TextWriter? progress = null, Action<string, EpochRecord>? epochEnded = null,
         CancellationToken cancel = default) =>
-        new SuiteRunner(catalog, progress ?? TextWriter.Null) { EpochEnded = epochEnded }.Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir, cancel);
+        new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir, cancel, new SyncProgress<SuiteEvent>(e =>
+        {
+            if (progress is not null && ProgressText.Line(e) is { } line) progress.WriteLine(line);
+            if (e is EpochEnded x) epochEnded?.Invoke(x.Label, x.Record);
+        }));
 
     static IEnumerable<object?> Numbers(RunResult r) =>
         r.Epochs.SelectMany(e => new object?[] { e.Epoch, e.LearningRate, e.TrainLoss, e.TrainTop1, e.ValLoss, e.ValTop1, e.EmaValTop1, e.GradNorm });
@@ -49,14 +54,22 @@ public sealed class EngineTests
             // Kill after epoch 2: the checkpoint of epoch 2 is on disk, nothing else of the run is final.
             using var cts = new CancellationTokenSource();
             CheckpointState? seen = null;
-            Assert.ThrowsAny<OperationCanceledException>(() => Run(catalog, json, broken, epochEnded: (label, e) =>
+            var cut = Run(catalog, json, broken, epochEnded: (label, e) =>
             {
                 if (e.Epoch != 2) return;
                 seen = Checkpoint.PeekState(Path.Combine(broken, "runs", "lenet5.checkpoint.safetensors"));
                 cts.Cancel();
-            }, cancel: cts.Token));
+            }, cancel: cts.Token);
             Assert.Equal(2, seen!.EpochsDone);
             Assert.False(File.Exists(Path.Combine(broken, "runs", "lenet5.result.json")));
+            // The stop still writes the results so far, the run marked interrupted and resumable.
+            Assert.True(cut.Interrupted);
+            Assert.Equal(RunStatus.Interrupted, cut.Runs.Single().Status);
+            Assert.Equal(2, cut.Runs[0].Epochs.Count);
+            var written = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(broken, "results.json")))!;
+            Assert.True(written["interrupted"]!.GetValue<bool>());
+            Assert.Equal("interrupted", written["runs"]![0]!["status"]!.GetValue<string>());
+            Assert.Contains("interrupted after 2 epochs, resumable", File.ReadAllText(Path.Combine(broken, "comparison.md")));
 
             var progress = new StringWriter();
             var resumed = Run(catalog, json, broken, progress).Runs[0];
@@ -96,12 +109,12 @@ public sealed class EngineTests
             var ckpt = Path.Combine(dir, "runs", "lenet5.checkpoint.safetensors");
             using var cts = new CancellationTokenSource();
             var sizes = new List<long>();
-            Assert.ThrowsAny<OperationCanceledException>(() => Run(catalog, json, dir, epochEnded: (_, e) =>
+            Assert.True(Run(catalog, json, dir, epochEnded: (_, e) =>
             {
                 sizes.Add(new FileInfo(ckpt).Length);
                 Assert.False(File.Exists(ckpt + ".tmp"));   // written beside and renamed: no leftover
                 if (e.Epoch == 2) cts.Cancel();
-            }, cancel: cts.Token));
+            }, cancel: cts.Token).Interrupted);
             Assert.Equal(2, sizes.Count);
             Assert.All(sizes, size => Assert.True(size > 200_000));   // LeNet's weights and Adam's two moments: a real checkpoint
             // A kill in the middle of the next write leaves a torn .tmp beside the good checkpoint.

@@ -14,7 +14,7 @@ public sealed class ShippedSuitesTests
     {
         using var catalog = TestEnvironment.Catalog();
         var suite = SuiteParser.Load(Path.Combine(TestEnvironment.Root, "suites", file));
-        new SuiteRunner(catalog, TextWriter.Null).Validate(suite);   // models, data set, schedules, augmentations and their parameters
+        new SuiteRunner(catalog).Validate(suite);   // models, data set, schedules, augmentations and their parameters
         Assert.NotEmpty(suite.Models);
     }
 }

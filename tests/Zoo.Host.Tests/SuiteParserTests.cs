@@ -85,7 +85,7 @@ public sealed class SuiteParserTests
     {
         using var catalog = new PluginCatalog(new[] { TestEnvironment.PluginDrop }, new[] { new BuiltInPlugin() });
         catalog.Refresh();
-        var runner = new SuiteRunner(catalog, TextWriter.Null);
+        var runner = new SuiteRunner(catalog);
         string Fails(string from, string to) =>
             Assert.Throws<ZooConfigException>(() => runner.Validate(SuiteParser.Parse(Valid.Replace(from, to), "/x/suite.json"))).Message;
 

@@ -3,6 +3,7 @@ using TorchSharp;
 using Zoo.Abstractions;
 using Zoo.Engine.Data;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 using Zoo.Engine.Training;
 
@@ -23,7 +24,7 @@ public sealed class TrainingTests
         """;
 
     static SuiteResult Run(PluginCatalog catalog, string json, string dir) =>
-        new SuiteRunner(catalog, TextWriter.Null).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir);
+        new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir);
 
     const string LeNetRelu = """{ "variant": "lenet5", "options": { "activation": "relu", "pool": "max" } }""";
 
@@ -126,7 +127,7 @@ public sealed class TrainingTests
                 { "variant": "lenet5", "label": "no-reinit", "weights": "lenet-1000.safetensors" }
                 """;
             var progress = new StringWriter();
-            var result = new SuiteRunner(catalog, progress).Run(SuiteParser.Parse(SuiteJson(models, epochs: 1), Path.Combine(dir, "suite.json")), Path.Combine(dir, "out"));
+            var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(SuiteJson(models, epochs: 1), Path.Combine(dir, "suite.json")), Path.Combine(dir, "out"), default, ProgressText.To(progress));
             Assert.Equal(RunStatus.Finished, result.Runs[0].Status);
             Assert.Contains("re-initialised for 10 classes: classifier.4.weight [1000x84 -> 10x84], classifier.4.bias [1000 -> 10]", progress.ToString());
             Assert.Equal(RunStatus.Failed, result.Runs[1].Status);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 using Zoo.Tui;
 
@@ -16,12 +17,12 @@ public sealed class UiTests
     public void The_catalogue_lists_every_variant_with_its_family_and_count_and_details_name_the_reference()
     {
         using var catalog = Catalog();
-        var model = new UiModel(catalog, new SuiteRunner(catalog, TextWriter.Null));
+        var model = new UiModel(catalog, new SuiteRunner(catalog));
         var rows = model.Rows();
         Assert.Equal(catalog.Variants.Count, rows.Count);
         var resnet = rows.Single(r => r.Entry.Variant.Name == "resnet18");
         Assert.Equal(11_689_512, resnet.Parameters);
-        Assert.Matches(@"^resnet18\s+Classic\s+11\.69 M$", resnet.ToString());
+        Assert.Matches(@"^resnet18\s+Classic\s+11\.69 M$", UiModel.Line(resnet));
         var details = model.Details(resnet);
         Assert.Contains("Reference: 11,689,512 (torchvision resnet18) — equal", details);
         Assert.Contains("Enter: compute GMACs", details);
@@ -39,16 +40,25 @@ public sealed class UiTests
             Assert.Throws<ZooConfigException>(() => UiModel.SuiteFor(Array.Empty<string>()));
             var path = Path.Combine(dir, "ui.json");
             File.WriteAllText(path, UiModel.SuiteFor(new[] { "lenet5" }, epochs: 1, train: 200));
-            var model = new UiModel(catalog, new SuiteRunner(catalog, TextWriter.Null));
+            var model = new UiModel(catalog, new SuiteRunner(catalog));
             var suite = model.Load(path);
             Assert.Equal(new[] { "lenet5" }, suite.Models.Select(m => m.Variant));
 
-            var lines = new List<string>();
-            var result = UiModel.Run(catalog, suite, Path.Combine(dir, "out"), lines.Add, CancellationToken.None);
+            var events = new List<SuiteEvent>();
+            var result = model.Run(suite, Path.Combine(dir, "out"), new SyncProgress<SuiteEvent>(events.Add), CancellationToken.None);
             Assert.True(result.AllFinished);
-            Assert.Contains(lines, l => l.Contains("epoch 1/1"));
-            Assert.Contains(lines, l => l.StartsWith("[1/1] lenet5: finished"));
-            Assert.DoesNotContain(lines, l => l.Contains('\n'));
+            // Typed events, in order: started, data, run started, steps, the epoch, the run's end, the suite's end.
+            Assert.IsType<SuiteStarted>(events[0]);
+            Assert.Equal(200, Assert.IsType<DatasetOpened>(events[1]).Dataset.Train);
+            Assert.Equal("lenet5", Assert.IsType<RunStarted>(events[2]).Variant);
+            var steps = events.OfType<StepProgress>().ToList();
+            Assert.Equal(Enumerable.Range(1, steps[0].Steps), steps.Select(s => s.Step));   // every batch of the one epoch
+            Assert.Equal(steps[0].Steps * 32L, steps[^1].Images);   // batch 32, the last partial batch dropped
+            Assert.True(steps[^1].ImagesPerSecond > 0);
+            Assert.Equal(1, Assert.Single(events.OfType<EpochEnded>()).Record.Epoch);
+            Assert.True(events.IndexOf(steps[^1]) < events.FindIndex(e => e is EpochEnded));
+            Assert.Equal(RunStatus.Finished, Assert.Single(events.OfType<RunEnded>()).Result.Status);
+            Assert.Same(result, Assert.IsType<SuiteEnded>(events[^1]).Result);
 
             File.WriteAllText(path, File.ReadAllText(path).Replace("\"lenet5\"", "\"lenet6\""));
             var e = Assert.Throws<ZooConfigException>(() => model.Load(path));
@@ -63,7 +73,7 @@ public sealed class UiTests
         using var catalog = Catalog();
         var services = new ServiceCollection()
             .AddSingleton(catalog)
-            .AddSingleton(new SuiteRunner(catalog, TextWriter.Null))
+            .AddSingleton(new SuiteRunner(catalog))
             .BuildServiceProvider();
         var ui = new ZooUi(services, null, TestEnvironment.NewTempDirectory());
         using var app = Terminal.Gui.App.Application.Create();

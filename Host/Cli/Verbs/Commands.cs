@@ -6,6 +6,7 @@ using Zoo.Abstractions;
 using Zoo.Engine.Data;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Weights;
 using Zoo.Engine.Suites;
 
@@ -14,86 +15,20 @@ namespace Zoo.Cli;
 /// <summary>The verbs of the zoo command.</summary>
 public static class Commands
 {
-    /// <summary>zoo list: every variant with family, plugin and reference parameter count.</summary>
+    /// <summary>zoo list: every variant with family, plugin and reference parameter count; problems on stderr.</summary>
     public static int List(IServiceProvider services, bool json)
     {
-        var catalog = services.GetRequiredService<PluginCatalog>();
-        var rows = catalog.Variants.Select(e => (Entry: e, Params: e.Architecture.CountReferenceParameters(e.Variant))).ToList();
+        var view = CatalogueView.Of(services.GetRequiredService<PluginCatalog>());
         if (json)
         {
             var facts = new FactsCache();
-            var doc = new JsonObject
-            {
-                ["contract_version"] = ZooContract.Version,
-                ["plugins"] = new JsonArray(catalog.Plugins.Select(p => (JsonNode?)new JsonObject { ["name"] = p.Name, ["path"] = p.Path }).ToArray()),
-                ["failures"] = new JsonArray(catalog.Failures.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["reason"] = f.Reason }).ToArray()),
-                ["conflicts"] = new JsonArray(catalog.Conflicts.Select(c => (JsonNode?)c).ToArray()),
-                ["variants"] = new JsonArray(rows.Select(r => (JsonNode?)new JsonObject
-                {
-                    ["name"] = r.Entry.Variant.Name,
-                    ["summary"] = r.Entry.Variant.Summary,
-                    ["architecture"] = r.Entry.Architecture.Name,
-                    ["family"] = r.Entry.Architecture.Family,
-                    ["paper"] = r.Entry.Architecture.Paper,
-                    ["year"] = r.Entry.Architecture.Year,
-                    ["plugin"] = r.Entry.Plugin.Name,
-                    ["plugin_path"] = r.Entry.Plugin.Path,
-                    ["reference_input"] = r.Entry.Variant.DefaultInput.ToString(),
-                    ["reference_classes"] = r.Entry.Variant.DefaultClasses,
-                    ["parameters"] = r.Params,
-                    ["gmacs"] = Safe(() => facts.ReferenceMacs(r.Entry)) / 1e9,
-                    ["reference_parameters"] = r.Entry.Variant.ReferenceParameters,
-                    ["reference_source"] = r.Entry.Variant.ReferenceSource,
-                }).ToArray()),
-                ["datasets"] = Described(catalog.Datasets.Select(d => (d.Name, d.Description, d.Parameters))),
-                ["schedules"] = Described(catalog.Schedules.Select(d => (d.Name, d.Description, d.Parameters))),
-                ["augmentations"] = Described(catalog.Augmentations.Select(d => (d.Name, d.Description, d.Parameters))),
-                ["batch_augmentations"] = Described(catalog.BatchAugmentations.Select(d => (d.Name, d.Description, d.Parameters))),
-            };
+            var doc = view.ToJson(facts.ReferenceMacs);
             facts.Save();
             Console.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
-        else
-        {
-            Console.Write(CatalogueText(catalog, rows));
-        }
-        foreach (var f in catalog.Failures) Console.Error.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
-        foreach (var c in catalog.Conflicts) Console.Error.WriteLine($"conflict: {c}");
+        else Console.Write(view.ToText());
+        foreach (var problem in view.Problems()) Console.Error.WriteLine(problem);
         return 0;
-    }
-
-    /// <summary>Names with their description and parameters (name, type, default, meaning), as suite files use them.</summary>
-    static JsonArray Described(IEnumerable<(string Name, string Description, IReadOnlyList<ParameterInfo> Parameters)> items) =>
-        new(items.Select(i => (JsonNode?)new JsonObject
-        {
-            ["name"] = i.Name,
-            ["description"] = i.Description,
-            ["parameters"] = new JsonArray(i.Parameters.Select(p => (JsonNode?)new JsonObject
-            {
-                ["name"] = p.Name, ["type"] = p.Type, ["default"] = p.Default, ["description"] = p.Description,
-            }).ToArray()),
-        }).ToArray());
-
-    /// <summary>The catalogue as an aligned text table.</summary>
-    public static string CatalogueText(PluginCatalog catalog, IReadOnlyList<(VariantEntry Entry, long Params)> rows)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var table = new List<string[]> { new[] { "VARIANT", "ARCHITECTURE", "FAMILY", "PLUGIN", "PARAMS", "AT", "PAPER" } };
-        foreach (var (e, p) in rows)
-            table.Add(new[]
-            {
-                e.Variant.Name, e.Architecture.Name, e.Architecture.Family, e.Plugin.Name, p.ToString("N0", inv),
-                $"{e.Variant.DefaultInput}/{e.Variant.DefaultClasses}", $"{e.Architecture.Year}",
-            });
-        var widths = Enumerable.Range(0, table[0].Length).Select(i => table.Max(r => r[i].Length)).ToArray();
-        var sb = new System.Text.StringBuilder();
-        foreach (var r in table)
-            sb.AppendLine(string.Join("  ", r.Select((c, i) => i == 4 ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd());
-        sb.AppendLine();
-        sb.AppendLine($"{rows.Count} variants from {catalog.Plugins.Count(p => p.Architectures.Count > 0)} plugin assemblies; data sets: {string.Join(", ", catalog.Datasets.Select(d => d.Name))}; schedules: {string.Join(", ", catalog.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", catalog.Augmentations.Select(a => a.Name))}; batch augmentations: {string.Join(", ", catalog.BatchAugmentations.Select(a => a.Name))} (`zoo list --json` has each one's parameters).");
-        foreach (var p in catalog.Plugins.Where(p => p.Architectures.Count > 0))
-            sb.AppendLine($"  plugin {p.Name}: {p.Path}");
-        return sb.ToString();
     }
 
     /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
@@ -120,17 +55,13 @@ public static class Commands
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current step…"); };
         var catalog = services.GetRequiredService<PluginCatalog>();
         foreach (var f in catalog.Failures) Console.Error.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
-        SuiteResult result;
-        try
+        var result = runner.Run(suite, outDir, cts.Token, new ConsoleProgress(Console.Error));
+        Console.WriteLine(ResultWriter.Markdown(result));
+        if (result.Interrupted)
         {
-            result = runner.Run(suite, outDir, cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine($"interrupted; results so far are in {Path.GetFullPath(outDir)}");
+            Console.Error.WriteLine($"interrupted; results so far are in {Path.GetFullPath(outDir)} (results.json, comparison.md); run the same command again to resume");
             return 130;
         }
-        Console.WriteLine(ResultWriter.Markdown(result));
         Console.Error.WriteLine($"results: {Path.GetFullPath(outDir)} (results.json, comparison.md, runs/*.csv)");
         return result.AllFinished ? 0 : 1;
     }
@@ -145,11 +76,10 @@ public static class Commands
             lock (gate)
             {
                 if (change is not null) Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {change}");
-                var rows = catalog.Variants.Select(e => (e, Safe(() => e.Architecture.CountReferenceParameters(e.Variant)))).ToList();
-                Console.Write(CatalogueText(catalog, rows));
-                foreach (var f in catalog.Failures) Console.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
-                foreach (var c in catalog.Conflicts) Console.WriteLine($"conflict: {c}");
-                Console.WriteLine($"watching {string.Join(", ", catalog.Directories)} (Ctrl+C to stop)");
+                var view = CatalogueView.Of(catalog);
+                Console.Write(view.ToText());
+                foreach (var problem in view.Problems()) Console.WriteLine(problem);
+                Console.WriteLine($"watching {string.Join(", ", view.Directories)} (Ctrl+C to stop)");
                 Console.Out.Flush();
             }
         }
@@ -236,8 +166,4 @@ public static class Commands
         return failures == 0 ? 0 : 1;
     }
 
-    static long Safe(Func<long> f)
-    {
-        try { return f(); } catch { return -1; }
-    }
 }

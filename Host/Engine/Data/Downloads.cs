@@ -39,7 +39,7 @@ public static class Downloads
             var target = Path.Combine(folder, f.Name);
             try
             {
-                Download(http, f, target, progress ?? Console.Error);
+                Download(http, f, target, progress ?? TextWriter.Null);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or InvalidOperationException)
             {

@@ -44,6 +44,17 @@ public sealed class ModelSummary
         using var scope = NewDisposeScope();
         torch.manual_seed(0);
         using var model = arch.Build(new ModelSpec(variant, input.Channels, classes, input.Height, input.Width));
+        return Describe(model, variant, input, classes, device);
+    }
+
+    /// <summary>
+    /// Describes a model that is already built (a suite run's own, with its options) by one eval forward
+    /// at batch 1 on <paramref name="device"/>; its weights are untouched and its train/eval mode restored.
+    /// </summary>
+    public static ModelSummary Describe(nn.Module<Tensor, Tensor> model, string variant, InputShape input, int classes, Device device)
+    {
+        using var scope = NewDisposeScope();
+        bool wasTraining = model.training;
         model.eval();
         var rows = new List<LayerRow>();
         var removers = new List<Action>();
@@ -62,8 +73,15 @@ public sealed class ModelSummary
             });
             removers.Add(hook.remove);
         }
-        using (torch.no_grad()) model.call(torch.zeros(new long[] { 1, input.Channels, input.Height, input.Width }, device: device));
-        foreach (var remove in removers) remove();
+        try
+        {
+            using (torch.no_grad()) model.call(torch.zeros(new long[] { 1, input.Channels, input.Height, input.Width }, device: device));
+        }
+        finally
+        {
+            foreach (var remove in removers) remove();
+            if (wasTraining) model.train();
+        }
         return new ModelSummary
         {
             Variant = variant, Input = input, Classes = classes, Layers = rows,
@@ -115,7 +133,7 @@ public sealed class ModelSummary
         sb.AppendLine(string.Create(inv, $"Params size (MB): {ParametersMb:F2}"));
         sb.AppendLine(string.Create(inv, $"Estimated Total Size (MB): {TotalMb:F2}"));
         sb.AppendLine(line);
-        sb.AppendLine(string.Create(inv, $"GMACs: {GMacs:F3} at {Input} (batch 1, {Classes} classes; multiply-accumulates of convolutions, linear layers and attention products)"));
+        sb.AppendLine(string.Create(inv, $"GMACs: {Zoo.Engine.Results.Numbers.Gmacs(GMacs)} at {Input} (batch 1, {Classes} classes; multiply-accumulates of convolutions, linear layers and attention products)"));
         return sb.ToString();
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Zoo.Engine.Results;
 using Zoo.Engine.Training;
 
 namespace Zoo.Engine.Suites;
@@ -47,7 +48,7 @@ public sealed class ResultWriter
         public void Write(EpochRecord r)
         {
             _w.WriteLine(string.Join(",", new object?[] { r.Epoch, r.LearningRate, r.TrainLoss, r.TrainTop1, r.ValLoss, r.ValTop1, r.ValTop5, r.EmaValTop1, r.GradNorm, r.Seconds, r.ResidentMb }
-                .Select(v => v switch { null => "", double d => d.ToString("R", CultureInfo.InvariantCulture), _ => Convert.ToString(v, CultureInfo.InvariantCulture) })));
+                .Select(v => v switch { null => "", double d => Numbers.Exact(d), _ => Convert.ToString(v, CultureInfo.InvariantCulture) })));
             _w.Flush();
         }
 
@@ -57,7 +58,7 @@ public sealed class ResultWriter
     /// <summary>Rewrites results.json and comparison.md for the runs so far.</summary>
     public void WriteSummary(SuiteResult result)
     {
-        WriteAtomic(System.IO.Path.Combine(Directory, "results.json"), ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        WriteAtomic(System.IO.Path.Combine(Directory, "results.json"), ToJson(result).ToJsonString(ZooJson.Options));
         WriteAtomic(System.IO.Path.Combine(Directory, "comparison.md"), Markdown(result));
     }
 
@@ -81,26 +82,19 @@ public sealed class ResultWriter
         File.Move(tmp, path, overwrite: true);
     }
 
+    /// <summary>results.json: the suite, its data set and recipe, and every run as <see cref="RunResult"/> serialises.</summary>
     public static JsonObject ToJson(SuiteResult r)
     {
-        var d = r.Dataset;
         var s = r.Suite;
         return new JsonObject
         {
-            ["zoo_results_version"] = 1,
+            ["zoo_results_version"] = 2,
             ["suite"] = s.Name,
             ["suite_file"] = s.SourcePath,
             ["device"] = s.Device,
             ["all_finished"] = r.AllFinished,
-            ["dataset"] = new JsonObject
-            {
-                ["name"] = d.Name, ["channels"] = d.Channels, ["height"] = d.Height, ["width"] = d.Width,
-                ["classes"] = new JsonArray(d.Classes.Select(c => (JsonNode?)c).ToArray()),
-                ["train"] = d.Train, ["val"] = d.Validation, ["test"] = d.Test, ["val_source"] = d.ValidationSource,
-                ["mean"] = new JsonArray(d.Mean.Select(v => (JsonNode?)v).ToArray()),
-                ["std"] = new JsonArray(d.Std.Select(v => (JsonNode?)v).ToArray()),
-                ["skipped"] = new JsonArray(d.Skipped.Select(v => (JsonNode?)v).ToArray()),
-            },
+            ["interrupted"] = r.Interrupted,
+            ["dataset"] = JsonSerializer.SerializeToNode(r.Dataset, ZooJson.Options),
             ["recipe"] = new JsonObject
             {
                 ["epochs"] = s.Recipe.Epochs, ["batch_size"] = s.Recipe.BatchSize, ["seed"] = s.Recipe.Seed,
@@ -109,65 +103,16 @@ public sealed class ResultWriter
                 ["label_smoothing"] = s.Recipe.LabelSmoothing,
                 ["augment"] = new JsonArray(s.Recipe.Augment.Select(a => (JsonNode?)a.Name).ToArray()),
             },
-            ["runs"] = new JsonArray(r.Runs.Select(run => (JsonNode?)RunJson(run)).ToArray()),
+            ["runs"] = JsonSerializer.SerializeToNode(r.Runs, ZooJson.Options),
         };
-    }
-
-    static JsonObject RunJson(RunResult run) => new()
-    {
-        ["label"] = run.Label,
-        ["variant"] = run.Variant,
-        ["architecture"] = run.Architecture,
-        ["family"] = run.Family,
-        ["plugin"] = run.Plugin,
-        ["status"] = run.Status.ToString().ToLowerInvariant(),
-        ["error"] = run.Error,
-        ["diverged_at_epoch"] = run.DivergedAtEpoch,
-        ["parameters"] = run.Parameters,
-        ["size_mb"] = run.SizeMb,
-        ["best_epoch"] = run.BestEpoch,
-        ["best_val_top1"] = run.BestValTop1,
-        ["val_best_weights"] = Eval(run.Validation, perClass: true),
-        ["test"] = Eval(run.Test, perClass: true),
-        ["test_final_weights"] = Eval(run.TestFinal, perClass: false),
-        ["test_ema"] = Eval(run.TestEma, perClass: false),
-        ["stopped_early"] = run.StoppedEarly,
-        ["target_epoch"] = run.TargetEpoch,
-        ["target_seconds"] = run.TargetSeconds,
-        ["resumed_from_epoch"] = run.ResumedFromEpoch,
-        ["own_recipe"] = run.OwnRecipe,
-        ["total_seconds"] = run.TotalSeconds,
-        ["mean_epoch_seconds"] = run.MeanEpochSeconds,
-        ["epochs"] = new JsonArray(run.Epochs.Select(e => (JsonNode?)new JsonObject
-        {
-            ["epoch"] = e.Epoch, ["lr"] = e.LearningRate, ["train_loss"] = e.TrainLoss, ["train_top1"] = e.TrainTop1,
-            ["val_loss"] = e.ValLoss, ["val_top1"] = e.ValTop1, ["val_top5"] = e.ValTop5, ["ema_val_top1"] = e.EmaValTop1,
-            ["grad_norm"] = e.GradNorm, ["seconds"] = e.Seconds, ["resident_mb"] = e.ResidentMb,
-        }).ToArray()),
-    };
-
-    static JsonObject? Eval(EvalResult? e, bool perClass)
-    {
-        if (e is null) return null;
-        var o = new JsonObject
-        {
-            ["loss"] = e.Loss, ["top1"] = e.Top1, ["top5"] = e.Top5, ["images"] = e.Count,
-            ["inference_ms_per_image"] = e.MillisecondsPerImage,
-        };
-        if (perClass && e.Confusion.Length > 0)
-        {
-            o["per_class_top1"] = new JsonArray(e.PerClassTop1.Select(v => (JsonNode?)v).ToArray());
-            o["confusion"] = new JsonArray(e.Confusion.Select(row => (JsonNode?)new JsonArray(row.Select(c => (JsonNode?)c).ToArray())).ToArray());
-        }
-        return o;
     }
 
     /// <summary>A recipe in one line.</summary>
     public static string Describe(Recipe recipe) => string.Create(CultureInfo.InvariantCulture,
-        $"{recipe.Epochs} epochs, batch {recipe.BatchSize}, {recipe.Optimizer.Name} lr {recipe.Optimizer.LearningRate:G4}, "
-        + $"{(recipe.Schedule.WarmupEpochs > 0 ? $"{recipe.Schedule.WarmupEpochs:G3}-epoch warm-up then " : "")}{recipe.Schedule.Name}"
+        $"{Numbers.Count(recipe.Epochs, "epoch")}, batch {recipe.BatchSize}, {recipe.Optimizer.Name} lr {Numbers.Short(recipe.Optimizer.LearningRate, 4)}, "
+        + $"{(recipe.Schedule.WarmupEpochs > 0 ? $"{Numbers.Short(recipe.Schedule.WarmupEpochs)}-epoch warm-up then " : "")}{recipe.Schedule.Name}"
         + $"{(recipe.Augment.Count > 0 ? ", augment " + string.Join("+", recipe.Augment.Select(a => a.Name)) : "")}"
-        + $"{(recipe.LabelSmoothing > 0 ? $", label smoothing {recipe.LabelSmoothing:G3}" : "")}, seed {recipe.Seed}");
+        + $"{(recipe.LabelSmoothing > 0 ? $", label smoothing {Numbers.Short(recipe.LabelSmoothing)}" : "")}, seed {recipe.Seed}");
 
     /// <summary>The comparison table in Markdown, best test (else validation) accuracy first.</summary>
     public static string Markdown(SuiteResult r)
@@ -180,27 +125,33 @@ public sealed class ResultWriter
         sb.AppendLine(string.Create(inv, $"Data: {d.Name} {d.Channels}x{d.Height}x{d.Width}, {d.Classes.Count} classes; {d.Train} train / {d.Validation} val ({d.ValidationSource}) / {d.Test} test. "
             + $"Recipe: {Describe(r.Suite.Recipe)}; device {r.Suite.Device}."));
         sb.AppendLine();
-        sb.AppendLine("| Model | Family | Params | Size MB | Best val top-1 (epoch) | Test top-1 | Test top-5 | Test loss | s/epoch | Total s | Infer ms/img | Status |");
-        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+        sb.AppendLine($"| Model | Family | Params | Size MB | GMACs at {d.Channels}x{d.Height}x{d.Width} | Best val top-1 (epoch) | Test top-1 | Test top-5 | Test loss | s/epoch | Total s | Infer ms/img | Status |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (var run in r.Runs.OrderByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1))
         {
-            string P(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", inv) + " %";
+            string P(double? v) => Numbers.Percent(v);
             var status = run.Status switch
             {
                 RunStatus.Finished when run.StoppedEarly is not null => $"finished at epoch {run.Epochs.Count} ({run.StoppedEarly.Split(':')[0]})",
                 RunStatus.Finished => "finished",
                 RunStatus.Diverged => $"diverged (epoch {run.DivergedAtEpoch})",
+                RunStatus.Interrupted => $"interrupted after {Numbers.Count(run.Epochs.Count, "epoch")}, resumable",
                 _ => "failed: " + (run.Error ?? "").Replace("|", "/").Split('\n')[0],
             };
             sb.AppendLine(string.Create(inv,
-                $"| {run.Label}{(run.OwnRecipe is null ? "" : " *")} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
+                $"| {run.Label}{(run.OwnRecipe is null ? "" : " *")} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {(run.Gmacs is { } g ? Numbers.Gmacs(g) : "-")} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
         }
         var target = r.Suite.Recipe.Target ?? r.Suite.Models.Select(m => m.Recipe?.Target).FirstOrDefault(t => t is not null);
         if (target is not null)
         {
             sb.AppendLine();
-            sb.AppendLine(string.Create(inv, $"Time to {target.Metric} {(target.Maximise ? ">=" : "<=")} {target.Value:G4}: ") + string.Join("; ", r.Runs.Select(run =>
+            sb.AppendLine($"Time to {target.Metric} {(target.Maximise ? ">=" : "<=")} {Numbers.Short(target.Value, 4)}: " + string.Join("; ", r.Runs.Select(run =>
                 run.TargetEpoch is null ? $"{run.Label} not reached" : string.Create(inv, $"{run.Label} epoch {run.TargetEpoch}, {run.TargetSeconds:F1} s"))) + ".");
+        }
+        if (r.Interrupted)
+        {
+            sb.AppendLine();
+            sb.AppendLine($"Interrupted: {r.Runs.Count(x => x.Status is not RunStatus.Interrupted)} of {r.Suite.Models.Count} runs ended; run the same command again to resume.");
         }
         if (d.Skipped.Count > 0)
         {

@@ -4,80 +4,29 @@ using TorchSharp;
 using Zoo.Abstractions;
 using Zoo.Engine.Data;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Training;
 using static TorchSharp.torch;
 
 namespace Zoo.Engine.Suites;
 
-/// <summary>How a run ended.</summary>
-public enum RunStatus { Finished, Diverged, Failed }
-
-/// <summary>The outcome of training one model of a suite.</summary>
-public sealed record RunResult
-{
-    public required string Label { get; init; }
-    public required string Variant { get; init; }
-    public string? Architecture { get; init; }
-    public string? Family { get; init; }
-    public string? Plugin { get; init; }
-    public RunStatus Status { get; init; }
-    public string? Error { get; init; }
-    public int? DivergedAtEpoch { get; init; }
-    public long Parameters { get; init; }
-    public double SizeMb => Parameters * 4 / (1024.0 * 1024.0);
-    public IReadOnlyList<EpochRecord> Epochs { get; init; } = Array.Empty<EpochRecord>();
-    public int? BestEpoch { get; init; }
-    public double? BestValTop1 { get; init; }
-    public EvalResult? Test { get; init; }
-    public double TotalSeconds { get; init; }
-    /// <summary>The run's recipe in words where the model entry overrode the suite's.</summary>
-    public string? OwnRecipe { get; init; }
-    /// <summary>Validation of the best-on-validation weights at the end of the run (with its confusion matrix).</summary>
-    public EvalResult? Validation { get; init; }
-    /// <summary>Test with the final weights and with the weights' moving average (<see cref="Test"/> uses the best-on-validation weights).</summary>
-    public EvalResult? TestFinal { get; init; }
-    public EvalResult? TestEma { get; init; }
-    /// <summary>Why the run ended before its last epoch (early stopping, a reached target), or null.</summary>
-    public string? StoppedEarly { get; init; }
-    /// <summary>First epoch (and seconds into the run) at which the recipe's target was reached.</summary>
-    public int? TargetEpoch { get; init; }
-    public double? TargetSeconds { get; init; }
-    /// <summary>The epoch after which this run was resumed from its checkpoint, or null.</summary>
-    public int? ResumedFromEpoch { get; init; }
-    /// <summary>Taken from an earlier run of the same suite into the same folder, not trained again.</summary>
-    [System.Text.Json.Serialization.JsonIgnore] public bool Reused { get; init; }
-    public double MeanEpochSeconds => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.Seconds);
-}
-
-/// <summary>Everything a suite produced.</summary>
-public sealed record SuiteResult(Suite Suite, DatasetSummary Dataset, IReadOnlyList<RunResult> Runs, string OutputDirectory)
-{
-    public bool AllFinished => Runs.All(r => r.Status == RunStatus.Finished);
-}
-
-/// <summary>The data set as a run saw it.</summary>
-public sealed record DatasetSummary(string Name, int Channels, int Height, int Width, IReadOnlyList<string> Classes,
-    int Train, int Validation, int Test, string ValidationSource, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, IReadOnlyList<string> Skipped)
-{
-    /// <summary>Where <see cref="Mean"/> and <see cref="Std"/> come from: dataset (computed on train), imagenet or none.</summary>
-    public string Normalization { get; init; } = "dataset";
-}
-
 /// <summary>
 /// Runs a suite: checks every name against the catalogue first, opens the data set once, trains each
-/// model in turn and writes results as it goes (a per-epoch CSV per run, results.json and comparison.md
-/// after every run). A run that diverges or throws is recorded as such and the suite goes on.
+/// model in turn (<see cref="ModelRun"/>) and writes results as it goes (a per-epoch CSV per run,
+/// results.json and comparison.md after every run). A run that diverges or throws is recorded as such
+/// and the suite goes on; a stop (the cancellation token) ends the current run after its step, marks it
+/// interrupted and still writes the results. Progress is reported as <see cref="SuiteEvent"/>s.
+/// One runner serves any number of suites, one at a time per call; it holds no state between calls.
 /// </summary>
 public sealed class SuiteRunner
 {
     readonly PluginCatalog _catalog;
-    readonly TextWriter _progress;
 
-    public SuiteRunner(PluginCatalog catalog, TextWriter progress)
-    {
-        _catalog = catalog;
-        _progress = progress;
-    }
+    public SuiteRunner(PluginCatalog catalog) => _catalog = catalog;
+
+    internal PluginCatalog Catalog => _catalog;
+
+    static readonly IProgress<SuiteEvent> Silent = new SyncProgress<SuiteEvent>(_ => { });
 
     /// <summary>Checks that every name the suite uses exists; throws <see cref="ZooConfigException"/> otherwise.</summary>
     public void Validate(Suite suite)
@@ -137,41 +86,42 @@ public sealed class SuiteRunner
         return d[b.Length];
     }
 
-    /// <summary>Runs the suite, writing into <paramref name="outputDirectory"/>.</summary>
-    public SuiteResult Run(Suite suite, string outputDirectory, CancellationToken cancel = default)
+    /// <summary>
+    /// Runs the suite, writing into <paramref name="outputDirectory"/> and reporting to <paramref name="progress"/>.
+    /// Throws <see cref="ZooConfigException"/> for a suite that cannot run (before anything trains); a stop
+    /// through <paramref name="cancel"/> returns the results so far with <see cref="SuiteResult.Interrupted"/> set.
+    /// </summary>
+    public SuiteResult Run(Suite suite, string outputDirectory, CancellationToken cancel = default, IProgress<SuiteEvent>? progress = null)
     {
         Validate(suite);
+        var report = progress ?? Silent;
         var device = new Device(suite.Device);
         if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
             throw new ZooConfigException($"{System.IO.Path.GetFileName(suite.SourcePath)}: device",
                 "CUDA is not available: this build references the CPU LibTorch package; reference a CUDA LibTorch package in Host to train on a GPU, or use \"cpu\"");
-        Directory.CreateDirectory(System.IO.Path.Combine(outputDirectory, "runs"));
-
-        var (splits, summary) = OpenDataset(suite);
         var writer = new ResultWriter(outputDirectory);
+        report.Report(new SuiteStarted(suite.Name, suite.Models.Count, writer.Directory));
+        var (splits, summary) = OpenDataset(suite, report);
+        report.Report(new DatasetOpened(summary));
+
         var runs = new List<RunResult>();
-        for (int i = 0; i < suite.Models.Count; i++)
+        SuiteResult Result() => new(suite, summary, runs, outputDirectory) { Interrupted = cancel.IsCancellationRequested || runs.Any(r => r.Status == RunStatus.Interrupted) };
+        for (int i = 0; i < suite.Models.Count && !cancel.IsCancellationRequested; i++)
         {
-            cancel.ThrowIfCancellationRequested();
             var entry = suite.Models[i];
-            string head = $"[{i + 1}/{suite.Models.Count}] {entry.Label}:";
-            var result = RunOne(suite, entry, splits, summary, device, writer, cancel, head);
+            var run = new ModelRun(this, suite, entry, i + 1, suite.Models.Count, splits, summary, device, writer, report, cancel);
+            var result = run.Execute();
             runs.Add(result);
-            var line = result.Status switch
-            {
-                RunStatus.Finished => $"[{i + 1}/{suite.Models.Count}] {entry.Label}: finished, best val top-1 {Pct(result.BestValTop1)} at epoch {result.BestEpoch}, test top-1 {Pct(result.Test?.Top1)}, {result.TotalSeconds:F1} s",
-                RunStatus.Diverged => $"[{i + 1}/{suite.Models.Count}] {entry.Label}: DIVERGED at epoch {result.DivergedAtEpoch}: {result.Error}",
-                _ => $"[{i + 1}/{suite.Models.Count}] {entry.Label}: FAILED: {result.Error}",
-            };
-            _progress.WriteLine(line);
-            writer.WriteSummary(new SuiteResult(suite, summary, runs, outputDirectory));
+            report.Report(new RunEnded(i + 1, suite.Models.Count, entry.Label, result));
+            writer.WriteSummary(Result());
         }
-        return new SuiteResult(suite, summary, runs, outputDirectory);
+        var final = Result();
+        if (runs.Count == 0) writer.WriteSummary(final);   // stopped before the first run: still say so on disk
+        report.Report(new SuiteEnded(final));
+        return final;
     }
 
-    static string Pct(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
-
-    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite)
+    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, IProgress<SuiteEvent> report)
     {
         var spec = suite.Dataset;
         var provider = _catalog.Datasets.First(d => d.Name == spec.Name);
@@ -180,7 +130,7 @@ public sealed class SuiteRunner
             Path = spec.Path, Channels = spec.Channels, Size = spec.Size, Seed = spec.Seed,
             ValidationFraction = spec.ValidationFraction,
             Options = spec.Options,
-            Log = _progress,
+            Log = new LineWriter(line => report.Report(new DatasetMessage(line))),
         });
         string valSource = "provided";
         if (splits.Validation is null && spec.ValidationFraction > 0)
@@ -201,12 +151,6 @@ public sealed class SuiteRunner
             "none" => (Enumerable.Repeat(0f, info.Channels).ToArray(), Enumerable.Repeat(1f, info.Channels).ToArray()),
             _ => Splits.ChannelStats(splits.Train),
         };
-        if (splits.Skipped.Count > 0)
-        {
-            _progress.WriteLine($"    {splits.Skipped.Count} unreadable image(s) skipped:");
-            foreach (var s in splits.Skipped.Take(20)) _progress.WriteLine($"      {s}");
-            if (splits.Skipped.Count > 20) _progress.WriteLine($"      … and {splits.Skipped.Count - 20} more (all in results.json)");
-        }
         var summary = new DatasetSummary(info.Name, info.Channels, info.Height, info.Width, info.ClassNames,
             splits.Train.Count, splits.Validation?.Count ?? 0, splits.Test?.Count ?? 0, splits.Validation is null ? "none" : valSource,
             mean, std, splits.Skipped) { Normalization = spec.Normalize };
@@ -214,208 +158,28 @@ public sealed class SuiteRunner
     }
 
     /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it.</summary>
-    sealed record StoredRun(string Fingerprint, RunResult Result);
+    internal sealed record StoredRun(string Fingerprint, RunResult Result);
 
-    static readonly System.Text.Json.JsonSerializerOptions StoredJson = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
-
-    /// <summary>Called after every epoch of every run (label, record); tests use it to interrupt a suite.</summary>
-    public Action<string, EpochRecord>? EpochEnded { get; init; }
-
-    RunResult? Finished(ModelEntry entry, string path)
+    /// <summary>The earlier result of this entry in <paramref name="path"/> if it finished (or diverged) with the same setup, else null.</summary>
+    internal RunResult? Finished(ModelEntry entry, string path, Action<string> warn)
     {
         if (!File.Exists(path)) return null;
         try
         {
-            var stored = System.Text.Json.JsonSerializer.Deserialize<StoredRun>(File.ReadAllText(path), StoredJson);
+            var stored = System.Text.Json.JsonSerializer.Deserialize<StoredRun>(File.ReadAllText(path), ZooJson.Options);
             if (stored is null || stored.Fingerprint != entry.Fingerprint) return null;
-            return stored.Result.Status == RunStatus.Failed ? null : stored.Result;   // a failed run is tried again
+            return stored.Result.Status is RunStatus.Failed or RunStatus.Interrupted ? null : stored.Result;   // a failed run is tried again
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or IOException or NotSupportedException)
         {
-            _progress.WriteLine($"    {path} is unreadable ({e.Message}); the run starts again");
+            warn($"{path} is unreadable ({e.Message}); the run starts again");
             return null;
         }
     }
 
-    RunResult RunOne(Suite suite, ModelEntry entry, DatasetSplits splits, DatasetSummary data, Device device, ResultWriter writer, CancellationToken cancel, string head)
-    {
-        var found = _catalog.FindVariant(entry.Variant)!;
-        string runs = System.IO.Path.Combine(writer.Directory, "runs");
-        string stem = System.IO.Path.Combine(runs, ResultWriter.SafeName(entry.Label));
-        string resultPath = stem + ".result.json", checkpointPath = stem + ".checkpoint.safetensors";
-        string bestPath = stem + ".best.safetensors", emaPath = stem + ".ema.safetensors";
-        if (Finished(entry, resultPath) is { } done)
-        {
-            _progress.WriteLine($"{head} already {done.Status.ToString().ToLowerInvariant()} in {writer.Directory} (same model, data and recipe): skipped");
-            return done with { Reused = true };
-        }
-        _progress.WriteLine($"{head} training on {data.Name} {data.Channels}x{data.Height}x{data.Width}, {data.Train} images, {(entry.Recipe ?? suite.Recipe).Epochs} epochs");
-        var baseResult = new RunResult
-        {
-            Label = entry.Label, Variant = found.Variant.Name, Architecture = found.Architecture.Name,
-            Family = found.Architecture.Family, Plugin = found.Plugin.Name,
-            OwnRecipe = entry.Recipe is null ? null : ResultWriter.Describe(entry.Recipe),
-        };
-        var recipe = entry.Recipe ?? suite.Recipe;
-        var epochs = new List<EpochRecord>();
-        var total = Stopwatch.StartNew();
-        double previousSeconds = 0;
-        nn.Module<Tensor, Tensor>? model = null;
-        WeightAverage? ema = null;
-        torch.optim.Optimizer? optimizer = null;
-        RunResult result;
-        try
-        {
-            torch.manual_seed(recipe.Seed);
-            var spec = new ModelSpec(found.Variant.Name, data.Channels, data.Classes.Count, data.Height, data.Width)
-            {
-                Dropout = entry.Dropout ?? recipe.Dropout,
-                StochasticDepth = entry.StochasticDepth ?? recipe.StochasticDepth,
-                LayerScale = entry.LayerScale,
-                Options = entry.Options,
-            };
-            model = found.Architecture.Build(spec);
-            if (entry.Weights is not null)
-            {
-                var report = Weights.WeightLoader.Load(model, entry.Weights, entry.ReinitialiseHead);
-                _progress.WriteLine($"    loaded {report.Loaded.Count} tensors from {entry.Weights}" +
-                    (report.Reinitialised.Count > 0 ? $"; re-initialised for {spec.Classes} classes: {string.Join(", ", report.Reinitialised)}" : ""));
-            }
-            model.to(device);
-            long parameters = model.parameters().Sum(p => p.numel());
-            baseResult = baseResult with { Parameters = parameters };
-            if (recipe.Ema is { } decay)
-            {
-                var copy = found.Architecture.Build(spec);
-                copy.to(device);
-                ema = new WeightAverage(model, copy, decay);
-            }
-
-            var augment = recipe.Augment.Count == 0 ? null : new Compose(recipe.Augment.Select(a =>
-                _catalog.Augmentations.First(f => f.Name == a.Name).Create(a.Parameters)));
-            var batchAugment = recipe.BatchAugment.Select(a => _catalog.BatchAugmentations.First(f => f.Name == a.Name).Create(a.Parameters)).ToArray();
-            var mean = data.Mean.ToArray();
-            var std = data.Std.ToArray();
-            var loader = new BatchLoader(splits.Train, recipe.BatchSize, shuffle: true, recipe.Seed, mean, std, augment, batchAugment,
-                dropLast: splits.Train.Count > recipe.BatchSize);
-            optimizer = recipe.Optimizer.Create(model.named_parameters().Select(p => (p.name, p.parameter)));
-            int stepsPerEpoch = (loader.BatchesPerEpoch + recipe.AccumulateSteps - 1) / recipe.AccumulateSteps;
-            var schedule = CreateSchedule(recipe, optimizer, stepsPerEpoch);
-            var trainer = new Trainer(model, device) { Warning = w => _progress.WriteLine($"    warning: {w}"), Average = ema };
-
-            int firstEpoch = 1;
-            int? targetEpoch = null;
-            double? targetSeconds = null;
-            var peek = Checkpoint.PeekState(checkpointPath);
-            if (peek is not null && peek.Fingerprint == entry.Fingerprint && peek.EpochsDone < recipe.Epochs)
-            {
-                var state = Checkpoint.Load(checkpointPath, model, optimizer, ema);
-                schedule.LoadState(state.Schedule);
-                epochs.AddRange(state.Epochs);
-                firstEpoch = state.EpochsDone + 1;
-                previousSeconds = state.ElapsedSeconds;
-                (targetEpoch, targetSeconds) = (state.TargetEpoch, state.TargetSeconds);
-                baseResult = baseResult with { ResumedFromEpoch = state.EpochsDone };
-                _progress.WriteLine($"    resuming from the checkpoint after epoch {state.EpochsDone}");
-            }
-            else if (File.Exists(checkpointPath))
-            {
-                _progress.WriteLine(peek is null
-                    ? $"    {checkpointPath} is not a checkpoint this zoo can read and cannot be resumed; starting afresh"
-                    : $"    {System.IO.Path.GetFileName(checkpointPath)} belongs to another setup of this label (model, data or recipe changed); starting afresh");
-            }
-
-            using var csv = writer.OpenEpochCsv(entry.Label, epochs);
-            var board = TensorBoard.Open(stem + ".tensorboard", w => _progress.WriteLine($"    warning: {w}"));
-            EpochRecord? best = epochs.Where(e => e.ValTop1 is not null).OrderByDescending(e => e.ValTop1).ThenBy(e => e.Epoch).FirstOrDefault();
-            string? stopReason = null;
-            int evalBatch = recipe.BatchSize * 2;
-            trainer.Fit(loader, m => splits.Validation is null ? null : Trainer.Evaluate(m, device, splits.Validation, mean, std, evalBatch),
-                recipe, optimizer, schedule, rec =>
-                {
-                    epochs.Add(rec);
-                    csv.Write(rec);
-                    board?.Epoch(rec);
-                    double elapsed = previousSeconds + total.Elapsed.TotalSeconds;
-                    if (rec.ValTop1 is not null && (best is null || rec.ValTop1 > best.ValTop1))
-                    {
-                        best = rec;
-                        Weights.WeightLoader.Save(model, bestPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["epoch"] = rec.Epoch.ToString(CultureInfo.InvariantCulture) });
-                    }
-                    _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"    epoch {rec.Epoch}/{recipe.Epochs}  lr {rec.LearningRate:G3}  train loss {rec.TrainLoss:F4} top-1 {rec.TrainTop1 * 100:F2} %  val loss {rec.ValLoss:F4} top-1 {rec.ValTop1 * 100:F2} % top-5 {rec.ValTop5 * 100:F2} %{(rec.EmaValTop1 is { } et ? $"  EMA top-1 {et * 100:F2} %" : "")}  {rec.Seconds:F1} s  RSS {rec.ResidentMb:F0} MiB"));
-                    bool goOn = true;
-                    if (recipe.Target is { } target && targetEpoch is null && rec.Metric(target.Metric) is { } tv && target.ReachedBy(tv))
-                    {
-                        (targetEpoch, targetSeconds) = (rec.Epoch, elapsed);
-                        _progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    target {target.Metric} {(target.Maximise ? ">=" : "<=")} {target.Value:G4} reached at epoch {rec.Epoch}, {elapsed:F1} s"));
-                        if (target.Stop) { stopReason = $"target {target.Metric} {target.Value:G4} reached at epoch {rec.Epoch}"; goOn = false; }
-                    }
-                    if (goOn && recipe.EarlyStopping is { } es && EarlyStop(epochs, es) is { } why)
-                    {
-                        stopReason = why;
-                        goOn = false;
-                    }
-                    if (goOn && rec.Epoch < recipe.Epochs)
-                    {
-                        Checkpoint.Save(checkpointPath, model, optimizer, ema, new CheckpointState
-                        {
-                            Fingerprint = entry.Fingerprint, EpochsDone = rec.Epoch, ElapsedSeconds = elapsed, Epochs = epochs.ToList(),
-                            Schedule = schedule.SaveState().ToDictionary(kv => kv.Key, kv => kv.Value), EmaUpdates = ema?.Updates ?? 0,
-                            TargetEpoch = targetEpoch, TargetSeconds = targetSeconds,
-                        });
-                    }
-                    EpochEnded?.Invoke(entry.Label, rec);
-                    return goOn;
-                }, cancel, firstEpoch);
-            if (stopReason is not null) _progress.WriteLine($"    stopped early: {stopReason}");
-
-            // Test: the final weights, the moving average, and the best-on-validation weights (the figure reported);
-            // then validation of the best weights once more, for its per-class accuracy and confusion matrix.
-            EvalResult? testFinal = null, testEma = null, test = null;
-            if (splits.Test is not null) testFinal = trainer.Evaluate(splits.Test, mean, std, evalBatch);
-            if (ema is not null)
-            {
-                if (splits.Test is not null) testEma = Trainer.Evaluate(ema.Model, device, splits.Test, mean, std, evalBatch);
-                Weights.WeightLoader.Save(ema.Model, emaPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["ema_decay"] = ema.Decay.ToString("R", CultureInfo.InvariantCulture) });
-            }
-            bool bestIsEarlier = best is not null && File.Exists(bestPath) && best.Epoch != epochs[^1].Epoch;
-            if (bestIsEarlier) Weights.WeightLoader.Load(model, bestPath);
-            if (splits.Test is not null) test = bestIsEarlier ? trainer.Evaluate(splits.Test, mean, std, evalBatch) : testFinal;
-            EvalResult? validation = splits.Validation is null ? null : trainer.Evaluate(splits.Validation, mean, std, evalBatch);
-            result = baseResult with
-            {
-                Status = RunStatus.Finished, Epochs = epochs, BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
-                Test = test, TestFinal = testFinal, TestEma = testEma, Validation = validation, StoppedEarly = stopReason,
-                TargetEpoch = targetEpoch, TargetSeconds = targetSeconds,
-                TotalSeconds = previousSeconds + total.Elapsed.TotalSeconds,
-            };
-            if (test is not null) writer.WriteConfusion(entry.Label, data.Classes, test);
-        }
-        catch (DivergedException e)
-        {
-            result = baseResult with { Status = RunStatus.Diverged, Error = e.Message, DivergedAtEpoch = e.Epoch, Epochs = epochs, TotalSeconds = previousSeconds + total.Elapsed.TotalSeconds };
-        }
-        catch (OperationCanceledException)
-        {
-            throw;
-        }
-        catch (Exception e)
-        {
-            var inner = e is System.Reflection.TargetInvocationException { InnerException: { } ie } ? ie : e;
-            return baseResult with { Status = RunStatus.Failed, Error = $"{inner.GetType().Name}: {inner.Message}", Epochs = epochs, TotalSeconds = previousSeconds + total.Elapsed.TotalSeconds };
-        }
-        finally
-        {
-            optimizer?.Dispose();
-            ema?.Dispose();
-            model?.Dispose();
-        }
-        // The run is over: keep its result for a rerun of the suite and drop the checkpoint (optimiser state is large).
-        ResultWriter.WriteAtomic(resultPath, System.Text.Json.JsonSerializer.Serialize(new StoredRun(entry.Fingerprint, result), StoredJson));
-        File.Delete(checkpointPath);
-        return result;
-    }
+    /// <summary>Stores a run's result for a rerun of the suite (atomically).</summary>
+    internal static void Store(ModelEntry entry, string path, RunResult result) =>
+        ResultWriter.WriteAtomic(path, System.Text.Json.JsonSerializer.Serialize(new StoredRun(entry.Fingerprint, result), ZooJson.Options));
 
     /// <summary>The reason to stop when the metric has not improved by min_delta for patience epochs, else null.</summary>
     public static string? EarlyStop(IReadOnlyList<EpochRecord> epochs, EarlyStopping es)
@@ -434,7 +198,7 @@ public sealed class SuiteRunner
             : null;
     }
 
-    ILearningRateSchedule CreateSchedule(Recipe recipe, torch.optim.Optimizer optimizer, int stepsPerEpoch)
+    internal ILearningRateSchedule CreateSchedule(Recipe recipe, torch.optim.Optimizer optimizer, int stepsPerEpoch)
     {
         var s = recipe.Schedule;
         var factory = _catalog.Schedules.First(f => f.Name == s.Name);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TorchSharp;
 using Zoo.Abstractions;
+using Zoo.Engine.Results;
 using Zoo.Engine.Weights;
 using static TorchSharp.torch;
 

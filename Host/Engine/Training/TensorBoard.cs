@@ -1,6 +1,7 @@
 using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
+using Zoo.Engine.Results;
 
 namespace Zoo.Engine.Training;
 

@@ -3,43 +3,13 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Zoo.Abstractions;
 using Zoo.Engine.Data;
+using Zoo.Engine.Results;
 using static TorchSharp.torch;
 
 namespace Zoo.Engine.Training;
 
-/// <summary>One epoch's measurements.</summary>
-public sealed record EpochRecord(
-    int Epoch, double LearningRate, double TrainLoss, double TrainTop1,
-    double? ValLoss, double? ValTop1, double? ValTop5, double Seconds, double ResidentMb)
-{
-    /// <summary>Mean global L2 norm of the gradients before clipping, over the epoch's optimiser steps (every tenth unless clipping by norm).</summary>
-    public double GradNorm { get; init; }
-    /// <summary>Validation of the weights' moving average, where the recipe keeps one.</summary>
-    public double? EmaValLoss { get; init; }
-    public double? EmaValTop1 { get; init; }
-
-    /// <summary>The epoch's value of a metric name as suites use them (val_top1, train_loss…), or null.</summary>
-    public double? Metric(string name) => name switch
-    {
-        "val_top1" => ValTop1, "val_top5" => ValTop5, "val_loss" => ValLoss,
-        "train_top1" => TrainTop1, "train_loss" => TrainLoss,
-        "ema_val_top1" => EmaValTop1, "ema_val_loss" => EmaValLoss,
-        _ => null,
-    };
-}
-
-/// <summary>Loss and accuracy over a split, with the confusion matrix (rows: true class, columns: predicted).</summary>
-public sealed record EvalResult(double Loss, double Top1, double Top5, int Count, double Seconds)
-{
-    /// <summary>Inference time per image in milliseconds (forward passes only, batched).</summary>
-    public double MillisecondsPerImage => Count == 0 ? 0 : Seconds * 1000 / Count;
-
-    /// <summary>Counts [true][predicted].</summary>
-    public int[][] Confusion { get; init; } = Array.Empty<int[]>();
-
-    /// <summary>Top-1 accuracy of each true class (null for a class with no images).</summary>
-    public double?[] PerClassTop1 => Confusion.Select((row, i) => row.Sum() == 0 ? (double?)null : row[i] / (double)row.Sum()).ToArray();
-}
+/// <summary>Where an epoch's training stands after a batch (see <see cref="Trainer.Step"/>).</summary>
+public readonly record struct TrainingStep(int Epoch, int Step, int Steps, long Images, double MeanLoss, double Seconds);
 
 /// <summary>Why training stopped early.</summary>
 public sealed class DivergedException : Exception
@@ -111,6 +81,13 @@ public sealed class Trainer
     /// <summary>Receives warnings worth a line in the run's progress (a recomputed transient fault).</summary>
     public Action<string>? Warning { get; init; }
 
+    /// <summary>
+    /// Called after every training batch with the epoch, the batch (1-based), the batches per epoch, the
+    /// images seen this epoch, their mean loss so far and the epoch's seconds so far. The loss is read
+    /// for the divergence check anyway, so this costs no extra device synchronisation.
+    /// </summary>
+    public Action<TrainingStep>? Step { get; init; }
+
     /// <summary>The weights' moving average, updated after every optimiser step (null: none).</summary>
     public WeightAverage? Average { get; init; }
 
@@ -162,6 +139,7 @@ public sealed class Trainer
         int step = 0, updates = 0, measured = 0, badSteps = 0;
         int accumulate = Math.Max(1, recipe.AccumulateSteps);
         int batches = loader.BatchesPerEpoch;
+        var clock = Stopwatch.StartNew();
         using (torch.NewDisposeScope()) optimizer.zero_grad();   // zero_grad wraps each existing gradient in a tensor handle
         foreach (var batch in loader.Epoch(epoch))
         {
@@ -185,6 +163,7 @@ public sealed class Trainer
             lossSum += lossValue * batch.Count;
             correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += batch.Count;
+            Step?.Invoke(new TrainingStep(epoch, step, batches, seen, lossSum / seen, clock.Elapsed.TotalSeconds));
 
             if (step % accumulate != 0 && step != batches) continue;
             // The global gradient norm costs a reduction per parameter tensor: every update when clipping needs it,

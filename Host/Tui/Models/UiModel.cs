@@ -4,16 +4,10 @@ using System.Text.Json;
 using Zoo.Abstractions;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 
 namespace Zoo.Tui;
-
-/// <summary>One row of the catalogue list.</summary>
-public sealed record CatalogueRow(VariantEntry Entry, long Parameters)
-{
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Entry.Variant.Name,-22} {Entry.Architecture.Family,-11} {Parameters / 1e6,8:F2} M");
-}
 
 /// <summary>
 /// What the terminal UI shows and does, without Terminal.Gui: the catalogue rows, a variant's details,
@@ -31,17 +25,12 @@ public sealed class UiModel
         _runner = runner;
     }
 
-    /// <summary>Every variant, by family then name, with its reference parameter count.</summary>
-    public IReadOnlyList<CatalogueRow> Rows() => _catalog.Variants
-        .Select(e => new CatalogueRow(e, SafeCount(e)))
-        .OrderBy(r => r.Entry.Architecture.Family, StringComparer.Ordinal).ThenBy(r => r.Entry.Variant.Name, StringComparer.Ordinal)
-        .ToList();
+    /// <summary>Every variant, by family then name, with its reference parameter count (the catalogue as every front-end shows it).</summary>
+    public IReadOnlyList<CatalogueRow> Rows() => CatalogueView.Of(_catalog).Variants;
 
-    static long SafeCount(VariantEntry e)
-    {
-        try { return e.Architecture.CountReferenceParameters(e.Variant); }
-        catch (Exception) { return 0; }
-    }
+    /// <summary>A row as the catalogue list shows it.</summary>
+    public static string Line(CatalogueRow row) => string.Create(CultureInfo.InvariantCulture,
+        $"{row.Name,-22} {row.Entry.Architecture.Family,-11} {(row.Parameters is { } p ? $"{p / 1e6,8:F2} M" : "   error")}");
 
     /// <summary>The details pane for a variant; with <paramref name="summary"/>, also its describe totals.</summary>
     public string Details(CatalogueRow row, ModelSummary? summary = null)
@@ -53,7 +42,9 @@ public sealed class UiModel
         sb.AppendLine($"{e.Architecture.Name} ({e.Architecture.Family}), plugin {e.Plugin.Name}");
         sb.AppendLine($"{e.Architecture.Paper}, {e.Architecture.Year}");
         sb.AppendLine();
-        sb.AppendLine(string.Create(inv, $"Parameters: {row.Parameters:N0} at {e.Variant.DefaultInput}, {e.Variant.DefaultClasses} classes"));
+        sb.AppendLine(row.Parameters is { } count
+            ? string.Create(inv, $"Parameters: {count:N0} at {e.Variant.DefaultInput}, {e.Variant.DefaultClasses} classes")
+            : $"Cannot be built at {e.Variant.DefaultInput}: {row.Error}");
         if (e.Variant.ReferenceParameters is { } rp)
             sb.AppendLine(string.Create(inv, $"Reference: {rp:N0} ({e.Variant.ReferenceSource}){(rp == row.Parameters ? " — equal" : " — DIFFERS")}"));
         if (e.Variant.DefaultDropout is { } d) sb.AppendLine(string.Create(inv, $"Default dropout: {d:G3}"));
@@ -63,7 +54,7 @@ public sealed class UiModel
         if (summary is not null)
         {
             sb.AppendLine();
-            sb.AppendLine(string.Create(inv, $"At {summary.Input}, {summary.Classes} classes: {summary.GMacs:F3} GMACs, {summary.Layers.Count} layers,"));
+            sb.AppendLine(string.Create(inv, $"At {summary.Input}, {summary.Classes} classes: {Numbers.Gmacs(summary.GMacs)} GMACs, {summary.Layers.Count} layers,"));
             sb.AppendLine(string.Create(inv, $"params {summary.ParametersMb:F2} MB, forward/backward activations {summary.ActivationsMb:F2} MB."));
         }
         else sb.AppendLine().AppendLine("Enter: compute GMACs and sizes (runs one forward pass).");
@@ -101,34 +92,7 @@ public sealed class UiModel
         return suite;
     }
 
-    /// <summary>Runs a suite on the calling thread, sending every progress line to <paramref name="line"/>; returns the comparison.</summary>
-    public static SuiteResult Run(PluginCatalog catalog, Suite suite, string outputDirectory, Action<string> line, CancellationToken cancel) =>
-        new SuiteRunner(catalog, new LineWriter(line)).Run(suite, outputDirectory, cancel);
-
-    /// <summary>A TextWriter that hands over whole lines.</summary>
-    sealed class LineWriter : TextWriter
-    {
-        readonly Action<string> _line;
-        readonly StringBuilder _pending = new();
-
-        public LineWriter(Action<string> line) => _line = line;
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            if (value == '\n') { _line(_pending.ToString().TrimEnd('\r')); _pending.Clear(); }
-            else _pending.Append(value);
-        }
-
-        public override void Write(string? value)
-        {
-            foreach (var c in value ?? "") Write(c);
-        }
-
-        public override void WriteLine(string? value)
-        {
-            Write(value);
-            Write('\n');
-        }
-    }
+    /// <summary>Runs a suite on the calling thread with the container's runner, reporting to <paramref name="progress"/>; returns the comparison.</summary>
+    public SuiteResult Run(Suite suite, string outputDirectory, IProgress<SuiteEvent> progress, CancellationToken cancel) =>
+        _runner.Run(suite, outputDirectory, cancel, progress);
 }

@@ -7,6 +7,7 @@ using Terminal.Gui.Views;
 using Zoo.Abstractions;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 
 namespace Zoo.Tui;
@@ -69,7 +70,7 @@ public sealed class ZooUi
 
         var catalogue = new FrameView { Title = "Catalogue", X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Fill(1) };
         var list = new ListView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
-        list.SetSource(new ObservableCollection<CatalogueRow>(rows));
+        list.SetSource(new ObservableCollection<string>(rows.Select(UiModel.Line)));
         catalogue.Add(list);
 
         var detailsFrame = new FrameView { Title = "Details", X = Pos.Right(catalogue), Y = 0, Width = Dim.Fill(), Height = Dim.Percent(45) };
@@ -77,11 +78,12 @@ public sealed class ZooUi
         detailsFrame.Add(details);
 
         var runFrame = new FrameView { Title = "Run", X = Pos.Right(catalogue), Y = Pos.Bottom(detailsFrame), Width = Dim.Fill(), Height = Dim.Fill(1) };
-        var log = new TextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), ReadOnly = true, WordWrap = false };
+        var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "" };
+        var log = new TextView { X = 0, Y = 1, Width = Dim.Fill(), Height = Dim.Fill(), ReadOnly = true, WordWrap = false };
         log.Text = _suitePath is null
             ? "Mark variants with Space and press F5 to compare them on the built-in data set (3 epochs, 1x28x28)."
             : $"F6 runs {_suitePath}; F5 compares the marked variants instead.";
-        runFrame.Add(log);
+        runFrame.Add(step, log);
 
         CatalogueRow? Selected() => list.SelectedItem is { } i && i >= 0 && i < rows.Count ? rows[i] : null;
         list.ValueChanged += (_, _) => { if (Selected() is { } r) details.Text = _model.Details(r); };
@@ -125,13 +127,27 @@ public sealed class ZooUi
             _running = new CancellationTokenSource();
             var token = _running.Token;
             log.Text = $"running {suite.Name}: {suite.Models.Count} model(s) into {outDir}";
+            var lastStep = DateTime.MinValue;
+            var progress = new SyncProgress<SuiteEvent>(e =>
+            {
+                if (e is StepProgress s)
+                {
+                    // Every step arrives; four redraws a second are plenty.
+                    if (s.Step != s.Steps && (DateTime.UtcNow - lastStep).TotalMilliseconds < 250) return;
+                    lastStep = DateTime.UtcNow;
+                    var text = $"[{s.Index}/{s.Count}] {s.Label}" + ProgressText.Step(s)[3..];
+                    if (!_closed) app.Invoke(() => step.Text = text);
+                }
+                else if (ProgressText.Line(e) is { } line) Append(line);
+            });
             _task = Task.Run(() =>
             {
                 try
                 {
-                    var result = UiModel.Run(_catalog, suite, outDir, Append, token);
+                    var result = _model.Run(suite, outDir, progress, token);
                     Append("");
                     Append(ResultWriter.Markdown(result));
+                    if (result.Interrupted) Append($"stopped; a rerun resumes from the last finished epoch ({outDir})");
                 }
                 catch (OperationCanceledException) { Append($"stopped; a rerun resumes from the last finished epoch ({outDir})"); }
                 catch (ZooConfigException ex) { Append($"error: {ex.Message}"); }

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace Zoo.Engine.Results;
+
+/// <summary>One epoch's measurements.</summary>
+public sealed record EpochRecord(
+    int Epoch, [property: JsonPropertyName("lr")] double LearningRate, double TrainLoss, double TrainTop1,
+    double? ValLoss, double? ValTop1, double? ValTop5, double Seconds, double ResidentMb)
+{
+    /// <summary>Mean global L2 norm of the gradients before clipping, over the epoch's optimiser steps (every tenth unless clipping by norm).</summary>
+    public double GradNorm { get; init; }
+    /// <summary>Validation of the weights' moving average, where the recipe keeps one.</summary>
+    public double? EmaValLoss { get; init; }
+    public double? EmaValTop1 { get; init; }
+
+    /// <summary>The epoch's value of a metric name as suites use them (val_top1, train_loss…), or null.</summary>
+    public double? Metric(string name) => name switch
+    {
+        "val_top1" => ValTop1, "val_top5" => ValTop5, "val_loss" => ValLoss,
+        "train_top1" => TrainTop1, "train_loss" => TrainLoss,
+        "ema_val_top1" => EmaValTop1, "ema_val_loss" => EmaValLoss,
+        _ => null,
+    };
+}
+
+/// <summary>Loss and accuracy over a split, with the confusion matrix (rows: true class, columns: predicted).</summary>
+public sealed record EvalResult(double Loss, double Top1, double Top5, [property: JsonPropertyName("images")] int Count, double Seconds)
+{
+    /// <summary>Inference time per image in milliseconds (forward passes only, batched).</summary>
+    [JsonPropertyName("inference_ms_per_image")]
+    public double MillisecondsPerImage => Count == 0 ? 0 : Seconds * 1000 / Count;
+
+    /// <summary>Counts [true][predicted].</summary>
+    public int[][] Confusion { get; init; } = Array.Empty<int[]>();
+
+    /// <summary>Top-1 accuracy of each true class (null for a class with no images).</summary>
+    public double?[] PerClassTop1 => Confusion.Select((row, i) => row.Sum() == 0 ? (double?)null : row[i] / (double)row.Sum()).ToArray();
+}

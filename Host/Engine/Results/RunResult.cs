@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+
+namespace Zoo.Engine.Results;
+
+/// <summary>How a run ended.</summary>
+public enum RunStatus
+{
+    Finished,
+    Diverged,
+    Failed,
+    /// <summary>Stopped by the user (Ctrl+C, Esc); its checkpoint resumes it on the next run of the suite.</summary>
+    Interrupted,
+}
+
+/// <summary>
+/// The outcome of training one model of a suite: what results.json lists per run and what
+/// runs/&lt;label&gt;.result.json stores for a rerun, both through <see cref="ZooJson.Options"/>.
+/// </summary>
+public sealed record RunResult
+{
+    public required string Label { get; init; }
+    public required string Variant { get; init; }
+    public string? Architecture { get; init; }
+    public string? Family { get; init; }
+    public string? Plugin { get; init; }
+    public RunStatus Status { get; init; }
+    public string? Error { get; init; }
+    public int? DivergedAtEpoch { get; init; }
+    public long Parameters { get; init; }
+    /// <summary>Multiply-accumulates of one forward pass at batch 1 on the suite's input size, in billions.</summary>
+    public double? Gmacs { get; init; }
+    public double SizeMb => Parameters * 4 / (1024.0 * 1024.0);
+    public IReadOnlyList<EpochRecord> Epochs { get; init; } = Array.Empty<EpochRecord>();
+    public int? BestEpoch { get; init; }
+    public double? BestValTop1 { get; init; }
+    /// <summary>Validation of the best-on-validation weights at the end of the run (with its confusion matrix).</summary>
+    [JsonPropertyName("val_best_weights")] public EvalResult? Validation { get; init; }
+    /// <summary>Test with the best-on-validation weights: the figure the comparison reports.</summary>
+    public EvalResult? Test { get; init; }
+    /// <summary>Test with the final weights and with the weights' moving average.</summary>
+    [JsonPropertyName("test_final_weights")] public EvalResult? TestFinal { get; init; }
+    public EvalResult? TestEma { get; init; }
+    /// <summary>Why the run ended before its last epoch (early stopping, a reached target), or null.</summary>
+    public string? StoppedEarly { get; init; }
+    /// <summary>First epoch (and seconds into the run) at which the recipe's target was reached.</summary>
+    public int? TargetEpoch { get; init; }
+    public double? TargetSeconds { get; init; }
+    /// <summary>The epoch after which this run was resumed from its checkpoint, or null.</summary>
+    public int? ResumedFromEpoch { get; init; }
+    /// <summary>The run's recipe in words where the model entry overrode the suite's.</summary>
+    public string? OwnRecipe { get; init; }
+    public double TotalSeconds { get; init; }
+    public double MeanEpochSeconds => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.Seconds);
+    /// <summary>Taken from an earlier run of the same suite into the same folder, not trained again.</summary>
+    [JsonIgnore] public bool Reused { get; init; }
+}

@@ -1,0 +1,69 @@
+namespace Zoo.Engine.Results;
+
+/// <summary>
+/// What a suite run reports while it goes, as typed records: the front-ends (the console, the terminal
+/// UI, a worker's message stream) decide how to show them. Events arrive on the thread that runs the
+/// suite, in order; an observer that needs another thread hands them over itself.
+/// </summary>
+public abstract record SuiteEvent;
+
+/// <summary>The suite passed its checks and is about to open its data set.</summary>
+public sealed record SuiteStarted(string Suite, int Runs, string OutputDirectory) : SuiteEvent;
+
+/// <summary>The data set is open: its splits, classes and normalisation, and any image that could not be read.</summary>
+public sealed record DatasetOpened(DatasetSummary Dataset) : SuiteEvent;
+
+/// <summary>A line of free text from a data set provider (a download's progress, a cache being built).</summary>
+public sealed record DatasetMessage(string Text) : SuiteEvent;
+
+/// <summary>Every run's events carry its place in the suite (1-based) and its label.</summary>
+public abstract record RunEvent(int Index, int Count, string Label) : SuiteEvent;
+
+/// <summary>A run starts training (or resumes: <see cref="ResumedFromEpoch"/>).</summary>
+public sealed record RunStarted(int Index, int Count, string Label, string Variant, int Epochs, DatasetSummary Dataset) : RunEvent(Index, Count, Label);
+
+/// <summary>A finished run of the same setup was found in the results folder and is not trained again.</summary>
+public sealed record RunSkipped(int Index, int Count, string Label, RunResult Result, string Directory) : RunEvent(Index, Count, Label);
+
+/// <summary>A run starts from weights in a file; <see cref="Reinitialised"/> names the tensors of a head re-initialised for the data set's classes.</summary>
+public sealed record WeightsLoaded(int Index, int Count, string Label, string Path, int Tensors, int Classes, IReadOnlyList<string> Reinitialised) : RunEvent(Index, Count, Label);
+
+/// <summary>A run continues from the checkpoint written after <see cref="Epoch"/>.</summary>
+public sealed record RunResumed(int Index, int Count, string Label, int Epoch) : RunEvent(Index, Count, Label);
+
+/// <summary>Something about a run worth a line that does not stop it: a recomputed transient fault, an unreadable checkpoint.</summary>
+public sealed record RunWarning(int Index, int Count, string Label, string Text) : RunEvent(Index, Count, Label);
+
+/// <summary>
+/// Progress inside an epoch, after every optimiser step: <see cref="Images"/> seen so far this epoch
+/// and their mean loss. Sent often; a front-end shows the latest and drops the rest.
+/// </summary>
+public sealed record StepProgress(int Index, int Count, string Label, int Epoch, int Epochs, int Step, int Steps, long Images, double Loss, double Seconds)
+    : RunEvent(Index, Count, Label)
+{
+    public double ImagesPerSecond => Seconds <= 0 ? 0 : Images / Seconds;
+
+    /// <summary>Seconds left in this epoch's training steps at the pace so far (validation not included), or null before the first step.</summary>
+    public double? EpochSecondsLeft => Step <= 0 ? null : Seconds / Step * (Steps - Step);
+}
+
+/// <summary>An epoch ended: its measurements (train, validation, learning rate, time, memory). Its checkpoint is on disk by now.</summary>
+public sealed record EpochEnded(int Index, int Count, string Label, int Epochs, EpochRecord Record) : RunEvent(Index, Count, Label);
+
+/// <summary>The recipe's target was reached for the first time.</summary>
+public sealed record TargetReached(int Index, int Count, string Label, string Metric, bool Maximise, double Value, int Epoch, double Seconds) : RunEvent(Index, Count, Label);
+
+/// <summary>A run stops before its last epoch (early stopping, a reached target that stops).</summary>
+public sealed record StoppedEarly(int Index, int Count, string Label, string Reason) : RunEvent(Index, Count, Label);
+
+/// <summary>A run ended: finished, diverged, failed or interrupted (<see cref="RunResult.Status"/>).</summary>
+public sealed record RunEnded(int Index, int Count, string Label, RunResult Result) : RunEvent(Index, Count, Label);
+
+/// <summary>The suite ended, or was interrupted (<see cref="SuiteResult.Interrupted"/>); its results are written.</summary>
+public sealed record SuiteEnded(SuiteResult Result) : SuiteEvent;
+
+/// <summary>An <see cref="IProgress{T}"/> that calls its handler synchronously, on the reporting thread (unlike <see cref="Progress{T}"/>).</summary>
+public sealed class SyncProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}

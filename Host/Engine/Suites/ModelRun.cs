@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchSharp;
+using Zoo.Abstractions;
+using Zoo.Engine.Data;
+using Zoo.Engine.Inspection;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
+using Zoo.Engine.Training;
+using Zoo.Engine.Weights;
+using static TorchSharp.torch;
+
+namespace Zoo.Engine.Suites;
+
+/// <summary>The files of one run in a results folder's runs/ (see README, "Two commands").</summary>
+internal sealed record RunFiles(string Stem)
+{
+    public static RunFiles For(string resultsDirectory, string label) =>
+        new(System.IO.Path.Combine(resultsDirectory, "runs", ResultWriter.SafeName(label)));
+
+    public string Result => Stem + ".result.json";
+    public string Checkpoint => Stem + ".checkpoint.safetensors";
+    public string Best => Stem + ".best.safetensors";
+    public string Ema => Stem + ".ema.safetensors";
+    public string TensorBoard => Stem + ".tensorboard";
+}
+
+/// <summary>
+/// One model of a suite, from a finished earlier result (skipped) or a checkpoint (resumed) to its
+/// result: builds the model, optimiser, schedule and loader, trains with a checkpoint after every epoch,
+/// then tests the final, moving-average and best-on-validation weights. Not reusable: one instance, one
+/// <see cref="Execute"/>. Everything it reports goes to the suite's observer as <see cref="RunEvent"/>s.
+/// </summary>
+internal sealed class ModelRun
+{
+    readonly SuiteRunner _runner;
+    readonly Suite _suite;
+    readonly ModelEntry _entry;
+    readonly int _index, _count;
+    readonly DatasetSplits _splits;
+    readonly DatasetSummary _data;
+    readonly Device _device;
+    readonly ResultWriter _writer;
+    readonly IProgress<SuiteEvent> _report;
+    readonly CancellationToken _cancel;
+    readonly VariantEntry _found;
+    readonly Recipe _recipe;
+    readonly RunFiles _files;
+    readonly Stopwatch _clock = new();
+    readonly List<EpochRecord> _epochs = new();
+    double _previousSeconds;
+
+    // Alive while training (disposed by Execute).
+    nn.Module<Tensor, Tensor>? _model;
+    WeightAverage? _ema;
+    torch.optim.Optimizer? _optimizer;
+
+    public ModelRun(SuiteRunner runner, Suite suite, ModelEntry entry, int index, int count, DatasetSplits splits, DatasetSummary data,
+        Device device, ResultWriter writer, IProgress<SuiteEvent> report, CancellationToken cancel)
+    {
+        (_runner, _suite, _entry, _index, _count, _splits, _data, _device, _writer, _report, _cancel) =
+            (runner, suite, entry, index, count, splits, data, device, writer, report, cancel);
+        _found = runner.Catalog.FindVariant(entry.Variant)!;
+        _recipe = entry.Recipe ?? suite.Recipe;
+        _files = RunFiles.For(writer.Directory, entry.Label);
+    }
+
+    double Elapsed => _previousSeconds + _clock.Elapsed.TotalSeconds;
+
+    void Warn(string text) => _report.Report(new RunWarning(_index, _count, _entry.Label, text));
+
+    /// <summary>Skips, resumes or trains the run and returns its result; never throws for a fault of the run itself.</summary>
+    public RunResult Execute()
+    {
+        if (_runner.Finished(_entry, _files.Result, Warn) is { } done)
+        {
+            _report.Report(new RunSkipped(_index, _count, _entry.Label, done, _writer.Directory));
+            return done with { Reused = true };
+        }
+        _report.Report(new RunStarted(_index, _count, _entry.Label, _found.Variant.Name, _recipe.Epochs, _data));
+        var result = new RunResult
+        {
+            Label = _entry.Label, Variant = _found.Variant.Name, Architecture = _found.Architecture.Name,
+            Family = _found.Architecture.Family, Plugin = _found.Plugin.Name,
+            OwnRecipe = _entry.Recipe is null ? null : ResultWriter.Describe(_entry.Recipe),
+        };
+        _clock.Start();
+        try
+        {
+            result = Train(result);
+        }
+        catch (DivergedException e)
+        {
+            result = Ended(result, RunStatus.Diverged) with { Error = e.Message, DivergedAtEpoch = e.Epoch };
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped by the user: the checkpoint of the last finished epoch stays, and the next run of the suite resumes from it.
+            return Ended(result, RunStatus.Interrupted);
+        }
+        catch (Exception e)
+        {
+            var inner = e is System.Reflection.TargetInvocationException { InnerException: { } ie } ? ie : e;
+            return Ended(result, RunStatus.Failed) with { Error = $"{inner.GetType().Name}: {inner.Message}" };   // no result stored: a rerun tries again
+        }
+        finally
+        {
+            _optimizer?.Dispose();
+            _ema?.Dispose();
+            _model?.Dispose();
+        }
+        // The run is over: keep its result for a rerun of the suite and drop the checkpoint (optimiser state is large).
+        SuiteRunner.Store(_entry, _files.Result, result);
+        File.Delete(_files.Checkpoint);
+        return result;
+    }
+
+    RunResult Ended(RunResult result, RunStatus status) =>
+        result with { Status = status, Epochs = _epochs.ToList(), TotalSeconds = Elapsed };
+
+    RunResult Train(RunResult result)
+    {
+        torch.manual_seed(_recipe.Seed);
+        var spec = new ModelSpec(_found.Variant.Name, _data.Channels, _data.Classes.Count, _data.Height, _data.Width)
+        {
+            Dropout = _entry.Dropout ?? _recipe.Dropout,
+            StochasticDepth = _entry.StochasticDepth ?? _recipe.StochasticDepth,
+            LayerScale = _entry.LayerScale,
+            Options = _entry.Options,
+        };
+        var model = _model = _found.Architecture.Build(spec);
+        if (_entry.Weights is not null)
+        {
+            var loaded = WeightLoader.Load(model, _entry.Weights, _entry.ReinitialiseHead);
+            _report.Report(new WeightsLoaded(_index, _count, _entry.Label, _entry.Weights, loaded.Loaded.Count, spec.Classes, loaded.Reinitialised));
+        }
+        // Counted on the CPU before the move, at the suite's input size, with the run's own options.
+        var macs = ModelSummary.Describe(model, spec.Variant, new InputShape(spec.Channels, spec.Height, spec.Width), spec.Classes, torch.CPU).Macs;
+        model.to(_device);
+        result = result with { Parameters = model.parameters().Sum(p => p.numel()), Gmacs = macs / 1e9 };
+        if (_recipe.Ema is { } decay)
+        {
+            var copy = _found.Architecture.Build(spec);
+            copy.to(_device);
+            _ema = new WeightAverage(model, copy, decay);
+        }
+
+        var catalog = _runner.Catalog;
+        var augment = _recipe.Augment.Count == 0 ? null : new Compose(_recipe.Augment.Select(a =>
+            catalog.Augmentations.First(f => f.Name == a.Name).Create(a.Parameters)));
+        var batchAugment = _recipe.BatchAugment.Select(a => catalog.BatchAugmentations.First(f => f.Name == a.Name).Create(a.Parameters)).ToArray();
+        var (mean, std) = (_data.Mean.ToArray(), _data.Std.ToArray());
+        var loader = new BatchLoader(_splits.Train, _recipe.BatchSize, shuffle: true, _recipe.Seed, mean, std, augment, batchAugment,
+            dropLast: _splits.Train.Count > _recipe.BatchSize);
+        var optimizer = _optimizer = _recipe.Optimizer.Create(model.named_parameters().Select(p => (p.name, p.parameter)));
+        int stepsPerEpoch = (loader.BatchesPerEpoch + _recipe.AccumulateSteps - 1) / _recipe.AccumulateSteps;
+        var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);
+        var trainer = new Trainer(model, _device)
+        {
+            Warning = Warn, Average = _ema,
+            Step = s => _report.Report(new StepProgress(_index, _count, _entry.Label, s.Epoch, _recipe.Epochs, s.Step, s.Steps, s.Images, s.MeanLoss, s.Seconds)),
+        };
+
+        var progress = Resume(schedule, ref result);
+        using var csv = _writer.OpenEpochCsv(_entry.Label, _epochs);
+        var board = TensorBoard.Open(_files.TensorBoard, Warn);
+        int evalBatch = _recipe.BatchSize * 2;
+        trainer.Fit(loader, m => _splits.Validation is null ? null : Trainer.Evaluate(m, _device, _splits.Validation, mean, std, evalBatch),
+            _recipe, optimizer, schedule, rec =>
+            {
+                _epochs.Add(rec);
+                csv.Write(rec);
+                board?.Epoch(rec);
+                return AfterEpoch(rec, progress, schedule);
+            }, _cancel, progress.FirstEpoch);
+        if (progress.StopReason is not null) _report.Report(new StoppedEarly(_index, _count, _entry.Label, progress.StopReason));
+        return Test(result, trainer, progress, mean, std, evalBatch) with
+        {
+            TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds, StoppedEarly = progress.StopReason,
+        };
+    }
+
+    /// <summary>What the epoch callback tracks across epochs (and a checkpoint carries over a resume).</summary>
+    sealed class Progress
+    {
+        public int FirstEpoch = 1;
+        public EpochRecord? Best;
+        public int? TargetEpoch;
+        public double? TargetSeconds;
+        public string? StopReason;
+    }
+
+    /// <summary>Restores the checkpoint of an interrupted run of the same setup, if there is one.</summary>
+    Progress Resume(ILearningRateSchedule schedule, ref RunResult result)
+    {
+        var progress = new Progress();
+        var peek = Checkpoint.PeekState(_files.Checkpoint);
+        if (peek is not null && peek.Fingerprint == _entry.Fingerprint && peek.EpochsDone < _recipe.Epochs)
+        {
+            var state = Checkpoint.Load(_files.Checkpoint, _model!, _optimizer!, _ema);
+            schedule.LoadState(state.Schedule);
+            _epochs.AddRange(state.Epochs);
+            progress.FirstEpoch = state.EpochsDone + 1;
+            _previousSeconds = state.ElapsedSeconds;
+            (progress.TargetEpoch, progress.TargetSeconds) = (state.TargetEpoch, state.TargetSeconds);
+            result = result with { ResumedFromEpoch = state.EpochsDone };
+            _report.Report(new RunResumed(_index, _count, _entry.Label, state.EpochsDone));
+        }
+        else if (File.Exists(_files.Checkpoint))
+        {
+            Warn(peek is null
+                ? $"{_files.Checkpoint} is not a checkpoint this zoo can read and cannot be resumed; starting afresh"
+                : $"{System.IO.Path.GetFileName(_files.Checkpoint)} belongs to another setup of this label (model, data or recipe changed); starting afresh");
+        }
+        progress.Best = _epochs.Where(e => e.ValTop1 is not null).OrderByDescending(e => e.ValTop1).ThenBy(e => e.Epoch).FirstOrDefault();
+        return progress;
+    }
+
+    /// <summary>
+    /// After each epoch: best weights, the target, early stopping, the checkpoint; then the epoch's events,
+    /// so an observer that sees <see cref="EpochEnded"/> finds the epoch's checkpoint on disk. Returns whether to go on.
+    /// </summary>
+    bool AfterEpoch(EpochRecord rec, Progress progress, ILearningRateSchedule schedule)
+    {
+        var model = _model!;
+        if (rec.ValTop1 is not null && (progress.Best is null || rec.ValTop1 > progress.Best.ValTop1))
+        {
+            progress.Best = rec;
+            WeightLoader.Save(model, _files.Best, new Dictionary<string, string> { ["variant"] = _found.Variant.Name, ["epoch"] = rec.Epoch.ToString(CultureInfo.InvariantCulture) });
+        }
+        bool goOn = true;
+        TargetReached? reached = null;
+        if (_recipe.Target is { } target && progress.TargetEpoch is null && rec.Metric(target.Metric) is { } value && target.ReachedBy(value))
+        {
+            (progress.TargetEpoch, progress.TargetSeconds) = (rec.Epoch, Elapsed);
+            reached = new TargetReached(_index, _count, _entry.Label, target.Metric, target.Maximise, target.Value, rec.Epoch, Elapsed);
+            if (target.Stop)
+            {
+                progress.StopReason = $"target {target.Metric} {Numbers.Short(target.Value, 4)} reached at epoch {rec.Epoch}";
+                goOn = false;
+            }
+        }
+        if (goOn && _recipe.EarlyStopping is { } es && SuiteRunner.EarlyStop(_epochs, es) is { } why)
+        {
+            progress.StopReason = why;
+            goOn = false;
+        }
+        if (goOn && rec.Epoch < _recipe.Epochs)
+        {
+            Checkpoint.Save(_files.Checkpoint, model, _optimizer!, _ema, new CheckpointState
+            {
+                Fingerprint = _entry.Fingerprint, EpochsDone = rec.Epoch, ElapsedSeconds = Elapsed, Epochs = _epochs.ToList(),
+                Schedule = schedule.SaveState().ToDictionary(kv => kv.Key, kv => kv.Value), EmaUpdates = _ema?.Updates ?? 0,
+                TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds,
+            });
+        }
+        _report.Report(new EpochEnded(_index, _count, _entry.Label, _recipe.Epochs, rec));
+        if (reached is not null) _report.Report(reached);
+        return goOn;
+    }
+
+    /// <summary>
+    /// Test: the final weights, the moving average, and the best-on-validation weights (the figure reported);
+    /// then validation of the best weights once more, for its per-class accuracy and confusion matrix.
+    /// </summary>
+    RunResult Test(RunResult result, Trainer trainer, Progress progress, float[] mean, float[] std, int evalBatch)
+    {
+        EvalResult? testFinal = null, testEma = null, test = null;
+        var testSet = _splits.Test;
+        if (testSet is not null) testFinal = trainer.Evaluate(testSet, mean, std, evalBatch);
+        if (_ema is not null)
+        {
+            if (testSet is not null) testEma = Trainer.Evaluate(_ema.Model, _device, testSet, mean, std, evalBatch);
+            WeightLoader.Save(_ema.Model, _files.Ema, new Dictionary<string, string> { ["variant"] = _found.Variant.Name, ["ema_decay"] = _ema.Decay.ToString("R", CultureInfo.InvariantCulture) });
+        }
+        var best = progress.Best;
+        bool bestIsEarlier = best is not null && File.Exists(_files.Best) && best.Epoch != _epochs[^1].Epoch;
+        if (bestIsEarlier) WeightLoader.Load(_model!, _files.Best);
+        if (testSet is not null) test = bestIsEarlier ? trainer.Evaluate(testSet, mean, std, evalBatch) : testFinal;
+        var validation = _splits.Validation is null ? null : trainer.Evaluate(_splits.Validation, mean, std, evalBatch);
+        if (test is not null) _writer.WriteConfusion(_entry.Label, _data.Classes, test);
+        return Ended(result, RunStatus.Finished) with
+        {
+            BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
+            Test = test, TestFinal = testFinal, TestEma = testEma, Validation = validation,
+        };
+    }
+}
