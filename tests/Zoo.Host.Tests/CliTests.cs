@@ -57,8 +57,12 @@ public sealed class CliTests
                 """);
             var (code, stdout, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
             Assert.True(code == 0, stderr);
-            Assert.Contains("| lenet5 | Classic | 61,706 |", stdout);
+            Assert.Matches(@"\| lenet5 \| Classic \| 61,706 \| 0\.24 \| 0\.000[1-9]\d* \|", stdout);   // GMACs at the suite's 1x28x28, in significant digits
             Assert.Contains("epoch 1/1", stderr);
+            // Progress inside the epoch: into a pipe, a plain line (the first step at once, then every 10 s).
+            Assert.Matches(@"\[1/1\] lenet5 +epoch 1/1 +step 1/6 +\d+ img/s +ETA \d+ s +loss \d\.\d{4}", stderr);
+            Assert.DoesNotContain("\r", stderr);
+            Assert.Contains("Recipe: 1 epoch, batch 32", stdout);
             Assert.True(File.Exists(Path.Combine(dir, "out", "results.json")));
         }
         finally { Directory.Delete(dir, true); }

@@ -14,12 +14,15 @@ public sealed class LayoutTests
     [Fact]
     public void The_engine_project_references_neither_Terminal_Gui_nor_System_CommandLine()
     {
-        var project = File.ReadAllText(Path.Combine(Engine, "Zoo.Engine.csproj"));
-        Assert.Contains("TorchSharp", project);   // the file read is the real one
-        Assert.DoesNotContain("Terminal.Gui", project);
-        Assert.DoesNotContain("System.CommandLine", project);
-        Assert.DoesNotContain("Zoo.Tui", project);
-        Assert.DoesNotContain("Zoo.Cli", project);
+        var project = System.Xml.Linq.XDocument.Load(Path.Combine(Engine, "Zoo.Engine.csproj"));
+        var references = project.Descendants()
+            .Where(e => e.Name.LocalName is "PackageReference" or "ProjectReference")
+            .Select(e => (string?)e.Attribute("Include") ?? "")
+            .ToList();
+        Assert.Contains("TorchSharp", references);   // the file read is the real one
+        Assert.DoesNotContain(references, r => r.Contains("Terminal.Gui", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(references, r => r.Contains("System.CommandLine", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(references, r => r.Contains("Zoo.Tui", StringComparison.Ordinal) || r.Contains("Zoo.Cli", StringComparison.Ordinal));
     }
 
     [Fact]
