@@ -1,10 +1,21 @@
+using System.Drawing;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Terminal.Gui.App;
+using Terminal.Gui.Drivers;
+using Terminal.Gui.Input;
+using Terminal.Gui.Testing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
 using Zoo.Abstractions;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 using Zoo.Tui;
+
+// The UI is built on Terminal.Gui's TextView, obsolete in 2.5 (see ZooUi); the tests find its panes by that type.
+#pragma warning disable CS0618
 
 namespace Zoo.Host.Tests;
 
@@ -83,5 +94,105 @@ public sealed class UiTests
         var list = window.SubViews.OfType<Terminal.Gui.Views.FrameView>().First().SubViews.OfType<Terminal.Gui.Views.ListView>().Single();
         Assert.Equal(catalog.Variants.Count, list.Source!.Count);
         Assert.Single(window.SubViews.OfType<Terminal.Gui.Views.StatusBar>());
+    }
+
+    // The window on Terminal.Gui's ANSI driver with a virtual 160x45 screen, drawn once; nothing reaches the terminal.
+    static (IApplication App, Window Window, PluginCatalog Catalog) Drawn()
+    {
+        var catalog = Catalog();
+        var services = new ServiceCollection()
+            .AddSingleton(catalog)
+            .AddSingleton(new SuiteRunner(catalog))
+            .BuildServiceProvider();
+        var ui = new ZooUi(services, null, TestEnvironment.NewTempDirectory());
+        var app = Application.Create();
+        app.Init(DriverRegistry.Names.ANSI);
+        app.Driver!.SetScreenSize(160, 45);
+        var window = ui.Build(app);
+        app.Begin(window);
+        app.LayoutAndDraw(true);
+        return (app, window, catalog);
+    }
+
+    static FrameView Pane(Window window, string title) => window.SubViews.OfType<FrameView>().Single(f => f.Title == title);
+
+    static IEnumerable<(string Grapheme, Terminal.Gui.Drawing.Attribute Attribute)> Cells(IApplication app, View view)
+    {
+        var r = view.FrameToScreen();
+        var contents = app.Driver!.Contents!;
+        for (var y = r.Top; y < r.Bottom; y++)
+            for (var x = r.Left; x < r.Right; x++)
+                yield return (contents[y, x].Grapheme, contents[y, x].Attribute!.Value);
+    }
+
+    static string ScreenText(IApplication app, View view)
+    {
+        var r = view.FrameToScreen();
+        var contents = app.Driver!.Contents!;
+        var text = new StringBuilder();
+        for (var y = r.Top; y < r.Bottom; y++)
+        {
+            for (var x = r.Left; x < r.Right; x++) text.Append(contents[y, x].Grapheme);
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    [Fact]
+    public void The_details_and_run_panes_draw_their_text_in_a_foreground_that_differs_from_the_background()
+    {
+        var (app, window, catalog) = Drawn();
+        using (catalog) using (app) using (window)
+        {
+            foreach (var title in new[] { "Details", "Run" })
+            {
+                var text = Pane(window, title).SubViews.OfType<TextView>().Single();
+                var cells = Cells(app, text).Where(c => !string.IsNullOrWhiteSpace(c.Grapheme)).ToList();
+                Assert.NotEmpty(cells);
+                // Color.None is the terminal's own default (foreground or background), which differ; any other equal pair is unreadable.
+                var unreadable = cells.Where(c => c.Attribute.Foreground == c.Attribute.Background && c.Attribute.Foreground != Terminal.Gui.Drawing.Color.None).ToList();
+                Assert.True(unreadable.Count == 0,
+                    $"{title}: {unreadable.Count} of {cells.Count} text cells have foreground = background ({cells[0].Attribute})");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_run_log_line_longer_than_the_pane_wraps_so_that_its_end_is_on_screen()
+    {
+        var (app, window, catalog) = Drawn();
+        using (catalog) using (app) using (window)
+        {
+            var log = Pane(window, "Run").SubViews.OfType<TextView>().Single();
+            var line = "    epoch 3/3  train loss 0.1234 acc 0.9876  val loss 0.2345 acc 0.9765  lr 0.001  "
+                       + string.Concat(Enumerable.Repeat("12.3 s  ", 6)) + "RSS 1234 MiB";
+            Assert.True(line.Length > log.Frame.Width);
+            log.Text = line;
+            app.LayoutAndDraw(true);
+            Assert.Contains("RSS 1234 MiB", ScreenText(app, log).Replace("\n", ""));
+        }
+    }
+
+    [Fact]
+    public void Tab_and_shift_tab_cycle_focus_through_the_catalogue_the_details_and_the_run_pane()
+    {
+        var (app, window, catalog) = Drawn();
+        using (catalog) using (app) using (window)
+        {
+            var list = Pane(window, "Catalogue").SubViews.OfType<ListView>().Single();
+            var details = Pane(window, "Details").SubViews.OfType<TextView>().Single();
+            var log = Pane(window, "Run").SubViews.OfType<TextView>().Single();
+            Assert.Same(list, window.MostFocused);
+            foreach (var expected in new View[] { details, log, list })
+            {
+                app.InjectKey(Key.Tab);
+                Assert.Same(expected, window.MostFocused);
+            }
+            foreach (var expected in new View[] { log, details, list })
+            {
+                app.InjectKey(Key.Tab.WithShift);
+                Assert.Same(expected, window.MostFocused);
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.ObjectModel;
 using Microsoft.Extensions.DependencyInjection;
 using Terminal.Gui.App;
+using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -46,11 +47,15 @@ public sealed class ZooUi
     public int Run()
     {
         if (_suitePath is not null) _model.Load(_suitePath);   // a wrong suite fails here, before the screen opens
-        using IApplication app = Application.Create().Init();
-        var window = Build(app);
-        app.Run(window);
-        _closed = true;
-        window.Dispose();
+        using (IApplication app = Application.Create().Init())
+        {
+            WriteCursorOnlyWhenItChanges(app);
+            var window = Build(app);
+            app.Run(window);
+            _closed = true;
+            window.Dispose();
+        }
+        ResetKeypadModes();
         if (_task is { IsCompleted: false })
         {
             // A run still trains: stop it after its current step and let it finish writing, so that the process
@@ -62,134 +67,215 @@ public sealed class ZooUi
         return 0;
     }
 
+    /// <summary>
+    /// Terminal.Gui 2.5 updates the terminal cursor at the end of every main-loop iteration while the driver's
+    /// "cursor needs update" flag is set, and nothing ever clears that flag once a focus change has set it: an
+    /// idle screen then writes ESC[?25l ESC[1;1H about 25 times a second. Clearing it at the start of each
+    /// iteration keeps every real update (a focus change, a key, a redraw sets it again before the cursor is placed).
+    /// </summary>
+    static void WriteCursorOnlyWhenItChanges(IApplication app) =>
+        app.Iteration += (_, _) => app.Driver?.SetCursorNeedsUpdate(false);
+
+    /// <summary>
+    /// .NET's console puts the terminal in application cursor-key and keypad mode (ESC[?1h ESC=) and Terminal.Gui
+    /// does not undo it on shutdown, so after Ctrl+Q the shell's arrow keys send SS3 sequences. Reset both.
+    /// </summary>
+    static void ResetKeypadModes()
+    {
+        if (Console.IsOutputRedirected) return;
+        Console.Out.Write("\u001b[?1l\u001b>");
+        Console.Out.Flush();
+    }
+
+    // The views Build makes, for its small parts to share.
+    sealed record Views(IApplication App, IReadOnlyList<CatalogueRow> Rows, ListView List, TextView Details, Label Step, TextView Log)
+    {
+        public CatalogueRow? Selected() => List.SelectedItem is { } i && i >= 0 && i < Rows.Count ? Rows[i] : null;
+    }
+
     /// <summary>The main window (public so that a test can build it on a fake driver).</summary>
     public Window Build(IApplication app)
     {
         var rows = _model.Rows();
         var window = new Window { Title = $"Zoo — {rows.Count} variants (Space: mark, Enter: GMACs, F5: compare marked, F6: run suite, Esc: stop run, Ctrl+Q: quit)" };
+        var (catalogue, list) = CataloguePane(rows);
+        var (detailsFrame, details) = DetailsPane(catalogue);
+        var (runFrame, step, log) = RunPane(catalogue, detailsFrame);
+        var v = new Views(app, rows, list, details, step, log);
+        WireCatalogue(v);
+        window.Initialized += (_, _) => list.SetFocus();   // keys go to the catalogue first: Space marks, Enter describes
+        window.Add(catalogue, detailsFrame, runFrame, StatusBar(v));
+        return window;
+    }
 
-        var catalogue = new FrameView { Title = "Catalogue", X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Fill(1) };
+    static (FrameView, ListView) CataloguePane(IReadOnlyList<CatalogueRow> rows)
+    {
+        var catalogue = Pane("Catalogue", 0, 0, Dim.Percent(40), Dim.Fill(1));
         var list = new ListView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
         list.SetSource(new ObservableCollection<string>(rows.Select(UiModel.Line)));
         catalogue.Add(list);
+        return (catalogue, list);
+    }
 
-        var detailsFrame = new FrameView { Title = "Details", X = Pos.Right(catalogue), Y = 0, Width = Dim.Fill(), Height = Dim.Percent(45) };
-        var details = new TextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), ReadOnly = true, WordWrap = true };
-        detailsFrame.Add(details);
+    static (FrameView, TextView) DetailsPane(View catalogue)
+    {
+        var frame = Pane("Details", Pos.Right(catalogue), 0, Dim.Fill(), Dim.Percent(45));
+        var details = ReadOnlyText(0);
+        frame.Add(details);
+        return (frame, details);
+    }
 
-        var runFrame = new FrameView { Title = "Run", X = Pos.Right(catalogue), Y = Pos.Bottom(detailsFrame), Width = Dim.Fill(), Height = Dim.Fill(1) };
+    (FrameView, Label, TextView) RunPane(View catalogue, View detailsFrame)
+    {
+        var frame = Pane("Run", Pos.Right(catalogue), Pos.Bottom(detailsFrame), Dim.Fill(), Dim.Fill(1));
         var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "" };
-        var log = new TextView { X = 0, Y = 1, Width = Dim.Fill(), Height = Dim.Fill(), ReadOnly = true, WordWrap = false };
+        var log = ReadOnlyText(1);   // wraps: an epoch line ends with the RSS, which a cut would lose
         log.Text = _suitePath is null
             ? "Mark variants with Space and press F5 to compare them on the built-in data set (3 epochs, 1x28x28)."
             : $"F6 runs {_suitePath}; F5 compares the marked variants instead.";
-        runFrame.Add(step, log);
+        frame.Add(step, log);
+        return (frame, step, log);
+    }
 
-        CatalogueRow? Selected() => list.SelectedItem is { } i && i >= 0 && i < rows.Count ? rows[i] : null;
-        list.ValueChanged += (_, _) => { if (Selected() is { } r) details.Text = _model.Details(r); };
-        list.Accepting += (_, e) =>
+    /// <summary>
+    /// A frame that Tab enters and leaves like any other stop: a FrameView is a TabGroup by default, which only
+    /// F6 / Shift+F6 reach, so Tab never left the catalogue.
+    /// </summary>
+    static FrameView Pane(string title, Pos x, Pos y, Dim width, Dim height) =>
+        new() { Title = title, X = x, Y = y, Width = width, Height = height, TabStop = TabBehavior.TabStop };
+
+    /// <summary>
+    /// A read-only, word-wrapping text pane that Tab leaves (TabKeyAddsTab off) and that draws its text in the
+    /// scheme's Normal attribute. Terminal.Gui derives the ReadOnly role from Editable by dimming the foreground
+    /// against the background; with the default theme (terminal default colours, Color.None) both resolve to
+    /// Gray, so every cell was grey on grey.
+    /// </summary>
+    static TextView ReadOnlyText(int y)
+    {
+        var text = new TextView { X = 0, Y = y, Width = Dim.Fill(), Height = Dim.Fill(), ReadOnly = true, WordWrap = true, TabKeyAddsTab = false };
+        text.GettingAttributeForRole += (_, e) =>
         {
-            if (Selected() is not { } r) return;
+            if (e.Role != VisualRole.ReadOnly) return;
+            e.Result = text.GetAttributeForRole(VisualRole.Normal);
             e.Handled = true;
-            details.Text = _model.Details(r) + "\n(computing…)";
-            Task.Run(() =>
-            {
-                string text;
-                try
-                {
-                    var v = r.Entry.Variant;
-                    text = _model.Details(r, ModelSummary.Describe(r.Entry.Architecture, v.Name, v.DefaultInput, v.DefaultClasses));
-                }
-                catch (Exception ex) { text = _model.Details(r) + $"\n{ex.GetType().Name}: {ex.Message}"; }
-                app.Invoke(() => details.Text = text);
-            });
         };
-        if (rows.Count > 0)
-        {
-            list.SelectedItem = 0;
-            details.Text = _model.Details(rows[0]);
-        }
-        window.Initialized += (_, _) => list.SetFocus();   // keys go to the catalogue first: Space marks, Enter describes
+        return text;
+    }
 
-        void Append(string line)
+    void WireCatalogue(Views v)
+    {
+        v.List.ValueChanged += (_, _) => { if (v.Selected() is { } r) v.Details.Text = _model.Details(r); };
+        v.List.Accepting += (_, e) =>
         {
-            if (_closed) { Console.Error.WriteLine(line); return; }
-            app.Invoke(() =>
-            {
-                log.Text = log.Text.Length > 200_000 ? log.Text[^100_000..] + "\n" + line : log.Text + "\n" + line;
-                log.MoveEnd();
-            });
+            if (v.Selected() is not { } r) return;
+            e.Handled = true;
+            DescribeInBackground(v, r);
+        };
+        if (v.Rows.Count > 0)
+        {
+            v.List.SelectedItem = 0;
+            v.Details.Text = _model.Details(v.Rows[0]);
         }
+    }
 
-        void Start(Suite suite, string outDir)
+    void DescribeInBackground(Views v, CatalogueRow r)
+    {
+        v.Details.Text = _model.Details(r) + "\n(computing…)";
+        Task.Run(() =>
         {
-            if (_running is not null) { Append("a run is already going; Esc stops it"); return; }
-            _running = new CancellationTokenSource();
-            var token = _running.Token;
-            log.Text = $"running {suite.Name}: {suite.Models.Count} model(s) into {outDir}";
-            var lastStep = DateTime.MinValue;
-            var progress = new SyncProgress<SuiteEvent>(e =>
-            {
-                if (e is StepProgress s)
-                {
-                    // Every step arrives; four redraws a second are plenty.
-                    if (s.Step != s.Steps && (DateTime.UtcNow - lastStep).TotalMilliseconds < 250) return;
-                    lastStep = DateTime.UtcNow;
-                    var text = $"[{s.Index}/{s.Count}] {s.Label}" + ProgressText.Step(s)[3..];
-                    if (!_closed) app.Invoke(() => step.Text = text);
-                }
-                else if (ProgressText.Line(e) is { } line) Append(line);
-            });
-            _task = Task.Run(() =>
-            {
-                try
-                {
-                    var result = _model.Run(suite, outDir, progress, token);
-                    Append("");
-                    Append(ResultWriter.Markdown(result));
-                    if (result.Interrupted) Append($"stopped; a rerun resumes from the last finished epoch ({outDir})");
-                }
-                catch (OperationCanceledException) { Append($"stopped; a rerun resumes from the last finished epoch ({outDir})"); }
-                catch (ZooConfigException ex) { Append($"error: {ex.Message}"); }
-                catch (Exception ex) { Append($"failed: {ex.GetType().Name}: {ex.Message}"); }
-                finally { _running = null; }
-            });
-        }
-
-        void CompareMarked()
-        {
-            var marked = list.GetAllMarkedItems().Select(i => rows[i].Entry.Variant.Name).ToList();
-            if (marked.Count == 0 && Selected() is { } r) marked.Add(r.Entry.Variant.Name);
+            string text;
             try
             {
-                var path = Path.Combine(_outRoot, "ui-comparison.json");
-                Directory.CreateDirectory(_outRoot);
-                File.WriteAllText(path, UiModel.SuiteFor(marked));
-                Start(_model.Load(path), Path.Combine(_outRoot, "ui-comparison"));
-                Append($"(the suite is saved as {path}: `zoo run-suite {path}` runs it headless)");
+                var variant = r.Entry.Variant;
+                text = _model.Details(r, ModelSummary.Describe(r.Entry.Architecture, variant.Name, variant.DefaultInput, variant.DefaultClasses));
             }
-            catch (ZooConfigException ex) { Append($"error: {ex.Message}"); }
-        }
-
-        void RunSuiteFile()
-        {
-            if (_suitePath is null) { Append("no suite file: start `zoo ui SUITE.json` to run one here, or mark variants and press F5"); return; }
-            try
-            {
-                var suite = _model.Load(_suitePath);
-                Start(suite, Path.Combine(_outRoot, suite.Name));
-            }
-            catch (ZooConfigException ex) { Append($"error: {ex.Message}"); }
-        }
-
-        var status = new StatusBar(new[]
-        {
-            new Shortcut(Key.F5, "Compare marked", CompareMarked, null),
-            new Shortcut(Key.F6, "Run suite", RunSuiteFile, null),
-            new Shortcut(Key.Esc, "Stop run", () => { _running?.Cancel(); Append("stopping after the current step…"); }, null),
-            new Shortcut(Key.Q.WithCtrl, "Quit", () => app.RequestStop(), null),
+            catch (Exception ex) { text = _model.Details(r) + $"\n{ex.GetType().Name}: {ex.Message}"; }
+            v.App.Invoke(() => v.Details.Text = text);
         });
-        window.Add(catalogue, detailsFrame, runFrame, status);
-        return window;
+    }
+
+    StatusBar StatusBar(Views v) => new(new[]
+    {
+        new Shortcut(Key.F5, "Compare marked", () => CompareMarked(v), null),
+        new Shortcut(Key.F6, "Run suite", () => RunSuiteFile(v), null),
+        new Shortcut(Key.Esc, "Stop run", () => { _running?.Cancel(); Append(v, "stopping after the current step…"); }, null),
+        new Shortcut(Key.Q.WithCtrl, "Quit", () => v.App.RequestStop(), null),
+    });
+
+    void Append(Views v, string line)
+    {
+        if (_closed) { Console.Error.WriteLine(line); return; }
+        v.App.Invoke(() =>
+        {
+            v.Log.Text = v.Log.Text.Length > 200_000 ? v.Log.Text[^100_000..] + "\n" + line : v.Log.Text + "\n" + line;
+            v.Log.MoveEnd();
+        });
+    }
+
+    void Start(Views v, Suite suite, string outDir)
+    {
+        if (_running is not null) { Append(v, "a run is already going; Esc stops it"); return; }
+        _running = new CancellationTokenSource();
+        var token = _running.Token;
+        v.Log.Text = $"running {suite.Name}: {suite.Models.Count} model(s) into {outDir}";
+        var progress = Progress(v);
+        _task = Task.Run(() =>
+        {
+            try
+            {
+                var result = _model.Run(suite, outDir, progress, token);
+                Append(v, "");
+                Append(v, ResultWriter.Markdown(result));
+                if (result.Interrupted) Append(v, $"stopped; a rerun resumes from the last finished epoch ({outDir})");
+            }
+            catch (OperationCanceledException) { Append(v, $"stopped; a rerun resumes from the last finished epoch ({outDir})"); }
+            catch (ZooConfigException ex) { Append(v, $"error: {ex.Message}"); }
+            catch (Exception ex) { Append(v, $"failed: {ex.GetType().Name}: {ex.Message}"); }
+            finally { _running = null; }
+        });
+    }
+
+    /// <summary>Steps go to the one-line step label, at most four times a second; every other event is a log line.</summary>
+    SyncProgress<SuiteEvent> Progress(Views v)
+    {
+        var lastStep = DateTime.MinValue;
+        return new SyncProgress<SuiteEvent>(e =>
+        {
+            if (e is StepProgress s)
+            {
+                // Every step arrives; four redraws a second are plenty.
+                if (s.Step != s.Steps && (DateTime.UtcNow - lastStep).TotalMilliseconds < 250) return;
+                lastStep = DateTime.UtcNow;
+                var text = $"[{s.Index}/{s.Count}] {s.Label}" + ProgressText.Step(s)[3..];
+                if (!_closed) v.App.Invoke(() => v.Step.Text = text);
+            }
+            else if (ProgressText.Line(e) is { } line) Append(v, line);
+        });
+    }
+
+    void CompareMarked(Views v)
+    {
+        var marked = v.List.GetAllMarkedItems().Select(i => v.Rows[i].Entry.Variant.Name).ToList();
+        if (marked.Count == 0 && v.Selected() is { } r) marked.Add(r.Entry.Variant.Name);
+        try
+        {
+            var path = Path.Combine(_outRoot, "ui-comparison.json");
+            Directory.CreateDirectory(_outRoot);
+            File.WriteAllText(path, UiModel.SuiteFor(marked));
+            Start(v, _model.Load(path), Path.Combine(_outRoot, "ui-comparison"));
+            Append(v, $"(the suite is saved as {path}: `zoo run-suite {path}` runs it headless)");
+        }
+        catch (ZooConfigException ex) { Append(v, $"error: {ex.Message}"); }
+    }
+
+    void RunSuiteFile(Views v)
+    {
+        if (_suitePath is null) { Append(v, "no suite file: start `zoo ui SUITE.json` to run one here, or mark variants and press F5"); return; }
+        try
+        {
+            var suite = _model.Load(_suitePath);
+            Start(v, suite, Path.Combine(_outRoot, suite.Name));
+        }
+        catch (ZooConfigException ex) { Append(v, $"error: {ex.Message}"); }
     }
 }
