@@ -61,7 +61,7 @@ public sealed class SuiteParserTests
     [InlineData("\"epochs\": 2,", "\"epochs\": 0,", "suite.json: recipe.epochs: 0 is out of range; allowed 1 to 100000")]
     [InlineData("\"lr\": 0.1,", "\"lr\": -1,", "suite.json: recipe.optimizer.lr: -1 is out of range")]
     [InlineData("\"name\": \"sgd\"", "\"name\": \"lamb\"", "suite.json: recipe.optimizer.name: 'lamb' is not an optimiser; allowed: sgd, adam, adamw")]
-    [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, momentum, nesterov, no_decay_norm_bias, weight_decay")]
+    [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, lr, momentum, name, nesterov, no_decay_norm_bias, weight_decay")]
     [InlineData("\"label\": \"r18\",", "\"label\": \"lenet5\",", "suite.json: models: 'lenet5' appears 2 times")]
     [InlineData("\"name\": \"t\",", "\"name\": \"t\", \"modles\": [],", "suite.json: modles: unknown field; allowed here: name, dataset, models, recipe, device")]
     [InlineData("\"dropout\": 0.1,", "\"dropout\": 1.5,", "suite.json: models[1].dropout: 1.5 is out of range")]
@@ -69,6 +69,28 @@ public sealed class SuiteParserTests
     {
         Assert.Contains(from, Valid);
         Assert.Contains(expected, Error(Valid.Replace(from, to)));
+    }
+
+    [Fact]
+    public void A_learning_rate_of_zero_is_refused_because_it_trains_nothing()
+    {
+        Assert.Contains("suite.json: recipe.optimizer.lr: 0 is out of range; a learning rate must be more than 0 (allowed: more than 0, up to 100)",
+            Error(Valid.Replace("\"lr\": 0.1,", "\"lr\": 0,")));
+        // In a model's own recipe too.
+        Assert.Contains("suite.json: models[1].recipe.optimizer.lr: 0 is out of range",
+            Error(Valid.Replace("\"options\": { } }", "\"options\": { }, \"recipe\": { \"optimizer\": { \"lr\": 0 } } }")));
+        // The smallest positive rate is still a rate.
+        Assert.Equal(1e-9, SuiteParser.Parse(Valid.Replace("\"lr\": 0.1,", "\"lr\": 1e-9,"), "/x/suite.json").Recipe.Optimizer.LearningRate);
+    }
+
+    [Fact]
+    public void A_misspelt_learning_rate_lists_lr_among_the_allowed_fields()
+    {
+        var message = Error(Valid.Replace("\"lr\": 0.1,", "\"learning_rate\": 0.1,"));
+        Assert.Contains("suite.json: recipe.optimizer.learning_rate: unknown parameter; allowed: ", message);
+        var allowed = message.Split("allowed: ")[1].Split(", ");
+        Assert.Contains("lr", allowed);
+        Assert.Contains("momentum", allowed);
     }
 
     [Fact]

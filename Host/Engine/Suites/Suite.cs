@@ -193,8 +193,8 @@ public static class SuiteParser
             if (!OptimizerSpec.Names.Contains(oName))
                 throw new ZooConfigException(oAt.Field("name"), $"'{oName}' is not an optimiser; allowed: {string.Join(", ", OptimizerSpec.Names)}");
             var bag = oAt.Rest(oEl, new[] { "name", "lr" });
-            bag.EnsureOnly(OptimizerSpec.ParametersOf(oName));
-            optimizer = new OptimizerSpec(oName, oAt.Num(oEl, "lr", 0, 100) ?? 1e-3, bag);
+            bag.EnsureOnly(OptimizerSpec.FieldsOf(oName));
+            optimizer = new OptimizerSpec(oName, oAt.LearningRate(oEl, "lr") ?? 1e-3, bag);
         }
         var schedule = new ScheduleSpec("cosine", new ParameterBag(new Dictionary<string, string>(), at.Field("schedule")));
         if (el.TryGetProperty("schedule", out var sEl))
@@ -314,6 +314,14 @@ public static class SuiteParser
             if (d < min || d > max)
                 throw new ZooConfigException(Field(name), $"{d.ToString(CultureInfo.InvariantCulture)} is out of range; allowed {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
             return d;
+        }
+
+        /// <summary>A learning rate: more than 0 (0 would train nothing), at most 100.</summary>
+        public double? LearningRate(JsonElement el, string name)
+        {
+            var lr = Num(el, name, 0, OptimizerSpec.MaxLearningRate);
+            if (lr is not null && lr <= 0) throw new ZooConfigException(Field(name), OptimizerSpec.NotPositive(lr.Value));
+            return lr;
         }
 
         public int? Int(JsonElement el, string name, int min, int max)
