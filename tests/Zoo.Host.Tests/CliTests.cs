@@ -44,6 +44,34 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Run_suite_refuses_the_second_models_bad_option_and_missing_weights_before_the_first_trains()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            foreach (var (second, expected) in new[]
+            {
+                ("""{ "variant": "lenet5", "label": "b", "options": { "activation": "swish" } }""", "late.json: models[1].options.activation: 'swish' is not allowed; allowed: tanh, relu"),
+                ("""{ "variant": "lenet5", "label": "b", "options": { "actvation": "relu" } }""", "late.json: models[1].options.actvation: unknown parameter; allowed: activation, pool"),
+                ("""{ "variant": "lenet5", "label": "b", "weights": "gone.safetensors" }""", $"late.json: models[1].weights: {Path.Combine(dir, "gone.safetensors")}: no such weights file"),
+            })
+            {
+                var suite = Path.Combine(dir, "late.json");
+                File.WriteAllText(suite, $$"""
+                    { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 },
+                      "models": [ "lenet5", {{second}} ], "recipe": { "epochs": 1, "batch_size": 32 } }
+                    """);
+                var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
+                Assert.True(code == 2, stderr);
+                Assert.Contains(expected, stderr);
+                Assert.DoesNotContain("epoch 1/1", stderr);
+                Assert.False(Directory.Exists(Path.Combine(dir, "out", "runs")), "nothing should run when the suite is wrong");
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Run_suite_prints_the_comparison_and_exits_0_when_every_run_finished()
     {
         var dir = TestEnvironment.NewTempDirectory();

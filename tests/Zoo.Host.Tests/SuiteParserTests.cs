@@ -119,4 +119,53 @@ public sealed class SuiteParserTests
         Assert.Contains("suite.json: recipe.schedule.min_lrr", Fails("\"min_lr\"", "\"min_lrr\""));
         runner.Validate(SuiteParser.Parse(Valid, "/x/suite.json"));
     }
+
+    [Fact]
+    public void Every_model_entry_is_checked_before_anything_trains_options_sizes_weights_and_data()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var source = Path.Combine(dir, "suite.json");
+            var runner = new SuiteRunner(catalog, TextWriter.Null);
+            string Fails(string from, string to)
+            {
+                Assert.Contains(from, Valid);
+                return Assert.Throws<ZooConfigException>(() => runner.Validate(SuiteParser.Parse(Valid.Replace(from, to), source))).Message;
+            }
+            const string Second = "{ \"variant\": \"resnet18\", \"label\": \"r18\", \"dropout\": 0.1, \"options\": { } }";
+
+            // The second model's options: an unknown name, a value the architecture does not take.
+            Assert.Contains("suite.json: models[1].options.width: unknown parameter; allowed: none",
+                Fails("\"options\": { }", "\"options\": { \"width\": 2 }"));
+            Assert.Contains("suite.json: models[1].options.activation: 'swish' is not allowed; allowed: tanh, relu",
+                Fails(Second, "{ \"variant\": \"lenet5\", \"label\": \"r18\", \"options\": { \"activation\": \"swish\" } }"));
+            // A size the first model cannot take (LeNet-5 needs 16x16), named with the entry.
+            Assert.Contains("suite.json: models[0]: lenet5: input: LeNet-5 needs images of at least 16x16", Fails("\"size\": 28", "\"size\": 12"));
+
+            // The second model's weights: missing, not safetensors, or another architecture's.
+            Assert.Contains($"suite.json: models[1].weights: {Path.Combine(dir, "nowhere.safetensors")}: no such weights file",
+                Fails("\"options\": { }", "\"options\": { }, \"weights\": \"nowhere.safetensors\""));
+            File.WriteAllText(Path.Combine(dir, "garbage.safetensors"), "not weights at all");
+            Assert.Contains("suite.json: models[1].weights: ", Fails("\"options\": { }", "\"options\": { }, \"weights\": \"garbage.safetensors\""));
+            Assert.Contains("not a safetensors file", Fails("\"options\": { }", "\"options\": { }, \"weights\": \"garbage.safetensors\""));
+            using (var lenet = catalog.FindVariant("lenet5")!.Architecture.Build(new ModelSpec("lenet5", 1, 10, 28, 28)))
+                Zoo.Engine.Weights.WeightLoader.Save(lenet, Path.Combine(dir, "lenet.safetensors"));
+            var other = Fails("\"options\": { }", "\"options\": { }, \"weights\": \"lenet.safetensors\"");
+            Assert.Contains("suite.json: models[1].weights: ", other);
+            Assert.Contains("does not fit resnet18", other);
+            Assert.Contains("unexpected 10: classifier.0.bias", other);
+
+            // A data path that does not exist.
+            Assert.Contains($"suite.json: dataset.path: {Path.Combine(dir, "no-such-data")}: no such file or folder",
+                Fails("\"name\": \"shapes\",", "\"name\": \"shapes\", \"path\": \"no-such-data\","));
+
+            // The same suite with weights that fit passes.
+            using (var r18 = catalog.FindVariant("resnet18")!.Architecture.Build(new ModelSpec("resnet18", 1, 10, 28, 28)))
+                Zoo.Engine.Weights.WeightLoader.Save(r18, Path.Combine(dir, "r18.safetensors"));
+            runner.Validate(SuiteParser.Parse(Valid.Replace("\"options\": { }", "\"options\": { }, \"weights\": \"r18.safetensors\""), source));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
