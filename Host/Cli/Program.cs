@@ -66,20 +66,26 @@ describe.Options.Add(jsonOption);
 describe.SetAction(pr => Run(pr, services => Commands.Describe(services, pr.GetValue(variantArgument)!, pr.GetValue(sizeOption), pr.GetValue(channelsOption), pr.GetValue(classesOption), pr.GetValue(jsonOption))));
 root.Subcommands.Add(describe);
 
-// zoo predict --arch NAME --weights FILE IMAGE...
-var archOption = new Option<string>("--arch") { Description = "The variant the weights are for.", Required = true };
-var weightsOption = new Option<string>("--weights") { Description = "A .safetensors file with the variant's state dict (torchvision key names).", Required = true };
-var labelsOption = new Option<string?>("--labels") { Description = "A text file with one class name per line (default: class indices)." };
+// zoo predict --weights FILE [--arch NAME] IMAGE...
+var archOption = new Option<string?>("--arch") { Description = "The variant the weights are for: required for a file without a Zoo model card (a torchvision export); checked against a Zoo run's file." };
+var weightsOption = new Option<string>("--weights") { Description = "A .safetensors file: a Zoo run's (it says its model, options, size, normalisation and class names) or a state dict with torchvision key names.", Required = true };
+var labelsOption = new Option<string?>("--labels") { Description = "A text file with one class name per line (default: the file's class names, else class indices)." };
+var predictChannels = new Option<int?>("--channels") { Description = "Input channels of a file without a model card (default: the variant's own)." };
+var predictClasses = new Option<int?>("--classes") { Description = "Class count of a file without a model card (default: the --labels count, else the variant's own)." };
+var predictSize = new Option<int?>("--size") { Description = "Square input size of a file without a model card (default: the variant's own; images are resized to size/0.875 and centre-cropped)." };
+var predictOptions = new Option<string[]>("--option") { Description = "An architecture option of a file without a model card, key=value (repeatable), e.g. --option activation=relu.", AllowMultipleArgumentsPerToken = false };
 var imagesArgument = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF).", Arity = ArgumentArity.OneOrMore };
-var predict = new Command("predict", "Top-5 classes per image with the given weights, after ImageNet-style resize, centre crop and normalisation.");
+var predict = new Command("predict", "Top-5 classes per image. A Zoo run's weights rebuild their own model and preprocessing; other files get ImageNet-style resize, centre crop and normalisation.");
 predict.Options.Add(archOption);
 predict.Options.Add(weightsOption);
 predict.Options.Add(labelsOption);
-predict.Options.Add(classesOption);
-predict.Options.Add(sizeOption);
+predict.Options.Add(predictChannels);
+predict.Options.Add(predictClasses);
+predict.Options.Add(predictSize);
+predict.Options.Add(predictOptions);
 predict.Arguments.Add(imagesArgument);
-predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetValue(archOption)!, pr.GetValue(weightsOption)!, pr.GetValue(labelsOption),
-    pr.GetValue(classesOption), pr.GetValue(sizeOption), pr.GetValue(imagesArgument)!)));
+predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetValue(archOption), pr.GetValue(weightsOption)!, pr.GetValue(labelsOption),
+    pr.GetValue(predictChannels), pr.GetValue(predictClasses), pr.GetValue(predictSize), pr.GetValue(predictOptions) ?? Array.Empty<string>(), pr.GetValue(imagesArgument)!)));
 root.Subcommands.Add(predict);
 
 // zoo ui [SUITE]

@@ -285,7 +285,7 @@ public sealed class SuiteRunner
                     if (rec.ValTop1 is not null && (best is null || rec.ValTop1 > best.ValTop1))
                     {
                         best = rec;
-                        Weights.WeightLoader.Save(model, bestPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["epoch"] = rec.Epoch.ToString(CultureInfo.InvariantCulture) });
+                        Weights.WeightLoader.Save(model, bestPath, Weights.ModelCard.ForRun(found, spec, data, suite.Dataset).ToMetadata(("epoch", rec.Epoch.ToString(CultureInfo.InvariantCulture))));
                     }
                     _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"    epoch {rec.Epoch}/{recipe.Epochs}  lr {rec.LearningRate:G3}  train loss {rec.TrainLoss:F4} top-1 {rec.TrainTop1 * 100:F2} %  val loss {rec.ValLoss:F4} top-1 {rec.ValTop1 * 100:F2} % top-5 {rec.ValTop5 * 100:F2} %{(rec.EmaValTop1 is { } et ? $"  EMA top-1 {et * 100:F2} %" : "")}  {rec.Seconds:F1} s  RSS {rec.ResidentMb:F0} MiB"));
@@ -322,7 +322,7 @@ public sealed class SuiteRunner
             if (ema is not null)
             {
                 if (splits.Test is not null) testEma = Trainer.Evaluate(ema.Model, device, splits.Test, mean, std, evalBatch);
-                Weights.WeightLoader.Save(ema.Model, emaPath, new Dictionary<string, string> { ["variant"] = found.Variant.Name, ["ema_decay"] = ema.Decay.ToString("R", CultureInfo.InvariantCulture) });
+                Weights.WeightLoader.Save(ema.Model, emaPath, Weights.ModelCard.ForRun(found, spec, data, suite.Dataset).ToMetadata(("ema_decay", ema.Decay.ToString("R", CultureInfo.InvariantCulture))));
             }
             bool bestIsEarlier = best is not null && File.Exists(bestPath) && best.Epoch != epochs[^1].Epoch;
             if (bestIsEarlier) Weights.WeightLoader.Load(model, bestPath);
