@@ -163,18 +163,11 @@ Command BenchVerb()
 
 static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };
 
-int Run(ParseResult pr, Func<IServiceProvider, int> action)
+// Every verb runs here: a user's mistake is one line and exit 2, a fault one line and exit 1 (VerbBoundary).
+int Run(ParseResult pr, Func<IServiceProvider, int> action) => VerbBoundary.Run(() =>
 {
-    var dirs = new List<string> { Path.Combine(AppContext.BaseDirectory, "plugins") };
-    dirs.AddRange(pr.GetValue(pluginsOption) ?? Array.Empty<string>());
-    using var services = ZooServices.Create(dirs);
-    try
-    {
-        return action(services);
-    }
-    catch (ZooConfigException e)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return 2;
-    }
-}
+    var given = pr.GetValue(pluginsOption) ?? Array.Empty<string>();
+    foreach (var dir in given) PathChecks.InputFolder("--plugins", dir, "a folder of plugin folders (each with its assembly)");
+    using var services = ZooServices.Create(given.Prepend(Path.Combine(AppContext.BaseDirectory, "plugins")));
+    return action(services);
+}, Console.Error, debug: Environment.GetEnvironmentVariable("ZOO_DEBUG") == "1");

@@ -92,6 +92,75 @@ public sealed class CliTests
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>
+    /// Every verb that takes a path, given a wrong one: {dir} is a fresh folder holding a.file (a regular file),
+    /// ok.json (a valid suite) and nothing else; the third value is the path the error must name.
+    /// </summary>
+    [Theory]
+    [InlineData("list --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("list --plugins {dir}/a.file", "{dir}/a.file")]
+    [InlineData("watch --seconds 20 --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("describe lenet5 --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("run-suite {dir}/missing.json", "{dir}/missing.json")]
+    [InlineData("run-suite {dir}/ok.json --out {dir}/a.file", "--out {dir}/a.file: is a file; give a folder")]
+    [InlineData("run-suite {dir}/ok.json --out {dir}/a.file/results", "{dir}/a.file is a file")]
+    [InlineData("run-suite {dir}/ok.json --out /proc/zoo-cannot-write-here", "/proc/zoo-cannot-write-here")]
+    [InlineData("predict --weights {dir}/missing.safetensors {dir}/a.png", "{dir}/missing.safetensors")]
+    [InlineData("predict --weights {dir}/a.file {dir}/a.png", "{dir}/a.file")]
+    [InlineData("predict --weights {dir}/missing.safetensors --labels {dir}/missing.txt {dir}/a.png", "{dir}/missing.txt")]
+    [InlineData("augment-preview {dir}/missing.json", "{dir}/missing.json")]
+    [InlineData("augment-preview --augment [\"hflip\"] --out {dir}/a.file/grid.png", "{dir}/a.file")]
+    [InlineData("augment-preview --augment [\"hflip\"] --out {dir}", "--out {dir}: is a folder")]
+    [InlineData("augment-preview --augment [\"hflip\"] --image {dir}/missing.png --out {dir}/grid.png", "{dir}/missing.png")]
+    [InlineData("bench engine --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("bench loader --keep {dir}/a.file", "--keep {dir}/a.file: is a file")]
+    public void A_wrong_path_is_one_line_naming_it_and_exit_2_in_every_verb(string command, string named)
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "a.file"), "a regular file");
+            File.WriteAllText(Path.Combine(dir, "ok.json"), """
+                { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 }, "models": ["lenet5"], "recipe": { "epochs": 1 } }
+                """);
+            var args = command.Split(' ').Select(a => a.Replace("{dir}", dir)).ToArray();
+            var (code, _, stderr) = TestEnvironment.RunZoo(args);
+            Assert.True(code == 2, $"exit {code}:\n{stderr}");
+            Assert.DoesNotContain("   at ", stderr);
+            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line);
+            Assert.Contains(named.Replace("{dir}", dir), line);
+            Assert.False(File.Exists(Path.Combine(dir, "grid.png")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_fault_is_one_line_and_a_hint_exit_1_and_ZOO_DEBUG_adds_the_stack_trace()
+    {
+        static int Throw() => throw new InvalidOperationException("the kernel said no\nsecond line of detail");
+        var quiet = new StringWriter();
+        Assert.Equal(1, Zoo.Cli.VerbBoundary.Run(Throw, quiet, debug: false));
+        var lines = quiet.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("error: internal error: InvalidOperationException: the kernel said no", lines[0]);
+        Assert.Contains("ZOO_DEBUG=1", lines[1]);
+        Assert.Equal(2, lines.Length);
+        Assert.DoesNotContain("   at ", quiet.ToString());
+
+        var loud = new StringWriter();
+        Assert.Equal(1, Zoo.Cli.VerbBoundary.Run(Throw, loud, debug: true));
+        Assert.Contains("   at ", loud.ToString());
+
+        // A user's mistake wrapped by reflection, and a path the system refuses, are exit 2 in one line.
+        var wrapped = new StringWriter();
+        Assert.Equal(2, Zoo.Cli.VerbBoundary.Run(() => throw new System.Reflection.TargetInvocationException(
+            new Zoo.Abstractions.ZooConfigException("x.json: models[0]", "wrong")), wrapped, debug: false));
+        Assert.Equal("error: x.json: models[0]: wrong", wrapped.ToString().Trim());
+        var denied = new StringWriter();
+        Assert.Equal(2, Zoo.Cli.VerbBoundary.Run(() => throw new UnauthorizedAccessException("Access to the path '/root/x' is denied."), denied, debug: false));
+        Assert.Equal("error: Access to the path '/root/x' is denied.", denied.ToString().Trim());
+    }
+
     [Fact]
     public void Watch_shows_a_dropped_plugin_within_seconds_and_reports_a_broken_one_without_stopping()
     {

@@ -103,6 +103,8 @@ public static class Commands
         var runner = services.GetRequiredService<SuiteRunner>();
         var outDir = output ?? Path.Combine("results", suite.Name);
         if (resume && restart) throw new ZooConfigException("--resume/--restart", "give one of them, not both");
+        runner.Validate(suite);   // first, so that a wrong suite leaves no results folder behind
+        PathChecks.OutputFolder(output is null ? "results folder" : "--out", outDir);
         var runsDir = Path.Combine(outDir, "runs");
         bool earlier = Directory.Exists(runsDir) && Directory.EnumerateFiles(runsDir).Any(f => f.EndsWith(".result.json", StringComparison.Ordinal) || f.EndsWith(".checkpoint.safetensors", StringComparison.Ordinal));
         if (resume && !earlier)
