@@ -162,6 +162,18 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Describe_and_predict_refuse_zero_channels_classes_or_size_as_a_users_mistake()
+    {
+        // LibTorch's own error came out as an internal error (exit 1): "select(): index 0 out of range".
+        var (code, _, stderr) = TestEnvironment.RunZoo("describe", "resnet18", "--channels", "0");
+        Assert.Equal(2, code);
+        Assert.Equal("error: --channels: 0 is out of range; give 1 or more", stderr.Trim());
+        var (predictCode, _, predictErr) = TestEnvironment.RunZoo("predict", "--arch", "lenet5", "--weights", "unused.safetensors", "--size", "0", "a.png");
+        Assert.Equal(2, predictCode);
+        Assert.Equal("error: --size: 0 is out of range; give 1 or more", predictErr.Trim());
+    }
+
+    [Fact]
     public void Watch_shows_a_dropped_plugin_within_seconds_and_reports_a_broken_one_without_stopping()
     {
         var dir = TestEnvironment.NewTempDirectory();

@@ -169,6 +169,8 @@ public static class Commands
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         var entry = catalog.FindVariant(variant) ?? throw new ZooConfigException("variant", $"'{variant}' is not in the zoo; see `zoo list`");
+        foreach (var (option, value) in new[] { ("--size", size), ("--channels", channels), ("--classes", classes) })
+            if (value is < 1) throw new ZooConfigException(option, $"{value} is out of range; give 1 or more");
         var d = entry.Variant.DefaultInput;
         var input = new InputShape(channels ?? d.Channels, size ?? d.Height, size ?? d.Width);
         var summary = ModelSummary.Describe(entry.Architecture, entry.Variant.Name, input, classes ?? entry.Variant.DefaultClasses);

@@ -74,6 +74,8 @@ public sealed class Predictor : IDisposable
     public static Predictor Open(PluginCatalog catalog, PredictRequest request)
     {
         var path = request.Weights;
+        foreach (var (option, value) in new[] { ("--channels", request.Channels), ("--classes", request.Classes), ("--size", request.Size) })
+            if (value is < 1) throw new ZooConfigException(option, $"{value} is out of range; give 1 or more");
         var metadata = Safetensors.Inspect(path).Metadata;
         var card = ModelCard.FromMetadata(metadata, path);
         bool fromFile = card is not null;
