@@ -44,6 +44,34 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Run_suite_refuses_the_second_models_bad_option_and_missing_weights_before_the_first_trains()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            foreach (var (second, expected) in new[]
+            {
+                ("""{ "variant": "lenet5", "label": "b", "options": { "activation": "swish" } }""", "late.json: models[1].options.activation: 'swish' is not allowed; allowed: tanh, relu"),
+                ("""{ "variant": "lenet5", "label": "b", "options": { "actvation": "relu" } }""", "late.json: models[1].options.actvation: unknown parameter; allowed: activation, pool"),
+                ("""{ "variant": "lenet5", "label": "b", "weights": "gone.safetensors" }""", $"late.json: models[1].weights: {Path.Combine(dir, "gone.safetensors")}: no such weights file"),
+            })
+            {
+                var suite = Path.Combine(dir, "late.json");
+                File.WriteAllText(suite, $$"""
+                    { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 },
+                      "models": [ "lenet5", {{second}} ], "recipe": { "epochs": 1, "batch_size": 32 } }
+                    """);
+                var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
+                Assert.True(code == 2, stderr);
+                Assert.Contains(expected, stderr);
+                Assert.DoesNotContain("epoch 1/1", stderr);
+                Assert.False(Directory.Exists(Path.Combine(dir, "out", "runs")), "nothing should run when the suite is wrong");
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Run_suite_prints_the_comparison_and_exits_0_when_every_run_finished()
     {
         var dir = TestEnvironment.NewTempDirectory();
@@ -66,6 +94,87 @@ public sealed class CliTests
             Assert.True(File.Exists(Path.Combine(dir, "out", "results.json")));
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>
+    /// Every verb that takes a path, given a wrong one: {dir} is a fresh folder holding a.file (a regular file),
+    /// ok.json (a valid suite) and nothing else; the third value is the path the error must name.
+    /// </summary>
+    [Theory]
+    [InlineData("list --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("list --plugins {dir}/a.file", "{dir}/a.file")]
+    [InlineData("watch --seconds 20 --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("describe lenet5 --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("run-suite {dir}/missing.json", "{dir}/missing.json")]
+    [InlineData("run-suite {dir}/ok.json --out {dir}/a.file", "--out {dir}/a.file: is a file; give a folder")]
+    [InlineData("run-suite {dir}/ok.json --out {dir}/a.file/results", "{dir}/a.file is a file")]
+    [InlineData("run-suite {dir}/ok.json --out /proc/zoo-cannot-write-here", "/proc/zoo-cannot-write-here")]
+    [InlineData("predict --weights {dir}/missing.safetensors {dir}/a.png", "{dir}/missing.safetensors")]
+    [InlineData("predict --weights {dir}/a.file {dir}/a.png", "{dir}/a.file")]
+    [InlineData("predict --weights {dir}/missing.safetensors --labels {dir}/missing.txt {dir}/a.png", "{dir}/missing.txt")]
+    [InlineData("augment-preview {dir}/missing.json", "{dir}/missing.json")]
+    [InlineData("augment-preview --augment [\"hflip\"] --out {dir}/a.file/grid.png", "{dir}/a.file")]
+    [InlineData("augment-preview --augment [\"hflip\"] --out {dir}", "--out {dir}: is a folder")]
+    [InlineData("augment-preview --augment [\"hflip\"] --image {dir}/missing.png --out {dir}/grid.png", "{dir}/missing.png")]
+    [InlineData("bench engine --plugins {dir}/missing", "{dir}/missing")]
+    [InlineData("bench loader --keep {dir}/a.file", "--keep {dir}/a.file: is a file")]
+    public void A_wrong_path_is_one_line_naming_it_and_exit_2_in_every_verb(string command, string named)
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "a.file"), "a regular file");
+            File.WriteAllText(Path.Combine(dir, "ok.json"), """
+                { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 }, "models": ["lenet5"], "recipe": { "epochs": 1 } }
+                """);
+            var args = command.Split(' ').Select(a => a.Replace("{dir}", dir)).ToArray();
+            var (code, _, stderr) = TestEnvironment.RunZoo(args);
+            Assert.True(code == 2, $"exit {code}:\n{stderr}");
+            Assert.DoesNotContain("   at ", stderr);
+            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line);
+            Assert.Contains(named.Replace("{dir}", dir), line);
+            Assert.False(File.Exists(Path.Combine(dir, "grid.png")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_fault_is_one_line_and_a_hint_exit_1_and_ZOO_DEBUG_adds_the_stack_trace()
+    {
+        static int Throw() => throw new InvalidOperationException("the kernel said no\nsecond line of detail");
+        var quiet = new StringWriter();
+        Assert.Equal(1, Zoo.Cli.VerbBoundary.Run(Throw, quiet, debug: false));
+        var lines = quiet.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("error: internal error: InvalidOperationException: the kernel said no", lines[0]);
+        Assert.Contains("ZOO_DEBUG=1", lines[1]);
+        Assert.Equal(2, lines.Length);
+        Assert.DoesNotContain("   at ", quiet.ToString());
+
+        var loud = new StringWriter();
+        Assert.Equal(1, Zoo.Cli.VerbBoundary.Run(Throw, loud, debug: true));
+        Assert.Contains("   at ", loud.ToString());
+
+        // A user's mistake wrapped by reflection, and a path the system refuses, are exit 2 in one line.
+        var wrapped = new StringWriter();
+        Assert.Equal(2, Zoo.Cli.VerbBoundary.Run(() => throw new System.Reflection.TargetInvocationException(
+            new Zoo.Abstractions.ZooConfigException("x.json: models[0]", "wrong")), wrapped, debug: false));
+        Assert.Equal("error: x.json: models[0]: wrong", wrapped.ToString().Trim());
+        var denied = new StringWriter();
+        Assert.Equal(2, Zoo.Cli.VerbBoundary.Run(() => throw new UnauthorizedAccessException("Access to the path '/root/x' is denied."), denied, debug: false));
+        Assert.Equal("error: Access to the path '/root/x' is denied.", denied.ToString().Trim());
+    }
+
+    [Fact]
+    public void Describe_and_predict_refuse_zero_channels_classes_or_size_as_a_users_mistake()
+    {
+        // LibTorch's own error came out as an internal error (exit 1): "select(): index 0 out of range".
+        var (code, _, stderr) = TestEnvironment.RunZoo("describe", "resnet18", "--channels", "0");
+        Assert.Equal(2, code);
+        Assert.Equal("error: --channels: 0 is out of range; give 1 or more", stderr.Trim());
+        var (predictCode, _, predictErr) = TestEnvironment.RunZoo("predict", "--arch", "lenet5", "--weights", "unused.safetensors", "--size", "0", "a.png");
+        Assert.Equal(2, predictCode);
+        Assert.Equal("error: --size: 0 is out of range; give 1 or more", predictErr.Trim());
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class SuiteParserTests
     [InlineData("\"epochs\": 2,", "\"epochs\": 0,", "suite.json: recipe.epochs: 0 is out of range; allowed 1 to 100000")]
     [InlineData("\"lr\": 0.1,", "\"lr\": -1,", "suite.json: recipe.optimizer.lr: -1 is out of range")]
     [InlineData("\"name\": \"sgd\"", "\"name\": \"lamb\"", "suite.json: recipe.optimizer.name: 'lamb' is not an optimiser; allowed: sgd, adam, adamw")]
-    [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, momentum, nesterov, no_decay_norm_bias, weight_decay")]
+    [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, lr, momentum, name, nesterov, no_decay_norm_bias, weight_decay")]
     [InlineData("\"label\": \"r18\",", "\"label\": \"lenet5\",", "suite.json: models: 'lenet5' appears 2 times")]
     [InlineData("\"name\": \"t\",", "\"name\": \"t\", \"modles\": [],", "suite.json: modles: unknown field; allowed here: name, dataset, models, recipe, device")]
     [InlineData("\"dropout\": 0.1,", "\"dropout\": 1.5,", "suite.json: models[1].dropout: 1.5 is out of range")]
@@ -69,6 +69,28 @@ public sealed class SuiteParserTests
     {
         Assert.Contains(from, Valid);
         Assert.Contains(expected, Error(Valid.Replace(from, to)));
+    }
+
+    [Fact]
+    public void A_learning_rate_of_zero_is_refused_because_it_trains_nothing()
+    {
+        Assert.Contains("suite.json: recipe.optimizer.lr: 0 is out of range; a learning rate must be more than 0 (allowed: more than 0, up to 100)",
+            Error(Valid.Replace("\"lr\": 0.1,", "\"lr\": 0,")));
+        // In a model's own recipe too.
+        Assert.Contains("suite.json: models[1].recipe.optimizer.lr: 0 is out of range",
+            Error(Valid.Replace("\"options\": { } }", "\"options\": { }, \"recipe\": { \"optimizer\": { \"lr\": 0 } } }")));
+        // The smallest positive rate is still a rate.
+        Assert.Equal(1e-9, SuiteParser.Parse(Valid.Replace("\"lr\": 0.1,", "\"lr\": 1e-9,"), "/x/suite.json").Recipe.Optimizer.LearningRate);
+    }
+
+    [Fact]
+    public void A_misspelt_learning_rate_lists_lr_among_the_allowed_fields()
+    {
+        var message = Error(Valid.Replace("\"lr\": 0.1,", "\"learning_rate\": 0.1,"));
+        Assert.Contains("suite.json: recipe.optimizer.learning_rate: unknown parameter; allowed: ", message);
+        var allowed = message.Split("allowed: ")[1].Split(", ");
+        Assert.Contains("lr", allowed);
+        Assert.Contains("momentum", allowed);
     }
 
     [Fact]
@@ -96,5 +118,54 @@ public sealed class SuiteParserTests
         Assert.Contains("suite.json: recipe.augment[0].q: unknown parameter; allowed: p", Fails("\"p\": 0.5", "\"q\": 0.5"));
         Assert.Contains("suite.json: recipe.schedule.min_lrr", Fails("\"min_lr\"", "\"min_lrr\""));
         runner.Validate(SuiteParser.Parse(Valid, "/x/suite.json"));
+    }
+
+    [Fact]
+    public void Every_model_entry_is_checked_before_anything_trains_options_sizes_weights_and_data()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var source = Path.Combine(dir, "suite.json");
+            var runner = new SuiteRunner(catalog);
+            string Fails(string from, string to)
+            {
+                Assert.Contains(from, Valid);
+                return Assert.Throws<ZooConfigException>(() => runner.Validate(SuiteParser.Parse(Valid.Replace(from, to), source))).Message;
+            }
+            const string Second = "{ \"variant\": \"resnet18\", \"label\": \"r18\", \"dropout\": 0.1, \"options\": { } }";
+
+            // The second model's options: an unknown name, a value the architecture does not take.
+            Assert.Contains("suite.json: models[1].options.width: unknown parameter; allowed: none",
+                Fails("\"options\": { }", "\"options\": { \"width\": 2 }"));
+            Assert.Contains("suite.json: models[1].options.activation: 'swish' is not allowed; allowed: tanh, relu",
+                Fails(Second, "{ \"variant\": \"lenet5\", \"label\": \"r18\", \"options\": { \"activation\": \"swish\" } }"));
+            // A size the first model cannot take (LeNet-5 needs 16x16), named with the entry.
+            Assert.Contains("suite.json: models[0]: lenet5: input: LeNet-5 needs images of at least 16x16", Fails("\"size\": 28", "\"size\": 12"));
+
+            // The second model's weights: missing, not safetensors, or another architecture's.
+            Assert.Contains($"suite.json: models[1].weights: {Path.Combine(dir, "nowhere.safetensors")}: no such weights file",
+                Fails("\"options\": { }", "\"options\": { }, \"weights\": \"nowhere.safetensors\""));
+            File.WriteAllText(Path.Combine(dir, "garbage.safetensors"), "not weights at all");
+            Assert.Contains("suite.json: models[1].weights: ", Fails("\"options\": { }", "\"options\": { }, \"weights\": \"garbage.safetensors\""));
+            Assert.Contains("not a safetensors file", Fails("\"options\": { }", "\"options\": { }, \"weights\": \"garbage.safetensors\""));
+            using (var lenet = catalog.FindVariant("lenet5")!.Architecture.Build(new ModelSpec("lenet5", 1, 10, 28, 28)))
+                Zoo.Engine.Weights.WeightLoader.Save(lenet, Path.Combine(dir, "lenet.safetensors"));
+            var other = Fails("\"options\": { }", "\"options\": { }, \"weights\": \"lenet.safetensors\"");
+            Assert.Contains("suite.json: models[1].weights: ", other);
+            Assert.Contains("does not fit resnet18", other);
+            Assert.Contains("unexpected 10: classifier.0.bias", other);
+
+            // A data path that does not exist.
+            Assert.Contains($"suite.json: dataset.path: {Path.Combine(dir, "no-such-data")}: no such file or folder",
+                Fails("\"name\": \"shapes\",", "\"name\": \"shapes\", \"path\": \"no-such-data\","));
+
+            // The same suite with weights that fit passes.
+            using (var r18 = catalog.FindVariant("resnet18")!.Architecture.Build(new ModelSpec("resnet18", 1, 10, 28, 28)))
+                Zoo.Engine.Weights.WeightLoader.Save(r18, Path.Combine(dir, "r18.safetensors"));
+            runner.Validate(SuiteParser.Parse(Valid.Replace("\"options\": { }", "\"options\": { }, \"weights\": \"r18.safetensors\""), source));
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }

@@ -91,6 +91,7 @@ public static class LoaderBench
 {
     public static int Run(IServiceProvider services, string? keep, int folderImages, int epochs)
     {
+        if (keep is not null) PathChecks.OutputFolder("--keep", keep);
         var catalog = services.GetRequiredService<PluginCatalog>();
         var root = keep ?? Path.Combine(Path.GetTempPath(), $"zoo-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);

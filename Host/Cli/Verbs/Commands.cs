@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
-using Zoo.Engine.Data;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
@@ -39,6 +38,8 @@ public static class Commands
         var runner = services.GetRequiredService<SuiteRunner>();
         var outDir = output ?? Path.Combine("results", suite.Name);
         if (resume && restart) throw new ZooConfigException("--resume/--restart", "give one of them, not both");
+        runner.Validate(suite);   // first, so that a wrong suite leaves no results folder behind
+        PathChecks.OutputFolder(output is null ? "results folder" : "--out", outDir);
         var runsDir = Path.Combine(outDir, "runs");
         bool earlier = Directory.Exists(runsDir) && Directory.EnumerateFiles(runsDir).Any(f => f.EndsWith(".result.json", StringComparison.Ordinal) || f.EndsWith(".checkpoint.safetensors", StringComparison.Ordinal));
         if (resume && !earlier)
@@ -98,6 +99,8 @@ public static class Commands
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         var entry = catalog.FindVariant(variant) ?? throw new ZooConfigException("variant", $"'{variant}' is not in the zoo; see `zoo list`");
+        foreach (var (option, value) in new[] { ("--size", size), ("--channels", channels), ("--classes", classes) })
+            if (value is < 1) throw new ZooConfigException(option, $"{value} is out of range; give 1 or more");
         var d = entry.Variant.DefaultInput;
         var input = new InputShape(channels ?? d.Channels, size ?? d.Height, size ?? d.Width);
         var summary = ModelSummary.Describe(entry.Architecture, entry.Variant.Name, input, classes ?? entry.Variant.DefaultClasses);
@@ -124,38 +127,39 @@ public static class Commands
         return 0;
     }
 
-    /// <summary>zoo predict: top-5 classes per image.</summary>
-    public static int Predict(IServiceProvider services, string variant, string weights, string? labelsFile, int? classes, int? size, string[] images)
+    /// <summary>zoo predict: top-5 classes per image; 1 if an image could not be read, 2 for a wrong request.</summary>
+    public static int Predict(IServiceProvider services, string? variant, string weights, string? labelsFile, int? channels, int? classes, int? size,
+        string[] options, string[] images)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
-        var entry = catalog.FindVariant(variant) ?? throw new ZooConfigException("--arch", $"'{variant}' is not in the zoo; see `zoo list`");
-        var labels = labelsFile is null ? null : File.ReadAllLines(labelsFile).Where(l => l.Length > 0).ToArray();
-        int k = classes ?? labels?.Length ?? entry.Variant.DefaultClasses;
-        var d = entry.Variant.DefaultInput;
-        int crop = size ?? d.Height;
-        using var model = entry.Architecture.Build(new ModelSpec(entry.Variant.Name, d.Channels, k, crop, crop));
-        WeightLoader.Load(model, weights);
-        model.eval();
-        var mean = d.Channels == 1 ? new[] { 0.449f } : ImageFiles.ImageNetMean;
-        var std = d.Channels == 1 ? new[] { 0.226f } : ImageFiles.ImageNetStd;
+        string[]? labels = null;
+        if (labelsFile is not null)
+        {
+            if (!File.Exists(labelsFile)) throw new ZooConfigException($"--labels {labelsFile}", "no such file; give a text file with one class name per line");
+            labels = File.ReadAllLines(labelsFile).Where(l => l.Length > 0).ToArray();
+        }
+        var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var o in options)
+        {
+            var eq = o.IndexOf('=');
+            if (eq <= 0) throw new ZooConfigException($"--option {o}", "expected key=value, e.g. --option activation=relu");
+            parsed[o[..eq]] = o[(eq + 1)..];
+        }
+        using var predictor = Predictor.Open(catalog, new PredictRequest(weights)
+        {
+            Variant = variant, Channels = channels, Classes = classes, Size = size, Options = parsed, Labels = labels,
+        });
+        Console.Error.WriteLine(predictor.Describe());
+        foreach (var note in predictor.Notes) Console.Error.WriteLine($"note: {note}");
         int failures = 0;
         foreach (var path in images)
         {
             try
             {
-                using var bitmap = ImageFiles.Decode(path);
-                var img = ImageFiles.ResizeCenterCrop(bitmap, d.Channels, (int)Math.Round(crop / 0.875), crop);
-                ImageFiles.Normalize(img, mean, std);
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                using var noGrad = TorchSharp.torch.no_grad();
-                var x = TorchSharp.torch.tensor(img.Pixels).reshape(1, img.Channels, img.Height, img.Width);
-                var p = TorchSharp.torch.nn.functional.softmax(model.call(x), 1);
-                var (values, indexes) = p.topk((int)Math.Min(5, k), 1);
+                var prediction = predictor.Predict(path);
                 Console.WriteLine(path);
-                var v = values.data<float>().ToArray();
-                var ix = indexes.data<long>().ToArray();
-                for (int i = 0; i < v.Length; i++)
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {v[i] * 100,6:F2} %  {ix[i],5}  {(labels is not null && ix[i] < labels.Length ? labels[ix[i]] : "")}"));
+                foreach (var c in prediction.Top)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {c.Probability * 100,6:F2} %  {c.Index,5}  {c.Label ?? ""}"));
             }
             catch (ZooConfigException e)
             {

@@ -17,6 +17,7 @@ public static class Preview
     public static int Run(IServiceProvider services, string? suitePath, string? augmentJson, string? batchJson, string? image, string? modelLabel,
         int index, int count, int size, string output)
     {
+        PathChecks.OutputFile("--out", output);
         var catalog = services.GetRequiredService<PluginCatalog>();
         var inline = $$"""
             { "name": "preview", "dataset": { "name": "shapes", "channels": 3, "size": {{size}}, "seed": 1, "train": 64, "val": 0, "test": 0 },

@@ -51,6 +51,7 @@ internal sealed class ModelRun
     double _previousSeconds;
 
     // Alive while training (disposed by Execute).
+    ModelSpec? _spec;
     nn.Module<Tensor, Tensor>? _model;
     WeightAverage? _ema;
     torch.optim.Optimizer? _optimizer;
@@ -66,6 +67,9 @@ internal sealed class ModelRun
     }
 
     double Elapsed => _previousSeconds + _clock.Elapsed.TotalSeconds;
+
+    /// <summary>What a weights file of this run says about its model, so that predict rebuilds it (<see cref="ModelCard"/>).</summary>
+    ModelCard Card() => ModelCard.ForRun(_found, _spec!, _data, _suite.Dataset);
 
     void Warn(string text) => _report.Report(new RunWarning(_index, _count, _entry.Label, text));
 
@@ -121,7 +125,7 @@ internal sealed class ModelRun
     RunResult Train(RunResult result)
     {
         torch.manual_seed(_recipe.Seed);
-        var spec = new ModelSpec(_found.Variant.Name, _data.Channels, _data.Classes.Count, _data.Height, _data.Width)
+        var spec = _spec = new ModelSpec(_found.Variant.Name, _data.Channels, _data.Classes.Count, _data.Height, _data.Width)
         {
             Dropout = _entry.Dropout ?? _recipe.Dropout,
             StochasticDepth = _entry.StochasticDepth ?? _recipe.StochasticDepth,
@@ -226,7 +230,7 @@ internal sealed class ModelRun
         if (rec.ValTop1 is not null && (progress.Best is null || rec.ValTop1 > progress.Best.ValTop1))
         {
             progress.Best = rec;
-            WeightLoader.Save(model, _files.Best, new Dictionary<string, string> { ["variant"] = _found.Variant.Name, ["epoch"] = rec.Epoch.ToString(CultureInfo.InvariantCulture) });
+            WeightLoader.Save(model, _files.Best, Card().ToMetadata(("epoch", rec.Epoch.ToString(CultureInfo.InvariantCulture))));
         }
         bool goOn = true;
         TargetReached? reached = null;
@@ -271,7 +275,7 @@ internal sealed class ModelRun
         if (_ema is not null)
         {
             if (testSet is not null) testEma = Trainer.Evaluate(_ema.Model, _device, testSet, mean, std, evalBatch);
-            WeightLoader.Save(_ema.Model, _files.Ema, new Dictionary<string, string> { ["variant"] = _found.Variant.Name, ["ema_decay"] = _ema.Decay.ToString("R", CultureInfo.InvariantCulture) });
+            WeightLoader.Save(_ema.Model, _files.Ema, Card().ToMetadata(("ema_decay", _ema.Decay.ToString("R", CultureInfo.InvariantCulture))));
         }
         var best = progress.Best;
         bool bestIsEarlier = best is not null && File.Exists(_files.Best) && best.Epoch != _epochs[^1].Epoch;

@@ -62,93 +62,104 @@ public static class SuiteParser
     public static Suite Parse(string json, string source)
     {
         var file = System.IO.Path.GetFileName(source);
-        JsonDocument doc;
+        using var doc = ReadJson(json, file);
+        var root = doc.RootElement;
+        var at = new Cursor(file, "");
+        at.Expect(root, JsonValueKind.Object);
+        at.OnlyFields(root, TopFields);
+
+        string name = at.Str(root, "name") ?? System.IO.Path.GetFileNameWithoutExtension(source);
+        if (name.Length == 0 || name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0)
+            throw new ZooConfigException(at.Field("name"), $"'{name}' cannot name a results folder; use letters, digits, '-' and '_'");
+        string device = at.Str(root, "device") ?? "cpu";
+
+        var dsEl = at.Required(root, "dataset", JsonValueKind.Object);
+        var dataset = ParseDataset(dsEl, at.In("dataset"), source);
+        var recipeEl = at.Required(root, "recipe", JsonValueKind.Object);
+        var recipe = ParseRecipe(recipeEl, at.In("recipe"));
+        var modelsEl = at.Required(root, "models", JsonValueKind.Array);
+        var models = ParseModels(modelsEl, at, source, new RunInputs(dsEl.GetRawText(), recipeEl, JsonSerializer.Serialize(device)));
+        return new Suite(name, source, dataset, models, recipe, device);
+    }
+
+    static JsonDocument ReadJson(string json, string file)
+    {
         try
         {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException e)
         {
             throw new ZooConfigException(file, $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(" Path:")[0]}");
         }
-        using (doc)
+    }
+
+    static DatasetSpec ParseDataset(JsonElement el, Cursor at, string source) =>
+        new(
+            at.Str(el, "name") ?? throw new ZooConfigException(at.Field("name"), "required; e.g. \"shapes\" (built in, no download)"),
+            at.Str(el, "path") is { } dataPath ? ResolvePath(dataPath, source) : null,
+            at.Int(el, "channels", 1, 4),
+            at.Int(el, "size", 8, 1024),
+            at.Int(el, "seed", 0, int.MaxValue) ?? 0,
+            at.Num(el, "val_fraction", 0, 0.9) ?? 0.1,
+            at.Rest(el, DatasetFields))
         {
-            var root = doc.RootElement;
-            var at = new Cursor(file, "");
-            at.Expect(root, JsonValueKind.Object);
-            at.OnlyFields(root, TopFields);
+            Normalize = at.Str(el, "normalize") is { } norm
+                ? norm is "dataset" or "imagenet" or "none" ? norm : throw new ZooConfigException(at.Field("normalize"), $"'{norm}' is not allowed; allowed: dataset, imagenet, none")
+                : "dataset",
+        };
 
-            string name = at.Str(root, "name") ?? System.IO.Path.GetFileNameWithoutExtension(source);
-            if (name.Length == 0 || name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) >= 0)
-                throw new ZooConfigException(at.Field("name"), $"'{name}' cannot name a results folder; use letters, digits, '-' and '_'");
-            string device = at.Str(root, "device") ?? "cpu";
+    /// <summary>The parts of a suite besides its model entry that decide a run's numbers (its fingerprint).</summary>
+    sealed record RunInputs(string Dataset, JsonElement Recipe, string Device);
 
-            var dsEl = at.Required(root, "dataset", JsonValueKind.Object);
-            var dsAt = at.In("dataset");
-            var dataset = new DatasetSpec(
-                dsAt.Str(dsEl, "name") ?? throw new ZooConfigException(dsAt.Field("name"), "required; e.g. \"shapes\" (built in, no download)"),
-                dsAt.Str(dsEl, "path") is { } dataPath ? ResolvePath(dataPath, source) : null,
-                dsAt.Int(dsEl, "channels", 1, 4),
-                dsAt.Int(dsEl, "size", 8, 1024),
-                dsAt.Int(dsEl, "seed", 0, int.MaxValue) ?? 0,
-                dsAt.Num(dsEl, "val_fraction", 0, 0.9) ?? 0.1,
-                dsAt.Rest(dsEl, DatasetFields))
+    static List<ModelEntry> ParseModels(JsonElement modelsEl, Cursor at, string source, RunInputs inputs)
+    {
+        var models = new List<ModelEntry>();
+        int i = 0;
+        foreach (var m in modelsEl.EnumerateArray())
+            models.Add(ParseModel(m, at.In($"models[{i++}]"), source, inputs));
+        if (models.Count == 0) throw new ZooConfigException(at.Field("models"), "empty; list at least one variant (see `zoo list`)");
+        var dup = models.GroupBy(m => m.Label, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null)
+            throw new ZooConfigException(at.Field("models"), $"'{dup.Key}' appears {dup.Count()} times; give repeated variants distinct \"label\"s");
+        return models;
+    }
+
+    static ModelEntry ParseModel(JsonElement m, Cursor at, string source, RunInputs inputs)
+    {
+        if (m.ValueKind == JsonValueKind.String)
+        {
+            var v = m.GetString()!;
+            return new ModelEntry(v, v, at.Path, null, null, null, new ParameterBag(new Dictionary<string, string>(), at.Field("options")))
             {
-                Normalize = dsAt.Str(dsEl, "normalize") is { } norm
-                    ? norm is "dataset" or "imagenet" or "none" ? norm : throw new ZooConfigException(dsAt.Field("normalize"), $"'{norm}' is not allowed; allowed: dataset, imagenet, none")
-                    : "dataset",
+                Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), inputs.Recipe.GetRawText(), inputs.Device),
             };
-
-            var recipeEl = at.Required(root, "recipe", JsonValueKind.Object);
-            var recipe = ParseRecipe(recipeEl, at.In("recipe"));
-
-            var modelsEl = at.Required(root, "models", JsonValueKind.Array);
-            var models = new List<ModelEntry>();
-            int i = 0;
-            foreach (var m in modelsEl.EnumerateArray())
-            {
-                var mAt = at.In($"models[{i++}]");
-                if (m.ValueKind == JsonValueKind.String)
-                {
-                    var v = m.GetString()!;
-                    models.Add(new ModelEntry(v, v, mAt.Path, null, null, null, new ParameterBag(new Dictionary<string, string>(), mAt.Field("options")))
-                    {
-                        Fingerprint = Fingerprint(dsEl.GetRawText(), m.GetRawText(), recipeEl.GetRawText(), JsonSerializer.Serialize(device)),
-                    });
-                    continue;
-                }
-                mAt.Expect(m, JsonValueKind.Object, "a variant name or an object with \"variant\"");
-                mAt.OnlyFields(m, ModelFields);
-                var variant = mAt.Str(m, "variant") ?? throw new ZooConfigException(mAt.Field("variant"), "required: the variant to train (see `zoo list`)");
-                var options = m.TryGetProperty("options", out var o)
-                    ? mAt.In("options").Bag(o)
-                    : new ParameterBag(new Dictionary<string, string>(), mAt.Field("options"));
-                Recipe? own = null;
-                string effectiveRecipe = recipeEl.GetRawText();
-                if (m.TryGetProperty("recipe", out var overrides))
-                {
-                    // The entry's "recipe" overrides the suite's field by field (optimizer and schedule key by key).
-                    mAt.In("recipe").Expect(overrides, JsonValueKind.Object);
-                    var merged = Merge(JsonNode.Parse(recipeEl.GetRawText())!.AsObject(), JsonNode.Parse(overrides.GetRawText())!.AsObject());
-                    using var mergedDoc = JsonDocument.Parse(merged.ToJsonString());
-                    own = ParseRecipe(mergedDoc.RootElement, mAt.In("recipe"));
-                    effectiveRecipe = merged.ToJsonString();
-                }
-                models.Add(new ModelEntry(mAt.Str(m, "label") ?? variant, variant, mAt.Path,
-                    mAt.Num(m, "dropout", 0, 0.99), mAt.Num(m, "stochastic_depth", 0, 0.99), mAt.Num(m, "layer_scale", 0, 10), options)
-                {
-                    Recipe = own,
-                    Weights = mAt.Str(m, "weights") is { } w ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
-                    ReinitialiseHead = m.TryGetProperty("reinit_head", out var rh) && rh.ValueKind == JsonValueKind.True,
-                    Fingerprint = Fingerprint(dsEl.GetRawText(), m.GetRawText(), effectiveRecipe, JsonSerializer.Serialize(device)),
-                });
-            }
-            if (models.Count == 0) throw new ZooConfigException(at.Field("models"), "empty; list at least one variant (see `zoo list`)");
-            var dup = models.GroupBy(m => m.Label, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
-            if (dup is not null)
-                throw new ZooConfigException(at.Field("models"), $"'{dup.Key}' appears {dup.Count()} times; give repeated variants distinct \"label\"s");
-            return new Suite(name, source, dataset, models, recipe, device);
         }
+        at.Expect(m, JsonValueKind.Object, "a variant name or an object with \"variant\"");
+        at.OnlyFields(m, ModelFields);
+        var variant = at.Str(m, "variant") ?? throw new ZooConfigException(at.Field("variant"), "required: the variant to train (see `zoo list`)");
+        var options = m.TryGetProperty("options", out var o)
+            ? at.In("options").Bag(o)
+            : new ParameterBag(new Dictionary<string, string>(), at.Field("options"));
+        Recipe? own = null;
+        string effectiveRecipe = inputs.Recipe.GetRawText();
+        if (m.TryGetProperty("recipe", out var overrides))
+        {
+            // The entry's "recipe" overrides the suite's field by field (optimizer and schedule key by key).
+            at.In("recipe").Expect(overrides, JsonValueKind.Object);
+            var merged = Merge(JsonNode.Parse(inputs.Recipe.GetRawText())!.AsObject(), JsonNode.Parse(overrides.GetRawText())!.AsObject());
+            using var mergedDoc = JsonDocument.Parse(merged.ToJsonString());
+            own = ParseRecipe(mergedDoc.RootElement, at.In("recipe"));
+            effectiveRecipe = merged.ToJsonString();
+        }
+        return new ModelEntry(at.Str(m, "label") ?? variant, variant, at.Path,
+            at.Num(m, "dropout", 0, 0.99), at.Num(m, "stochastic_depth", 0, 0.99), at.Num(m, "layer_scale", 0, 10), options)
+        {
+            Recipe = own,
+            Weights = at.Str(m, "weights") is { } w ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
+            ReinitialiseHead = m.TryGetProperty("reinit_head", out var rh) && rh.ValueKind == JsonValueKind.True,
+            Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), effectiveRecipe, inputs.Device),
+        };
     }
 
     static JsonObject Merge(JsonObject baseRecipe, JsonObject overrides)
@@ -193,8 +204,8 @@ public static class SuiteParser
             if (!OptimizerSpec.Names.Contains(oName))
                 throw new ZooConfigException(oAt.Field("name"), $"'{oName}' is not an optimiser; allowed: {string.Join(", ", OptimizerSpec.Names)}");
             var bag = oAt.Rest(oEl, new[] { "name", "lr" });
-            bag.EnsureOnly(OptimizerSpec.ParametersOf(oName));
-            optimizer = new OptimizerSpec(oName, oAt.Num(oEl, "lr", 0, 100) ?? 1e-3, bag);
+            bag.EnsureOnly(OptimizerSpec.FieldsOf(oName));
+            optimizer = new OptimizerSpec(oName, oAt.LearningRate(oEl, "lr") ?? 1e-3, bag);
         }
         var schedule = new ScheduleSpec("cosine", new ParameterBag(new Dictionary<string, string>(), at.Field("schedule")));
         if (el.TryGetProperty("schedule", out var sEl))
@@ -314,6 +325,14 @@ public static class SuiteParser
             if (d < min || d > max)
                 throw new ZooConfigException(Field(name), $"{d.ToString(CultureInfo.InvariantCulture)} is out of range; allowed {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
             return d;
+        }
+
+        /// <summary>A learning rate: more than 0 (0 would train nothing), at most 100.</summary>
+        public double? LearningRate(JsonElement el, string name)
+        {
+            var lr = Num(el, name, 0, OptimizerSpec.MaxLearningRate);
+            if (lr is not null && lr <= 0) throw new ZooConfigException(Field(name), OptimizerSpec.NotPositive(lr.Value));
+            return lr;
         }
 
         public int? Int(JsonElement el, string name, int min, int max)

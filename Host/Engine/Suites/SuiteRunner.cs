@@ -28,63 +28,8 @@ public sealed class SuiteRunner
 
     static readonly IProgress<SuiteEvent> Silent = new SyncProgress<SuiteEvent>(_ => { });
 
-    /// <summary>Checks that every name the suite uses exists; throws <see cref="ZooConfigException"/> otherwise.</summary>
-    public void Validate(Suite suite)
-    {
-        var file = System.IO.Path.GetFileName(suite.SourcePath);
-        foreach (var m in suite.Models)
-            if (_catalog.FindVariant(m.Variant) is null)
-                throw new ZooConfigException($"{file}: {m.Where}", Unknown("model", m.Variant, _catalog.Variants.Select(v => v.Variant.Name)));
-        if (_catalog.Datasets.All(d => d.Name != suite.Dataset.Name))
-            throw new ZooConfigException($"{file}: dataset.name", Unknown("data set", suite.Dataset.Name, _catalog.Datasets.Select(d => d.Name)));
-        ValidateRecipe(suite.Recipe, file, "recipe");
-        foreach (var m in suite.Models.Where(m => m.Recipe is not null))
-            ValidateRecipe(m.Recipe!, file, $"{m.Where}.recipe");
-        try { _ = new Device(suite.Device); }
-        catch (Exception) { throw new ZooConfigException($"{file}: device", $"'{suite.Device}' is not a device; use cpu, cuda or cuda:N"); }
-    }
-
-    void ValidateRecipe(Recipe recipe, string file, string where)
-    {
-        if (_catalog.Schedules.All(s => s.Name != recipe.Schedule.Name))
-            throw new ZooConfigException($"{file}: {where}.schedule.name", Unknown("schedule", recipe.Schedule.Name, _catalog.Schedules.Select(s => s.Name)));
-        for (int i = 0; i < recipe.Augment.Count; i++)
-            if (_catalog.Augmentations.All(a => a.Name != recipe.Augment[i].Name))
-                throw new ZooConfigException($"{file}: {where}.augment[{i}].name", Unknown("augmentation", recipe.Augment[i].Name, _catalog.Augmentations.Select(a => a.Name)));
-        for (int i = 0; i < recipe.BatchAugment.Count; i++)
-            if (_catalog.BatchAugmentations.All(a => a.Name != recipe.BatchAugment[i].Name))
-                throw new ZooConfigException($"{file}: {where}.batch_augment[{i}].name", Unknown("batch augmentation", recipe.BatchAugment[i].Name, _catalog.BatchAugmentations.Select(a => a.Name)));
-        // Parameters too, so a typo fails now rather than after the first model has trained.
-        recipe.Schedule.Parameters.EnsureOnly(_catalog.Schedules.First(f => f.Name == recipe.Schedule.Name).Parameters);
-        foreach (var (name, bag) in recipe.Augment) _catalog.Augmentations.First(f => f.Name == name).Create(bag);
-        foreach (var (name, bag) in recipe.BatchAugment) _catalog.BatchAugmentations.First(f => f.Name == name).Create(bag);
-    }
-
-    static string Unknown(string what, string name, IEnumerable<string> known)
-    {
-        var list = known.OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var near = list.OrderBy(k => Levenshtein(k.ToLowerInvariant(), name.ToLowerInvariant())).FirstOrDefault();
-        var hint = near is not null && Levenshtein(near.ToLowerInvariant(), name.ToLowerInvariant()) <= Math.Max(2, name.Length / 3) ? $" Did you mean '{near}'?" : "";
-        return $"'{name}' is not {("aeiou".Contains(what[0]) ? "an" : "a")} {what} this zoo knows.{hint} Known: {(list.Count == 0 ? "none" : string.Join(", ", list))}";
-    }
-
-    static int Levenshtein(string a, string b)
-    {
-        var d = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) d[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int prev = d[0];
-            d[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int tmp = d[j];
-                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), prev + (a[i - 1] == b[j - 1] ? 0 : 1));
-                prev = tmp;
-            }
-        }
-        return d[b.Length];
-    }
+    /// <summary>Checks everything the suite needs before anything trains (<see cref="SuiteValidator"/>); throws <see cref="ZooConfigException"/> otherwise.</summary>
+    public void Validate(Suite suite) => new SuiteValidator(_catalog).Validate(suite);
 
     /// <summary>
     /// Runs the suite, writing into <paramref name="outputDirectory"/> and reporting to <paramref name="progress"/>.

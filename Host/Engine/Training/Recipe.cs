@@ -12,6 +12,16 @@ public sealed record OptimizerSpec(string Name, double LearningRate, ParameterBa
     static readonly ParameterInfo NoDecay = new("no_decay_norm_bias", "bool", "false",
         "exempt normalisation weights and every bias (1-D parameters) from weight decay, as the ConvNeXt and EfficientNet recipes do");
 
+    /// <summary>The largest learning rate a suite may give.</summary>
+    public const double MaxLearningRate = 100;
+
+    /// <summary>Why a learning rate of 0 or less is refused.</summary>
+    public static string NotPositive(double lr) =>
+        $"{lr.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range; a learning rate must be more than 0 (allowed: more than 0, up to {MaxLearningRate})";
+
+    /// <summary>Every field an optimiser object of a suite may have: "name", "lr" and the optimiser's parameters.</summary>
+    public static IEnumerable<string> FieldsOf(string name) => new[] { "name", "lr" }.Concat(ParametersOf(name).Select(p => p.Name));
+
     /// <summary>The parameters each optimiser takes (besides "name" and "lr").</summary>
     public static IReadOnlyList<ParameterInfo> ParametersOf(string name) => name switch
     {
@@ -52,7 +62,9 @@ public sealed record OptimizerSpec(string Name, double LearningRate, ParameterBa
     public torch.optim.Optimizer Create(IEnumerable<(string Name, Parameter Parameter)> named)
     {
         var p = Parameters;
-        p.EnsureOnly(ParametersOf(Name));
+        p.EnsureOnly(FieldsOf(Name));
+        // A rate of 0 leaves every weight where it started: the run would "finish" having learnt nothing.
+        if (!(LearningRate > 0)) throw new ZooConfigException(string.IsNullOrEmpty(p.Where) ? "lr" : $"{p.Where}.lr", NotPositive(LearningRate));
         var all = named.Where(x => x.Parameter.requires_grad).Select(x => x.Parameter).ToList();
         double wd = p.GetDouble("weight_decay", Name == "adamw" ? 0.01 : 0, 0, 1);
         bool split = p.GetBool("no_decay_norm_bias", false) && wd > 0;

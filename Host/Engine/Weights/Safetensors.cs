@@ -68,13 +68,36 @@ public static class Safetensors
     }
 
     /// <summary>Reads only the string metadata of a safetensors file.</summary>
-    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path) => Inspect(path).Metadata;
+
+    /// <summary>
+    /// Reads the header alone (no tensor data): each tensor's shape by key, and the string metadata. A missing
+    /// file or one that is not safetensors is a <see cref="ZooConfigException"/> naming the path.
+    /// </summary>
+    public static (IReadOnlyDictionary<string, long[]> Shapes, IReadOnlyDictionary<string, string> Metadata) Inspect(string path)
     {
+        if (!File.Exists(path)) throw new ZooConfigException(path, "no such weights file");
         using var f = File.OpenRead(path);
         var header = ReadHeader(f, path, out _);
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var (key, node) in header)
+        {
+            if (key == "__metadata__") continue;
+            try { shapes[key] = node!["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray(); }
+            catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
+            {
+                throw new ZooConfigException($"{path}: {key}", "not a safetensors file: the header has no shape for this tensor");
+            }
+        }
+        return (shapes, Metadata(header));
+    }
+
+    static Dictionary<string, string> Metadata(JsonObject header)
+    {
         var meta = new Dictionary<string, string>();
+        // The format allows only strings here; a foreign writer's number or object is kept as its JSON text.
         if (header["__metadata__"] is JsonObject m)
-            foreach (var (mk, mv) in m) meta[mk] = mv?.GetValue<string>() ?? "";
+            foreach (var (mk, mv) in m) meta[mk] = mv is JsonValue v && v.TryGetValue<string>(out var text) ? text : mv?.ToJsonString() ?? "";
         return meta;
     }
 
@@ -98,15 +121,11 @@ public static class Safetensors
         if (!File.Exists(path)) throw new ZooConfigException(path, "no such weights file");
         using var f = File.OpenRead(path);
         var header = ReadHeader(f, path, out long dataStart);
-        var meta = new Dictionary<string, string>();
+        var meta = Metadata(header);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, node) in header)
         {
-            if (key == "__metadata__")
-            {
-                foreach (var (mk, mv) in node!.AsObject()) meta[mk] = mv?.GetValue<string>() ?? "";
-                continue;
-            }
+            if (key == "__metadata__") continue;
             var o = node!.AsObject();
             var dtypeName = o["dtype"]?.GetValue<string>() ?? "";
             if (!Types.TryGetValue(dtypeName, out var dtype))

@@ -24,6 +24,22 @@ public static class WeightLoader
         Safetensors.Save(path, model.state_dict(), metadata);
 
     /// <summary>
+    /// "missing N: keys; unexpected M: keys" for the model's keys that the file lacks and the file's keys that the
+    /// model lacks, or null when both have the same keys.
+    /// </summary>
+    public static string? KeyMismatch(IEnumerable<string> modelKeys, IEnumerable<string> fileKeys)
+    {
+        var model = modelKeys.ToList();
+        var file = fileKeys.ToList();
+        var missing = model.Except(file, StringComparer.Ordinal).ToList();
+        var unexpected = file.Except(model, StringComparer.Ordinal).ToList();
+        var parts = new List<string>();
+        if (missing.Count > 0) parts.Add($"missing {missing.Count}: {string.Join(", ", missing)}");
+        if (unexpected.Count > 0) parts.Add($"unexpected {unexpected.Count}: {string.Join(", ", unexpected)}");
+        return parts.Count == 0 ? null : string.Join("; ", parts);
+    }
+
+    /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="model"/>. Keys that differ only in the class
     /// dimension of the head are left as initialised when <paramref name="reinitialiseHead"/> is set; any
     /// other mismatch throws, naming every key.
@@ -50,8 +66,7 @@ public static class WeightLoader
             if (missing.Count + unexpected.Count + misshaped.Count > 0)
             {
                 var parts = new List<string>();
-                if (missing.Count > 0) parts.Add($"missing {missing.Count}: {string.Join(", ", missing)}");
-                if (unexpected.Count > 0) parts.Add($"unexpected {unexpected.Count}: {string.Join(", ", unexpected)}");
+                if (KeyMismatch(target.Keys, source.Keys) is { } keys) parts.Add(keys);
                 if (misshaped.Count > 0) parts.Add($"mis-shaped {misshaped.Count}: {string.Join("; ", misshaped)}");
                 var hint = misshaped.Count > 0 && !reinitialiseHead
                     ? " If only the classifier differs (another class count), ask for the head to be re-initialised (\"reinit_head\": true on the suite's model entry)."
