@@ -17,7 +17,7 @@ public static class ZooContract
 /// with a parameterless constructor that it finds in a plugin assembly, then calls
 /// <see cref="ConfigureServices"/> with a service collection of the plugin's own. Register
 /// <see cref="IArchitecture"/>, <see cref="IDatasetProvider"/>, <see cref="IAugmentationFactory"/>,
-/// <see cref="IBatchAugmentationFactory"/> and <see cref="IScheduleFactory"/> implementations there
+/// <see cref="IBatchAugmentationFactory"/>, <see cref="IScheduleFactory"/> and <see cref="IOptimizerFactory"/> implementations there
 /// (the <see cref="ZooServiceCollectionExtensions"/> helpers do it in one line each).
 /// </summary>
 public interface IZooPlugin
@@ -54,4 +54,8 @@ public static class ZooServiceCollectionExtensions
     /// <summary>Registers a learning-rate schedule factory.</summary>
     public static IServiceCollection AddSchedule<T>(this IServiceCollection services) where T : class, IScheduleFactory
         => services.AddSingleton<IScheduleFactory, T>();
+
+    /// <summary>Registers an optimiser factory.</summary>
+    public static IServiceCollection AddOptimizer<T>(this IServiceCollection services) where T : class, IOptimizerFactory
+        => services.AddSingleton<IOptimizerFactory, T>();
 }

@@ -207,7 +207,7 @@ public sealed class EngineTests
         torch.manual_seed(1);
         using var model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 3));
         var bag = new ParameterBag(new Dictionary<string, string> { ["weight_decay"] = "0.05", ["no_decay_norm_bias"] = "true" }, "recipe.optimizer");
-        using var opt = new OptimizerSpec("adamw", 0.01, bag).Create(model.named_parameters().Select(p => (p.name, p.parameter)));
+        using var opt = new OptimizerSpec("adamw", 0.01, bag).Create(BuiltInOptimizers.All().Single(o => o.Name == "adamw"), model.named_parameters().Select(p => (p.name, p.parameter)));
         var groups = opt.ParamGroups.Cast<TorchSharp.Modules.AdamW.ParamGroup>().ToList();
         Assert.Equal(2, groups.Count);
         Assert.Equal(0.05, groups[0].Options.weight_decay);

@@ -16,7 +16,10 @@ public sealed class SuiteParserTests
         }
         """;
 
-    static string Error(string json) => Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(json, "/x/suite.json")).Message;
+    static readonly Lazy<PluginCatalog> Shared = new(TestEnvironment.Catalog);
+
+    /// <summary>The error a user sees: from the parser, or from the checks against the catalogue that run before anything trains.</summary>
+    static string Error(string json) => Assert.Throws<ZooConfigException>(() => new SuiteRunner(Shared.Value).Validate(SuiteParser.Parse(json, "/x/suite.json"))).Message;
 
     [Fact]
     public void A_valid_suite_reads_into_models_dataset_and_recipe()
@@ -60,7 +63,7 @@ public sealed class SuiteParserTests
     [InlineData("\"epochs\": 2,", "\"epochs\": \"two\",", "suite.json: recipe.epochs: expected a whole number, found a string")]
     [InlineData("\"epochs\": 2,", "\"epochs\": 0,", "suite.json: recipe.epochs: 0 is out of range; allowed 1 to 100000")]
     [InlineData("\"lr\": 0.1,", "\"lr\": -1,", "suite.json: recipe.optimizer.lr: -1 is out of range")]
-    [InlineData("\"name\": \"sgd\"", "\"name\": \"lamb\"", "suite.json: recipe.optimizer.name: 'lamb' is not an optimiser; allowed: sgd, adam, adamw")]
+    [InlineData("\"name\": \"sgd\"", "\"name\": \"lamb\"", "suite.json: recipe.optimizer.name: 'lamb' is not an optimiser this zoo knows. Known: adadelta, adagrad, adam, adamw, rmsprop, sgd")]
     [InlineData("\"momentum\": 0.9", "\"momentun\": 0.9", "suite.json: recipe.optimizer.momentun: unknown parameter; allowed: dampening, lr, momentum, name, nesterov, no_decay_norm_bias, weight_decay")]
     [InlineData("\"label\": \"r18\",", "\"label\": \"lenet5\",", "suite.json: models: 'lenet5' appears 2 times")]
     [InlineData("\"name\": \"t\",", "\"name\": \"t\", \"modles\": [],", "suite.json: modles: unknown field; allowed here: name, dataset, models, recipe, device")]

@@ -149,7 +149,7 @@ public sealed class TrainingTests
         var (mean, std) = Splits.ChannelStats(data);
         torch.manual_seed(1);
         using var model = entry.Architecture.Build(new ModelSpec("resnet18", 1, 10, 28, 28));
-        using var opt = new OptimizerSpec("sgd", 0.01, ParameterBag.Empty).Create(model.parameters());
+        using var opt = new OptimizerSpec("sgd", 0.01, ParameterBag.Empty).Create(BuiltInOptimizers.All().Single(o => o.Name == "sgd"), model.named_parameters().Select(p => (p.name, p.parameter)));
         var schedule = BuiltInSchedules.All().Single(s => s.Name == "cosine").Create(opt, new ScheduleContext(0.01, 4, 3, ParameterBag.Empty));
         var trainer = new Trainer(model, torch.CPU);
         var live = new List<long>();

@@ -62,7 +62,7 @@ public sealed record CatalogueView(
             sb.AppendLine(string.Join("  ", r.Select((c, i) => i == 4 ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd());
         sb.AppendLine();
         var c = Catalog;
-        sb.AppendLine($"{Variants.Count} variants from {ArchitecturePlugins.Count()} plugin assemblies; data sets: {string.Join(", ", c.Datasets.Select(d => d.Name))}; schedules: {string.Join(", ", c.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", c.Augmentations.Select(a => a.Name))}; batch augmentations: {string.Join(", ", c.BatchAugmentations.Select(a => a.Name))} (`zoo list --json` has each one's parameters).");
+        sb.AppendLine($"{Variants.Count} variants from {ArchitecturePlugins.Count()} plugin assemblies; data sets: {string.Join(", ", c.Datasets.Select(d => d.Name))}; optimisers: {string.Join(", ", c.Optimizers.Select(o => o.Name))}; schedules: {string.Join(", ", c.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", c.Augmentations.Select(a => a.Name))}; batch augmentations: {string.Join(", ", c.BatchAugmentations.Select(a => a.Name))} (`zoo list --json` has each one's parameters).");
         foreach (var p in ArchitecturePlugins) sb.AppendLine($"  plugin {p.Name}: {p.Path}");
         return sb.ToString();
     }
@@ -111,6 +111,7 @@ public sealed record CatalogueView(
                 ["reference_source"] = r.Entry.Variant.ReferenceSource,
             }).ToArray()),
             ["datasets"] = Described(c.Datasets.Select(d => (d.Name, d.Description, d.Parameters))),
+            ["optimizers"] = Described(c.Optimizers.Select(d => (d.Name, d.Description, d.Parameters))),
             ["schedules"] = Described(c.Schedules.Select(d => (d.Name, d.Description, d.Parameters))),
             ["augmentations"] = Described(c.Augmentations.Select(d => (d.Name, d.Description, d.Parameters))),
             ["batch_augmentations"] = Described(c.BatchAugmentations.Select(d => (d.Name, d.Description, d.Parameters))),

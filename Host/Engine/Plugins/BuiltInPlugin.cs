@@ -7,12 +7,12 @@ namespace Zoo.Engine.Plugins;
 
 /// <summary>
 /// What the host itself contributes through the same contract as any plugin: the built-in "shapes"
-/// data set, the file formats (MNIST, Fashion-MNIST, CIFAR-10/100, image folders, auto-detection), the learning-rate schedules and the per-image augmentations.
+/// data set, the file formats (MNIST, Fashion-MNIST, CIFAR-10/100, image folders, auto-detection), the optimisers, the learning-rate schedules and the augmentations.
 /// </summary>
 public sealed class BuiltInPlugin : IZooPlugin
 {
     public string Name => "Built-in";
-    public string Description => "The host's own data set (shapes), schedules and augmentations.";
+    public string Description => "The host's own data sets, optimisers, schedules and augmentations.";
 
     public void ConfigureServices(IServiceCollection services)
     {
@@ -25,6 +25,7 @@ public sealed class BuiltInPlugin : IZooPlugin
         services.AddSingleton<IDatasetProvider>(folder);
         services.AddSingleton<IDatasetProvider>(new AutoDatasetProvider(folder));
         foreach (var s in BuiltInSchedules.All()) services.AddSingleton(s);
+        foreach (var o in BuiltInOptimizers.All()) services.AddSingleton(o);
         foreach (var a in BuiltInAugmentations.All()) services.AddSingleton(a);
         foreach (var a in BuiltInAugmentations.Batch()) services.AddSingleton(a);
     }

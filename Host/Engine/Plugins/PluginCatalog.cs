@@ -24,6 +24,7 @@ public sealed class LoadedPlugin
         Augmentations = services.GetServices<IAugmentationFactory>().ToArray();
         BatchAugmentations = services.GetServices<IBatchAugmentationFactory>().ToArray();
         Schedules = services.GetServices<IScheduleFactory>().ToArray();
+        Optimizers = services.GetServices<IOptimizerFactory>().ToArray();
         LoadContext = loader is null ? null : new WeakReference(loader.LoadContext);
     }
 
@@ -40,6 +41,7 @@ public sealed class LoadedPlugin
     public IReadOnlyList<IAugmentationFactory> Augmentations { get; }
     public IReadOnlyList<IBatchAugmentationFactory> BatchAugmentations { get; }
     public IReadOnlyList<IScheduleFactory> Schedules { get; }
+    public IReadOnlyList<IOptimizerFactory> Optimizers { get; }
 
     internal void Unload()
     {
@@ -147,6 +149,7 @@ public sealed class PluginCatalog : IDisposable
     public IReadOnlyList<IDatasetProvider> Datasets => Plugins.SelectMany(p => p.Datasets).ToArray();
     /// <summary>All schedule factories.</summary>
     public IReadOnlyList<IScheduleFactory> Schedules => Plugins.SelectMany(p => p.Schedules).ToArray();
+    public IReadOnlyList<IOptimizerFactory> Optimizers => Plugins.SelectMany(p => p.Optimizers).ToArray();
     /// <summary>All per-image augmentation factories.</summary>
     public IReadOnlyList<IAugmentationFactory> Augmentations => Plugins.SelectMany(p => p.Augmentations).ToArray();
     /// <summary>All batch augmentation factories.</summary>

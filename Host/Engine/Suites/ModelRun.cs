@@ -156,7 +156,8 @@ internal sealed class ModelRun
         var (mean, std) = (_data.Mean.ToArray(), _data.Std.ToArray());
         var loader = new BatchLoader(_splits.Train, _recipe.BatchSize, shuffle: true, _recipe.Seed, mean, std, augment, batchAugment,
             dropLast: _splits.Train.Count > _recipe.BatchSize);
-        var optimizer = _optimizer = _recipe.Optimizer.Create(model.named_parameters().Select(p => (p.name, p.parameter)));
+        var optimizer = _optimizer = _recipe.Optimizer.Create(catalog.Optimizers.First(f => f.Name == _recipe.Optimizer.Name),
+            model.named_parameters().Select(p => (p.name, p.parameter)));
         int stepsPerEpoch = (loader.BatchesPerEpoch + _recipe.AccumulateSteps - 1) / _recipe.AccumulateSteps;
         var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);
         var trainer = new Trainer(model, _device)

@@ -200,11 +200,9 @@ public static class SuiteParser
         {
             var oAt = at.In("optimizer");
             oAt.Expect(oEl, JsonValueKind.Object);
+            // The name and the optimiser's own fields are checked against the catalogue (plugins may add optimisers): SuiteValidator.
             var oName = (oAt.Str(oEl, "name") ?? "adamw").ToLowerInvariant();
-            if (!OptimizerSpec.Names.Contains(oName))
-                throw new ZooConfigException(oAt.Field("name"), $"'{oName}' is not an optimiser; allowed: {string.Join(", ", OptimizerSpec.Names)}");
             var bag = oAt.Rest(oEl, new[] { "name", "lr" });
-            bag.EnsureOnly(OptimizerSpec.FieldsOf(oName));
             optimizer = new OptimizerSpec(oName, oAt.LearningRate(oEl, "lr") ?? 1e-3, bag);
         }
         var schedule = new ScheduleSpec("cosine", new ParameterBag(new Dictionary<string, string>(), at.Field("schedule")));

@@ -47,6 +47,9 @@ public sealed class SuiteValidator
 
     void ValidateRecipe(Recipe recipe, string file, string where)
     {
+        if (_catalog.Optimizers.FirstOrDefault(o => o.Name == recipe.Optimizer.Name) is not { } optimizer)
+            throw new ZooConfigException($"{file}: {where}.optimizer.name", Unknown("optimiser", recipe.Optimizer.Name, _catalog.Optimizers.Select(o => o.Name)));
+        recipe.Optimizer.Parameters.EnsureOnly(new[] { "name", "lr" }.Concat(optimizer.Parameters.Select(p => p.Name)));
         if (_catalog.Schedules.All(s => s.Name != recipe.Schedule.Name))
             throw new ZooConfigException($"{file}: {where}.schedule.name", Unknown("schedule", recipe.Schedule.Name, _catalog.Schedules.Select(s => s.Name)));
         for (int i = 0; i < recipe.Augment.Count; i++)
