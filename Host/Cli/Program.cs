@@ -45,6 +45,17 @@ runSuite.SetAction(pr => Run(pr, services => Commands.RunSuite(services, pr.GetV
     pr.GetValue(resumeOption), pr.GetValue(restartOption))));
 root.Subcommands.Add(runSuite);
 
+// zoo report RESULTS_DIR...
+var reportDirs = new Argument<string[]>("results") { Description = "Results folders that `zoo run-suite` wrote (each with a results.json); several are merged into one comparison.", Arity = ArgumentArity.OneOrMore };
+var reportOut = new Option<string?>("--out") { Description = "Where report.html and figures/ go (default: the results folder, or results/report when merging)." };
+var report = new Command("report", "Write report.html (self-contained: comparison, status, figures, data, recipe) and figures/ (PNG, SVG) from results folders.");
+report.Arguments.Add(reportDirs);
+var reportSvg = new Option<bool>("--svg") { Description = "Write each figure as SVG too (dashed lines come out solid)." };
+report.Options.Add(reportOut);
+report.Options.Add(reportSvg);
+report.SetAction(pr => Run(pr, _ => Commands.Report(pr.GetValue(reportDirs)!, pr.GetValue(reportOut), pr.GetValue(reportSvg))));
+root.Subcommands.Add(report);
+
 // zoo watch
 var secondsOption = new Option<double?>("--seconds") { Description = "Stop after this many seconds (default: until Ctrl+C)." };
 var watch = new Command("watch", "Print the catalogue, then again each time a plugin is added, rebuilt or removed.");
