@@ -286,6 +286,26 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void The_confusion_heatmap_puts_each_cell_under_its_own_row_and_column_names()
+    {
+        // Only (true 0 -> predicted 2) and (true 2 -> predicted 1) are bright: an image flipped or shifted
+        // by half a cell (as an explicit extent once drew it) puts bright colour under other names.
+        var values = new double[3, 3];
+        values[0, 2] = 1;
+        values[2, 1] = 1;
+        var plot = Charts.Heatmap("t", "predicted", "true", values, Classes, Classes, "fraction");
+        using var bitmap = SKBitmap.Decode(plot.GetImageBytes(600, 400, ScottPlot.ImageFormat.Png));
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 3; c++)
+            {
+                // A third of a cell off the centre, away from the number written there.
+                var px = plot.GetPixel(new ScottPlot.Coordinates(c + 0.3, 2 - r + 0.3));
+                var green = bitmap.GetPixel((int)px.X, (int)px.Y).Green;   // viridis: 0 is dark purple, 1 bright yellow
+                Assert.True(values[r, c] == 1 ? green > 180 : green < 60, $"cell ({r}, {c}) has green {green}");
+            }
+    }
+
+    [Fact]
     public void The_pareto_front_keeps_only_points_no_other_point_beats()
     {
         // (cost, accuracy): b is cheaper and better than c; d is dearest but best; a is cheapest.
