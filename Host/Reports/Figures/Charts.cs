@@ -64,8 +64,8 @@ public static class Charts
             }
         }
         if (integerX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        // Outside, on the right: inside it hid the late epochs, where curves end and the best epoch usually is.
-        if (series.Count + (markers?.Count ?? 0) > 1) plot.ShowLegend(Edge.Right);
+        // Outside, below: inside it hid the late epochs (where curves end and the best epoch usually is); on the right it took a third of the width.
+        if (series.Count + (markers?.Count ?? 0) > 1) plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
@@ -99,7 +99,7 @@ public static class Charts
         bp.ValueLabelStyle.FontSize = categories.Count * n > 24 ? 9 : 11;
         for (int s = 0; s < series.Count && series.Count > 1; s++)
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = series[s].Name, FillColor = Palette[s % Palette.Length] });
-        if (series.Count > 1) plot.ShowLegend(Edge.Right);
+        if (series.Count > 1) plot.ShowLegend(Edge.Bottom);
         CategoryTicks(plot, categories);
         // A category without any value (a target not reached, a run without a test) keeps its place, marked.
         for (int c = 0; c < categories.Count; c++)
@@ -157,7 +157,7 @@ public static class Charts
         }
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "on the Pareto front", MarkerShape = MarkerShape.FilledCircle, MarkerFillColor = Palette[0], MarkerLineColor = Palette[0], MarkerSize = 10 });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "beaten by another model", MarkerShape = MarkerShape.OpenCircle, MarkerLineColor = Palette[1], MarkerSize = 10 });
-        plot.ShowLegend(Edge.Right);
+        plot.ShowLegend(Edge.Bottom);
         foreach (var i in idx)
         {
             bool onFront = front.Contains(i);
@@ -172,6 +172,7 @@ public static class Charts
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
             {
                 LabelFormatter = v => Compact(Math.Pow(10, v)),
+                IntegerTicksOnly = true,   // decades only: half-decade ticks read as 0.316, 3.162, 31.623
                 MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             };
         plot.Axes.Margins(left: 0.1, right: 0.25, bottom: 0.15, top: 0.15);   // room for the names right of the points
