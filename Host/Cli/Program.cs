@@ -19,6 +19,7 @@ root.Options.Add(pluginsOption);
 
 root.Subcommands.Add(ListVerb());
 root.Subcommands.Add(RunSuiteVerb());
+root.Subcommands.Add(ReportVerb());
 root.Subcommands.Add(WatchVerb());
 root.Subcommands.Add(DescribeVerb());
 root.Subcommands.Add(PredictVerb());
@@ -55,6 +56,19 @@ Command RunSuiteVerb()
 }
 
 // zoo watch
+Command ReportVerb()
+{
+    var results = new Argument<string[]>("results") { Description = "Results folders that `zoo run-suite` wrote (each with a results.json); several are merged into one comparison.", Arity = ArgumentArity.OneOrMore };
+    var output = new Option<string?>("--out") { Description = "Where report.html and figures/ go (default: the results folder, or results/report when merging)." };
+    var svg = new Option<bool>("--svg") { Description = "Write each figure as SVG too (dashed lines come out solid)." };
+    var report = new Command("report", "Write report.html (self-contained: comparison, status, figures, data, recipe) and figures/ (PNG, SVG) from results folders.");
+    report.Arguments.Add(results);
+    report.Options.Add(output);
+    report.Options.Add(svg);
+    report.SetAction(pr => Run(pr, _ => Commands.Report(pr.GetValue(results)!, pr.GetValue(output), pr.GetValue(svg))));
+    return report;
+}
+
 Command WatchVerb()
 {
     var seconds = new Option<double?>("--seconds") { Description = "Stop after this many seconds (default: until Ctrl+C)." };

@@ -228,7 +228,7 @@ public static class LoaderBench
             for (int y = 0; y < 96; y++)
                 for (int x = 0; x < 96; x++)
                     small.SetPixel(x, y, new SkiaSharp.SKColor((byte)(buf[y * 96 + x] * 255), (byte)(buf[9216 + y * 96 + x] * 255), (byte)(buf[18432 + y * 96 + x] * 255)));
-            using var big = small.Resize(new SkiaSharp.SKImageInfo(portrait ? 240 : 320, portrait ? 320 : 240), SkiaSharp.SKFilterQuality.Medium);
+            using var big = small.Resize(new SkiaSharp.SKImageInfo(portrait ? 240 : 320, portrait ? 320 : 240), new SkiaSharp.SKSamplingOptions(SkiaSharp.SKFilterMode.Linear, SkiaSharp.SKMipmapMode.Linear));
             using var data = big.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 90);
             File.WriteAllBytes(Path.Combine(cls, $"{i:D5}.jpg"), data.ToArray());
         });

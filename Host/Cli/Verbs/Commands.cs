@@ -8,6 +8,8 @@ using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
 using Zoo.Engine.Weights;
 using Zoo.Engine.Suites;
+using Zoo.Reports.Export;
+using Zoo.Reports.Model;
 
 namespace Zoo.Cli;
 
@@ -58,6 +60,7 @@ public static class Commands
         foreach (var f in catalog.Failures) Console.Error.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
         var result = runner.Run(suite, outDir, cts.Token, new ConsoleProgress(Console.Error));
         Console.WriteLine(ResultWriter.Markdown(result));
+        WriteReport(result);
         if (result.Interrupted)
         {
             Console.Error.WriteLine($"interrupted; results so far are in {Path.GetFullPath(outDir)} (results.json, comparison.md); run the same command again to resume");
@@ -65,6 +68,37 @@ public static class Commands
         }
         Console.Error.WriteLine($"results: {Path.GetFullPath(outDir)} (results.json, comparison.md, runs/*.csv)");
         return result.AllFinished ? 0 : 1;
+    }
+
+    /// <summary>
+    /// report.html and figures/ for a suite just run, read back from its results.json so that the report
+    /// is the one `zoo report` would write. A report that cannot be written is a warning on stderr: it
+    /// never changes the suite's exit code.
+    /// </summary>
+    static void WriteReport(SuiteResult result)
+    {
+        try
+        {
+            var output = ReportWriter.Write(ReportModel.Load(new[] { result.OutputDirectory }), result.OutputDirectory);
+            foreach (var w in output.Warnings) Console.Error.WriteLine($"warning: {w}");
+            Console.Error.WriteLine($"report: {output.Html} ({output.Figures.Count} figures in {output.FiguresDirectory})");
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"warning: report not written: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>zoo report DIR...: report.html and figures/ from results folders, merged into one comparison when several are given.</summary>
+    public static int Report(string[] directories, string? output, bool svg = false)
+    {
+        var model = ReportModel.Load(directories);
+        var outDir = output ?? (directories.Length == 1 ? directories[0] : Path.Combine("results", "report"));
+        var written = ReportWriter.Write(model, outDir, svg);
+        foreach (var w in written.Warnings) Console.Error.WriteLine($"warning: {w}");
+        Console.WriteLine(ResultWriter.Markdown(model.Comparison));
+        Console.Error.WriteLine($"report: {written.Html} ({written.Figures.Count} figures in {written.FiguresDirectory})");
+        return 0;
     }
 
     /// <summary>zoo watch: prints the catalogue and reprints it on every change.</summary>

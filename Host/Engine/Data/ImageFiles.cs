@@ -87,7 +87,7 @@ public static class ImageFiles
             double scale = resize / (double)Math.Min(bitmap.Width, bitmap.Height);
             (w, h) = (Math.Max(crop, (int)Math.Round(bitmap.Width * scale)), Math.Max(crop, (int)Math.Round(bitmap.Height * scale)));
         }
-        using var resized = bitmap.Resize(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.High)
+        using var resized = bitmap.Resize(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKCubicResampler.Mitchell))
                             ?? throw new InvalidOperationException("resize failed");
         int x0 = (w - crop) / 2, y0 = (h - crop) / 2, hw = crop * crop;
         var pixels = resized.GetPixelSpan();

@@ -102,10 +102,17 @@ public sealed class ResultWriter
                 ["schedule"] = s.Recipe.Schedule.Name, ["warmup_epochs"] = s.Recipe.Schedule.WarmupEpochs,
                 ["label_smoothing"] = s.Recipe.LabelSmoothing,
                 ["augment"] = new JsonArray(s.Recipe.Augment.Select(a => (JsonNode?)a.Name).ToArray()),
+                ["ema"] = s.Recipe.Ema,
+                // What a report read back from this file needs to print the comparison as comparison.md does.
+                ["target"] = ComparisonTarget(s) is { } t ? new JsonObject { ["metric"] = t.Metric, ["value"] = t.Value, ["stop"] = t.Stop } : null,
+                ["text"] = Describe(s.Recipe),
             },
             ["runs"] = JsonSerializer.SerializeToNode(r.Runs, ZooJson.Options),
         };
     }
+
+    /// <summary>The target the comparison reports time to: the suite's, else the first model's own.</summary>
+    public static TargetSpec? ComparisonTarget(Suite s) => s.Recipe.Target ?? s.Models.Select(m => m.Recipe?.Target).FirstOrDefault(t => t is not null);
 
     /// <summary>A recipe in one line.</summary>
     public static string Describe(Recipe recipe) => string.Create(CultureInfo.InvariantCulture,
@@ -141,7 +148,7 @@ public sealed class ResultWriter
             sb.AppendLine(string.Create(inv,
                 $"| {run.Label}{(run.OwnRecipe is null ? "" : " *")} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {(run.Gmacs is { } g ? Numbers.Gmacs(g) : "-")} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
         }
-        var target = r.Suite.Recipe.Target ?? r.Suite.Models.Select(m => m.Recipe?.Target).FirstOrDefault(t => t is not null);
+        var target = ComparisonTarget(r.Suite);
         if (target is not null)
         {
             sb.AppendLine();

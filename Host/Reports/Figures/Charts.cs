@@ -1,0 +1,249 @@
+using ScottPlot;
+
+namespace Zoo.Reports.Figures;
+
+/// <summary>A line of a line chart: y per x, NaN for a missing point.</summary>
+public sealed record Series(string Name, double[] X, double[] Y, bool Dashed = false, bool Markers = true);
+
+/// <summary>A horizontal or vertical reference line (a target, the best epoch, the test accuracy).</summary>
+public sealed record Marker(string Name, double Value, bool Vertical, bool Dashed = true);
+
+/// <summary>
+/// The chart kinds of a report, each a function of plain arrays that returns a ScottPlot <see cref="Plot"/>
+/// (save it with <see cref="FigureFiles.Save"/>). Other exporters (the feature analysis: t-SNE panels, the
+/// k-distance curve, ARI bars) call these too, so every figure of a report looks alike.
+/// Not thread-safe per plot; separate calls may run in parallel.
+/// </summary>
+public static class Charts
+{
+    /// <summary>The colours of the series in order (Tableau 10, colour-blind tolerant).</summary>
+    public static readonly Color[] Palette = new ScottPlot.Palettes.Category10().Colors;
+
+    static Plot New(string title, string xLabel, string yLabel)
+    {
+        var plot = new Plot();
+        plot.Font.Set("DejaVu Sans");   // Debian's default sans; Skia falls back to any font where it is missing
+        plot.Title(title, size: 15);
+        plot.XLabel(xLabel, size: 13);
+        plot.YLabel(yLabel, size: 13);
+        return plot;
+    }
+
+    /// <summary>Lines over a shared x axis (epochs), with reference lines; a legend when there is more than one name.</summary>
+    public static Plot Lines(string title, string xLabel, string yLabel, IReadOnlyList<Series> series, IReadOnlyList<Marker>? markers = null, bool integerX = true)
+    {
+        var plot = New(title, xLabel, yLabel);
+        int i = 0;
+        foreach (var s in series)
+        {
+            var keep = Enumerable.Range(0, Math.Min(s.X.Length, s.Y.Length)).Where(k => double.IsFinite(s.Y[k]) && double.IsFinite(s.X[k])).ToArray();
+            if (keep.Length == 0) { i++; continue; }
+            var line = plot.Add.Scatter(keep.Select(k => s.X[k]).ToArray(), keep.Select(k => s.Y[k]).ToArray(), Palette[i++ % Palette.Length]);
+            // One line and no marker needs no legend: the title and the y axis name it.
+            line.LegendText = series.Count + (markers?.Count ?? 0) > 1 ? s.Name : "";
+            line.LineWidth = 2;
+            line.MarkerSize = s.Markers ? 6 : 0;
+            if (s.Dashed) line.LinePattern = LinePattern.Dashed;
+        }
+        int m = 0;
+        foreach (var mk in markers ?? Array.Empty<Marker>())
+        {
+            if (!double.IsFinite(mk.Value)) continue;
+            var color = new[] { Colors.Black, Colors.Gray, Colors.DarkRed, Colors.DarkGreen }[m++ % 4];
+            if (mk.Vertical)
+            {
+                var v = plot.Add.VerticalLine(mk.Value, 1.5f, color);
+                v.LegendText = mk.Name;
+                if (mk.Dashed) v.LinePattern = LinePattern.Dashed;
+            }
+            else
+            {
+                var h = plot.Add.HorizontalLine(mk.Value, 1.5f, color);
+                h.LegendText = mk.Name;
+                if (mk.Dashed) h.LinePattern = LinePattern.Dotted;
+            }
+        }
+        if (integerX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        // Outside, below: inside it hid the late epochs (where curves end and the best epoch usually is); on the right it took a third of the width.
+        if (series.Count + (markers?.Count ?? 0) > 1) plot.ShowLegend(Edge.Bottom);
+        return plot;
+    }
+
+    /// <summary>
+    /// Grouped bars: one group per category (a model), one bar per series in it (test top-1, top-5…),
+    /// the value written above each bar with <paramref name="format"/>. NaN leaves a gap.
+    /// </summary>
+    public static Plot GroupedBars(string title, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<(string Name, double[] Values)> series, Func<double, string>? format = null, string missing = "no value")
+    {
+        var plot = New(title, "", yLabel);
+        format ??= v => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
+        int n = Math.Max(1, series.Count);
+        double width = 0.8 / n;
+        var bars = new List<Bar>();
+        for (int s = 0; s < series.Count; s++)
+            for (int c = 0; c < categories.Count; c++)
+            {
+                double v = c < series[s].Values.Length ? series[s].Values[c] : double.NaN;
+                if (!double.IsFinite(v)) continue;
+                bars.Add(new Bar
+                {
+                    Position = c + (s - (n - 1) / 2.0) * width,
+                    Value = v,
+                    Size = width * 0.95,
+                    FillColor = Palette[s % Palette.Length],
+                    LineWidth = 0,
+                    Label = format(v),
+                });
+            }
+        var bp = plot.Add.Bars(bars);
+        bp.ValueLabelStyle.FontSize = categories.Count * n > 24 ? 9 : 11;
+        for (int s = 0; s < series.Count && series.Count > 1; s++)
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = series[s].Name, FillColor = Palette[s % Palette.Length] });
+        if (series.Count > 1) plot.ShowLegend(Edge.Bottom);
+        CategoryTicks(plot, categories);
+        // A category without any value (a target not reached, a run without a test) keeps its place, marked.
+        for (int c = 0; c < categories.Count; c++)
+            if (series.All(s => c >= s.Values.Length || !double.IsFinite(s.Values[c])))
+            {
+                var none = plot.Add.Text(missing, c, 0);
+                none.LabelAlignment = Alignment.LowerCenter;
+                none.LabelFontSize = 11;
+                none.LabelFontColor = Colors.Gray;
+            }
+        plot.Axes.Margins(bottom: 0, top: 0.15);
+        plot.Axes.AutoScale();
+        var limits = plot.Axes.GetLimits();
+        plot.Axes.SetLimitsX(-0.5, categories.Count - 0.5);
+        if (limits.Top <= 0 || !double.IsFinite(limits.Top)) plot.Axes.SetLimitsY(0, 1);
+        return plot;
+    }
+
+    /// <summary>Category names under the x axis, slanted when they are long or many.</summary>
+    static void CategoryTicks(Plot plot, IReadOnlyList<string> categories)
+    {
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, categories.Count).Select(i => (double)i).ToArray(), categories.ToArray());
+        plot.Axes.Bottom.MajorTickStyle.Length = 0;
+        if (categories.Count > 6 || categories.Sum(c => c.Length) > 60) Slant(plot, categories);
+        plot.Grid.XAxisStyle.MajorLineStyle.Width = 0;
+    }
+
+    /// <summary>Slanted x tick labels hanging below the axis, with room for the longest.</summary>
+    static void Slant(Plot plot, IReadOnlyList<string> labels)
+    {
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 35;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.UpperLeft;
+        plot.Axes.Bottom.MinimumSize = 24 + 6 * Math.Min(40, labels.Count == 0 ? 0 : labels.Max(c => c.Length));
+    }
+
+    /// <summary>
+    /// Points labelled by name, with the Pareto front (no other point is both cheaper and more accurate)
+    /// drawn as a step line: lower x and higher y are better. Log x axis when x spans more than 20×.
+    /// </summary>
+    public static Plot ParetoScatter(string title, string xLabel, string yLabel, IReadOnlyList<string> names, double[] x, double[] y)
+    {
+        var plot = New(title, xLabel, yLabel);
+        var idx = Enumerable.Range(0, names.Count).Where(i => double.IsFinite(x[i]) && double.IsFinite(y[i]) && x[i] > 0).ToArray();
+        if (idx.Length == 0) return plot;
+        bool log = idx.Max(i => x[i]) / idx.Min(i => x[i]) > 20;
+        double X(int i) => log ? Math.Log10(x[i]) : x[i];
+        var front = ParetoFront(idx.Select(i => x[i]).ToArray(), idx.Select(i => y[i]).ToArray()).Select(k => idx[k]).ToArray();
+        if (front.Length > 1)
+        {
+            var line = plot.Add.Scatter(front.Select(X).ToArray(), front.Select(i => y[i]).ToArray(), Colors.Gray);
+            line.ConnectStyle = ConnectStyle.StepHorizontal;
+            line.LinePattern = LinePattern.Dashed;
+            line.MarkerSize = 0;
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = "Pareto front", LineColor = Colors.Gray, LineWidth = 1.5f });
+        }
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "on the Pareto front", MarkerShape = MarkerShape.FilledCircle, MarkerFillColor = Palette[0], MarkerLineColor = Palette[0], MarkerSize = 10 });
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "beaten by another model", MarkerShape = MarkerShape.OpenCircle, MarkerLineColor = Palette[1], MarkerSize = 10 });
+        plot.ShowLegend(Edge.Bottom);
+        foreach (var i in idx)
+        {
+            bool onFront = front.Contains(i);
+            var mk = plot.Add.Marker(X(i), y[i], onFront ? MarkerShape.FilledCircle : MarkerShape.OpenCircle, 10, onFront ? Palette[0] : Palette[1]);
+            var label = plot.Add.Text(names[i], X(i), y[i]);
+            label.LabelFontSize = 11;
+            label.LabelOffsetX = 7;
+            label.LabelOffsetY = -7;
+            label.LabelAlignment = Alignment.LowerLeft;
+        }
+        if (log)
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+            {
+                LabelFormatter = v => Compact(Math.Pow(10, v)),
+                IntegerTicksOnly = true,   // decades only: half-decade ticks read as 0.316, 3.162, 31.623
+                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            };
+        plot.Axes.Margins(left: 0.1, right: 0.25, bottom: 0.15, top: 0.15);   // room for the names right of the points
+        return plot;
+    }
+
+    /// <summary>Indices of the points no other point beats (x no larger and y no smaller, one of them strictly), by x.</summary>
+    public static int[] ParetoFront(double[] x, double[] y)
+    {
+        var order = Enumerable.Range(0, x.Length).OrderBy(i => x[i]).ThenByDescending(i => y[i]).ToArray();
+        var front = new List<int>();
+        double best = double.NegativeInfinity;
+        foreach (var i in order)
+            if (y[i] > best) { front.Add(i); best = y[i]; }
+        return front.ToArray();
+    }
+
+    /// <summary>A number in a few characters: 1.2k, 3.4M, 0.5.</summary>
+    public static string Compact(double v) => Math.Abs(v) switch
+    {
+        >= 1e9 => (v / 1e9).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "G",
+        >= 1e6 => (v / 1e6).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "M",
+        >= 1e3 => (v / 1e3).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "k",
+        >= 1e-3 or 0 => v.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
+        _ => v.ToString("G2", System.Globalization.CultureInfo.InvariantCulture).ToLowerInvariant(),
+    };
+
+    /// <summary>
+    /// A heatmap of <paramref name="values"/>[row][column] in [0, 1] with row names on the y axis (first
+    /// at the top) and column names on the x axis; each cell written as a percentage when there are at most 20 rows.
+    /// </summary>
+    public static Plot Heatmap(string title, string xLabel, string yLabel, double[,] values, IReadOnlyList<string> rowNames, IReadOnlyList<string> columnNames, string colorbarLabel)
+    {
+        var plot = New(title, xLabel, yLabel);
+        int rows = values.GetLength(0), cols = values.GetLength(1);
+        var hm = plot.Add.Heatmap(values);
+        hm.Colormap = new ScottPlot.Colormaps.Viridis();
+        hm.ManualRange = new ScottPlot.Range(0, 1);
+        // ScottPlot draws the first row at the top, cell (r, c) centred on x = c, y = rows - 1 - r.
+        var bar = plot.Add.ColorBar(hm);
+        bar.Label = colorbarLabel;
+        if (rows <= 20 && cols <= 20)
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                {
+                    if (!double.IsFinite(values[r, c])) continue;
+                    var t = plot.Add.Text((values[r, c] * 100).ToString("0", System.Globalization.CultureInfo.InvariantCulture), c, rows - 1 - r);
+                    t.LabelFontSize = rows > 12 ? 8 : 11;
+                    t.LabelAlignment = Alignment.MiddleCenter;
+                    t.LabelFontColor = values[r, c] > 0.6 ? Colors.Black : Colors.White;
+                }
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(r => (double)(rows - 1 - r)).ToArray(), rowNames.ToArray());
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, cols).Select(c => (double)c).ToArray(), columnNames.ToArray());
+        if (cols > 6 || columnNames.Sum(c => c.Length) > 60) Slant(plot, columnNames);
+        plot.Axes.SetLimits(-0.5, cols - 0.5, -0.5, rows - 0.5);
+        plot.Grid.IsVisible = false;
+        return plot;
+    }
+
+    /// <summary>2-D points coloured by an integer label (-1: noise, grey), with a legend of label names.</summary>
+    public static Plot LabelledPoints(string title, string xLabel, string yLabel, double[] x, double[] y, int[] labels, IReadOnlyList<string>? labelNames = null)
+    {
+        var plot = New(title, xLabel, yLabel);
+        foreach (var g in Enumerable.Range(0, x.Length).GroupBy(i => labels[i]).OrderBy(g => g.Key))
+        {
+            var color = g.Key < 0 ? Colors.Gray : Palette[g.Key % Palette.Length];
+            var pts = plot.Add.ScatterPoints(g.Select(i => x[i]).ToArray(), g.Select(i => y[i]).ToArray(), color);
+            pts.MarkerSize = 4;
+            pts.LegendText = g.Key < 0 ? "noise" : labelNames is not null && g.Key < labelNames.Count ? labelNames[g.Key] : g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+}

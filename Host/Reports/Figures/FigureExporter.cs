@@ -1,0 +1,215 @@
+using System.Globalization;
+using ScottPlot;
+using Zoo.Engine.Results;
+using Zoo.Engine.Suites;
+using Zoo.Reports.Model;
+
+namespace Zoo.Reports.Figures;
+
+/// <summary>A figure on disk: its section of the report, the run it belongs to (null: across runs), title and files.</summary>
+public sealed record FigureInfo(string Section, string? Run, string Title, string Png, string? Svg);
+
+/// <summary>Where and how big figures are written. PNG always; SVG beside it unless turned off.</summary>
+public static class FigureFiles
+{
+    public const int Width = 800, Height = 480;
+
+    /// <summary>Writes <paramref name="name"/>.png (and .svg) under <paramref name="directory"/>; returns the record.</summary>
+    public static FigureInfo Save(Plot plot, string directory, string name, string section, string? run, string title, bool svg = true, int width = Width, int height = Height)
+    {
+        Directory.CreateDirectory(directory);
+        var png = Path.Combine(directory, name + ".png");
+        plot.SavePng(png, width, height);
+        string? svgPath = null;
+        if (svg)
+        {
+            svgPath = Path.Combine(directory, name + ".svg");
+            plot.SaveSvg(svgPath, width, height);
+        }
+        return new FigureInfo(section, run, title, png, svgPath);
+    }
+}
+
+/// <summary>
+/// Draws every figure of a <see cref="ReportModel"/> into a figures folder: learning curves, learning
+/// rate, confusion matrix and per-class accuracy per run; grouped bars and Pareto scatters across runs;
+/// the data set's images per class. A figure that fails to draw is skipped and named in
+/// <see cref="Result.Warnings"/>; nothing here throws for a bad run.
+/// </summary>
+public static class FigureExporter
+{
+    public sealed record Result(IReadOnlyList<FigureInfo> Figures, IReadOnlyList<string> Warnings);
+
+    public const string Comparison = "Comparison", Runs = "Runs", Data = "Data";
+
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <param name="svg">Also write SVG. Off by default: Skia's SVG backend draws dashed lines solid and prints
+    /// "Unsupported path effect" on stderr for each.</param>
+    public static Result Write(ReportModel model, string directory, bool svg = false)
+    {
+        var figures = new List<FigureInfo>();
+        var warnings = new List<string>();
+        var d = model.Dataset;
+        string head = $"{model.Title} · {d.Name} {d.Channels}x{d.Height}x{d.Width}";
+        void Draw(string name, string section, string? run, string title, Func<string, Plot> make)
+        {
+            try
+            {
+                var fullTitle = $"{head}: {title}";
+                figures.Add(FigureFiles.Save(make(fullTitle), directory, name, section, run, title, svg));
+            }
+            catch (Exception e)
+            {
+                warnings.Add($"figure {name} not drawn: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        // A run whose records are odd (hand-edited, from an older Zoo) costs its own figures, never the report.
+        void Section(string what, Action<ReportModel, Drawer> section)
+        {
+            try { section(model, Draw); }
+            catch (Exception e) { warnings.Add($"figures of {what} not drawn: {e.GetType().Name}: {e.Message}"); }
+        }
+        Section("the comparison", AcrossRuns);
+        foreach (var r in model.Runs) Section(r.Label, (m, draw) => PerRun(m, r, draw));
+        Section("the data set", DataFigures);
+        return new Result(figures, warnings);
+    }
+
+    delegate void Drawer(string name, string section, string? run, string title, Func<string, Plot> make);
+
+    static double Pct(double? v) => v is { } x ? x * 100 : double.NaN;
+
+    static void AcrossRuns(ReportModel model, Drawer draw)
+    {
+        var runs = model.Runs.OrderByDescending(r => r.Run.Test?.Top1 ?? r.Run.BestValTop1 ?? -1).ToArray();
+        if (runs.Length == 0) return;
+        var names = runs.Select(r => r.Label).ToArray();
+        double[] Of(Func<RunResult, double?> f) => runs.Select(r => f(r.Run) ?? double.NaN).ToArray();
+        string P(double v) => v.ToString("F1", Inv);
+        var device = model.Suites[0].Result.Suite.Device;
+        var d = model.Dataset;
+        var input = $"{d.Channels}x{d.Height}x{d.Width}";
+
+        draw("accuracy", Comparison, null, "accuracy", t => Charts.GroupedBars(t, "top-1 accuracy (%)", names, new[]
+        {
+            ("test top-1", Of(r => Pct(r.Test?.Top1))),
+            ("test top-5", Of(r => Pct(r.Test?.Top5))),
+            ("best val top-1", Of(r => Pct(r.BestValTop1))),
+            ("train top-1 (last epoch)", Of(r => r.Epochs.Count == 0 ? null : Pct(r.Epochs[^1].TrainTop1))),
+        }, P));
+        draw("test-loss", Comparison, null, "test loss", t => Charts.GroupedBars(t, "test loss (cross-entropy)", names,
+            new[] { ("test loss", Of(r => r.Test?.Loss)) }, v => v.ToString("F3", Inv)));
+        draw("seconds-per-epoch", Comparison, null, "time per epoch", t => Charts.GroupedBars(t, $"seconds per epoch ({device})", names,
+            new[] { ("s/epoch", Of(r => r.Epochs.Count == 0 ? null : r.MeanEpochSeconds)) }, v => v.ToString("F1", Inv)));
+        draw("total-seconds", Comparison, null, "total training time", t => Charts.GroupedBars(t, $"seconds ({device})", names,
+            new[] { ("total s", Of(r => r.TotalSeconds)) }, v => v.ToString("F0", Inv)));
+        draw("size", Comparison, null, "model size", t => Charts.GroupedBars(t, "size (MB, float32 weights)", names,
+            new[] { ("MB", Of(r => r.SizeMb)) }, v => v.ToString("F2", Inv)));
+        draw("parameters", Comparison, null, "parameters", t => Charts.GroupedBars(t, "parameters (millions)", names,
+            new[] { ("parameters", Of(r => r.Parameters / 1e6)) }, v => v.ToString("G3", Inv)));
+        if (runs.Any(r => r.Run.Gmacs is not null))
+            draw("gmacs", Comparison, null, $"GMACs at {input}", t => Charts.GroupedBars(t, $"GMACs (batch 1, {input})", names,
+                new[] { ("GMACs", Of(r => r.Gmacs)) }, Numbers.Gmacs));
+        draw("latency", Comparison, null, "inference latency", t => Charts.GroupedBars(t, $"inference ms per image (batched, {device})", names,
+            new[] { ("ms/image", Of(r => r.Test?.MillisecondsPerImage)) }, v => v.ToString("F3", Inv)));
+        var target = ResultWriter.ComparisonTarget(model.Suites[0].Result.Suite);
+        if (target is not null)
+        {
+            var what = $"{target.Metric} {(target.Maximise ? ">=" : "<=")} {Numbers.Short(target.Value, 4)}";
+            draw("epochs-to-target", Comparison, null, $"epochs to {what}", t => Charts.GroupedBars(t, "epochs", names,
+                new[] { ("epochs", Of(r => r.TargetEpoch)) }, v => v.ToString("F0", Inv), "not reached"));
+            draw("seconds-to-target", Comparison, null, $"seconds to {what}", t => Charts.GroupedBars(t, $"seconds ({device})", names,
+                new[] { ("seconds", Of(r => r.TargetSeconds)) }, v => v.ToString("F1", Inv), "not reached"));
+        }
+        var tested = runs.Where(r => r.Run.Test is not null).ToArray();
+        if (tested.Length > 0)
+        {
+            var tn = tested.Select(r => r.Label).ToArray();
+            var top1 = tested.Select(r => r.Run.Test!.Top1 * 100).ToArray();
+            draw("top1-vs-parameters", Comparison, null, "test top-1 against parameters", t =>
+                Charts.ParetoScatter(t, "parameters", "test top-1 (%)", tn, tested.Select(r => (double)r.Run.Parameters).ToArray(), top1));
+            if (tested.Any(r => r.Run.Gmacs is > 0))
+                draw("top1-vs-gmacs", Comparison, null, "test top-1 against GMACs", t =>
+                    Charts.ParetoScatter(t, $"GMACs (batch 1, {input})", "test top-1 (%)", tn, tested.Select(r => r.Run.Gmacs ?? double.NaN).ToArray(), top1));
+            draw("top1-vs-latency", Comparison, null, "test top-1 against latency", t =>
+                Charts.ParetoScatter(t, $"inference ms per image ({device})", "test top-1 (%)", tn, tested.Select(r => r.Run.Test!.MillisecondsPerImage).ToArray(), top1));
+        }
+    }
+
+    static void PerRun(ReportModel model, ReportRun rr, Drawer draw)
+    {
+        var run = rr.Run;
+        var name = ResultWriter.SafeName(rr.Label);
+        var epochs = run.Epochs;
+        var target = run.Status == RunStatus.Failed && epochs.Count == 0 ? null : ResultWriter.ComparisonTarget(rr.Suite.Result.Suite);
+        if (epochs.Count > 0)
+        {
+            var x = epochs.Select(e => (double)e.Epoch).ToArray();
+            double[] Y(Func<EpochRecord, double?> f) => epochs.Select(e => f(e) ?? double.NaN).ToArray();
+            var best = new List<Marker>();
+            if (run.BestEpoch is { } b) best.Add(new Marker($"best epoch ({b})", b, true));
+            bool ema = epochs.Any(e => e.EmaValTop1 is not null);
+
+            var loss = new List<Series> { new("train loss", x, Y(e => e.TrainLoss)), new("val loss", x, Y(e => e.ValLoss)) };
+            if (epochs.Any(e => e.EmaValLoss is not null)) loss.Add(new("EMA val loss", x, Y(e => e.EmaValLoss), Dashed: true));
+            var lossMarks = new List<Marker>(best);
+            if (run.Test is not null) lossMarks.Add(new Marker($"test loss ({run.Test.Loss.ToString("F3", Inv)})", run.Test.Loss, false));
+            if (target is not null && target.Metric.EndsWith("loss", StringComparison.Ordinal)) lossMarks.Add(new Marker($"target {target.Metric} {Numbers.Short(target.Value, 4)}", target.Value, false));
+            draw($"{name}-loss", Runs, rr.Label, $"{rr.Label} loss", t => Charts.Lines(t, "epoch", "loss (cross-entropy)", loss, lossMarks));
+
+            var acc = new List<Series> { new("train top-1", x, Y(e => Pct(e.TrainTop1))), new("val top-1", x, Y(e => Pct(e.ValTop1))) };
+            if (ema) acc.Add(new("EMA val top-1", x, Y(e => Pct(e.EmaValTop1)), Dashed: true));
+            var accMarks = new List<Marker>(best);
+            if (run.Test is not null) accMarks.Add(new Marker($"test top-1 ({Numbers.Percent(run.Test.Top1)})", run.Test.Top1 * 100, false));
+            if (target is not null && !target.Metric.EndsWith("loss", StringComparison.Ordinal)) accMarks.Add(new Marker($"target {target.Metric} {Numbers.Percent(target.Value)}", target.Value * 100, false));
+            if (run.TargetEpoch is { } te) accMarks.Add(new Marker($"target reached (epoch {te})", te, true));
+            draw($"{name}-accuracy", Runs, rr.Label, $"{rr.Label} top-1 accuracy", t => Charts.Lines(t, "epoch", "top-1 accuracy (%)", acc, accMarks));
+
+            draw($"{name}-lr", Runs, rr.Label, $"{rr.Label} learning rate", t => Charts.Lines(t, "epoch", "learning rate (at the end of the epoch)",
+                new[] { new Series("lr", x, Y(e => e.LearningRate)) }));
+        }
+        if (run.Test is { Confusion.Length: > 0 } test)
+        {
+            var classes = ClassNames(model.Dataset, test.Confusion.Length);
+            int k = test.Confusion.Length;
+            draw($"{name}-confusion", Runs, rr.Label, $"{rr.Label} test confusion (row-normalised)", t =>
+            {
+                var norm = new double[k, k];
+                for (int i = 0; i < k; i++)
+                {
+                    if (test.Confusion[i].Length != k) throw new InvalidDataException($"row {i} of the confusion matrix has {test.Confusion[i].Length} counts, not {k}");
+                    double sum = test.Confusion[i].Sum();
+                    for (int j = 0; j < k; j++) norm[i, j] = sum == 0 ? double.NaN : test.Confusion[i][j] / sum;
+                }
+                return Charts.Heatmap(t, "predicted class", "true class", norm, classes, classes, "fraction of the true class");
+            });
+            var series = new List<(string, double[])> { ("test", test.PerClassTop1.Select(Pct).ToArray()) };
+            if (run.Validation is { Confusion.Length: > 0 } val && val.Confusion.Length == k) series.Insert(0, ("val (best weights)", val.PerClassTop1.Select(Pct).ToArray()));
+            draw($"{name}-per-class", Runs, rr.Label, $"{rr.Label} accuracy per class", t =>
+                Charts.GroupedBars(t, "top-1 accuracy (%)", classes, series, v => v.ToString("F0", Inv)));
+        }
+    }
+
+    static string[] ClassNames(DatasetSummary d, int k) =>
+        Enumerable.Range(0, k).Select(i => i < d.Classes.Count ? d.Classes[i] : i.ToString(Inv)).ToArray();
+
+    /// <summary>
+    /// Images per class per split: validation and test counts are the row sums of a run's confusion
+    /// matrices (results.json has no per-class training counts, so the training split shows its total only).
+    /// </summary>
+    static void DataFigures(ReportModel model, Drawer draw)
+    {
+        var d = model.Dataset;
+        var withTest = model.Runs.Select(r => r.Run).FirstOrDefault(r => r.Test is { Confusion.Length: > 0 });
+        if (withTest is null) return;
+        int k = withTest.Test!.Confusion.Length;
+        var series = new List<(string, double[])>();
+        if (withTest.Validation is { Confusion.Length: > 0 } v && v.Confusion.Length == k)
+            series.Add(($"val ({d.Validation} images)", v.Confusion.Select(row => (double)row.Sum()).ToArray()));
+        series.Add(($"test ({d.Test} images)", withTest.Test.Confusion.Select(row => (double)row.Sum()).ToArray()));
+        draw("dataset-classes", Data, null, $"images per class (train: {d.Train} in all)", t =>
+            Charts.GroupedBars(t, "images", ClassNames(d, k), series, v => v.ToString("F0", Inv)));
+    }
+}

@@ -1,0 +1,346 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using SkiaSharp;
+using Zoo.Abstractions;
+using Zoo.Engine.Results;
+using Zoo.Engine.Suites;
+using Zoo.Engine.Training;
+using Zoo.Reports.Export;
+using Zoo.Reports.Figures;
+using Zoo.Reports.Html;
+using Zoo.Reports.Model;
+
+namespace Zoo.Host.Tests;
+
+/// <summary>Reports: one model read back from results folders, and the exporters over it (figures, report.html, merged comparison.md).</summary>
+public sealed class ReportTests
+{
+    static readonly string[] Classes = { "disc", "ring", "square" };
+
+    static EpochRecord Epoch(int e, double loss, double top1, double? val) =>
+        new(e, 0.01 / e, loss, top1, val is null ? null : loss * 1.1, val, val is null ? null : Math.Min(1, val.Value + 0.1), 2.0, 500) { EmaValTop1 = val is null ? null : val - 0.02 };
+
+    static EvalResult Eval(double top1, int[][] confusion) => new(0.7, top1, 1.0, confusion.Sum(r => r.Sum()), 0.3) { Confusion = confusion };
+
+    /// <summary>A suite with a finished, a diverged, a failed and an interrupted run, as the engine would record them.</summary>
+    static SuiteResult Sample(string dir, string name = "report-test", string labelPrefix = "", double lr = 0.01)
+    {
+        var recipe = new Recipe
+        {
+            Epochs = 3, BatchSize = 16, Seed = 4, Optimizer = new OptimizerSpec("sgd", lr, ParameterBag.Empty),
+            Schedule = new ScheduleSpec("cosine", ParameterBag.Empty), Target = new TargetSpec("val_top1", 0.6, false),
+        };
+        var runs = new[]
+        {
+            new RunResult
+            {
+                Label = labelPrefix + "good", Variant = "lenet5", Family = "Classic", Status = RunStatus.Finished, Parameters = 61_706, Gmacs = 0.00042,
+                Epochs = new[] { Epoch(1, 1.0, 0.4, 0.5), Epoch(2, 0.8, 0.6, 0.65), Epoch(3, 0.7, 0.7, 0.6) }, BestEpoch = 2, BestValTop1 = 0.65,
+                Test = Eval(0.6, new[] { new[] { 8, 1, 1 }, new[] { 2, 6, 2 }, new[] { 1, 1, 8 } }),
+                Validation = Eval(0.65, new[] { new[] { 4, 1, 0 }, new[] { 1, 3, 1 }, new[] { 0, 1, 4 } }),
+                TargetEpoch = 2, TargetSeconds = 4.0, TotalSeconds = 6.5,
+            },
+            new RunResult
+            {
+                Label = labelPrefix + "wide", Variant = "resnet18", Family = "Classic", Status = RunStatus.Finished, Parameters = 11_000_000, Gmacs = 0.56,
+                Epochs = new[] { Epoch(1, 0.9, 0.5, 0.6), Epoch(2, 0.5, 0.8, 0.7) }, BestEpoch = 2, BestValTop1 = 0.7,
+                Test = Eval(0.7, new[] { new[] { 9, 1, 0 }, new[] { 1, 7, 2 }, new[] { 0, 2, 8 } }), TargetEpoch = 1, TargetSeconds = 2.0, TotalSeconds = 30,
+            },
+            new RunResult
+            {
+                Label = labelPrefix + "blown", Variant = "vgg11", Family = "Classic", Status = RunStatus.Diverged, DivergedAtEpoch = 2, Parameters = 9_000_000,
+                Epochs = new[] { Epoch(1, 2.0, 0.3, 0.3), new EpochRecord(2, 0.01, double.NaN, 0.1, null, null, null, 2, 500) }, TotalSeconds = 4,
+            },
+            new RunResult
+            {
+                Label = labelPrefix + "broken", Variant = "alexnet", Family = "Classic", Status = RunStatus.Failed,
+                Error = "InvalidOperationException: the input is too small <for this & that>\n   at Zoo.Something()",
+            },
+            new RunResult
+            {
+                Label = labelPrefix + "stopped", Variant = "mobilenet_v2", Family = "Lightweight", Status = RunStatus.Interrupted, Parameters = 2_000_000,
+                Epochs = new[] { Epoch(1, 1.5, 0.3, 0.35) }, TotalSeconds = 3,
+            },
+        };
+        var suite = new Suite(name, Path.Combine(dir, "suite.json"),
+            new DatasetSpec("shapes", null, 1, 28, 1, 0.1, ParameterBag.Empty),
+            runs.Select(r => new ModelEntry(r.Label, r.Variant, "suite.json", null, null, null, ParameterBag.Empty)).ToArray(), recipe, "cpu");
+        var data = new DatasetSummary("shapes", 1, 28, 28, Classes, 60, 15, 30, "held out of train", new[] { 0.5f }, new[] { 0.25f }, new[] { "bad/one.png", "bad/two.jpg" });
+        var result = new SuiteResult(suite, data, runs, dir);
+        new ResultWriter(dir).WriteSummary(result);
+        return result;
+    }
+
+    static void Clean(params string[] dirs)
+    {
+        foreach (var d in dirs) try { Directory.Delete(d, true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public void Every_exporter_reads_the_same_model_and_the_table_matches_comparison_md()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var engine = Sample(dir);
+            var model = ReportModel.Load(new[] { dir });
+            // The model read back prints exactly the table the engine wrote when the suite ran.
+            Assert.Equal(File.ReadAllText(Path.Combine(dir, "comparison.md")), ResultWriter.Markdown(model.Comparison));
+            Assert.Equal(engine.Runs.Select(r => r.Label), model.Runs.Select(r => r.Label));
+
+            var output = ReportWriter.Write(model, dir, svg: true);
+            Assert.Empty(output.Warnings);
+            var html = File.ReadAllText(output.Html);
+            // Every row of the HTML table is a row of comparison.md, cell for cell.
+            var mdRows = ResultWriter.Markdown(model.Comparison).Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| Model")).ToArray();
+            Assert.Equal(5, mdRows.Length);
+            foreach (var row in mdRows)
+            {
+                var cells = row.Trim().Trim('|').Split('|').Select(c => System.Net.WebUtility.HtmlEncode(c.Trim())).ToArray();
+                Assert.Contains(string.Concat(cells.Select((c, i) => i == 0 || i == 1 || i == cells.Length - 1 ? $"<td>{c}</td>" : $"<td class=\"n\">{c}</td>")), html);
+            }
+            Assert.Contains("60.00 %", html);   // good's test top-1, as comparison.md prints it
+            Assert.Contains("70.00 %", html);
+            // Figures: one set across runs, and per run only what the run has.
+            var names = output.Figures.Select(f => Path.GetFileNameWithoutExtension(f.Png)).ToHashSet();
+            foreach (var n in new[] { "accuracy", "test-loss", "seconds-per-epoch", "total-seconds", "size", "parameters", "gmacs", "latency",
+                         "epochs-to-target", "seconds-to-target", "top1-vs-parameters", "top1-vs-gmacs", "top1-vs-latency", "dataset-classes",
+                         "good-loss", "good-accuracy", "good-lr", "good-confusion", "good-per-class", "blown-loss", "stopped-accuracy" })
+                Assert.Contains(n, names);
+            Assert.DoesNotContain("broken-loss", names);        // a run that failed before its first epoch has no curves
+            Assert.DoesNotContain("blown-confusion", names);    // nor a confusion matrix without a test evaluation
+            foreach (var f in output.Figures)
+            {
+                Assert.True(File.Exists(f.Png), f.Png);
+                Assert.True(f.Svg is not null && File.Exists(f.Svg) && File.ReadAllText(f.Svg).Contains("<svg"), f.Svg);
+            }
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void A_report_of_a_suite_with_a_failed_a_diverged_and_an_interrupted_run_renders_each_status()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            Sample(dir);
+            var html = File.ReadAllText(ReportWriter.Write(ReportModel.Load(new[] { dir }), dir).Html);
+            Assert.Contains("<td class=\"bad\">failed</td>", html);
+            Assert.Contains("<td class=\"bad\">diverged</td>", html);
+            Assert.Contains("<td class=\"mid\">interrupted</td>", html);
+            Assert.Contains("loss not finite at epoch 2", html);
+            // The error is shown whole and escaped, not interpreted as markup.
+            Assert.Contains("the input is too small &lt;for this &amp; that&gt;", html);
+            Assert.Contains("at Zoo.Something()", html);
+            Assert.DoesNotContain("<for this", html);
+            // Skipped files and the data description are there.
+            Assert.Contains("bad/one.png", html);
+            Assert.Contains("held out of train", html);
+            Assert.Contains("sgd lr 0.01", html);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void The_html_embeds_every_figure_and_names_no_url_or_outside_file()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            Sample(dir);
+            var output = ReportWriter.Write(ReportModel.Load(new[] { dir }), dir);
+            var html = File.ReadAllText(output.Html);
+            Assert.DoesNotMatch(new Regex("https?://", RegexOptions.IgnoreCase), html);
+            Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("url(", html, StringComparison.OrdinalIgnoreCase);
+            // Every src is an embedded image, every href a place in the page that exists.
+            var srcs = Regex.Matches(html, "src=\"([^\"]*)\"").Select(m => m.Groups[1].Value).ToArray();
+            Assert.Equal(output.Figures.Count, srcs.Length);
+            Assert.All(srcs, s => Assert.StartsWith("data:image/png;base64,", s));
+            foreach (var s in srcs)
+            {
+                using var bitmap = SKBitmap.Decode(Convert.FromBase64String(s["data:image/png;base64,".Length..]));
+                Assert.NotNull(bitmap);
+            }
+            foreach (Match m in Regex.Matches(html, "href=\"([^\"]*)\""))
+            {
+                var href = m.Groups[1].Value;
+                Assert.StartsWith("#", href);
+                Assert.Contains($"id=\"{href[1..]}\"", html);
+            }
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void Figures_are_valid_pngs_of_the_expected_size()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            Sample(dir);
+            var result = FigureExporter.Write(ReportModel.Load(new[] { dir }), Path.Combine(dir, "figures"), svg: false);
+            Assert.NotEmpty(result.Figures);
+            foreach (var f in result.Figures)
+            {
+                var bytes = File.ReadAllBytes(f.Png);
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+                using var bitmap = SKBitmap.Decode(bytes);
+                Assert.NotNull(bitmap);
+                Assert.Equal((FigureFiles.Width, FigureFiles.Height), (bitmap.Width, bitmap.Height));
+                // Not blank: a drawn chart has many distinct colours.
+                Assert.True(bitmap.Pixels.Distinct().Take(20).Count() >= 20, $"{f.Png} looks empty");
+                Assert.Null(f.Svg);
+            }
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void A_figure_that_cannot_be_drawn_is_a_warning_and_the_report_still_renders()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var r = Sample(dir);
+            // A ragged confusion matrix (a hand-edited or truncated results.json) cannot be drawn.
+            var bad = r with { Runs = r.Runs.Select(x => x.Label == "good" ? x with { Test = x.Test! with { Confusion = new[] { new[] { 1, 2, 3 }, new[] { 1 }, new[] { 1, 2, 3 } } } } : x).ToArray() };
+            var output = ReportWriter.Write(ReportModel.From(bad), dir);
+            Assert.Contains(output.Warnings, w => w.Contains("good-confusion", StringComparison.Ordinal));
+            var html = File.ReadAllText(output.Html);
+            Assert.Contains("good-confusion not drawn", html);
+            Assert.Contains("good-loss.png", html);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void Zoo_report_on_two_results_folders_merges_their_runs_into_one_comparison()
+    {
+        var a = TestEnvironment.NewTempDirectory();
+        var b = TestEnvironment.NewTempDirectory();
+        var outDir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            Sample(a, "plateau");
+            Sample(b, "cosine", lr: 0.05);
+            Assert.Equal(0, Zoo.Cli.Commands.Report(new[] { a, b }, outDir));
+            var md = File.ReadAllText(Path.Combine(outDir, "comparison.md"));
+            Assert.StartsWith("# plateau + cosine", md);
+            foreach (var label in new[] { "plateau/good", "plateau/broken", "cosine/good", "cosine/broken" }) Assert.Contains($"| {label}", md);
+            // The second suite's recipe differs, so its runs say so, as a model's own recipe does.
+            Assert.Contains("cosine/good *", md);
+            Assert.Contains("own recipe: 3 epochs, batch 16, sgd lr 0.05", md);
+            Assert.DoesNotContain("plateau/good *", md);
+            var html = File.ReadAllText(Path.Combine(outDir, "report.html"));
+            Assert.Contains("plateau/wide", html);
+            Assert.Contains("cosine/wide", html);
+            Assert.True(File.Exists(Path.Combine(outDir, "figures", "cosine_good-accuracy.png")));
+            Assert.True(File.Exists(Path.Combine(outDir, "figures", "plateau_good-accuracy.png")));
+            Assert.False(File.Exists(Path.Combine(a, "report.html")));   // the inputs are left as they were
+        }
+        finally { Clean(a, b, outDir); }
+    }
+
+    [Fact]
+    public void A_folder_without_results_json_is_refused_by_name()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var e = Assert.Throws<ZooConfigException>(() => ReportModel.Load(new[] { dir }));
+            Assert.Contains("results.json", e.Message);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void The_analysis_node_of_results_json_becomes_the_feature_analysis_section()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            Sample(dir);
+            var file = Path.Combine(dir, "results.json");
+            var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+            Assert.DoesNotContain("Feature analysis", File.ReadAllText(ReportWriter.Write(ReportModel.Load(new[] { dir }), dir).Html));
+            root["analysis"] = new JsonObject
+            {
+                ["points"] = 2000,
+                ["runs"] = new JsonArray(new JsonObject { ["label"] = "good", ["ari_kmeans"] = 0.8125, ["ari_dbscan"] = 0.5 }),
+            };
+            File.WriteAllText(file, root.ToJsonString());
+            Directory.CreateDirectory(Path.Combine(dir, "figures", "analysis"));
+            var plot = Charts.LabelledPoints("t-SNE", "t-SNE 1", "t-SNE 2", new[] { 0.0, 1, 2, 3 }, new[] { 0.0, 1, 0, 1 }, new[] { 0, 0, 1, -1 }, Classes);
+            FigureFiles.Save(plot, Path.Combine(dir, "figures", "analysis"), "good-tsne", HtmlReport.AnalysisSection, "good", "t-SNE", svg: false);
+
+            var html = File.ReadAllText(ReportWriter.Write(ReportModel.Load(new[] { dir }), dir).Html);
+            Assert.Contains("id=\"analysis\"", html);
+            Assert.Contains("<th>ari_kmeans</th>", html);
+            Assert.Contains("0.8125", html);
+            Assert.Contains("figures/good-tsne.png", html);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void The_confusion_heatmap_puts_each_cell_under_its_own_row_and_column_names()
+    {
+        // Only (true 0 -> predicted 2) and (true 2 -> predicted 1) are bright: an image flipped or shifted
+        // by half a cell (as an explicit extent once drew it) puts bright colour under other names.
+        var values = new double[3, 3];
+        values[0, 2] = 1;
+        values[2, 1] = 1;
+        var plot = Charts.Heatmap("t", "predicted", "true", values, Classes, Classes, "fraction");
+        using var bitmap = SKBitmap.Decode(plot.GetImageBytes(600, 400, ScottPlot.ImageFormat.Png));
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 3; c++)
+            {
+                // A third of a cell off the centre, away from the number written there.
+                var px = plot.GetPixel(new ScottPlot.Coordinates(c + 0.3, 2 - r + 0.3));
+                var green = bitmap.GetPixel((int)px.X, (int)px.Y).Green;   // viridis: 0 is dark purple, 1 bright yellow
+                Assert.True(values[r, c] == 1 ? green > 180 : green < 60, $"cell ({r}, {c}) has green {green}");
+            }
+    }
+
+    [Fact]
+    public void The_pareto_front_keeps_only_points_no_other_point_beats()
+    {
+        // (cost, accuracy): b is cheaper and better than c; d is dearest but best; a is cheapest.
+        double[] cost = { 1, 2, 3, 4, 2 };
+        double[] accuracy = { 0.5, 0.7, 0.6, 0.9, 0.7 };
+        Assert.Equal(new[] { 0, 1, 3 }, Charts.ParetoFront(cost, accuracy));
+    }
+
+    [Fact]
+    public void A_one_epoch_suite_run_by_the_engine_gets_a_report_with_curves_and_a_confusion_matrix()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var suite = SuiteParser.Parse("""
+                {
+                  "name": "tiny",
+                  "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 64, "val": 32, "test": 32 },
+                  "models": [ { "variant": "lenet5", "options": { "activation": "relu", "pool": "max" } } ],
+                  "recipe": { "epochs": 1, "batch_size": 32, "seed": 5, "optimizer": { "name": "adamw", "lr": 0.003 } }
+                }
+                """, Path.Combine(dir, "suite.json"));
+            var result = new SuiteRunner(TestEnvironment.Catalog()).Run(suite, dir, CancellationToken.None, new SyncProgress<SuiteEvent>(_ => { }));
+            var model = ReportModel.Load(new[] { dir });
+            Assert.Equal(ResultWriter.Markdown(result), ResultWriter.Markdown(model.Comparison));
+            var output = ReportWriter.Write(model, dir);
+            Assert.Empty(output.Warnings);
+            var names = output.Figures.Select(f => Path.GetFileName(f.Png)).ToArray();
+            Assert.Contains("lenet5-accuracy.png", names);
+            Assert.Contains("lenet5-confusion.png", names);
+            Assert.Contains(ShapesClass(), File.ReadAllText(output.Html));
+            Assert.NotNull(model.Runs[0].BestWeights);
+        }
+        finally { Clean(dir); }
+    }
+
+    static string ShapesClass() => Zoo.Engine.Data.ShapesDatasetProvider.ClassNames[0];
+}
