@@ -34,6 +34,20 @@ public sealed record DatasetSplits(IImageSet Train, IImageSet? Validation, IImag
 {
     /// <summary>Images that could not be read and were skipped, with the reason (path: reason).</summary>
     public IReadOnlyList<string> Skipped { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The files the splits were read from (absolute paths), for a set that lives on disk. The host records
+    /// their names, sizes and modification times with every run, so that a rerun on changed files trains
+    /// again instead of reusing a result of other data. Empty (the default) for generated sets.
+    /// </summary>
+    public IReadOnlyList<string> Files { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// What, besides the request, decides a generated set's images, e.g. "shapes generator 1": change it
+    /// whenever the generator draws different images for the same request, so earlier results are not
+    /// reused. Null (the default) for sets read from <see cref="Files"/>.
+    /// </summary>
+    public string? ContentVersion { get; init; }
 }
 
 /// <summary>What a user asked of a data set: where it is, what size and channels the model wants, the split seed.</summary>

@@ -101,7 +101,7 @@ public sealed class ImageFolderProvider : IDatasetProvider
         return Directory.EnumerateDirectories(root).Any(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Any(IsImage));
     }
 
-    static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+    internal static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     public DatasetSplits Open(DatasetRequest request)
     {
@@ -158,6 +158,7 @@ public sealed class ImageFolderProvider : IDatasetProvider
         return new DatasetSplits(train, rowsBySplit[1].Length > 0 ? Part(rowsBySplit[1]) : null, test)
         {
             Skipped = skipped.OrderBy(kv => kv.Key).Select(kv => $"{files[kv.Key].Path}: {kv.Value}").ToArray(),
+            Files = files.Select(f => Path.GetFullPath(f.Path)).ToArray(),
         };
     }
 
