@@ -61,6 +61,8 @@ public sealed record DatasetSummary(string Name, int Channels, int Height, int W
 {
     /// <summary>Where <see cref="Mean"/> and <see cref="Std"/> come from: dataset (computed on train), imagenet or none.</summary>
     public string Normalization { get; init; } = "dataset";
+    /// <summary>The files (or generator) the set was read from, for deciding whether a finished run is still current.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public DataIdentity? Identity { get; init; }
 }
 
 /// <summary>
@@ -182,6 +184,7 @@ public sealed class SuiteRunner
             Options = spec.Options,
             Log = _progress,
         });
+        var identity = DataIdentity.Of(provider.Name, splits, spec.Path);
         string valSource = "provided";
         if (splits.Validation is null && spec.ValidationFraction > 0)
         {
@@ -209,25 +212,30 @@ public sealed class SuiteRunner
         }
         var summary = new DatasetSummary(info.Name, info.Channels, info.Height, info.Width, info.ClassNames,
             splits.Train.Count, splits.Validation?.Count ?? 0, splits.Test?.Count ?? 0, splits.Validation is null ? "none" : valSource,
-            mean, std, splits.Skipped) { Normalization = spec.Normalize };
+            mean, std, splits.Skipped) { Normalization = spec.Normalize, Identity = identity };
         return (splits, summary);
     }
 
-    /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it.</summary>
-    sealed record StoredRun(string Fingerprint, RunResult Result);
+    /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it (or say why it cannot).</summary>
+    sealed record StoredRun(string Fingerprint, RunResult Result, RunIdentity? Identity = null);
 
     static readonly System.Text.Json.JsonSerializerOptions StoredJson = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Called after every epoch of every run (label, record); tests use it to interrupt a suite.</summary>
     public Action<string, EpochRecord>? EpochEnded { get; init; }
 
-    RunResult? Finished(ModelEntry entry, string path)
+    RunResult? Finished(RunIdentity identity, string path, string head)
     {
         if (!File.Exists(path)) return null;
         try
         {
             var stored = System.Text.Json.JsonSerializer.Deserialize<StoredRun>(File.ReadAllText(path), StoredJson);
-            if (stored is null || stored.Fingerprint != entry.Fingerprint) return null;
+            if (stored is null) return null;
+            if (stored.Fingerprint != identity.Hash)
+            {
+                _progress.WriteLine($"{head} {identity.DescribeChanges(stored.Identity)}; training again");
+                return null;
+            }
             return stored.Result.Status == RunStatus.Failed ? null : stored.Result;   // a failed run is tried again
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or IOException or NotSupportedException)
@@ -244,9 +252,10 @@ public sealed class SuiteRunner
         string stem = System.IO.Path.Combine(runs, ResultWriter.SafeName(entry.Label));
         string resultPath = stem + ".result.json", checkpointPath = stem + ".checkpoint.safetensors";
         string bestPath = stem + ".best.safetensors", emaPath = stem + ".ema.safetensors";
-        if (Finished(entry, resultPath) is { } done)
+        var identity = RunIdentity.For(entry, found, data.Identity);
+        if (Finished(identity, resultPath, head) is { } done)
         {
-            _progress.WriteLine($"{head} already {done.Status.ToString().ToLowerInvariant()} in {writer.Directory} (same model, data and recipe): skipped");
+            _progress.WriteLine($"{head} already {done.Status.ToString().ToLowerInvariant()} in {writer.Directory} (same model, recipe, data, plugin build and weights): skipped");
             return done with { Reused = true };
         }
         _progress.WriteLine($"{head} training on {data.Name} {data.Channels}x{data.Height}x{data.Width}, {data.Train} images, {(entry.Recipe ?? suite.Recipe).Epochs} epochs");
@@ -307,7 +316,7 @@ public sealed class SuiteRunner
             int? targetEpoch = null;
             double? targetSeconds = null;
             var peek = Checkpoint.PeekState(checkpointPath);
-            if (peek is not null && peek.Fingerprint == entry.Fingerprint && peek.EpochsDone < recipe.Epochs)
+            if (peek is not null && peek.Fingerprint == identity.Hash && peek.EpochsDone < recipe.Epochs)
             {
                 var state = Checkpoint.Load(checkpointPath, model, optimizer, ema);
                 schedule.LoadState(state.Schedule);
@@ -322,7 +331,7 @@ public sealed class SuiteRunner
             {
                 _progress.WriteLine(peek is null
                     ? $"    {checkpointPath} is not a checkpoint this zoo can read and cannot be resumed; starting afresh"
-                    : $"    {System.IO.Path.GetFileName(checkpointPath)} belongs to another setup of this label (model, data or recipe changed); starting afresh");
+                    : $"    {System.IO.Path.GetFileName(checkpointPath)} belongs to other inputs of this label ({identity.DescribeChanges(peek.Identity) ?? "its run had ended"}); starting afresh");
             }
 
             using var csv = writer.OpenEpochCsv(entry.Label, epochs);
@@ -360,7 +369,7 @@ public sealed class SuiteRunner
                     {
                         Checkpoint.Save(checkpointPath, model, optimizer, ema, new CheckpointState
                         {
-                            Fingerprint = entry.Fingerprint, EpochsDone = rec.Epoch, ElapsedSeconds = elapsed, Epochs = epochs.ToList(),
+                            Fingerprint = identity.Hash, Identity = identity, EpochsDone = rec.Epoch, ElapsedSeconds = elapsed, Epochs = epochs.ToList(),
                             Schedule = schedule.SaveState().ToDictionary(kv => kv.Key, kv => kv.Value), EmaUpdates = ema?.Updates ?? 0,
                             TargetEpoch = targetEpoch, TargetSeconds = targetSeconds,
                         });
@@ -412,7 +421,7 @@ public sealed class SuiteRunner
             model?.Dispose();
         }
         // The run is over: keep its result for a rerun of the suite and drop the checkpoint (optimiser state is large).
-        ResultWriter.WriteAtomic(resultPath, System.Text.Json.JsonSerializer.Serialize(new StoredRun(entry.Fingerprint, result), StoredJson));
+        ResultWriter.WriteAtomic(resultPath, System.Text.Json.JsonSerializer.Serialize(new StoredRun(identity.Hash, result, identity), StoredJson));
         File.Delete(checkpointPath);
         return result;
     }
