@@ -72,6 +72,13 @@ public sealed record DatasetRequest
     public ParameterBag Options { get; init; } = ParameterBag.Empty;
     /// <summary>Where a provider reports progress (downloads, decoding, cache use); null: nowhere.</summary>
     public TextWriter? Log { get; init; }
+
+    /// <summary>
+    /// The folder where a provider may keep files derived from the data (a decoded cache), chosen by the host:
+    /// $ZOO_CACHE if set, else the suite run's results folder's .cache/, else the user's cache folder.
+    /// Null: the provider's own choice. Anything kept there must be safe to delete.
+    /// </summary>
+    public string? CacheDirectory { get; init; }
 }
 
 /// <summary>Opens a kind of data set (a generated set, MNIST files, an image folder…).</summary>

@@ -45,7 +45,7 @@ static class DatasetFiles
 
     public static bool GetDownload(ParameterBag o) => o.GetBool("download", true);
 
-    public static readonly ParameterInfo DownloadOption = new("download", "bool", "true", "download missing files into the cache folder ($ZOO_DATA_DIR or ~/.cache/zoo/data)");
+    public static readonly ParameterInfo DownloadOption = new("download", "bool", "true", "download missing files into the data folder ($ZOO_DATA_DIR or ~/.cache/zoo/data)");
 }
 
 /// <summary>

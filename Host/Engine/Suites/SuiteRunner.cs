@@ -149,7 +149,7 @@ public sealed class SuiteRunner
                 "CUDA is not available: this build references the CPU LibTorch package; reference a CUDA LibTorch package in Host to train on a GPU, or use \"cpu\"");
         Directory.CreateDirectory(System.IO.Path.Combine(outputDirectory, "runs"));
 
-        var (splits, summary) = OpenDataset(suite);
+        var (splits, summary) = OpenDataset(suite, outputDirectory);
         var writer = new ResultWriter(outputDirectory);
         var runs = new List<RunResult>();
         for (int i = 0; i < suite.Models.Count; i++)
@@ -173,7 +173,7 @@ public sealed class SuiteRunner
 
     static string Pct(double? v) => v is null ? "-" : (v.Value * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
 
-    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite)
+    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, string outputDirectory)
     {
         var spec = suite.Dataset;
         var provider = _catalog.Datasets.First(d => d.Name == spec.Name);
@@ -183,6 +183,7 @@ public sealed class SuiteRunner
             ValidationFraction = spec.ValidationFraction,
             Options = spec.Options,
             Log = _progress,
+            CacheDirectory = ZooPaths.CacheForRun(outputDirectory),
         });
         var identity = DataIdentity.Of(provider.Name, splits, spec.Path);
         string valSource = "provided";
