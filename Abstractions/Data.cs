@@ -34,6 +34,20 @@ public sealed record DatasetSplits(IImageSet Train, IImageSet? Validation, IImag
 {
     /// <summary>Images that could not be read and were skipped, with the reason (path: reason).</summary>
     public IReadOnlyList<string> Skipped { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The files the splits were read from (absolute paths), for a set that lives on disk. The host records
+    /// their names, sizes and modification times with every run, so that a rerun on changed files trains
+    /// again instead of reusing a result of other data. Empty (the default) for generated sets.
+    /// </summary>
+    public IReadOnlyList<string> Files { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// What, besides the request, decides a generated set's images, e.g. "shapes generator 1": change it
+    /// whenever the generator draws different images for the same request, so earlier results are not
+    /// reused. Null (the default) for sets read from <see cref="Files"/>.
+    /// </summary>
+    public string? ContentVersion { get; init; }
 }
 
 /// <summary>What a user asked of a data set: where it is, what size and channels the model wants, the split seed.</summary>
@@ -58,6 +72,13 @@ public sealed record DatasetRequest
     public ParameterBag Options { get; init; } = ParameterBag.Empty;
     /// <summary>Where a provider reports progress (downloads, decoding, cache use); null: nowhere.</summary>
     public TextWriter? Log { get; init; }
+
+    /// <summary>
+    /// The folder where a provider may keep files derived from the data (a decoded cache), chosen by the host:
+    /// $ZOO_CACHE if set, else the suite run's results folder's .cache/, else the user's cache folder.
+    /// Null: the provider's own choice. Anything kept there must be safe to delete.
+    /// </summary>
+    public string? CacheDirectory { get; init; }
 }
 
 /// <summary>Opens a kind of data set (a generated set, MNIST files, an image folder…).</summary>

@@ -65,7 +65,7 @@ public sealed class ResultsModelTests
     public void A_skipped_run_is_announced_once_and_not_again_as_finished()
     {
         var run = Sample() with { Reused = true };
-        Assert.Equal("[1/2] lenet5-relu: already finished in /r (same model, data and recipe): skipped",
+        Assert.Equal("[1/2] lenet5-relu: already finished in /r (same model, recipe, data, plugin build and weights): skipped",
             ProgressText.Line(new RunSkipped(1, 2, "lenet5-relu", run, "/r")));
         Assert.Null(ProgressText.Line(new RunEnded(1, 2, "lenet5-relu", run)));
         Assert.StartsWith("[1/2] lenet5-relu: finished, best val top-1 50.00 %", ProgressText.Line(new RunEnded(1, 2, "lenet5-relu", run with { Reused = false })));

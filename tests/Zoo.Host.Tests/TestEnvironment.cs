@@ -16,11 +16,12 @@ static class TestEnvironment
         return c;
     }
 
-    /// <summary>Tests never download and never touch the user's data cache.</summary>
+    /// <summary>Tests never download and never touch the user's data or caches.</summary>
     [System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Isolate()
     {
         Environment.SetEnvironmentVariable("ZOO_DATA_DIR", NewTempDirectory("zoo-test-data"));
+        Environment.SetEnvironmentVariable("ZOO_CACHE", CacheDirectory);
         Zoo.Engine.Data.Downloads.Handler = new Offline();
     }
 
@@ -43,12 +44,17 @@ static class TestEnvironment
     public static string ZooDll => Path.GetFullPath(Meta("ZooHost"));
 
     /// <summary>Runs the zoo command and returns its exit code, standard output and standard error.</summary>
-    public static (int Code, string Out, string Err) RunZoo(params string[] args)
+    public static (int Code, string Out, string Err) RunZoo(params string[] args) => RunZoo(new Dictionary<string, string?>(), args);
+
+    /// <summary>Runs the zoo command with some environment variables set (or removed, where the value is null).</summary>
+    public static (int Code, string Out, string Err) RunZoo(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(ZooDll);
         psi.Environment["ZOO_CACHE_DIR"] = CacheDirectory;
         psi.Environment["ZOO_DATA_DIR"] = Environment.GetEnvironmentVariable("ZOO_DATA_DIR");
+        foreach (var (name, value) in environment)
+            if (value is null) psi.Environment.Remove(name); else psi.Environment[name] = value;
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -57,7 +63,7 @@ static class TestEnvironment
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>One model-facts cache for the whole test run, so the user's own is never touched.</summary>
+    /// <summary>One cache folder (model facts, decoded image folders) for the whole test run, so the user's own is never touched.</summary>
     public static readonly string CacheDirectory = NewTempDirectory("zoo-test-cache");
 
     /// <summary>The repository root.</summary>

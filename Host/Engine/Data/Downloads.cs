@@ -8,17 +8,14 @@ namespace Zoo.Engine.Data;
 public sealed record RemoteFile(string Name, string Url, string Md5);
 
 /// <summary>
-/// Where data sets live and how missing files arrive: the cache folder ($ZOO_DATA_DIR, else
-/// ~/.cache/zoo/data), downloads with a progress bar on stderr, MD5 verification, and, when offline,
+/// Where data sets live and how missing files arrive: the data folder (<see cref="ZooPaths.Data"/>:
+/// $ZOO_DATA_DIR, else ~/.cache/zoo/data), downloads with a progress bar on stderr, MD5 verification, and, when offline,
 /// an error that says which files to put where by hand.
 /// </summary>
 public static class Downloads
 {
-    /// <summary>The data cache folder.</summary>
-    public static string DataRoot =>
-        Environment.GetEnvironmentVariable("ZOO_DATA_DIR") is { Length: > 0 } d
-            ? d
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "zoo", "data");
+    /// <summary>The folder downloaded data sets go to.</summary>
+    public static string DataRoot => ZooPaths.Data;
 
     /// <summary>Overrides the HTTP client (tests point it at nothing, so they can never download).</summary>
     public static HttpMessageHandler? Handler { get; set; }

@@ -45,7 +45,7 @@ static class DatasetFiles
 
     public static bool GetDownload(ParameterBag o) => o.GetBool("download", true);
 
-    public static readonly ParameterInfo DownloadOption = new("download", "bool", "true", "download missing files into the cache folder ($ZOO_DATA_DIR or ~/.cache/zoo/data)");
+    public static readonly ParameterInfo DownloadOption = new("download", "bool", "true", "download missing files into the data folder ($ZOO_DATA_DIR or ~/.cache/zoo/data)");
 }
 
 /// <summary>
@@ -111,7 +111,10 @@ public sealed class IdxDatasetProvider : IDatasetProvider
         var names = classes <= _classes.Length ? _classes : Enumerable.Range(0, classes).Select(i => i.ToString()).ToArray();
         return new DatasetSplits(
             DatasetFiles.ToSet(Name, names, trainX, trainY, 1, h, w, request), null,
-            DatasetFiles.ToSet(Name, names, testX, testY, 1, h, w, request));
+            DatasetFiles.ToSet(Name, names, testX, testY, 1, h, w, request))
+        {
+            Files = FileNames.Select(n => Path.GetFullPath(Locate(n)!)).ToArray(),
+        };
     }
 
     /// <summary>An IDX unsigned-byte tensor: magic 0x0000 0x08 ndim, big-endian dimensions, then the bytes.</summary>
@@ -212,12 +215,18 @@ public sealed class CifarDatasetProvider : IDatasetProvider
         var names = ClassNames(dir, coarse);
         return new DatasetSplits(
             DatasetFiles.ToSet(Name, names, trainX, trainY, 3, 32, 32, request), null,
-            DatasetFiles.ToSet(Name, names, testX, testY, 3, 32, 32, request));
+            DatasetFiles.ToSet(Name, names, testX, testY, 3, 32, 32, request))
+        {
+            Files = TrainFiles.Append(TestFile).Append(ClassNamesFile(coarse)).Select(f => Path.GetFullPath(Path.Combine(dir, f)))
+                .Where(File.Exists).ToArray(),
+        };
     }
+
+    string ClassNamesFile(bool coarse) => _hundred ? (coarse ? "coarse_label_names.txt" : "fine_label_names.txt") : "batches.meta.txt";
 
     IReadOnlyList<string> ClassNames(string dir, bool coarse)
     {
-        string file = _hundred ? (coarse ? "coarse_label_names.txt" : "fine_label_names.txt") : "batches.meta.txt";
+        string file = ClassNamesFile(coarse);
         int count = _hundred ? (coarse ? 20 : 100) : 10;
         var path = Path.Combine(dir, file);
         if (File.Exists(path))

@@ -101,7 +101,7 @@ public sealed class ImageFolderProvider : IDatasetProvider
         return Directory.EnumerateDirectories(root).Any(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Any(IsImage));
     }
 
-    static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+    internal static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     public DatasetSplits Open(DatasetRequest request)
     {
@@ -142,7 +142,8 @@ public sealed class ImageFolderProvider : IDatasetProvider
 
         var info = new DatasetInfo(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))), channels, size, size, classes);
         var log = request.Log ?? TextWriter.Null;
-        var (cachePath, skipped, labels) = LoadOrBuild(files, info, resize, useCache, log);
+        var cacheFolder = Path.Combine(request.CacheDirectory ?? ZooPaths.Cache, "folder-cache");
+        var (cachePath, skipped, labels) = LoadOrBuild(files, info, resize, useCache, cacheFolder, log);
         var rowsBySplit = Enumerable.Range(0, 3).Select(s => files.Select((f, i) => (f, i)).Where(x => x.f.Split == s && !skipped.ContainsKey(x.i)).Select(x => x.i).ToArray()).ToArray();
         var whole = new MappedImageSet(cachePath, info, PixelsOffset(cachePath), labels);
         IImageSet Part(int[] rows) => new SubsetImageSet(whole, rows);
@@ -158,12 +159,11 @@ public sealed class ImageFolderProvider : IDatasetProvider
         return new DatasetSplits(train, rowsBySplit[1].Length > 0 ? Part(rowsBySplit[1]) : null, test)
         {
             Skipped = skipped.OrderBy(kv => kv.Key).Select(kv => $"{files[kv.Key].Path}: {kv.Value}").ToArray(),
+            Files = files.Select(f => Path.GetFullPath(f.Path)).ToArray(),
         };
     }
 
-    static string CacheFolder => Path.Combine(Downloads.DataRoot, "folder-cache");
-
-    (string Path, Dictionary<int, string> Skipped, int[] Labels) LoadOrBuild(List<(string Path, int Label, int Split)> files, DatasetInfo info, string resize, bool useCache, TextWriter log)
+    (string Path, Dictionary<int, string> Skipped, int[] Labels) LoadOrBuild(List<(string Path, int Label, int Split)> files, DatasetInfo info, string resize, bool useCache, string cacheFolder, TextWriter log)
     {
         var key = new StringBuilder($"v{CacheVersion}|{info.Channels}|{info.Height}|{resize}\n");
         foreach (var f in files)
@@ -172,8 +172,8 @@ public sealed class ImageFolderProvider : IDatasetProvider
             key.Append(Path.GetFullPath(f.Path)).Append('|').Append(f.Label).Append('|').Append(fi.Length).Append('|').Append(fi.LastWriteTimeUtc.Ticks).Append('\n');
         }
         var hash = System.Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())))[..20].ToLowerInvariant();
-        Directory.CreateDirectory(CacheFolder);
-        var path = Path.Combine(CacheFolder, $"{info.Name}-{info.Channels}x{info.Height}-{hash}.zoocache");
+        Directory.CreateDirectory(cacheFolder);
+        var path = Path.Combine(cacheFolder, $"{info.Name}-{info.Channels}x{info.Height}-{hash}.zoocache");
         if (useCache && File.Exists(path))
         {
             var (skipped, labels) = ReadHeader(path);

@@ -17,6 +17,12 @@ public sealed class ShapesDatasetProvider : IDatasetProvider
         "disc", "ring", "square", "frame", "triangle", "plus", "x-cross", "h-stripes", "v-stripes", "checker",
     };
 
+    /// <summary>
+    /// The generator's version, recorded with every run on this set: bump it whenever a change here draws
+    /// other images for the same seed and options, so a rerun trains again instead of reusing old results.
+    /// </summary>
+    public const int GeneratorVersion = 1;
+
     public string Name => "shapes";
 
     public string Description =>
@@ -49,7 +55,10 @@ public sealed class ShapesDatasetProvider : IDatasetProvider
         return new DatasetSplits(
             Generate(info, train, request.Seed, 0, noise),
             val > 0 ? Generate(info, val, request.Seed, 1, noise) : null,
-            test > 0 ? Generate(info, test, request.Seed, 2, noise) : null);
+            test > 0 ? Generate(info, test, request.Seed, 2, noise) : null)
+        {
+            ContentVersion = $"shapes generator {GeneratorVersion}",
+        };
     }
 
     /// <summary>Generates <paramref name="count"/> images of split <paramref name="split"/>; classes are balanced.</summary>

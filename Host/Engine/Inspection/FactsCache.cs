@@ -7,8 +7,8 @@ namespace Zoo.Engine.Inspection;
 /// <summary>
 /// Remembers each variant's multiply-accumulates at its reference input, keyed by the plugin assembly's
 /// module version id, so `zoo list --json` runs the forward passes (LibTorch has no meta kernel for
-/// convolutions) once per plugin build rather than every time. Stored in $ZOO_CACHE_DIR, else
-/// $XDG_CACHE_HOME/zoo, else ~/.cache/zoo; a cache that cannot be read or written is simply not used.
+/// convolutions) once per plugin build rather than every time. Stored in <see cref="Data.ZooPaths.Cache"/>
+/// ($ZOO_CACHE, else ~/.cache/zoo); a cache that cannot be read or written is simply not used.
 /// </summary>
 public sealed class FactsCache
 {
@@ -17,8 +17,7 @@ public sealed class FactsCache
 
     public FactsCache(string? directory = null)
     {
-        directory ??= Environment.GetEnvironmentVariable("ZOO_CACHE_DIR")
-            ?? Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "zoo");
+        directory ??= Data.ZooPaths.Cache;
         _path = Path.Combine(directory, "model-facts.json");
         try { _macs = JsonSerializer.Deserialize<Dictionary<string, long>>(File.ReadAllText(_path)) ?? new(); }
         catch (Exception) { _macs = new(); }

@@ -13,10 +13,11 @@ namespace Zoo.Engine.Plugins;
 /// <summary>One plugin the catalogue loaded, with what it contributes.</summary>
 public sealed class LoadedPlugin
 {
-    internal LoadedPlugin(string name, string path, PluginLoader? loader, ServiceProvider services)
+    internal LoadedPlugin(string name, string path, PluginLoader? loader, ServiceProvider services, string? assemblyHash = null)
     {
         Name = name;
         Path = path;
+        AssemblyHash = assemblyHash;
         Loader = loader;
         Services = services;
         Architectures = services.GetServices<IArchitecture>().ToArray();
@@ -32,6 +33,12 @@ public sealed class LoadedPlugin
     public string Name { get; }
     /// <summary>The main assembly's absolute path ("(built-in)" for the host's own).</summary>
     public string Path { get; }
+    /// <summary>
+    /// SHA-256 of the plugin's assemblies as they were loaded (the main one and, for a plugin in a folder of
+    /// its own, every .dll in that folder, so a rebuilt shared-layers assembly counts too); null for the
+    /// host's built-in contributions. A rerun of a suite compares it to know that a model may have changed.
+    /// </summary>
+    public string? AssemblyHash { get; }
     internal PluginLoader? Loader { get; }
     internal ServiceProvider Services { get; }
     /// <summary>A weak reference to the plugin's load context, to check that an unload really happened.</summary>
@@ -297,6 +304,10 @@ public sealed class PluginCatalog : IDisposable
         try
         {
             CheckContract(path);
+            // Hashed before loading: the loader reads the files into memory, after which they may be rebuilt.
+            var folder = System.IO.Path.GetDirectoryName(path)!;
+            var assemblies = _directories.Any(d => System.IO.Path.TrimEndingDirectorySeparator(d) == folder) ? new[] { path } : SafeFiles(folder, "*.dll", SearchOption.AllDirectories);
+            var assemblyHash = Suites.PluginIdentity.HashFiles(folder, assemblies);
             loader = PluginLoader.CreateFromAssemblyFile(path, isUnloadable: true, SharedTypes, config =>
             {
                 config.PreferSharedTypes = true;
@@ -331,7 +342,7 @@ public sealed class PluginCatalog : IDisposable
                 names.Add(entry.Name);
             }
             LoadedPlugin plugin;
-            try { plugin = new LoadedPlugin(string.Join("+", names), path, loader, services.BuildServiceProvider()); }
+            try { plugin = new LoadedPlugin(string.Join("+", names), path, loader, services.BuildServiceProvider(), assemblyHash); }
             catch (Exception e) { throw new PluginLoadException($"its services could not be created: {e.GetType().Name}: {e.Message}"); }
             _byPath[path] = (fingerprint, plugin, null);
             return (plugin, null);

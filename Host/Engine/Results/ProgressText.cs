@@ -18,7 +18,8 @@ public static class ProgressText
         DatasetOpened d => Dataset(d.Dataset),
         DatasetMessage m => m.Text,
         RunStarted r => $"{Head(r)} training on {r.Dataset.Name} {r.Dataset.Channels}x{r.Dataset.Height}x{r.Dataset.Width}, {r.Dataset.Train} images, {Numbers.Count(r.Epochs, "epoch")}",
-        RunSkipped s => $"{Head(s)} already {Status(s.Result)} in {s.Directory} (same model, data and recipe): skipped",
+        RunSkipped s => $"{Head(s)} already {Status(s.Result)} in {s.Directory} (same model, recipe, data, plugin build and weights): skipped",
+        RunInputsChanged c => $"{Head(c)} {c.Reason}; training again",
         WeightsLoaded w => $"    loaded {w.Tensors} tensors from {w.Path}" +
             (w.Reinitialised.Count > 0 ? $"; re-initialised for {w.Classes} classes: {string.Join(", ", w.Reinitialised)}" : ""),
         RunResumed r => $"    resuming from the checkpoint after epoch {r.Epoch}",

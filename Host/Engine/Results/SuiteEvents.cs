@@ -25,6 +25,9 @@ public sealed record RunStarted(int Index, int Count, string Label, string Varia
 /// <summary>A finished run of the same setup was found in the results folder and is not trained again.</summary>
 public sealed record RunSkipped(int Index, int Count, string Label, RunResult Result, string Directory) : RunEvent(Index, Count, Label);
 
+/// <summary>A finished run of this label was found, but an input changed since (data, plugin build, weights, recipe): it trains again.</summary>
+public sealed record RunInputsChanged(int Index, int Count, string Label, string Reason) : RunEvent(Index, Count, Label);
+
 /// <summary>A run starts from weights in a file; <see cref="Reinitialised"/> names the tensors of a head re-initialised for the data set's classes.</summary>
 public sealed record WeightsLoaded(int Index, int Count, string Label, string Path, int Tensors, int Classes, IReadOnlyList<string> Reinitialised) : RunEvent(Index, Count, Label);
 

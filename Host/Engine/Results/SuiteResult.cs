@@ -23,4 +23,7 @@ public sealed record DatasetSummary(string Name, int Channels, int Height, int W
 {
     /// <summary>Where <see cref="Mean"/> and <see cref="Std"/> come from: dataset (computed on train), imagenet or none.</summary>
     public string Normalization { get; init; } = "dataset";
+
+    /// <summary>The files (or generator) the set was read from, for deciding whether a finished run is still current.</summary>
+    [JsonIgnore] public DataIdentity? Identity { get; init; }
 }

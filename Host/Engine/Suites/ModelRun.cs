@@ -46,6 +46,7 @@ internal sealed class ModelRun
     readonly VariantEntry _found;
     readonly Recipe _recipe;
     readonly RunFiles _files;
+    readonly RunIdentity _identity;
     readonly Stopwatch _clock = new();
     readonly List<EpochRecord> _epochs = new();
     double _previousSeconds;
@@ -64,6 +65,7 @@ internal sealed class ModelRun
         _found = runner.Catalog.FindVariant(entry.Variant)!;
         _recipe = entry.Recipe ?? suite.Recipe;
         _files = RunFiles.For(writer.Directory, entry.Label);
+        _identity = RunIdentity.For(entry, _found, data.Identity);
     }
 
     double Elapsed => _previousSeconds + _clock.Elapsed.TotalSeconds;
@@ -76,7 +78,7 @@ internal sealed class ModelRun
     /// <summary>Skips, resumes or trains the run and returns its result; never throws for a fault of the run itself.</summary>
     public RunResult Execute()
     {
-        if (_runner.Finished(_entry, _files.Result, Warn) is { } done)
+        if (_runner.Finished(_identity, _files.Result, Warn, why => _report.Report(new RunInputsChanged(_index, _count, _entry.Label, why))) is { } done)
         {
             _report.Report(new RunSkipped(_index, _count, _entry.Label, done, _writer.Directory));
             return done with { Reused = true };
@@ -114,7 +116,7 @@ internal sealed class ModelRun
             _model?.Dispose();
         }
         // The run is over: keep its result for a rerun of the suite and drop the checkpoint (optimiser state is large).
-        SuiteRunner.Store(_entry, _files.Result, result);
+        SuiteRunner.Store(_identity, _files.Result, result);
         File.Delete(_files.Checkpoint);
         return result;
     }
@@ -200,7 +202,7 @@ internal sealed class ModelRun
     {
         var progress = new Progress();
         var peek = Checkpoint.PeekState(_files.Checkpoint);
-        if (peek is not null && peek.Fingerprint == _entry.Fingerprint && peek.EpochsDone < _recipe.Epochs)
+        if (peek is not null && peek.Fingerprint == _identity.Hash && peek.EpochsDone < _recipe.Epochs)
         {
             var state = Checkpoint.Load(_files.Checkpoint, _model!, _optimizer!, _ema);
             schedule.LoadState(state.Schedule);
@@ -215,7 +217,7 @@ internal sealed class ModelRun
         {
             Warn(peek is null
                 ? $"{_files.Checkpoint} is not a checkpoint this zoo can read and cannot be resumed; starting afresh"
-                : $"{System.IO.Path.GetFileName(_files.Checkpoint)} belongs to another setup of this label (model, data or recipe changed); starting afresh");
+                : $"{System.IO.Path.GetFileName(_files.Checkpoint)} belongs to other inputs of this label ({_identity.DescribeChanges(peek.Identity) ?? "its run had ended"}); starting afresh");
         }
         progress.Best = _epochs.Where(e => e.ValTop1 is not null).OrderByDescending(e => e.ValTop1).ThenBy(e => e.Epoch).FirstOrDefault();
         return progress;
@@ -254,7 +256,7 @@ internal sealed class ModelRun
         {
             Checkpoint.Save(_files.Checkpoint, model, _optimizer!, _ema, new CheckpointState
             {
-                Fingerprint = _entry.Fingerprint, EpochsDone = rec.Epoch, ElapsedSeconds = Elapsed, Epochs = _epochs.ToList(),
+                Fingerprint = _identity.Hash, Identity = _identity, EpochsDone = rec.Epoch, ElapsedSeconds = Elapsed, Epochs = _epochs.ToList(),
                 Schedule = schedule.SaveState().ToDictionary(kv => kv.Key, kv => kv.Value), EmaUpdates = _ema?.Updates ?? 0,
                 TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds,
             });

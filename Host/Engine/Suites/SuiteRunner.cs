@@ -46,7 +46,7 @@ public sealed class SuiteRunner
                 "CUDA is not available: this build references the CPU LibTorch package; reference a CUDA LibTorch package in Host to train on a GPU, or use \"cpu\"");
         var writer = new ResultWriter(outputDirectory);
         report.Report(new SuiteStarted(suite.Name, suite.Models.Count, writer.Directory));
-        var (splits, summary) = OpenDataset(suite, report);
+        var (splits, summary) = OpenDataset(suite, outputDirectory, report);
         report.Report(new DatasetOpened(summary));
 
         var runs = new List<RunResult>();
@@ -66,7 +66,7 @@ public sealed class SuiteRunner
         return final;
     }
 
-    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, IProgress<SuiteEvent> report)
+    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, string outputDirectory, IProgress<SuiteEvent> report)
     {
         var spec = suite.Dataset;
         var provider = _catalog.Datasets.First(d => d.Name == spec.Name);
@@ -76,7 +76,9 @@ public sealed class SuiteRunner
             ValidationFraction = spec.ValidationFraction,
             Options = spec.Options,
             Log = new LineWriter(line => report.Report(new DatasetMessage(line))),
+            CacheDirectory = ZooPaths.CacheForRun(outputDirectory),
         });
+        var identity = DataIdentity.Of(provider.Name, splits, spec.Path);
         string valSource = "provided";
         if (splits.Validation is null && spec.ValidationFraction > 0)
         {
@@ -98,21 +100,29 @@ public sealed class SuiteRunner
         };
         var summary = new DatasetSummary(info.Name, info.Channels, info.Height, info.Width, info.ClassNames,
             splits.Train.Count, splits.Validation?.Count ?? 0, splits.Test?.Count ?? 0, splits.Validation is null ? "none" : valSource,
-            mean, std, splits.Skipped) { Normalization = spec.Normalize };
+            mean, std, splits.Skipped) { Normalization = spec.Normalize, Identity = identity };
         return (splits, summary);
     }
 
-    /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it.</summary>
-    internal sealed record StoredRun(string Fingerprint, RunResult Result);
+    /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it (or say why it cannot).</summary>
+    internal sealed record StoredRun(string Fingerprint, RunResult Result, RunIdentity? Identity = null);
 
-    /// <summary>The earlier result of this entry in <paramref name="path"/> if it finished (or diverged) with the same setup, else null.</summary>
-    internal RunResult? Finished(ModelEntry entry, string path, Action<string> warn)
+    /// <summary>
+    /// The earlier result in <paramref name="path"/> if it finished (or diverged) with the same inputs, else null;
+    /// where the inputs changed, <paramref name="changed"/> hears what changed.
+    /// </summary>
+    internal RunResult? Finished(RunIdentity identity, string path, Action<string> warn, Action<string> changed)
     {
         if (!File.Exists(path)) return null;
         try
         {
             var stored = System.Text.Json.JsonSerializer.Deserialize<StoredRun>(File.ReadAllText(path), ZooJson.Options);
-            if (stored is null || stored.Fingerprint != entry.Fingerprint) return null;
+            if (stored is null) return null;
+            if (stored.Fingerprint != identity.Hash)
+            {
+                changed(identity.DescribeChanges(stored.Identity) ?? "its inputs changed");
+                return null;
+            }
             return stored.Result.Status is RunStatus.Failed or RunStatus.Interrupted ? null : stored.Result;   // a failed run is tried again
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or IOException or NotSupportedException)
@@ -123,8 +133,8 @@ public sealed class SuiteRunner
     }
 
     /// <summary>Stores a run's result for a rerun of the suite (atomically).</summary>
-    internal static void Store(ModelEntry entry, string path, RunResult result) =>
-        ResultWriter.WriteAtomic(path, System.Text.Json.JsonSerializer.Serialize(new StoredRun(entry.Fingerprint, result), ZooJson.Options));
+    internal static void Store(RunIdentity identity, string path, RunResult result) =>
+        ResultWriter.WriteAtomic(path, System.Text.Json.JsonSerializer.Serialize(new StoredRun(identity.Hash, result, identity), ZooJson.Options));
 
     /// <summary>The reason to stop when the metric has not improved by min_delta for patience epochs, else null.</summary>
     public static string? EarlyStop(IReadOnlyList<EpochRecord> epochs, EarlyStopping es)

@@ -11,8 +11,10 @@ namespace Zoo.Engine.Training;
 public sealed record CheckpointState
 {
     public int Version { get; init; } = 1;
-    /// <summary>The run's fingerprint (suite entry, recipe, data set); a checkpoint of another setup is not resumed.</summary>
+    /// <summary>The run's fingerprint (<see cref="Suites.RunIdentity.Hash"/>); a checkpoint of other inputs is not resumed.</summary>
     public string Fingerprint { get; init; } = "";
+    /// <summary>The inputs behind <see cref="Fingerprint"/>, so a rerun can say what changed.</summary>
+    public Suites.RunIdentity? Identity { get; init; }
     public int EpochsDone { get; init; }
     public double ElapsedSeconds { get; init; }
     public IReadOnlyList<EpochRecord> Epochs { get; init; } = Array.Empty<EpochRecord>();
