@@ -1,0 +1,129 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Zoo.Engine.Analysis;
+
+/// <summary>Settings of <see cref="Tsne.Embed"/>; the defaults are scikit-learn's (1.2+).</summary>
+public sealed record TsneOptions
+{
+    /// <summary>The effective number of neighbours each point's Gaussian covers (5–50 is usual).</summary>
+    public double Perplexity { get; init; } = 30;
+    public int Iterations { get; init; } = 1000;
+    public double EarlyExaggeration { get; init; } = 12;
+    public int ExaggerationIterations { get; init; } = 250;
+    /// <summary>Null: scikit-learn's "auto", max(n / early exaggeration / 4, 50).</summary>
+    public double? LearningRate { get; init; }
+    /// <summary>"pca" (deterministic, keeps more global structure) or "random" (Gaussian, std 1e-4, from <see cref="Seed"/>).</summary>
+    public string Init { get; init; } = "pca";
+    public int Seed { get; init; }
+}
+
+/// <summary>A 2-D embedding and the Kullback–Leibler divergence it ended at.</summary>
+public sealed record TsneResult(float[] X, float[] Y, double KlDivergence);
+
+/// <summary>
+/// t-SNE (van der Maaten &amp; Hinton, 2008) to two dimensions, exact: every pair's affinity is computed, as
+/// n×n tensors, so time and memory grow with n² (n = 2 000: about 16 MB per matrix; see `zoo bench analysis`
+/// for seconds). The optimiser is the paper's and scikit-learn's: early exaggeration, momentum 0.5 then 0.8,
+/// and per-coordinate gains (delta-bar-delta). The same input and options give the same embedding.
+/// </summary>
+public static class Tsne
+{
+    /// <summary>Embeds the rows of <paramref name="points"/> (n×d, n ≥ 3) in 2-D.</summary>
+    /// <exception cref="ArgumentException">Fewer than 3 points, or a perplexity not below n.</exception>
+    public static TsneResult Embed(Tensor points, TsneOptions? options = null)
+    {
+        var o = options ?? new TsneOptions();
+        using var scope = NewDisposeScope();
+        var x = points.to_type(ScalarType.Float64).cpu();
+        int n = (int)x.shape[0];
+        if (n < 3) throw new ArgumentException($"t-SNE needs at least 3 points; got {n}");
+        double perplexity = Math.Min(o.Perplexity, (n - 1) / 3.0);   // scikit-learn requires perplexity < n; a third keeps the search well posed
+        var p = JointProbabilities(Clustering.SquaredDistances(x, x), perplexity).to_type(ScalarType.Float32);
+        var y = Initial(x, o).to_type(ScalarType.Float32);
+        var update = zeros_like(y);
+        var gains = ones_like(y);
+        double rate = o.LearningRate ?? Math.Max(n / o.EarlyExaggeration / 4, 50);
+        var eye = torch.eye(n, dtype: ScalarType.Bool);
+        for (int it = 0; it < o.Iterations; it++)
+        {
+            using var step = NewDisposeScope();
+            bool early = it < o.ExaggerationIterations;
+            var num = (1 + Clustering.SquaredDistances(y, y)).reciprocal().masked_fill(eye, 0);
+            var q = (num / num.sum()).clamp_min(1e-12);
+            var w = ((early ? p * o.EarlyExaggeration : p) - q) * num;
+            var grad = 4 * (w.sum(1, keepdim: true) * y - w.matmul(y));
+            var sameSign = (grad > 0) == (update > 0);
+            gains.copy_(where(sameSign, gains * 0.8, gains + 0.2).clamp_min(0.01));
+            update.mul_(early ? 0.5 : 0.8).sub_(rate * gains * grad);
+            y.add_(update);
+            y.sub_(y.mean(new long[] { 0 }, keepdim: true));
+        }
+        double kl;
+        using (NewDisposeScope())
+        {
+            var num = (1 + Clustering.SquaredDistances(y, y)).reciprocal().masked_fill(eye, 0);
+            var q = (num / num.sum()).clamp_min(1e-12);
+            kl = (p * (p.clamp_min(1e-12) / q).log()).sum().item<float>();
+        }
+        return new TsneResult(y[.., 0].data<float>().ToArray(), y[.., 1].data<float>().ToArray(), kl);
+    }
+
+    /// <summary>
+    /// The symmetric joint probabilities P = (P_j|i + P_i|j) / 2n, where row i's Gaussian bandwidth is found by
+    /// bisection (all rows at once) so that its entropy is ln(perplexity).
+    /// </summary>
+    internal static Tensor JointProbabilities(Tensor squaredDistances, double perplexity)
+    {
+        using var scope = NewDisposeScope();
+        int n = (int)squaredDistances.shape[0];
+        var eye = torch.eye(n, dtype: ScalarType.Bool);
+        // Shifting a row by its smallest distance changes neither P nor the entropy, and keeps exp() in range.
+        var big = squaredDistances.masked_fill(eye, double.PositiveInfinity);
+        var d = (big - big.min(1, keepdim: true).values).masked_fill(eye, 0);
+        double target = Math.Log(perplexity);
+        var beta = 1 / d.sum(1, keepdim: true).div(n - 1).clamp_min(1e-12);
+        var lo = zeros_like(beta);
+        var hi = full_like(beta, double.PositiveInfinity);
+        Tensor conditional = null!;
+        for (int i = 0; i < 100; i++)
+        {
+            var e = (-d * beta).exp().masked_fill(eye, 0);
+            var sum = e.sum(1, keepdim: true).clamp_min(1e-300);
+            conditional = e / sum;
+            var entropy = sum.log() + beta * (d * conditional).sum(1, keepdim: true);
+            var gap = entropy - target;
+            if (gap.abs().max().item<double>() < 1e-5) break;
+            var tooWide = gap > 0;   // entropy too high: the Gaussian is too wide, raise beta
+            lo = where(tooWide, beta, lo);
+            hi = where(tooWide, hi, beta);
+            beta = where(hi.isinf(), beta * 2, (lo + hi) / 2);
+        }
+        var joint = (conditional + conditional.t()) / (2.0 * n);
+        return joint.clamp_min(1e-12).masked_fill(eye, 0).MoveToOuterDisposeScope();
+    }
+
+    static Tensor Initial(Tensor x, TsneOptions o)
+    {
+        using var scope = NewDisposeScope();
+        int n = (int)x.shape[0];
+        Tensor y;
+        if (o.Init == "pca" && x.shape[1] >= 2)
+        {
+            var centred = x - x.mean(new long[] { 0 }, keepdim: true);
+            var (u, s, _) = linalg.svd(centred, fullMatrices: false);
+            y = u[.., ..2] * s[..2];
+            // Fix each axis's sign by its largest entry, so that the result does not depend on the SVD routine's choice.
+            var sign = y.gather(0, y.abs().argmax(0, keepdim: true)).sign();
+            y = y * where(sign == 0, ones_like(sign), sign);
+            var std = y[.., 0].std();
+            y = std.item<double>() > 0 ? y / std * 1e-4 : y;
+        }
+        else
+        {
+            using var g = new Generator((ulong)o.Seed);
+            y = randn(new long[] { n, 2 }, dtype: ScalarType.Float64, generator: g) * 1e-4;
+        }
+        return y.MoveToOuterDisposeScope();
+    }
+}
