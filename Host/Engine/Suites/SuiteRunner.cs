@@ -121,7 +121,7 @@ public sealed class SuiteRunner
         return final;
     }
 
-    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, IProgress<SuiteEvent> report)
+    internal (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, IProgress<SuiteEvent> report)
     {
         var spec = suite.Dataset;
         var provider = _catalog.Datasets.First(d => d.Name == spec.Name);
