@@ -103,7 +103,7 @@ public sealed class AnalysisTests
     }
 
     [Fact]
-    public void T_SNE_bandwidths_reach_the_asked_perplexity()
+    public void T_SNE_joint_probabilities_are_symmetric_and_sum_to_one()
     {
         var (points, _) = Blobs(20, 3, 5, seed: 5);
         using var x = torch.tensor(points).to_type(torch.ScalarType.Float64);

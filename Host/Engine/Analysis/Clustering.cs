@@ -167,14 +167,28 @@ public static class Clustering
     /// is a core point; clusters are the core points connected through such neighbourhoods plus the border
     /// points they reach; the rest is noise, labelled -1. Clusters are numbered 0, 1, … in the order of their first point.
     /// </summary>
-    public static int[] Dbscan(Tensor distances, double eps, int minPoints)
+    public static int[] Dbscan(Tensor distances, double eps, int minPoints) => Dbscan(Neighbours.Within(distances, eps), minPoints);
+
+    /// <summary>Each point's neighbours within one eps (itself included), in compressed rows: those of i are Columns[Start[i]..Start[i+1]].</summary>
+    internal sealed record Neighbours(int[] Start, int[] Columns)
     {
-        using var scope = NewDisposeScope();
-        int n = (int)distances.shape[0];
-        var pairs = (distances <= eps).nonzero().to_type(ScalarType.Int32).data<int>().ToArray();   // row-major: (i, j) sorted by i
-        var start = new int[n + 1];
-        for (int p = 0; p < pairs.Length; p += 2) start[pairs[p] + 1]++;
-        for (int i = 0; i < n; i++) start[i + 1] += start[i];
+        public static Neighbours Within(Tensor distances, double eps)
+        {
+            using var scope = NewDisposeScope();
+            int n = (int)distances.shape[0];
+            var pairs = (distances <= eps).nonzero().to_type(ScalarType.Int32).data<int>().ToArray();   // row-major: (i, j) sorted by i
+            var start = new int[n + 1];
+            var columns = new int[pairs.Length / 2];
+            for (int e = 0; e < columns.Length; e++) { start[pairs[2 * e] + 1]++; columns[e] = pairs[2 * e + 1]; }
+            for (int i = 0; i < n; i++) start[i + 1] += start[i];
+            return new Neighbours(start, columns);
+        }
+    }
+
+    static int[] Dbscan(Neighbours near, int minPoints)
+    {
+        var (start, columns) = (near.Start, near.Columns);
+        int n = start.Length - 1;
         var core = new bool[n];
         for (int i = 0; i < n; i++) core[i] = start[i + 1] - start[i] >= minPoints;
         var labels = Enumerable.Repeat(-1, n).ToArray();
@@ -190,7 +204,7 @@ public static class Clustering
                 int p = stack.Pop();
                 for (int e = start[p]; e < start[p + 1]; e++)
                 {
-                    int q = pairs[2 * e + 1];
+                    int q = columns[e];
                     if (labels[q] != -1) continue;
                     labels[q] = cluster;
                     if (core[q]) stack.Push(q);
@@ -223,14 +237,17 @@ public static class Clustering
         var trials = new List<DbscanTrial>();
         int[]? bestLabels = null;
         DbscanTrial? best = null;
-        foreach (var minPoints in MinPointsGrid.Where(m => m <= Math.Max(3, n / 2)))
-            foreach (var factor in EpsFactors)
+        foreach (var factor in EpsFactors)
+        {
+            var near = Neighbours.Within(distances, elbow * factor);
+            foreach (var minPoints in MinPointsGrid.Where(m => m <= Math.Max(3, n / 2)))
             {
-                var labels = Dbscan(distances, elbow * factor, minPoints);
+                var labels = Dbscan(near, minPoints);
                 var trial = new DbscanTrial(elbow * factor, minPoints, AdjustedRandIndex(truth, labels), labels.Max() + 1, labels.Count(l => l < 0));
                 trials.Add(trial);
                 if (best is null || trial.Ari > best.Ari) (best, bestLabels) = (trial, labels);
             }
+        }
         return (bestLabels!, best!, trials, curve);
     }
 }
