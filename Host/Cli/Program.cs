@@ -113,6 +113,17 @@ preview.SetAction(pr => Run(pr, services =>
 }));
 root.Subcommands.Add(preview);
 
+// zoo analyze DIR
+var analyzeDir = new Argument<string>("results") { Description = "A results folder that `zoo run-suite` wrote (results/<suite>)." };
+var analyzeMax = new Option<int?>("--max-images") { Description = "Test images per model (a seeded sample; default: the suite's analysis.max_images, else 2000)." };
+var analyzePerplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default: the suite's analysis.perplexity, else 30)." };
+var analyze = new Command("analyze", "Feature analysis of each finished run's best weights on the test set: t-SNE, K-means, DBSCAN and their ARI, written into results.json.");
+analyze.Arguments.Add(analyzeDir);
+analyze.Options.Add(analyzeMax);
+analyze.Options.Add(analyzePerplexity);
+analyze.SetAction(pr => Run(pr, services => Analyze.Run(services, pr.GetValue(analyzeDir)!, pr.GetValue(analyzeMax), pr.GetValue(analyzePerplexity))));
+root.Subcommands.Add(analyze);
+
 // zoo bench engine
 var bench = new Command("bench", "Benchmarks that print their figures (speed depends on the machine; nothing is asserted).");
 var benchArch = new Option<string>("--arch") { Description = "Variant to train.", DefaultValueFactory = _ => "resnet18" };
@@ -133,6 +144,14 @@ var benchLoader = new Command("loader", "Images per second the loader delivers: 
 foreach (var o in new Option[] { benchKeep, benchImages, benchEpochs }) benchLoader.Options.Add(o);
 benchLoader.SetAction(pr => Run(pr, services => LoaderBench.Run(services, pr.GetValue(benchKeep), pr.GetValue(benchImages), pr.GetValue(benchEpochs))));
 bench.Subcommands.Add(benchLoader);
+var benchPoints = new Option<int>("--points") { Description = "Points (images) to analyse.", DefaultValueFactory = _ => 2000 };
+var benchDims = new Option<int>("--dims") { Description = "Features per point.", DefaultValueFactory = _ => 512 };
+var benchClasses = new Option<int>("--classes") { Description = "Clusters (classes).", DefaultValueFactory = _ => 10 };
+var benchIterations = new Option<int>("--iterations") { Description = "t-SNE iterations.", DefaultValueFactory = _ => 1000 };
+var benchAnalysis = new Command("analysis", "Seconds of the feature analysis (t-SNE, K-means, DBSCAN grid) on synthetic features, 2 000 x 512 by default.");
+foreach (var o in new Option[] { benchPoints, benchDims, benchClasses, benchIterations }) benchAnalysis.Options.Add(o);
+benchAnalysis.SetAction(pr => Run(pr, _ => Analyze.Bench(pr.GetValue(benchPoints), pr.GetValue(benchDims), pr.GetValue(benchClasses), pr.GetValue(benchIterations))));
+bench.Subcommands.Add(benchAnalysis);
 root.Subcommands.Add(bench);
 
 return root.Parse(args).Invoke();
