@@ -19,6 +19,15 @@ public sealed class FeatureExtractorTests
     [InlineData("mobilenet_v2", 3, 32, 1280, "input of classifier.1 (Linear)")]
     [InlineData("vit_b_16", 3, 32, 768, "input of heads.head (Linear)")]
     [InlineData("squeezenet1_1", 3, 32, 512, "input of classifier.1 (Conv2d)")]
+    [InlineData("alexnet", 3, 32, 4096, "input of classifier.6 (Linear)")]
+    [InlineData("vgg11_bn", 3, 32, 4096, "input of classifier.6 (Linear)")]
+    [InlineData("googlenet", 3, 32, 1024, "input of fc (Linear)")]            // aux heads do not run in eval mode
+    [InlineData("densenet121", 3, 32, 1024, "input of classifier (Linear)")]
+    [InlineData("shufflenet_v2_x1_0", 3, 32, 1024, "input of fc (Linear)")]
+    [InlineData("mobilenet_v3_small", 3, 32, 1024, "input of classifier.3 (Linear)")]
+    [InlineData("efficientnet_b0", 3, 32, 1280, "input of classifier.1 (Linear)")]
+    [InlineData("convnext_tiny", 3, 32, 768, "input of classifier.2 (Linear)")]
+    [InlineData("swin_t", 3, 32, 768, "input of head (Linear)")]
     public void The_default_features_are_the_classifiers_input(string variant, int channels, int size, int width, string source)
     {
         using var scope = NewDisposeScope();
