@@ -43,8 +43,11 @@ public sealed class AnalysisSuiteTests
             var runner = new SuiteRunner(catalog);
             var json = Suite(""", "analysis": { "features": true, "max_images": 50, "perplexity": 5, "iterations": 250 }""");
             File.WriteAllText(Path.Combine(dir, "suite.json"), json);
-            var run = runner.Run(SuiteParser.Load(Path.Combine(dir, "suite.json")), dir).Runs[0];
+            var events = new List<SuiteEvent>();
+            var run = runner.Run(SuiteParser.Load(Path.Combine(dir, "suite.json")), dir, default, new SyncProgress<SuiteEvent>(events.Add)).Runs[0];
             Assert.Equal(RunStatus.Finished, run.Status);
+            Assert.Same(run.Analysis, events.OfType<AnalysisEnded>().Single().Analysis);
+            Assert.StartsWith("    feature analysis: 50 test images, 84 features; ARI K-means ", ProgressText.Line(events.OfType<AnalysisEnded>().Single()));
             var a = run.Analysis!;
             Assert.Equal((50, 84, "input of classifier.4 (Linear)"), (a.Images, a.FeatureWidth, a.FeatureSource));
             Assert.All(new[] { a.TsneX.Count, a.TsneY.Count, a.Labels.Count, a.KmeansLabels.Count, a.DbscanLabels.Count }, c => Assert.Equal(50, c));

@@ -22,15 +22,15 @@ public sealed record TsneOptions
 public sealed record TsneResult(float[] X, float[] Y, double KlDivergence);
 
 /// <summary>
-/// t-SNE (van der Maaten &amp; Hinton, 2008) to two dimensions, exact: every pair's affinity is computed, as
-/// n×n tensors, so time and memory grow with n² (n = 2 000: about 16 MB per matrix; see `zoo bench analysis`
-/// for seconds). The optimiser is the paper's and scikit-learn's: early exaggeration, momentum 0.5 then 0.8,
+/// t-SNE (van der Maaten &amp; Hinton, 2008) to two dimensions. The embedding's gradient is exact over every pair,
+/// as n×n tensors, so time and memory grow with n² (n = 2 000: 16 MB per matrix, about a minute on 2 busy cores;
+/// `zoo bench analysis`); the input affinities use each point's ⌊3·perplexity⌋ nearest neighbours. The optimiser is the paper's and scikit-learn's: early exaggeration, momentum 0.5 then 0.8,
 /// and per-coordinate gains (delta-bar-delta). The same input and options give the same embedding.
 /// </summary>
 public static class Tsne
 {
     /// <summary>Embeds the rows of <paramref name="points"/> (n×d, n ≥ 3) in 2-D.</summary>
-    /// <exception cref="ArgumentException">Fewer than 3 points, or a perplexity not below n.</exception>
+    /// <exception cref="ArgumentException">Fewer than 3 points. A perplexity over (n − 1) / 3 is lowered to that.</exception>
     public static TsneResult Embed(Tensor points, TsneOptions? options = null)
     {
         var o = options ?? new TsneOptions();

@@ -304,7 +304,9 @@ internal sealed class ModelRun
     {
         try
         {
-            return analyze();
+            var analysis = analyze();
+            _report.Report(new AnalysisEnded(_index, _count, _entry.Label, analysis));
+            return analysis;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -69,6 +69,7 @@ public sealed class SuiteAnalyzer
             if (_runner.Finished(entry!, stored, _ => { }) is { } result)
                 SuiteRunner.Store(entry!, stored, result with { Analysis = analysis });
             ResultWriter.WriteAtomic(jsonPath, doc.ToJsonString(ZooJson.Options));   // after each run, so a stop keeps the finished ones
+            report.Report(new AnalysisEnded(i + 1, runs.Count, label, analysis));
             lines.Add(new RunAnalysis(label, analysis, null));
         }
         return lines;
