@@ -10,6 +10,12 @@ public static class ZooContract
 {
     /// <summary>The contract version this assembly defines.</summary>
     public const int Version = 1;
+
+    /// <summary>
+    /// Additions within <see cref="Version"/> that old plugins need not know: 1 added <see cref="IFeatureExtractor"/>.
+    /// It is this assembly's minor version; the host does not refuse a plugin for it.
+    /// </summary>
+    public const int MinorVersion = 1;
 }
 
 /// <summary>

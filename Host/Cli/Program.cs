@@ -25,6 +25,7 @@ root.Subcommands.Add(DescribeVerb());
 root.Subcommands.Add(PredictVerb());
 root.Subcommands.Add(UiVerb());
 root.Subcommands.Add(AugmentPreviewVerb());
+root.Subcommands.Add(AnalyzeVerb());
 root.Subcommands.Add(BenchVerb());
 
 return root.Parse(args).Invoke();
@@ -172,7 +173,29 @@ Command BenchVerb()
     foreach (var o in new Option[] { keep, images, epochs }) loader.Options.Add(o);
     loader.SetAction(pr => Run(pr, services => LoaderBench.Run(services, pr.GetValue(keep), pr.GetValue(images), pr.GetValue(epochs))));
     bench.Subcommands.Add(loader);
+
+    var points = new Option<int>("--points") { Description = "Points (images) to analyse.", DefaultValueFactory = _ => 2000 };
+    var dims = new Option<int>("--dims") { Description = "Features per point.", DefaultValueFactory = _ => 512 };
+    var classes = new Option<int>("--classes") { Description = "Clusters (classes).", DefaultValueFactory = _ => 10 };
+    var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations.", DefaultValueFactory = _ => 1000 };
+    var analysis = new Command("analysis", "Seconds of the feature analysis (t-SNE, K-means, DBSCAN grid) on synthetic features, 2 000 x 512 by default.");
+    foreach (var o in new Option[] { points, dims, classes, iterations }) analysis.Options.Add(o);
+    analysis.SetAction(pr => Run(pr, _ => Analyze.Bench(pr.GetValue(points), pr.GetValue(dims), pr.GetValue(classes), pr.GetValue(iterations))));
+    bench.Subcommands.Add(analysis);
     return bench;
+}
+
+Command AnalyzeVerb()
+{
+    var results = new Argument<string>("results") { Description = "A results folder that `zoo run-suite` wrote (results/<suite>)." };
+    var maxImages = new Option<int?>("--max-images") { Description = "Test images per model (a seeded sample; default: the suite's analysis.max_images, else 2000)." };
+    var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default: the suite's analysis.perplexity, else 30)." };
+    var analyze = new Command("analyze", "Feature analysis of each finished run's best weights on the test set: t-SNE, K-means, DBSCAN and their ARI, written into results.json.");
+    analyze.Arguments.Add(results);
+    analyze.Options.Add(maxImages);
+    analyze.Options.Add(perplexity);
+    analyze.SetAction(pr => Run(pr, services => Analyze.Run(services, pr.GetValue(results)!, pr.GetValue(maxImages), pr.GetValue(perplexity))));
+    return analyze;
 }
 
 static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };

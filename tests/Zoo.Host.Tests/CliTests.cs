@@ -28,6 +28,33 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Analyze_writes_each_runs_analysis_and_prints_the_ARI_table()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var suite = Path.Combine(dir, "tiny.json");
+            File.WriteAllText(suite, """
+                { "name": "tiny", "dataset": { "name": "shapes", "channels": 1, "size": 16, "train": 160, "val": 40, "test": 60 },
+                  "models": [ "lenet5" ], "recipe": { "epochs": 1, "batch_size": 32 } }
+                """);
+            var output = Path.Combine(dir, "out");
+            var (trained, _, trainErr) = TestEnvironment.RunZoo("run-suite", suite, "--out", output);
+            Assert.True(trained == 0, trainErr);
+            var (code, stdout, stderr) = TestEnvironment.RunZoo("analyze", output, "--max-images", "40", "--perplexity", "5");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("| Model | Images | Features | K-means ARI | DBSCAN ARI |", stdout);
+            Assert.Matches(@"\| lenet5 \| 40 \| 84 \| -?\d\.\d{3} \| -?\d\.\d{3} \|", stdout);
+            Assert.Contains("\"kmeans_ari\"", File.ReadAllText(Path.Combine(output, "results.json")));
+
+            var (missing, _, missingErr) = TestEnvironment.RunZoo("analyze", dir);
+            Assert.Equal(2, missing);
+            Assert.Contains("no results.json here", missingErr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Run_suite_with_a_wrong_field_exits_2_naming_the_file_and_field()
     {
         var dir = TestEnvironment.NewTempDirectory();

@@ -51,7 +51,7 @@ public sealed class PluginCatalogTests
             File.Delete(Path.Combine(dir, "Missing", "Zoo.Fixtures.Dependency.dll"));
 
             TestEnvironment.CopyDirectory(Family("Lightweight"), Path.Combine(dir, "Future"));
-            SetReferencedContractMajor(Path.Combine(dir, "Future", "Zoo.Plugins.Lightweight.dll"), 2);
+            SetReferencedContract(Path.Combine(dir, "Future", "Zoo.Plugins.Lightweight.dll"), 2, 0);
 
             using var catalog = Catalog(dir);
             string Reason(string folder) => catalog.Failures.Single(f => f.Path.StartsWith(Path.Combine(dir, folder) + Path.DirectorySeparatorChar)).Reason;
@@ -148,7 +148,27 @@ public sealed class PluginCatalogTests
     }
 
     /// <summary>Rewrites the major version of the assembly's reference to Zoo.Abstractions, as if it were built against another contract.</summary>
-    static void SetReferencedContractMajor(string path, ushort major)
+    [Fact]
+    public void A_plugin_built_against_an_older_minor_contract_still_loads()
+    {
+        // Contract 1.1 added IFeatureExtractor; a plugin that references Zoo.Abstractions 1.0 must not notice.
+        var dir = TestEnvironment.NewTempDirectory("zoo-older-minor");
+        try
+        {
+            TestEnvironment.CopyDirectory(Family("Lightweight"), Path.Combine(dir, "Older"));
+            SetReferencedContract(Path.Combine(dir, "Older", "Zoo.Plugins.Lightweight.dll"), 1, 0);
+            using var catalog = Catalog(dir);
+            Assert.Empty(catalog.Failures);
+            Assert.NotNull(catalog.FindVariant("mobilenet_v2"));
+            Assert.Equal(1, Zoo.Abstractions.ZooContract.MinorVersion);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    static void SetReferencedContract(string path, ushort major, ushort minor)
     {
         var bytes = File.ReadAllBytes(path);
         int offset;
@@ -161,6 +181,7 @@ public sealed class PluginCatalogTests
             offset = pe.PEHeaders.MetadataStartOffset + tableStart + row * rowSize;   // MajorVersion is the row's first field
         }
         BitConverter.GetBytes(major).CopyTo(bytes, offset);
+        BitConverter.GetBytes(minor).CopyTo(bytes, offset + 2);   // MinorVersion follows it
         File.WriteAllBytes(path, bytes);
     }
 }

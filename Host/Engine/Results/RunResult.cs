@@ -50,6 +50,8 @@ public sealed record RunResult
     /// <summary>The run's recipe in words where the model entry overrode the suite's.</summary>
     public string? OwnRecipe { get; init; }
     public double TotalSeconds { get; init; }
+    /// <summary>The feature analysis of the best weights on the test set (t-SNE, K-means, DBSCAN, ARI), if the suite asked for it.</summary>
+    public AnalysisResult? Analysis { get; init; }
     public double MeanEpochSeconds => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.Seconds);
     /// <summary>Taken from an earlier run of the same suite into the same folder, not trained again.</summary>
     [JsonIgnore] public bool Reused { get; init; }

@@ -34,6 +34,9 @@ public sealed record WeightsLoaded(int Index, int Count, string Label, string Pa
 /// <summary>A run continues from the checkpoint written after <see cref="Epoch"/>.</summary>
 public sealed record RunResumed(int Index, int Count, string Label, int Epoch) : RunEvent(Index, Count, Label);
 
+/// <summary>A run's feature analysis (t-SNE, K-means, DBSCAN) is done; the same record goes into its result.</summary>
+public sealed record AnalysisEnded(int Index, int Count, string Label, AnalysisResult Analysis) : RunEvent(Index, Count, Label);
+
 /// <summary>Something about a run worth a line that does not stop it: a recomputed transient fault, an unreadable checkpoint.</summary>
 public sealed record RunWarning(int Index, int Count, string Label, string Text) : RunEvent(Index, Count, Label);
 

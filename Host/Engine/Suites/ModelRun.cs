@@ -80,6 +80,12 @@ internal sealed class ModelRun
     {
         if (_runner.Finished(_identity, _files.Result, Warn, why => _report.Report(new RunInputsChanged(_index, _count, _entry.Label, why))) is { } done)
         {
+            if (_suite.Analysis is { } options && done is { Status: RunStatus.Finished, Analysis: null } && _splits.Test is not null && File.Exists(_files.Best))
+            {
+                // The suite asks for an analysis that this reused run lacks: add it from the best weights, without training again.
+                done = done with { Analysis = Analyze(() => new SuiteAnalyzer(_runner).AnalyzeRun(_suite, _entry, _splits, _data, _writer.Directory, _device, options)) };
+                SuiteRunner.Store(_identity, _files.Result, done);
+            }
             _report.Report(new RunSkipped(_index, _count, _entry.Label, done, _writer.Directory));
             return done with { Reused = true };
         }
@@ -127,13 +133,7 @@ internal sealed class ModelRun
     RunResult Train(RunResult result)
     {
         torch.manual_seed(_recipe.Seed);
-        var spec = _spec = new ModelSpec(_found.Variant.Name, _data.Channels, _data.Classes.Count, _data.Height, _data.Width)
-        {
-            Dropout = _entry.Dropout ?? _recipe.Dropout,
-            StochasticDepth = _entry.StochasticDepth ?? _recipe.StochasticDepth,
-            LayerScale = _entry.LayerScale,
-            Options = _entry.Options,
-        };
+        var spec = _spec = Spec(_found, _data, _entry, _recipe);
         var model = _model = _found.Architecture.Build(spec);
         if (_entry.Weights is not null)
         {
@@ -186,6 +186,16 @@ internal sealed class ModelRun
             TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds, StoppedEarly = progress.StopReason,
         };
     }
+
+    /// <summary>What a run of <paramref name="entry"/> builds on <paramref name="data"/>.</summary>
+    internal static ModelSpec Spec(VariantEntry found, DatasetSummary data, ModelEntry entry, Recipe recipe) =>
+        new(found.Variant.Name, data.Channels, data.Classes.Count, data.Height, data.Width)
+        {
+            Dropout = entry.Dropout ?? recipe.Dropout,
+            StochasticDepth = entry.StochasticDepth ?? recipe.StochasticDepth,
+            LayerScale = entry.LayerScale,
+            Options = entry.Options,
+        };
 
     /// <summary>What the epoch callback tracks across epochs (and a checkpoint carries over a resume).</summary>
     sealed class Progress
@@ -286,10 +296,29 @@ internal sealed class ModelRun
         if (testSet is not null) test = bestIsEarlier ? trainer.Evaluate(testSet, mean, std, evalBatch) : testFinal;
         var validation = _splits.Validation is null ? null : trainer.Evaluate(_splits.Validation, mean, std, evalBatch);
         if (test is not null) _writer.WriteConfusion(_entry.Label, _data.Classes, test);
+        var analysis = _suite.Analysis is { } options && testSet is not null
+            ? Analyze(() => SuiteAnalyzer.Analyze(_model!, _device, testSet, _data, options, evalBatch))
+            : null;
         return Ended(result, RunStatus.Finished) with
         {
             BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
-            Test = test, TestFinal = testFinal, TestEma = testEma, Validation = validation,
+            Test = test, TestFinal = testFinal, TestEma = testEma, Validation = validation, Analysis = analysis,
         };
+    }
+
+    /// <summary>The feature analysis, or null with a warning if it fails: it must not cost the run its result.</summary>
+    AnalysisResult? Analyze(Func<AnalysisResult> analyze)
+    {
+        try
+        {
+            var analysis = analyze();
+            _report.Report(new AnalysisEnded(_index, _count, _entry.Label, analysis));
+            return analysis;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Warn($"feature analysis failed: {e.GetType().Name}: {e.Message}");
+            return null;
+        }
     }
 }

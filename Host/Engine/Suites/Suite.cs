@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Zoo.Abstractions;
+using Zoo.Engine.Analysis;
 using Zoo.Engine.Training;
 
 namespace Zoo.Engine.Suites;
@@ -33,7 +34,11 @@ public sealed record ModelEntry(string Label, string Variant, string Where, doub
 }
 
 /// <summary>A comparison suite: models × data set × recipe.</summary>
-public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, IReadOnlyList<ModelEntry> Models, Recipe Recipe, string Device);
+public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, IReadOnlyList<ModelEntry> Models, Recipe Recipe, string Device)
+{
+    /// <summary>The feature analysis after each run's test ("analysis" in the file), or null when it is off.</summary>
+    public AnalysisOptions? Analysis { get; init; }
+}
 
 /// <summary>
 /// Reads suite files strictly: an unknown field, a wrong type or a value out of range is an error that
@@ -42,7 +47,7 @@ public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, 
 /// </summary>
 public static class SuiteParser
 {
-    static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device" };
+    static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device", "analysis" };
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
@@ -79,7 +84,7 @@ public static class SuiteParser
         var recipe = ParseRecipe(recipeEl, at.In("recipe"));
         var modelsEl = at.Required(root, "models", JsonValueKind.Array);
         var models = ParseModels(modelsEl, at, source, new RunInputs(dsEl.GetRawText(), recipeEl, JsonSerializer.Serialize(device)));
-        return new Suite(name, source, dataset, models, recipe, device);
+        return new Suite(name, source, dataset, models, recipe, device) { Analysis = ParseAnalysis(root, at) };
     }
 
     static JsonDocument ReadJson(string json, string file)
@@ -273,6 +278,34 @@ public static class SuiteParser
         var value = tAt.Num(e, "value", -1e9, 1e9) ?? throw new ZooConfigException(tAt.Field("value"), "required: the value to reach, e.g. 0.99 for 99 % top-1");
         bool stop = e.TryGetProperty("stop", out var st) && st.ValueKind == JsonValueKind.True;
         return new TargetSpec(Metric(e, tAt, "metric", "val_top1"), value, stop);
+    }
+
+    /// <summary>"analysis": {"features": true, "max_images": 2000, "perplexity": 30, "seed": 0, "iterations": 1000, "cluster_on": "tsne"}.</summary>
+    static AnalysisOptions? ParseAnalysis(JsonElement root, Cursor at)
+    {
+        if (!root.TryGetProperty("analysis", out var a) || a.ValueKind is JsonValueKind.Null or JsonValueKind.False) return null;
+        if (a.ValueKind == JsonValueKind.True) return new AnalysisOptions();
+        var aAt = at.In("analysis");
+        aAt.Expect(a, JsonValueKind.Object, "true or an object such as {\"features\": true, \"max_images\": 2000, \"perplexity\": 30}");
+        aAt.OnlyFields(a, new[] { "features", "max_images", "perplexity", "seed", "iterations", "cluster_on" });
+        if (a.TryGetProperty("features", out var f) && f.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            throw new ZooConfigException(aAt.Field("features"), "expected true or false");
+        if (f.ValueKind == JsonValueKind.False) return null;
+        var clusterOn = aAt.Str(a, "cluster_on") ?? "tsne";
+        if (clusterOn is not ("tsne" or "features"))
+            throw new ZooConfigException(aAt.Field("cluster_on"), $"'{clusterOn}' is not allowed; allowed: tsne (the 2-D embedding, as seeds/002), features");
+        var defaults = new AnalysisOptions();
+        var options = new AnalysisOptions
+        {
+            MaxImages = aAt.Int(a, "max_images", 10, 100_000) ?? defaults.MaxImages,
+            Perplexity = aAt.Num(a, "perplexity", 1, 1000) ?? defaults.Perplexity,
+            Seed = aAt.Int(a, "seed", 0, int.MaxValue) ?? defaults.Seed,
+            TsneIterations = aAt.Int(a, "iterations", 50, 100_000) ?? defaults.TsneIterations,
+            ClusterOnEmbedding = clusterOn == "tsne",
+        };
+        if (options.Perplexity * 3 >= options.MaxImages)
+            throw new ZooConfigException(aAt.Field("perplexity"), $"{options.Perplexity} needs more than {options.Perplexity * 3} images; raise max_images or lower the perplexity");
+        return options;
     }
 
     /// <summary>Field-path bookkeeping for messages: "suite.json: recipe.optimizer.lr".</summary>

@@ -66,7 +66,7 @@ public sealed class SuiteRunner
         return final;
     }
 
-    (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, string outputDirectory, IProgress<SuiteEvent> report)
+    internal (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, string outputDirectory, IProgress<SuiteEvent> report)
     {
         var spec = suite.Dataset;
         var provider = _catalog.Datasets.First(d => d.Name == spec.Name);
