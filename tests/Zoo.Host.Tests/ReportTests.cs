@@ -257,30 +257,36 @@ public sealed class ReportTests
     }
 
     [Fact]
-    public void The_analysis_node_of_results_json_becomes_the_feature_analysis_section()
+    public void A_runs_feature_analysis_becomes_its_t_SNE_panels_k_distance_curve_ARI_bars_and_table()
     {
         var dir = TestEnvironment.NewTempDirectory();
         try
         {
             Sample(dir);
+            Assert.DoesNotContain("Feature analysis", File.ReadAllText(ReportWriter.Write(ReportModel.Load(new[] { dir }), dir).Html));
+
+            // What the engine writes into results.json's run (AnalysisResult through ZooJson), for the run "good".
+            var analysis = new AnalysisResult
+            {
+                Images = 4, FeatureWidth = 84, Perplexity = 1, KmeansAri = 0.8, KmeansClusters = 3, DbscanAri = 0.5, DbscanEps = 1.25, DbscanMinPts = 2,
+                DbscanClusters = 2, DbscanNoise = 1, KDistanceK = 4, KDistance = new[] { 0.5, 1.0, 1.25, 3.0 }, KDistanceRank = new[] { 0, 1, 2, 3 },
+                ElbowRank = 2, ElbowEps = 1.25, TsneX = new[] { 0f, 1, 2, 3 }, TsneY = new[] { 0f, 1, 0, 1 },
+                Labels = new[] { 0, 0, 1, 2 }, KmeansLabels = new[] { 0, 0, 1, 2 }, DbscanLabels = new[] { 0, 0, 1, -1 },
+            };
             var file = Path.Combine(dir, "results.json");
             var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
-            Assert.DoesNotContain("Feature analysis", File.ReadAllText(ReportWriter.Write(ReportModel.Load(new[] { dir }), dir).Html));
-            root["analysis"] = new JsonObject
-            {
-                ["points"] = 2000,
-                ["runs"] = new JsonArray(new JsonObject { ["label"] = "good", ["ari_kmeans"] = 0.8125, ["ari_dbscan"] = 0.5 }),
-            };
+            root["runs"]![0]!["analysis"] = System.Text.Json.JsonSerializer.SerializeToNode(analysis, ZooJson.Options);
             File.WriteAllText(file, root.ToJsonString());
-            Directory.CreateDirectory(Path.Combine(dir, "figures", "analysis"));
-            var plot = Charts.LabelledPoints("t-SNE", "t-SNE 1", "t-SNE 2", new[] { 0.0, 1, 2, 3 }, new[] { 0.0, 1, 0, 1 }, new[] { 0, 0, 1, -1 }, Classes);
-            FigureFiles.Save(plot, Path.Combine(dir, "figures", "analysis"), "good-tsne", HtmlReport.AnalysisSection, "good", "t-SNE", svg: false);
 
-            var html = File.ReadAllText(ReportWriter.Write(ReportModel.Load(new[] { dir }), dir).Html);
+            var output = ReportWriter.Write(ReportModel.Load(new[] { dir }), dir);
+            Assert.Empty(output.Warnings);
+            var analysisFigures = output.Figures.Where(f => f.Section == HtmlReport.AnalysisSection).Select(f => Path.GetFileName(f.Png)).ToList();
+            Assert.Equal(new[] { "analysis-ari.png", "good-tsne-classes.png", "good-tsne-kmeans.png", "good-tsne-dbscan.png", "good-k-distance.png" }, analysisFigures);
+            var html = File.ReadAllText(output.Html);
             Assert.Contains("id=\"analysis\"", html);
-            Assert.Contains("<th>ari_kmeans</th>", html);
-            Assert.Contains("0.8125", html);
-            Assert.Contains("figures/good-tsne.png", html);
+            Assert.Contains("<th>K-means ARI</th>", html);
+            Assert.Contains("<td>good</td><td class=\"n\">4</td><td class=\"n\">84</td><td>tsne</td><td class=\"n\">0.800</td><td class=\"n\">0.500</td><td class=\"n\">1.25</td>", html);
+            Assert.DoesNotContain("<td>wide</td><td class=\"n\">", html.Split("id=\"analysis\"")[1].Split("</table>")[0]);   // only analysed runs are listed
         }
         finally { Clean(dir); }
     }

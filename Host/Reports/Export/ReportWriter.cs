@@ -22,12 +22,7 @@ public static class ReportWriter
         var figuresDir = Path.Combine(directory, "figures");
         var figures = FigureExporter.Write(model, figuresDir, svg);
         var warnings = figures.Warnings.ToList();
-        // Figures the feature analysis left in figures/analysis/ go into the report's analysis section.
-        var analysisDir = Path.Combine(figuresDir, "analysis");
         var all = figures.Figures.ToList();
-        if (Directory.Exists(analysisDir))
-            all.AddRange(Directory.EnumerateFiles(analysisDir, "*.png").Order(StringComparer.Ordinal)
-                .Select(p => new FigureInfo(HtmlReport.AnalysisSection, null, Path.GetFileNameWithoutExtension(p), p, null)));
         if (model.Suites.Count > 1 || model.Suites[0].Directory != directory)
             ResultWriter.WriteAtomic(Path.Combine(directory, "comparison.md"), ResultWriter.Markdown(model.Comparison));
         var html = Path.Combine(directory, "report.html");

@@ -40,7 +40,7 @@ public static class FigureExporter
 {
     public sealed record Result(IReadOnlyList<FigureInfo> Figures, IReadOnlyList<string> Warnings);
 
-    public const string Comparison = "Comparison", Runs = "Runs", Data = "Data";
+    public const string Comparison = "Comparison", Runs = "Runs", Data = "Data", Analysis = "Analysis";
 
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -74,6 +74,7 @@ public static class FigureExporter
         Section("the comparison", AcrossRuns);
         foreach (var r in model.Runs) Section(r.Label, (m, draw) => PerRun(m, r, draw));
         Section("the data set", DataFigures);
+        Section("the feature analysis", AnalysisFigures);
         return new Result(figures, warnings);
     }
 
@@ -189,6 +190,43 @@ public static class FigureExporter
             if (run.Validation is { Confusion.Length: > 0 } val && val.Confusion.Length == k) series.Insert(0, ("val (best weights)", val.PerClassTop1.Select(Pct).ToArray()));
             draw($"{name}-per-class", Runs, rr.Label, $"{rr.Label} accuracy per class", t =>
                 Charts.GroupedBars(t, "top-1 accuracy (%)", classes, series, v => v.ToString("F0", Inv)));
+        }
+    }
+
+    /// <summary>
+    /// seeds/002 Fig. 45–48 from each run's <see cref="AnalysisResult"/>: the t-SNE map coloured by true class, by
+    /// K-means cluster and by DBSCAN cluster (noise grey), the k-distance curve with the elbow DBSCAN's eps started
+    /// from, and the ARI of both clusterings across models.
+    /// </summary>
+    static void AnalysisFigures(ReportModel model, Drawer draw)
+    {
+        var analysed = model.Runs.Where(r => r.Run.Analysis is { TsneX.Count: > 0 }).ToArray();
+        if (analysed.Length == 0) return;
+        draw("analysis-ari", Analysis, null, "adjusted Rand index of the clusterings", t => Charts.GroupedBars(t, "ARI against the true classes",
+            analysed.Select(r => r.Label).ToArray(), new[]
+            {
+                ("K-means", analysed.Select(r => r.Run.Analysis!.KmeansAri).ToArray()),
+                ("DBSCAN", analysed.Select(r => r.Run.Analysis!.DbscanAri).ToArray()),
+            }, v => v.ToString("F3", Inv)));
+        foreach (var rr in analysed)
+        {
+            var a = rr.Run.Analysis!;
+            var name = ResultWriter.SafeName(rr.Label);
+            var x = a.TsneX.Select(v => (double)v).ToArray();
+            var y = a.TsneY.Select(v => (double)v).ToArray();
+            var classes = ClassNames(model.Dataset, model.Dataset.Classes.Count);
+            draw($"{name}-tsne-classes", Analysis, rr.Label, $"{rr.Label} t-SNE of {a.FeatureWidth} features, true classes",
+                t => Charts.LabelledPoints(t, "t-SNE 1", "t-SNE 2", x, y, a.Labels.ToArray(), classes));
+            draw($"{name}-tsne-kmeans", Analysis, rr.Label, $"{rr.Label} K-means, k = {a.KmeansClusters} (ARI {a.KmeansAri.ToString("F3", Inv)})",
+                t => Charts.LabelledPoints(t, "t-SNE 1", "t-SNE 2", x, y, a.KmeansLabels.ToArray()));
+            draw($"{name}-tsne-dbscan", Analysis, rr.Label,
+                $"{rr.Label} DBSCAN, eps {Numbers.Short(a.DbscanEps)}, MinPts {a.DbscanMinPts} (ARI {a.DbscanAri.ToString("F3", Inv)}, {a.DbscanNoise} noise)",
+                t => Charts.LabelledPoints(t, "t-SNE 1", "t-SNE 2", x, y, a.DbscanLabels.ToArray()));
+            if (a.KDistance.Count > 0)
+                draw($"{name}-k-distance", Analysis, rr.Label, $"{rr.Label} {a.KDistanceK}-distance curve",
+                    t => Charts.Lines(t, "points, sorted by distance", $"distance to the {a.KDistanceK}th nearest point ({a.ClusteredOn})",
+                        new[] { new Series($"{a.KDistanceK}-distance", a.KDistanceRank.Select(r => (double)r).ToArray(), a.KDistance.ToArray(), Markers: false) },
+                        new[] { new Marker($"elbow: eps {Numbers.Short(a.ElbowEps)}", a.ElbowEps, false) }, integerX: false));
         }
     }
 

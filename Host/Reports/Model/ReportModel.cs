@@ -9,11 +9,10 @@ namespace Zoo.Reports.Model;
 
 /// <summary>
 /// One results folder as results.json records it: the suite as far as the file describes it (name,
-/// recipe, device), its data set, its runs, and the optional <c>analysis</c> node that the feature
-/// analysis adds. <see cref="Result"/> is a <see cref="SuiteResult"/> rebuilt from the file, so the
+/// recipe, device), its data set and its runs (each with its feature analysis where the suite asked for one). <see cref="Result"/> is a <see cref="SuiteResult"/> rebuilt from the file, so the
 /// engine's own exporters (<see cref="ResultWriter.Markdown"/>) read it unchanged.
 /// </summary>
-public sealed record ReportSuite(string Directory, SuiteResult Result, string RecipeText, JsonNode? Analysis)
+public sealed record ReportSuite(string Directory, SuiteResult Result, string RecipeText)
 {
     public string Name => Result.Suite.Name;
     public DatasetSummary Dataset => Result.Dataset;
@@ -80,8 +79,8 @@ public sealed record ReportModel(IReadOnlyList<ReportSuite> Suites)
     }
 
     /// <summary>The report of a suite just run, without reading it back.</summary>
-    public static ReportModel From(SuiteResult result, JsonNode? analysis = null) =>
-        new(new[] { new ReportSuite(result.OutputDirectory, result, ResultWriter.Describe(result.Suite.Recipe), analysis) });
+    public static ReportModel From(SuiteResult result) =>
+        new(new[] { new ReportSuite(result.OutputDirectory, result, ResultWriter.Describe(result.Suite.Recipe)) });
 
     /// <summary>
     /// Reads results folders (each with a results.json). Throws <see cref="ZooConfigException"/> when a
@@ -132,7 +131,7 @@ public sealed record ReportModel(IReadOnlyList<ReportSuite> Suites)
             recipe, (string?)root["device"] ?? "cpu");
         var result = new SuiteResult(suite, dataset, runs, dir) { Interrupted = (bool?)root["interrupted"] ?? false };
         var text = (string?)root["recipe"]?["text"] ?? ResultWriter.Describe(recipe);
-        return new ReportSuite(dir, result, text, root["analysis"]?.DeepClone());
+        return new ReportSuite(dir, result, text);
     }
 
     /// <summary>The recipe as far as results.json records it (names and the numbers the comparison prints).</summary>
