@@ -2,6 +2,7 @@ using TorchSharp;
 using Xunit.Abstractions;
 using Zoo.Abstractions;
 using Zoo.Engine.Data;
+using Zoo.Engine.Results;
 using Zoo.Engine.Training;
 using static TorchSharp.torch;
 
@@ -93,6 +94,32 @@ public sealed class PreciseBatchNormTests(ITestOutputHelper output)
         // Nothing to do without BatchNorm.
         using var plain = nn.Sequential(nn.Flatten(), nn.Linear(256, 10));
         Assert.Equal(0, PreciseBatchNorm.Update(plain, loader, 2, torch.CPU));
+    }
+
+    [Fact]
+    public void A_run_is_warned_when_eval_mode_collapses_or_falls_far_below_train_accuracy_and_told_the_option()
+    {
+        static EvalResult Predicting(params int[] predicted)
+        {
+            var confusion = Enumerable.Range(0, 10).Select(_ => new int[10]).ToArray();
+            for (int i = 0; i < predicted.Length; i++) confusion[i % 10][predicted[i]]++;
+            return new EvalResult(2.3, 0.1, 0.5, predicted.Length, 1) { Confusion = confusion };
+        }
+        var oneClass = Predicting(Enumerable.Repeat(3, 40).ToArray());
+        var varied = Predicting(Enumerable.Range(0, 40).Select(i => i % 10).ToArray());
+        EpochRecord Epoch(double train, double val) => new(1, 1e-3, 1.5, train, 2.3, val, 0.5, 10, 100);
+
+        // Issue 16: MobileNet V2 at 17 % train, 10 % validation with one class for every image.
+        var text = Zoo.Engine.Suites.ModelRun.EvalModeDisagreement(Epoch(0.17, 0.10), oneClass, () => true);
+        Assert.Contains("one class predicted for every image", text);
+        Assert.Contains("\"precise_bn\": 50", text);
+        // GoogLeNet 96.8 % train / 28 % validation: predictions vary, the gap alone is enough.
+        Assert.Contains("far below train top-1 96.8 %", Zoo.Engine.Suites.ModelRun.EvalModeDisagreement(Epoch(0.968, 0.28), varied, () => true));
+        // No warning: a model without BatchNorm, a small gap, validation above train, no validation.
+        Assert.Null(Zoo.Engine.Suites.ModelRun.EvalModeDisagreement(Epoch(0.968, 0.28), varied, () => false));
+        Assert.Null(Zoo.Engine.Suites.ModelRun.EvalModeDisagreement(Epoch(0.60, 0.50), varied, () => true));
+        Assert.Null(Zoo.Engine.Suites.ModelRun.EvalModeDisagreement(Epoch(0.10, 0.10), oneClass, () => true));   // not learning at all yet
+        Assert.Null(Zoo.Engine.Suites.ModelRun.EvalModeDisagreement(new EpochRecord(1, 1e-3, 1.5, 0.9, null, null, null, 10, 100), null, () => true));
     }
 
     /// <summary>
