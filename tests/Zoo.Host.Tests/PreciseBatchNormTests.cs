@@ -97,6 +97,38 @@ public sealed class PreciseBatchNormTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void With_precise_bn_the_trainer_recomputes_the_statistics_of_the_model_and_its_moving_average_before_evaluating()
+    {
+        var info = new DatasetInfo("shapes", 1, 16, 16, ShapesDatasetProvider.ClassNames);
+        var data = ShapesDatasetProvider.Generate(info, 48, 5, 0, 0.06);
+        var (mean, std) = Splits.ChannelStats(data);
+        var loader = new BatchLoader(data, 16, shuffle: true, 2, mean, std);
+        static nn.Module<Tensor, Tensor> Build() =>
+            nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3, momentum: 0.0003), nn.Flatten(), nn.Linear(3 * 14 * 14, 10));
+        static Tensor Mean(nn.Module m) => PreciseBatchNorm.Layers(m).Single().running_mean!.clone();
+        torch.manual_seed(4);
+        using var model = Build();
+        using var copy = Build();
+        using var average = new WeightAverage(model, copy, 0.9);
+        using var opt = torch.optim.SGD(model.parameters(), 0.05);
+        var schedule = BuiltInSchedules.All().Single(s => s.Name == "constant").Create(opt, new ScheduleContext(0.05, 1, 3, ParameterBag.Empty));
+        Tensor? seenByValidation = null, seenByAverage = null;
+        new Trainer(model, torch.CPU) { Average = average }.Fit(loader, m =>
+            {
+                if (ReferenceEquals(m, model)) seenByValidation = Mean(m); else seenByAverage = Mean(m);
+                return null;
+            }, new Recipe { Epochs = 1, BatchSize = 16, PreciseBatchNorm = 3 }, opt, schedule);
+
+        // Momentum 0.0003 would leave the running mean at about 0; recomputed, it is the epoch's batches' average, for both.
+        PreciseBatchNorm.Update(model, loader, 3, torch.CPU, epoch: 1);
+        Assert.True(Mean(model).abs().max().item<float>() > 0.01);
+        Assert.True(seenByValidation!.allclose(Mean(model), rtol: 1e-5, atol: 1e-7), "validation saw running statistics that were not recomputed");
+        PreciseBatchNorm.Update(copy, loader, 3, torch.CPU, epoch: 1);
+        Assert.True(seenByAverage!.allclose(Mean(copy), rtol: 1e-5, atol: 1e-7), "the moving average was evaluated without recomputed statistics");
+        Assert.False(copy.training);
+    }
+
+    [Fact]
     public void A_run_is_warned_when_eval_mode_collapses_or_falls_far_below_train_accuracy_and_told_the_option()
     {
         static EvalResult Predicting(params int[] predicted)
