@@ -74,6 +74,13 @@ public sealed class PreciseBatchNormTests(ITestOutputHelper output)
         var bn = (TorchSharp.Modules.BatchNorm2d)model.children().ElementAt(1);
         model.eval();
 
+        using var seq = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.Dropout(0.5), nn.Flatten(), nn.Linear(3 * 14 * 14, 10));
+        torch.manual_seed(9);
+        float expectedDraw = torch.rand(1).item<float>();
+        torch.manual_seed(9);
+        PreciseBatchNorm.Update(seq, loader, 2, torch.CPU);
+        Assert.Equal(expectedDraw, torch.rand(1).item<float>());   // dropout's draws do not shift the training that follows
+
         Assert.Equal(2, PreciseBatchNorm.Update(model, loader, 2, torch.CPU, epoch: 3));   // two of the epoch's three batches
         Assert.Equal(0.0003, bn.momentum);
         Assert.False(model.training);
