@@ -1,6 +1,7 @@
 using Zoo.Abstractions;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Suites;
+using Zoo.Engine.Training;
 
 namespace Zoo.Host.Tests;
 
@@ -94,6 +95,20 @@ public sealed class SuiteParserTests
         var allowed = message.Split("allowed: ")[1].Split(", ");
         Assert.Contains("lr", allowed);
         Assert.Contains("momentum", allowed);
+    }
+
+    [Fact]
+    public void Precise_batch_norm_reads_as_a_number_of_batches_or_an_object_and_a_wrong_value_names_the_field()
+    {
+        Recipe Read(string value) => SuiteParser.Parse(Valid.Replace("\"epochs\": 2,", $"\"epochs\": 2, \"precise_bn\": {value},"), "/x/suite.json").Recipe;
+        Assert.Null(SuiteParser.Parse(Valid, "/x/suite.json").Recipe.PreciseBatchNorm);
+        Assert.Equal(20, Read("20").PreciseBatchNorm);
+        Assert.Equal(30, Read("{ \"batches\": 30 }").PreciseBatchNorm);
+        Assert.Equal(50, Read("{ }").PreciseBatchNorm);
+        Assert.Null(Read("false").PreciseBatchNorm);
+        Assert.Contains("recipe.precise_bn: 0 is out of range", Error(Valid.Replace("\"epochs\": 2,", "\"epochs\": 2, \"precise_bn\": 0,")));
+        Assert.Contains("recipe.precise_bn.batch: unknown field", Error(Valid.Replace("\"epochs\": 2,", "\"epochs\": 2, \"precise_bn\": { \"batch\": 5 },")));
+        Assert.Contains("recipe.precise_bn: expected a number of training batches", Error(Valid.Replace("\"epochs\": 2,", "\"epochs\": 2, \"precise_bn\": \"yes\",")));
     }
 
     [Fact]

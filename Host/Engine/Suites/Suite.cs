@@ -51,7 +51,7 @@ public static class SuiteParser
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
-        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target" };
+        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn" };
     /// <summary>Metrics an epoch records, which early stopping, targets and plateau can watch.</summary>
     public static readonly string[] Metrics = { "val_top1", "val_top5", "val_loss", "train_top1", "train_loss" };
 
@@ -234,6 +234,7 @@ public static class SuiteParser
             Augment = at.NamedList(el, "augment"),
             BatchAugment = at.NamedList(el, "batch_augment"),
             Ema = EmaDecay(el, at),
+            PreciseBatchNorm = PreciseBatches(el, at),
             ClipGradNorm = at.Num(el, "clip_grad_norm", 1e-6, 1e6),
             ClipGradValue = at.Num(el, "clip_grad_value", 1e-6, 1e6),
             AccumulateSteps = at.Int(el, "accumulate_steps", 1, 4096) ?? 1,
@@ -251,6 +252,17 @@ public static class SuiteParser
         eAt.Expect(e, JsonValueKind.Object, "true, a decay such as 0.9998, or {\"decay\": 0.9998}");
         eAt.OnlyFields(e, new[] { "decay" });
         return eAt.Num(e, "decay", 0.5, 0.999999) ?? 0.9998;
+    }
+
+    /// <summary>"precise_bn": a number of training batches, or {"batches": n}; null or false: off.</summary>
+    static int? PreciseBatches(JsonElement el, Cursor at)
+    {
+        if (!el.TryGetProperty("precise_bn", out var e) || e.ValueKind is JsonValueKind.Null or JsonValueKind.False) return null;
+        if (e.ValueKind == JsonValueKind.Number) return at.Int(el, "precise_bn", 1, 100_000);
+        var pAt = at.In("precise_bn");
+        pAt.Expect(e, JsonValueKind.Object, "a number of training batches such as 50, or {\"batches\": 50}");
+        pAt.OnlyFields(e, new[] { "batches" });
+        return pAt.Int(e, "batches", 1, 100_000) ?? 50;
     }
 
     static string Metric(JsonElement el, Cursor at, string field, string fallback)

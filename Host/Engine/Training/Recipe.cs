@@ -46,6 +46,11 @@ public sealed record Recipe
     public IReadOnlyList<(string Name, ParameterBag Parameters)> BatchAugment { get; init; } = Array.Empty<(string, ParameterBag)>();
     /// <summary>Decay of an exponential moving average of the weights, evaluated and saved alongside (null: none).</summary>
     public double? Ema { get; init; }
+    /// <summary>
+    /// Before each evaluation, recompute every BatchNorm's running statistics as the average over this many
+    /// training batches (<see cref="PreciseBatchNorm"/>), for the model and its moving average (null: keep the running averages).
+    /// </summary>
+    public int? PreciseBatchNorm { get; init; }
     /// <summary>Rescale the gradients so their global L2 norm is at most this (null: no clipping).</summary>
     public double? ClipGradNorm { get; init; }
     /// <summary>Clamp every gradient element to ±this (null: no clipping).</summary>

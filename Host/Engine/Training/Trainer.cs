@@ -113,6 +113,12 @@ public sealed class Trainer
             var sw = Stopwatch.StartNew();
             double lrAtStart = schedule.CurrentLearningRate;
             var (loss, top1, gradNorm) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
+            if (recipe.PreciseBatchNorm is { } batches)
+            {
+                // On the epoch's own (seeded) batches, so a resumed run recomputes exactly the same statistics.
+                PreciseBatchNorm.Update(_model, train, batches, _device, epoch);
+                if (Average is not null) PreciseBatchNorm.Update(Average.Model, train, batches, _device, epoch);
+            }
             var val = validate(_model);
             var emaVal = Average is null ? null : validate(Average.Model);
             var metrics = new Dictionary<string, double> { ["train_loss"] = loss, ["train_top1"] = top1 };
