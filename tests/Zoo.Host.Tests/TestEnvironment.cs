@@ -59,7 +59,8 @@ static class TestEnvironment
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); throw new TimeoutException($"zoo {string.Join(' ', args)} did not finish"); }
+        // A guard against a hang, not a speed check: a cold `list --json` computes every variant's GMACs (2-3 min of CPU), and CI runs test assemblies side by side on 2 cores.
+        if (!p.WaitForExit(TimeSpan.FromMinutes(15))) { p.Kill(true); throw new TimeoutException($"zoo {string.Join(' ', args)} did not finish in 15 minutes"); }
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
