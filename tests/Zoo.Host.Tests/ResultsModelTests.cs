@@ -85,5 +85,6 @@ public sealed class ResultsModelTests
         Assert.Equal(80, s.ImagesPerSecond);
         Assert.Equal(12, s.EpochSecondsLeft);
         Assert.Equal("    epoch 2/5  step 10/40  80 img/s  ETA 12 s  loss 0.5000", ProgressText.Step(s));
+        Assert.Equal("[1/1] x epoch 2/5  step 10/40  80 img/s  ETA 12 s  loss 0.5000", ProgressText.StepLine(s));   // the console's and the UI's line
     }
 }

@@ -42,7 +42,7 @@ public sealed class ConsoleProgress : IProgress<SuiteEvent>
         var every = _terminal ? TimeSpan.FromMilliseconds(250) : PipeInterval;
         if (now - _lastStep < every) return;
         _lastStep = now;
-        var text = $"[{s.Index}/{s.Count}] {s.Label}" + ProgressText.Step(s)[3..];
+        var text = ProgressText.StepLine(s);
         if (_terminal)
         {
             int width = Math.Max(20, SafeWidth() - 1);

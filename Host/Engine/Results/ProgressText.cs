@@ -34,8 +34,13 @@ public static class ProgressText
     };
 
     /// <summary>One line of progress inside an epoch: step, images per second, time left, mean loss so far.</summary>
-    public static string Step(StepProgress s) => string.Create(Inv,
-        $"    epoch {s.Epoch}/{s.Epochs}  step {s.Step}/{s.Steps}  {s.ImagesPerSecond:F0} img/s  {(s.EpochSecondsLeft is { } left ? $"ETA {Duration(left)}" : "")}  loss {s.Loss:F4}");
+    public static string Step(StepProgress s) => "    " + StepBody(s);
+
+    /// <summary>The step line with the run it belongs to in front ("[1/3] resnet18 epoch 2/5  step 38/62 …"), for a line shown on its own.</summary>
+    public static string StepLine(StepProgress s) => $"[{s.Index}/{s.Count}] {s.Label} " + StepBody(s);
+
+    static string StepBody(StepProgress s) => string.Create(Inv,
+        $"epoch {s.Epoch}/{s.Epochs}  step {s.Step}/{s.Steps}  {s.ImagesPerSecond:F0} img/s  {(s.EpochSecondsLeft is { } left ? $"ETA {Duration(left)}" : "")}  loss {s.Loss:F4}");
 
     static string Head(RunEvent r) => $"[{r.Index}/{r.Count}] {r.Label}:";
 

@@ -246,7 +246,7 @@ public sealed class ZooUi
                 // Every step arrives; four redraws a second are plenty.
                 if (s.Step != s.Steps && (DateTime.UtcNow - lastStep).TotalMilliseconds < 250) return;
                 lastStep = DateTime.UtcNow;
-                var text = $"[{s.Index}/{s.Count}] {s.Label}" + ProgressText.Step(s)[3..];
+                var text = ProgressText.StepLine(s);
                 if (!_closed) v.App.Invoke(() => v.Step.Text = text);
             }
             else if (ProgressText.Line(e) is { } line) Append(v, line);
