@@ -150,7 +150,7 @@ Command AugmentPreviewVerb()
     return preview;
 }
 
-// zoo bench engine | loader
+// zoo bench engine | loader | analysis | models
 Command BenchVerb()
 {
     var bench = new Command("bench", "Benchmarks that print their figures (speed depends on the machine; nothing is asserted).");
@@ -182,6 +182,19 @@ Command BenchVerb()
     foreach (var o in new Option[] { points, dims, classes, iterations }) analysis.Options.Add(o);
     analysis.SetAction(pr => Run(pr, _ => Analyze.Bench(pr.GetValue(points), pr.GetValue(dims), pr.GetValue(classes), pr.GetValue(iterations))));
     bench.Subcommands.Add(analysis);
+
+    var models = new Option<string?>("--models") { Description = "Comma-separated variants (default: the ten of seeds/002)." };
+    var modelSize = new Option<int>("--size") { Description = "Square input size (28 uses the small-input stems).", DefaultValueFactory = _ => 112 };
+    var modelChannels = new Option<int>("--channels") { Description = "Input channels.", DefaultValueFactory = _ => 3 };
+    var modelBatch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 16 };
+    var modelSteps = new Option<int>("--steps") { Description = "Timed steps per measurement (the median is reported).", DefaultValueFactory = _ => 10 };
+    var jsonOut = new Option<string?>("--json") { Description = "Also write the rows to this JSON file (bench/compare_step.sh reads it)." };
+    var modelsBench = new Command("models", "Training-step and inference ms/step, images/s, batch-1 latency and peak resident memory per model; bench/torchvision_step.py measures the same in PyTorch.");
+    foreach (var o in new Option[] { models, modelSize, modelChannels, modelBatch, modelSteps, jsonOut }) modelsBench.Options.Add(o);
+    modelsBench.SetAction(pr => Run(pr, services => ModelsBench.Run(services,
+        pr.GetValue(models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? ModelsBench.SeedModels,
+        pr.GetValue(modelSize), pr.GetValue(modelChannels), pr.GetValue(modelBatch), pr.GetValue(modelSteps), pr.GetValue(jsonOut))));
+    bench.Subcommands.Add(modelsBench);
     return bench;
 }
 

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using TorchSharp;
+using Zoo.Abstractions;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
+using static TorchSharp.torch;
+
+namespace Zoo.Cli;
+
+/// <summary>
+/// zoo bench models: for each model, one SGD training step (forward, cross-entropy, backward, step) and one
+/// inference step (eval mode, inference mode) on a fixed random batch, the latency of one image, and the peak
+/// resident memory while that model ran. bench/torchvision_step.py measures the same steps in PyTorch, and
+/// bench/compare_step.sh interleaves the two so that a noisy machine affects both sides alike.
+/// </summary>
+public static class ModelsBench
+{
+    /// <summary>The ten models the seeds/002 comparison trains.</summary>
+    public static readonly string[] SeedModels =
+    {
+        "lenet5", "alexnet", "vgg11_bn", "googlenet", "resnet18",
+        "squeezenet1_1", "mobilenet_v2", "shufflenet_v2_x1_0", "efficientnet_b0", "mnasnet1_0",
+    };
+
+    public sealed record Row(string Model, int Channels, int Size, int Batch, double TrainMs, double InferMs, double LatencyMs,
+        double TrainImagesPerSecond, double PeakRssMib, int Threads);
+
+    public static int Run(IServiceProvider services, string[] models, int size, int channels, int batch, int steps, string? jsonPath)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        var entries = models.Select(m => catalog.FindVariant(m)
+            ?? throw new ZooConfigException("--models", $"'{m}' is not a variant this zoo knows (see `zoo list`)")).ToList();
+        if (steps < 1) throw new ZooConfigException("--steps", "must be at least 1");
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"training and inference step per model: {channels}x{size}x{size}, batch {batch}, {steps} timed steps after 2 warm-up steps, {torch.get_num_threads()} threads"));
+        Console.WriteLine("model                 train ms/step  images/s  infer ms/step  ms/image at batch 1  peak RSS MiB");
+        var rows = new List<Row>();
+        foreach (var entry in entries)
+        {
+            var row = Measure(entry.Architecture, entry.Variant.Name, size, channels, batch, steps);
+            rows.Add(row);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{row.Model,-21} {row.TrainMs,13:F1}  {row.TrainImagesPerSecond,8:F0}  {row.InferMs,13:F1}  {row.LatencyMs,19:F2}  {row.PeakRssMib,12:F0}"));
+        }
+        if (jsonPath is not null)
+            File.WriteAllText(jsonPath, JsonSerializer.Serialize(rows, ZooJson.Options));
+        return 0;
+    }
+
+    static Row Measure(IArchitecture architecture, string variant, int size, int channels, int batch, int steps)
+    {
+        ResetPeakRss();
+        torch.manual_seed(1);
+        using var model = architecture.Build(new ModelSpec(variant, channels, 10, size, size));
+        using var x = torch.randn(batch, channels, size, size);
+        using var y = torch.randint(0, 10, batch, dtype: ScalarType.Int64);
+        using var one = torch.randn(1, channels, size, size);
+        using var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+
+        model.train();
+        void TrainStep()
+        {
+            using var scope = torch.NewDisposeScope();
+            opt.zero_grad();
+            var loss = nn.functional.cross_entropy(model.call(x), y);
+            loss.backward();
+            opt.step();
+            loss.item<float>();
+        }
+        double train = Time(TrainStep, steps);
+
+        model.eval();
+        double infer, latency;
+        using (torch.inference_mode())
+        {
+            infer = Time(() => { using var scope = torch.NewDisposeScope(); model.call(x).sum().item<float>(); }, steps);
+            latency = Time(() => { using var scope = torch.NewDisposeScope(); model.call(one).sum().item<float>(); }, steps);
+        }
+        return new Row(variant, channels, size, batch, train * 1000, infer * 1000, latency * 1000, batch / train, PeakRssMib(), torch.get_num_threads());
+    }
+
+    /// <summary>Seconds per call: two warm-up calls (oneDNN primitive caches, allocator), then the median of the timed ones.</summary>
+    static double Time(Action step, int steps)
+    {
+        step(); step();
+        var times = new List<double>(steps);
+        for (int i = 0; i < steps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            step();
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return steps % 2 == 1 ? times[steps / 2] : (times[steps / 2 - 1] + times[steps / 2]) / 2;
+    }
+
+    /// <summary>Linux resets VmHWM (the peak resident set) when "5" is written to /proc/self/clear_refs.</summary>
+    static void ResetPeakRss()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    static double PeakRssMib()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        catch (IOException) { }
+        return Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+    }
+}
