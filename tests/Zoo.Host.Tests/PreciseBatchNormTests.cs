@@ -136,6 +136,37 @@ public sealed class PreciseBatchNormTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Precise_statistics_are_taken_on_unblended_batches_when_the_recipe_mixes_them()
+    {
+        var info = new DatasetInfo("shapes", 1, 16, 16, ShapesDatasetProvider.ClassNames);
+        var data = ShapesDatasetProvider.Generate(info, 48, 5, 0, 0.06);
+        var (mean, std) = Splits.ChannelStats(data);
+        var mixup = BuiltInAugmentations.Batch().Single(f => f.Name == "mixup")
+            .Create(new ParameterBag(new Dictionary<string, string> { ["p"] = "1", ["alpha"] = "1" }, "recipe.batch_augment[mixup]"));
+        var mixed = new BatchLoader(data, 16, shuffle: true, 2, mean, std, batchAugment: new[] { mixup });
+        var plain = new BatchLoader(data, 16, shuffle: true, 2, mean, std);
+        Assert.Equal(plain.Epoch(1).First().Images, mixed.WithoutBatchAugmentations().Epoch(1).First().Images);
+        Assert.Null(mixed.WithoutBatchAugmentations().Epoch(1).First().SoftTargets);
+        Assert.NotEqual(plain.Epoch(1).First().Images, mixed.Epoch(1).First().Images);   // the mix is really there
+
+        static nn.Module<Tensor, Tensor> Build() => nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(3 * 14 * 14, 10));
+        // Mixing a batch with its own reverse keeps its mean; the variance is what blending changes.
+        static Tensor Stats(nn.Module m) { var b = PreciseBatchNorm.Layers(m).Single(); return torch.cat(new[] { b.running_mean!, b.running_var! }); }
+        torch.manual_seed(4);
+        using var model = Build();
+        using var opt = torch.optim.SGD(model.parameters(), 0.05);
+        var schedule = BuiltInSchedules.All().Single(s => s.Name == "constant").Create(opt, new ScheduleContext(0.05, 1, 3, ParameterBag.Empty));
+        Tensor? seen = null;
+        new Trainer(model, torch.CPU).Fit(mixed, m => { seen = Stats(m); return null; },
+            new Recipe { Epochs = 1, BatchSize = 16, PreciseBatchNorm = 3 }, opt, schedule);
+
+        PreciseBatchNorm.Update(model, plain, 3, torch.CPU, epoch: 1);
+        Assert.True(seen!.allclose(Stats(model), rtol: 1e-5, atol: 1e-7), "validation saw statistics of blended batches");
+        PreciseBatchNorm.Update(model, mixed, 3, torch.CPU, epoch: 1);
+        Assert.False(seen!.allclose(Stats(model), rtol: 1e-5, atol: 1e-7));
+    }
+
+    [Fact]
     public void A_run_is_warned_when_eval_mode_collapses_or_falls_far_below_train_accuracy_and_told_the_option()
     {
         static EvalResult Predicting(params int[] predicted)

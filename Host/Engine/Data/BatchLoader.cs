@@ -41,6 +41,14 @@ public sealed class BatchLoader
         _dropLast = dropLast && set.Count >= batchSize;
     }
 
+    /// <summary>
+    /// The same images, order and per-image augmentation, without the batch augmentations (Mixup, CutMix): what
+    /// statistics of the data should see (precise BatchNorm), where blended images would describe a distribution
+    /// the model never meets in evaluation.
+    /// </summary>
+    public BatchLoader WithoutBatchAugmentations() => _batchAugment.Count == 0 ? this
+        : new BatchLoader(_set, _batchSize, _shuffle, _seed, _mean, _std, _augment, null, _dropLast) { Prefetch = Prefetch };
+
     /// <summary>Batches per epoch.</summary>
     public int BatchesPerEpoch => _dropLast ? _set.Count / _batchSize : (_set.Count + _batchSize - 1) / _batchSize;
 

@@ -115,9 +115,11 @@ public sealed class Trainer
             var (loss, top1, gradNorm) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
             if (recipe.PreciseBatchNorm is { } batches)
             {
-                // On the epoch's own (seeded) batches, so a resumed run recomputes exactly the same statistics.
-                PreciseBatchNorm.Update(_model, train, batches, _device, epoch);
-                if (Average is not null) PreciseBatchNorm.Update(Average.Model, train, batches, _device, epoch);
+                // On the epoch's own (seeded) batches, so a resumed run recomputes exactly the same statistics;
+                // unblended (no Mixup/CutMix), since evaluation never sees blended images.
+                var plain = train.WithoutBatchAugmentations();
+                PreciseBatchNorm.Update(_model, plain, batches, _device, epoch);
+                if (Average is not null) PreciseBatchNorm.Update(Average.Model, plain, batches, _device, epoch);
             }
             var val = validate(_model);
             var emaVal = Average is null ? null : validate(Average.Model);
