@@ -342,10 +342,45 @@ public sealed class ReportTests
             var names = output.Figures.Select(f => Path.GetFileName(f.Png)).ToArray();
             Assert.Contains("lenet5-accuracy.png", names);
             Assert.Contains("lenet5-confusion.png", names);
+            Assert.Contains("lenet5-predictions.png", names);
             Assert.Contains(ShapesClass(), File.ReadAllText(output.Html));
             Assert.NotNull(model.Runs[0].BestWeights);
+
+            // The prediction grid's sample: 24 of the 32 test images, mistakes over-sampled (up to a third), thumbnails at full 28 px.
+            var sample = model.Runs[0].Predictions!;
+            Assert.Equal(24, sample.Images.Count);
+            Assert.Equal(sample.Images.Select(i => i.Index).Order().Distinct(), sample.Images.Select(i => i.Index));
+            Assert.All(sample.Images, i => Assert.Equal((1, 28, 28, 784), (i.Channels, i.Height, i.Width, i.Pixels.Length)));
+            int wrongInTest = result.Runs[0].Test!.Count - (int)Math.Round(result.Runs[0].Test!.Top1 * result.Runs[0].Test!.Count);
+            Assert.Equal(Math.Min(wrongInTest, Math.Max(8, 24 - (32 - wrongInTest))), sample.Images.Count(i => !i.Correct));
+            using var grid = SKBitmap.Decode(output.Figures.Single(f => f.Png.EndsWith("lenet5-predictions.png")).Png);
+            Assert.True(grid.Width > 8 * 96 && grid.Height > 3 * 96, $"grid is {grid.Width}x{grid.Height}");
         }
         finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void A_prediction_sample_keeps_its_images_labels_and_predictions_and_shrinks_large_images_to_thumbnails()
+    {
+        var info = new DatasetInfo("shapes", 3, 200, 200, Zoo.Engine.Data.ShapesDatasetProvider.ClassNames);
+        var set = Zoo.Engine.Data.ShapesDatasetProvider.Generate(info, 10, 7, 0, 0.06);
+        var predicted = Enumerable.Range(0, 10).Select(i => i < 3 ? (set.GetLabel(i) + 1) % 10 : set.GetLabel(i)).ToArray();   // images 0-2 wrong
+        var eval = new EvalResult(1, 0.7, 0.9, 10, 0.1) { Predicted = predicted, Confidence = Enumerable.Repeat(0.5f, 10).ToArray() };
+        var sample = PredictionSample.Take(eval, set, 6, seed: 1);
+        Assert.Equal(6, sample.Images.Count);
+        Assert.Equal(2, sample.Images.Count(i => !i.Correct));   // a third of 6
+        Assert.All(sample.Images, i => Assert.Equal((set.GetLabel(i.Index), predicted[i.Index]), (i.Label, i.Predicted)));
+        var first = sample.Images[0];
+        Assert.Equal((3, 50, 50, 3 * 50 * 50), (first.Channels, first.Height, first.Width, first.Pixels.Length));   // 200 / 4
+        var full = new float[3 * 200 * 200];
+        set.Read(first.Index, full);
+        double block = Enumerable.Range(0, 4).SelectMany(dy => Enumerable.Range(0, 4).Select(dx => (double)full[(1 * 200 + 40 + dy) * 200 + 36 + dx])).Average();
+        Assert.Equal((int)Math.Round(block * 255), first.Pixels[(1 * 50 + 10) * 50 + 9]);   // channel 1, row 10, column 9: the mean of its 4x4 block
+
+        var json = System.Text.Json.JsonSerializer.Serialize(sample, ZooJson.Options);
+        var back = System.Text.Json.JsonSerializer.Deserialize<PredictionSample>(json, ZooJson.Options)!;
+        Assert.Equal(first.Pixels, back.Images[0].Pixels);
+        Assert.Throws<ArgumentException>(() => PredictionSample.Take(new EvalResult(1, 0.7, 0.9, 10, 0.1), set, 6, 1));
     }
 
     static string ShapesClass() => Zoo.Engine.Data.ShapesDatasetProvider.ClassNames[0];

@@ -33,6 +33,10 @@ public sealed record EvalResult(double Loss, double Top1, double Top5, [property
     /// <summary>Counts [true][predicted].</summary>
     public int[][] Confusion { get; init; } = Array.Empty<int[]>();
 
+    /// <summary>Each image's predicted class and its softmax probability, in the set's order (not written to JSON).</summary>
+    [JsonIgnore] public int[]? Predicted { get; init; }
+    [JsonIgnore] public float[]? Confidence { get; init; }
+
     /// <summary>Top-1 accuracy of each true class (null for a class with no images).</summary>
     public double?[] PerClassTop1 => Confusion.Select((row, i) => row.Sum() == 0 ? (double?)null : row[i] / (double)row.Sum()).ToArray();
 }

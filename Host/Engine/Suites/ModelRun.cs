@@ -336,7 +336,15 @@ internal sealed class ModelRun
         if (bestIsEarlier) WeightLoader.Load(_model!, _files.Best);
         if (testSet is not null) test = bestIsEarlier ? trainer.Evaluate(testSet, mean, std, evalBatch) : testFinal;
         var validation = _splits.Validation is null ? null : trainer.Evaluate(_splits.Validation, mean, std, evalBatch);
-        if (test is not null) _writer.WriteConfusion(_entry.Label, _data.Classes, test);
+        if (test is not null)
+        {
+            _writer.WriteConfusion(_entry.Label, _data.Classes, test);
+            try { _writer.WritePredictions(_entry.Label, PredictionSample.Take(test, testSet!, 24, _recipe.Seed)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                Warn($"prediction sample not written: {e.Message}");   // the grid is an extra; the run's numbers stand
+            }
+        }
         var analysis = _suite.Analysis is { } options && testSet is not null
             ? Analyze(() => SuiteAnalyzer.Analyze(_model!, _device, testSet, _data, options, evalBatch))
             : null;

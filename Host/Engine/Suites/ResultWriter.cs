@@ -74,6 +74,14 @@ public sealed class ResultWriter
         WriteAtomic(System.IO.Path.Combine(Directory, "runs", SafeName(label) + ".confusion.csv"), sb.ToString());
     }
 
+    /// <summary>runs/&lt;label&gt;.predictions.json: the prediction grid's sample of test images (<see cref="PredictionSample"/>).</summary>
+    public void WritePredictions(string label, PredictionSample sample) =>
+        WriteAtomic(PredictionsPath(Directory, label), System.Text.Json.JsonSerializer.Serialize(sample, ZooJson.Compact));
+
+    /// <summary>Where <see cref="WritePredictions"/> puts a run's sample in results folder <paramref name="directory"/>.</summary>
+    public static string PredictionsPath(string directory, string label) =>
+        System.IO.Path.Combine(directory, "runs", SafeName(label) + ".predictions.json");
+
     /// <summary>Writes beside, then renames over: readers see the old file or the new one, never half of one.</summary>
     public static void WriteAtomic(string path, string text)
     {

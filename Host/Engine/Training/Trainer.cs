@@ -241,6 +241,8 @@ public sealed class Trainer
         double lossSum = 0;
         long top1 = 0, top5 = 0, n = 0;
         double forwardSeconds = 0;
+        var predictedAll = new int[set.Count];
+        var confidenceAll = new float[set.Count];
         using (torch.no_grad())
         {
             foreach (var batch in loader.Epoch(0))
@@ -258,15 +260,20 @@ public sealed class Trainer
                 top1 += hits.narrow(1, 0, 1).sum().item<long>();
                 top5 += hits.any(1).sum().item<long>();
                 var predicted = topk.select(1, 0).cpu().data<long>().ToArray();
+                var confidence = nn.functional.softmax(logits, 1).max(1).values.cpu().data<float>().ToArray();
                 for (int i = 0; i < batch.Count; i++)
+                {
                     if (batch.Labels[i] < classes && predicted[i] < classes) confusion[batch.Labels[i]][predicted[i]]++;
+                    predictedAll[n + i] = (int)predicted[i];
+                    confidenceAll[n + i] = confidence[i];
+                }
                 n += batch.Count;
             }
         }
         if (wasTraining) model.train();
         return new EvalResult(lossSum / Math.Max(1, n), top1 / (double)Math.Max(1, n), top5 / (double)Math.Max(1, n), (int)n, forwardSeconds)
         {
-            Confusion = confusion,
+            Confusion = confusion, Predicted = predictedAll, Confidence = confidenceAll,
         };
     }
 

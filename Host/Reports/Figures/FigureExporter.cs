@@ -72,7 +72,22 @@ public static class FigureExporter
             catch (Exception e) { warnings.Add($"figures of {what} not drawn: {e.GetType().Name}: {e.Message}"); }
         }
         Section("the comparison", AcrossRuns);
-        foreach (var r in model.Runs) Section(r.Label, (m, draw) => PerRun(m, r, draw));
+        foreach (var r in model.Runs)
+        {
+            Section(r.Label, (m, draw) => PerRun(m, r, draw));
+            if (r.Predictions is { Images.Count: > 0 } sample)
+            {
+                var name = ResultWriter.SafeName(r.Label) + "-predictions";
+                var title = $"{r.Label} test predictions: {sample.Images.Count(i => !i.Correct)} wrong of {sample.Images.Count} sampled (mistakes over-sampled)";
+                try
+                {
+                    var png = Path.Combine(directory, name + ".png");
+                    PredictionGrid.Save(sample, ClassNames(d, d.Classes.Count), $"{head}: {title}", png);
+                    figures.Add(new FigureInfo(Runs, r.Label, title, png, null));
+                }
+                catch (Exception e) { warnings.Add($"figure {name} not drawn: {e.GetType().Name}: {e.Message}"); }
+            }
+        }
         Section("the data set", DataFigures);
         Section("the feature analysis", AnalysisFigures);
         return new Result(figures, warnings);

@@ -22,6 +22,18 @@ public sealed record ReportSuite(string Directory, SuiteResult Result, string Re
 /// <summary>A run and the suite it belongs to, under a label unique within the report.</summary>
 public sealed record ReportRun(ReportSuite Suite, RunResult Run, string Label)
 {
+    /// <summary>The run's sample of test predictions (runs/&lt;label&gt;.predictions.json), or null where there is none or it cannot be read.</summary>
+    public PredictionSample? Predictions
+    {
+        get
+        {
+            var p = ResultWriter.PredictionsPath(Suite.Directory, Run.Label);
+            if (!File.Exists(p)) return null;
+            try { return JsonSerializer.Deserialize<PredictionSample>(File.ReadAllText(p), ZooJson.Options); }
+            catch (Exception e) when (e is JsonException or IOException or NotSupportedException) { return null; }
+        }
+    }
+
     /// <summary>runs/&lt;label&gt;.best.safetensors of the run's own folder, where it exists.</summary>
     public string? BestWeights
     {
