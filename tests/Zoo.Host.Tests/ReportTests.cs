@@ -343,8 +343,12 @@ public sealed class ReportTests
             Assert.Contains("lenet5-accuracy.png", names);
             Assert.Contains("lenet5-confusion.png", names);
             Assert.Contains("lenet5-predictions.png", names);
-            Assert.Contains(ShapesClass(), File.ReadAllText(output.Html));
+            var html = File.ReadAllText(output.Html);
+            Assert.Contains(ShapesClass(), html);
             Assert.NotNull(model.Runs[0].BestWeights);
+            // The layer table as `zoo describe` prints it, at the suite's input, in the run's section.
+            Assert.Contains("Total params: 61,706", model.Runs[0].Layers);
+            Assert.Contains("features.0 (Conv2d)", html);
 
             // The prediction grid's sample: 24 of the 32 test images, mistakes over-sampled (up to a third), thumbnails at full 28 px.
             var sample = model.Runs[0].Predictions!;

@@ -143,7 +143,9 @@ internal sealed class ModelRun
             _report.Report(new WeightsLoaded(_index, _count, _entry.Label, _entry.Weights, loaded.Loaded.Count, spec.Classes, loaded.Reinitialised));
         }
         // Counted on the CPU before the move, at the suite's input size, with the run's own options.
-        var macs = ModelSummary.Describe(model, spec.Variant, new InputShape(spec.Channels, spec.Height, spec.Width), spec.Classes, torch.CPU).Macs;
+        var summary = ModelSummary.Describe(model, spec.Variant, new InputShape(spec.Channels, spec.Height, spec.Width), spec.Classes, torch.CPU);
+        var macs = summary.Macs;
+        _writer.WriteLayers(_entry.Label, summary.ToText());
         model.to(_device);
         result = result with { Parameters = model.parameters().Sum(p => p.numel()), Gmacs = macs / 1e9 };
         if (_recipe.Ema is { } decay)

@@ -74,6 +74,13 @@ public sealed class ResultWriter
         WriteAtomic(System.IO.Path.Combine(Directory, "runs", SafeName(label) + ".confusion.csv"), sb.ToString());
     }
 
+    /// <summary>runs/&lt;label&gt;.layers.txt: the run's model layer by layer at the suite's input (what `zoo describe` prints).</summary>
+    public void WriteLayers(string label, string table) => WriteAtomic(LayersPath(Directory, label), table);
+
+    /// <summary>Where <see cref="WriteLayers"/> puts a run's layer table in results folder <paramref name="directory"/>.</summary>
+    public static string LayersPath(string directory, string label) =>
+        System.IO.Path.Combine(directory, "runs", SafeName(label) + ".layers.txt");
+
     /// <summary>runs/&lt;label&gt;.predictions.json: the prediction grid's sample of test images (<see cref="PredictionSample"/>).</summary>
     public void WritePredictions(string label, PredictionSample sample) =>
         WriteAtomic(PredictionsPath(Directory, label), System.Text.Json.JsonSerializer.Serialize(sample, ZooJson.Compact));

@@ -73,6 +73,8 @@ public static class HtmlReport
             var own = figures.Where(f => f.Section == FigureExporter.Runs && f.Run == r.Label).ToArray();
             if (own.Length == 0) sb.Append("<p>No figures: the run has no finished epoch and no test evaluation.</p>\n");
             Gallery(sb, own);
+            if (r.Layers is { } layers)
+                sb.Append($"<details><summary>Layer by layer at the suite's input, as <code>zoo describe</code> prints it (runs/{H(ResultWriter.SafeName(r.Run.Label))}.layers.txt)</summary><pre>{H(layers)}</pre></details>\n");
         }
 
         sb.Append("<h2 id=\"data\">Data</h2>\n");
@@ -194,6 +196,8 @@ public static class HtmlReport
         tr:nth-child(even) td{background:#fafafa}
         .ok{color:#176117;font-weight:bold}.bad{color:#a11;font-weight:bold}.mid{color:#a60;font-weight:bold}
         pre{white-space:pre-wrap;max-width:900px;font-size:12px;background:#f7f7f7;padding:6px;margin:4px 0}
+        details pre{white-space:pre;overflow-x:auto;max-width:1200px}
+        details{margin:6px 0 16px}
         .warn{background:#fff6e0;border:1px solid #e0b050;padding:6px 12px;margin:12px 0}
         .gallery{display:flex;flex-wrap:wrap;gap:12px}
         figure{margin:0;border:1px solid #ddd;padding:4px;background:#fff}figure img{width:540px;height:auto;display:block}

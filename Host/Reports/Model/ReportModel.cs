@@ -22,6 +22,17 @@ public sealed record ReportSuite(string Directory, SuiteResult Result, string Re
 /// <summary>A run and the suite it belongs to, under a label unique within the report.</summary>
 public sealed record ReportRun(ReportSuite Suite, RunResult Run, string Label)
 {
+    /// <summary>The run's layer table (runs/&lt;label&gt;.layers.txt), or null where the run wrote none.</summary>
+    public string? Layers
+    {
+        get
+        {
+            var p = ResultWriter.LayersPath(Suite.Directory, Run.Label);
+            try { return File.Exists(p) ? File.ReadAllText(p) : null; }
+            catch (IOException) { return null; }
+        }
+    }
+
     /// <summary>The run's sample of test predictions (runs/&lt;label&gt;.predictions.json), or null where there is none or it cannot be read.</summary>
     public PredictionSample? Predictions
     {
