@@ -228,6 +228,33 @@ public sealed class DatasetTests
     static string TestImage(string name) => Path.Combine(AppContext.BaseDirectory, "TestImages", name);
 
     [Fact]
+    public void Data_statistics_count_images_per_class_and_read_original_sizes_per_split_from_file_headers()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            for (int i = 0; i < 3; i++) WritePng(Path.Combine(dir, "train", "cat", $"c{i}.png"), 40 + i, 30, SKColors.Red);
+            WritePng(Path.Combine(dir, "train", "dog", "d0.jpg"), 64, 48, SKColors.Blue, SKEncodedImageFormat.Jpeg);
+            File.Copy(TestImage("exif-rotated.jpg"), Path.Combine(dir, "train", "dog", "rotated.jpg"));   // stored 12x8, shown 8x12
+            WritePng(Path.Combine(dir, "test", "cat", "t0.png"), 20, 10, SKColors.Red);
+            WritePng(Path.Combine(dir, "test", "dog", "t1.png"), 22, 11, SKColors.Blue);
+            File.WriteAllBytes(Path.Combine(dir, "test", "dog", "broken.png"), new byte[] { 1, 2, 3 });
+            File.WriteAllText(Path.Combine(dir, "train", "dog", "notes.txt"), "not an image");
+
+            var s = new ImageFolderProvider().Open(new DatasetRequest { Path = dir, Size = 16, Channels = 3 });
+            Assert.Equal(new[] { 3, 2 }, DatasetStatistics.ClassCounts(s.Train));
+            Assert.Equal(new[] { 1, 1 }, DatasetStatistics.ClassCounts(s.Test!));
+
+            var sizes = DatasetStatistics.OriginalSizes(s.Files.Append(Path.Combine(dir, "test", "dog", "broken.png")).ToArray(), dir, seed: 1);
+            Assert.Equal(new[] { "test", "train" }, sizes.Keys.Order());
+            Assert.Equal(new[] { "20x10", "22x11" }, sizes["test"].Select(wh => $"{wh[0]}x{wh[1]}").Order());
+            Assert.Equal(new[] { "40x30", "41x30", "42x30", "64x48", "8x12" }, sizes["train"].Select(wh => $"{wh[0]}x{wh[1]}").Order());
+            Assert.Equal(new[] { "all" }, DatasetStatistics.OriginalSizes(s.Files, null, 1).Keys);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void An_image_folder_reads_every_mode_skips_a_corrupt_file_and_reuses_its_cache()
     {
         var dir = TestEnvironment.NewTempDirectory();

@@ -343,6 +343,9 @@ public sealed class ReportTests
             Assert.Contains("lenet5-accuracy.png", names);
             Assert.Contains("lenet5-confusion.png", names);
             Assert.Contains("lenet5-predictions.png", names);
+            Assert.Equal((64, 32, 32), (model.Dataset.ClassCounts!["train"].Sum(), model.Dataset.ClassCounts["val"].Sum(), model.Dataset.ClassCounts["test"].Sum()));
+            Assert.Null(model.Dataset.OriginalSizes);   // generated images have no files
+            Assert.Equal("images per class and split", output.Figures.Single(f => f.Png.EndsWith("dataset-classes.png")).Title);
             var html = File.ReadAllText(output.Html);
             Assert.Contains(ShapesClass(), html);
             Assert.NotNull(model.Runs[0].BestWeights);

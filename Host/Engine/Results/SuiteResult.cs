@@ -24,6 +24,15 @@ public sealed record DatasetSummary(string Name, int Channels, int Height, int W
     /// <summary>Where <see cref="Mean"/> and <see cref="Std"/> come from: dataset (computed on train), imagenet or none.</summary>
     public string Normalization { get; init; } = "dataset";
 
+    /// <summary>Images per class in each split ("train", "val", "test"), in class order.</summary>
+    public IReadOnlyDictionary<string, int[]>? ClassCounts { get; init; }
+
+    /// <summary>
+    /// [width, height] of the original image files per split ("train", "val", "test", or "all"), up to
+    /// <see cref="Data.DatasetStatistics.MaxSizeSamples"/> each (a seeded sample above that); null for sets that are not image files.
+    /// </summary>
+    public IReadOnlyDictionary<string, int[][]>? OriginalSizes { get; init; }
+
     /// <summary>The files (or generator) the set was read from, for deciding whether a finished run is still current.</summary>
     [JsonIgnore] public DataIdentity? Identity { get; init; }
 }

@@ -100,7 +100,13 @@ public sealed class SuiteRunner
         };
         var summary = new DatasetSummary(info.Name, info.Channels, info.Height, info.Width, info.ClassNames,
             splits.Train.Count, splits.Validation?.Count ?? 0, splits.Test?.Count ?? 0, splits.Validation is null ? "none" : valSource,
-            mean, std, splits.Skipped) { Normalization = spec.Normalize, Identity = identity };
+            mean, std, splits.Skipped)
+        {
+            Normalization = spec.Normalize, Identity = identity,
+            ClassCounts = new[] { ("train", splits.Train), ("val", splits.Validation), ("test", splits.Test) }
+                .Where(s => s.Item2 is not null).ToDictionary(s => s.Item1, s => DatasetStatistics.ClassCounts(s.Item2!)),
+            OriginalSizes = DatasetStatistics.OriginalSizes(splits.Files, spec.Path, spec.Seed) is { Count: > 0 } sizes ? sizes : null,
+        };
         return (splits, summary);
     }
 

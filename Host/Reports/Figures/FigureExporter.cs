@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScottPlot;
+using Zoo.Engine.Data;
 using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 using Zoo.Reports.Model;
@@ -249,20 +250,40 @@ public static class FigureExporter
         Enumerable.Range(0, k).Select(i => i < d.Classes.Count ? d.Classes[i] : i.ToString(Inv)).ToArray();
 
     /// <summary>
-    /// Images per class per split: validation and test counts are the row sums of a run's confusion
-    /// matrices (results.json has no per-class training counts, so the training split shows its total only).
+    /// seeds/004's data figures: images per class in each split (from results.json's class counts; results of an older
+    /// Zoo have only the validation and test row sums of a confusion matrix), and the original image sizes of each split.
     /// </summary>
     static void DataFigures(ReportModel model, Drawer draw)
     {
         var d = model.Dataset;
-        var withTest = model.Runs.Select(r => r.Run).FirstOrDefault(r => r.Test is { Confusion.Length: > 0 });
-        if (withTest is null) return;
-        int k = withTest.Test!.Confusion.Length;
         var series = new List<(string, double[])>();
-        if (withTest.Validation is { Confusion.Length: > 0 } v && v.Confusion.Length == k)
-            series.Add(($"val ({d.Validation} images)", v.Confusion.Select(row => (double)row.Sum()).ToArray()));
-        series.Add(($"test ({d.Test} images)", withTest.Test.Confusion.Select(row => (double)row.Sum()).ToArray()));
-        draw("dataset-classes", Data, null, $"images per class (train: {d.Train} in all)", t =>
-            Charts.GroupedBars(t, "images", ClassNames(d, k), series, v => v.ToString("F0", Inv)));
+        int k = d.Classes.Count;
+        if (d.ClassCounts is { Count: > 0 } counts)
+        {
+            foreach (var split in new[] { "train", "val", "test" })
+                if (counts.TryGetValue(split, out var c) && c.Length == k)
+                    series.Add(($"{split} ({c.Sum()} images)", c.Select(v => (double)v).ToArray()));
+        }
+        else if (model.Runs.Select(r => r.Run).FirstOrDefault(r => r.Test is { Confusion.Length: > 0 }) is { } withTest)
+        {
+            k = withTest.Test!.Confusion.Length;
+            if (withTest.Validation is { Confusion.Length: > 0 } v && v.Confusion.Length == k)
+                series.Add(($"val ({d.Validation} images)", v.Confusion.Select(row => (double)row.Sum()).ToArray()));
+            series.Add(($"test ({d.Test} images)", withTest.Test.Confusion.Select(row => (double)row.Sum()).ToArray()));
+        }
+        if (series.Count > 0)
+        {
+            var title = d.ClassCounts is { Count: > 0 } ? "images per class and split" : $"images per class (train: {d.Train} in all)";
+            draw("dataset-classes", Data, null, title, t => Charts.GroupedBars(t, "images", ClassNames(d, k), series, v => v.ToString("F0", Inv)));
+        }
+        if (d.OriginalSizes is { Count: > 0 } sizes)
+        {
+            var splits = sizes.Keys.OrderBy(s => s switch { "train" => 0, "val" => 1, "test" => 2, _ => 3 }).ToArray();
+            var points = splits.SelectMany((s, i) => sizes[s].Select(wh => (Split: i, W: (double)wh[0], H: (double)wh[1]))).ToArray();
+            var names = splits.Select(s => $"{s} ({sizes[s].Length} files)").ToArray();
+            draw("dataset-sizes", Data, null, $"original image sizes (before resizing to {d.Height} px; up to {DatasetStatistics.MaxSizeSamples} files per split)", t =>
+                Charts.LabelledPoints(t, "width (px)", "height (px)", points.Select(p => p.W).ToArray(), points.Select(p => p.H).ToArray(),
+                    points.Select(p => p.Split).ToArray(), names));
+        }
     }
 }

@@ -1,0 +1,70 @@
+using SkiaSharp;
+using Zoo.Abstractions;
+
+namespace Zoo.Engine.Data;
+
+/// <summary>
+/// What seeds/004 shows of a data set before any training: images per class in each split, and the sizes of
+/// the original image files (before Zoo resizes them), so a user sees imbalance and odd sizes at a glance.
+/// </summary>
+public static class DatasetStatistics
+{
+    /// <summary>Original sizes read per split at most (file headers only; a seeded sample above that).</summary>
+    public const int MaxSizeSamples = 1000;
+
+    /// <summary>Images per class of a split, in class order.</summary>
+    public static int[] ClassCounts(IImageSet set)
+    {
+        var counts = new int[set.Info.Classes];
+        for (int i = 0; i < set.Count; i++)
+        {
+            int label = set.GetLabel(i);
+            if (label >= 0 && label < counts.Length) counts[label]++;
+        }
+        return counts;
+    }
+
+    /// <summary>
+    /// Width and height of up to <see cref="MaxSizeSamples"/> image files per split (train/, val/, test/ under
+    /// <paramref name="root"/>, else "all"), read from the file headers without decoding the pixels. Files that
+    /// are not images, or whose header cannot be read, are left out. Empty when the set has no image files.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int[][]> OriginalSizes(IReadOnlyList<string> files, string? root, int seed)
+    {
+        var bySplit = files.Where(ImageFolderProvider.IsImage).GroupBy(f => SplitOf(f, root)).OrderBy(g => g.Key, StringComparer.Ordinal);
+        var result = new Dictionary<string, int[][]>();
+        foreach (var split in bySplit)
+        {
+            var chosen = split.OrderBy(f => f, StringComparer.Ordinal).ToArray();
+            if (chosen.Length > MaxSizeSamples)
+            {
+                new Random(seed).Shuffle(chosen);
+                chosen = chosen[..MaxSizeSamples];
+            }
+            var sizes = new List<int[]>();
+            foreach (var f in chosen)
+            {
+                try
+                {
+                    using var codec = SKCodec.Create(f);
+                    // As the image is shown: an EXIF orientation of 5-8 turns it a quarter (decoding does the same).
+                    if (codec is not null)
+                        sizes.Add(codec.EncodedOrigin >= SKEncodedOrigin.LeftTop
+                            ? new[] { codec.Info.Height, codec.Info.Width }
+                            : new[] { codec.Info.Width, codec.Info.Height });
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { }
+            }
+            if (sizes.Count > 0) result[split.Key] = sizes.ToArray();
+        }
+        return result;
+    }
+
+    static string SplitOf(string file, string? root)
+    {
+        if (root is null) return "all";
+        var relative = Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(file)).Replace('\\', '/');
+        var first = relative.Split('/')[0];
+        return first is "train" or "val" or "test" ? first : "all";
+    }
+}
