@@ -357,7 +357,12 @@ public sealed class ReportTests
             var sample = model.Runs[0].Predictions!;
             Assert.Equal(24, sample.Images.Count);
             Assert.Equal(sample.Images.Select(i => i.Index).Order().Distinct(), sample.Images.Select(i => i.Index));
-            Assert.All(sample.Images, i => Assert.Equal((1, 28, 28, 784), (i.Channels, i.Height, i.Width, i.Pixels.Length)));
+            Assert.All(sample.Images, i => Assert.Equal((1, 28, 28, 784), (i.Image.Channels, i.Image.Height, i.Image.Width, i.Image.Pixels.Length)));
+            Assert.Equal(Math.Min(16, 32 - (int)Math.Round(result.Runs[0].Test!.Top1 * 32)), sample.ConfidentMistakes.Count);
+            Assert.All(sample.ConfidentMistakes, m => Assert.False(m.Correct));
+            Assert.Equal(sample.ConfidentMistakes.Select(m => m.Confidence).OrderDescending(), sample.ConfidentMistakes.Select(m => m.Confidence));
+            Assert.Contains("dataset-samples.png", names);
+            Assert.Equal(model.Dataset.ClassCounts!["train"].Select(c => Math.Min(8, c)), model.Suites[0].DataSamples!.Select(c => c.Images.Count));
             int wrongInTest = result.Runs[0].Test!.Count - (int)Math.Round(result.Runs[0].Test!.Top1 * result.Runs[0].Test!.Count);
             Assert.Equal(Math.Min(wrongInTest, Math.Max(8, 24 - (32 - wrongInTest))), sample.Images.Count(i => !i.Correct));
             using var grid = SKBitmap.Decode(output.Figures.Single(f => f.Png.EndsWith("lenet5-predictions.png")).Png);
@@ -377,16 +382,17 @@ public sealed class ReportTests
         Assert.Equal(6, sample.Images.Count);
         Assert.Equal(2, sample.Images.Count(i => !i.Correct));   // a third of 6
         Assert.All(sample.Images, i => Assert.Equal((set.GetLabel(i.Index), predicted[i.Index]), (i.Label, i.Predicted)));
-        var first = sample.Images[0];
+        var first = sample.Images[0].Image;
         Assert.Equal((3, 50, 50, 3 * 50 * 50), (first.Channels, first.Height, first.Width, first.Pixels.Length));   // 200 / 4
+        Assert.Equal(new[] { 0, 1, 2 }, sample.ConfidentMistakes.Select(m => m.Index));   // equal confidence: in index order
         var full = new float[3 * 200 * 200];
-        set.Read(first.Index, full);
+        set.Read(sample.Images[0].Index, full);
         double block = Enumerable.Range(0, 4).SelectMany(dy => Enumerable.Range(0, 4).Select(dx => (double)full[(1 * 200 + 40 + dy) * 200 + 36 + dx])).Average();
         Assert.Equal((int)Math.Round(block * 255), first.Pixels[(1 * 50 + 10) * 50 + 9]);   // channel 1, row 10, column 9: the mean of its 4x4 block
 
         var json = System.Text.Json.JsonSerializer.Serialize(sample, ZooJson.Options);
         var back = System.Text.Json.JsonSerializer.Deserialize<PredictionSample>(json, ZooJson.Options)!;
-        Assert.Equal(first.Pixels, back.Images[0].Pixels);
+        Assert.Equal(first.Pixels, back.Images[0].Image.Pixels);
         Assert.Throws<ArgumentException>(() => PredictionSample.Take(new EvalResult(1, 0.7, 0.9, 10, 0.1), set, 6, 1));
     }
 

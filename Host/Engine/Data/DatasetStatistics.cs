@@ -1,5 +1,6 @@
 using SkiaSharp;
 using Zoo.Abstractions;
+using Zoo.Engine.Results;
 
 namespace Zoo.Engine.Data;
 
@@ -60,6 +61,25 @@ public static class DatasetStatistics
         return result;
     }
 
+    /// <summary>
+    /// A seeded sample of <paramref name="perClass"/> training images of each of the first <paramref name="maxClasses"/>
+    /// classes, as thumbnails: the data set's sample grid (seeds/004). Classes without images are left out.
+    /// </summary>
+    public static IReadOnlyList<ClassSamples> SamplesPerClass(IImageSet set, int perClass, int seed, int maxClasses = 20)
+    {
+        var names = set.Info.ClassNames;
+        var byClass = Enumerable.Range(0, set.Count).GroupBy(set.GetLabel).Where(g => g.Key >= 0 && g.Key < Math.Min(maxClasses, names.Count))
+            .OrderBy(g => g.Key);
+        var result = new List<ClassSamples>();
+        foreach (var g in byClass)
+        {
+            var indices = g.ToArray();
+            new Random(Seeds.Mix(seed, g.Key, 0xC1A55)).Shuffle(indices);
+            result.Add(new ClassSamples(names[g.Key], indices.Take(perClass).Order().Select(i => Thumbnail.Of(set, i)).ToArray()));
+        }
+        return result;
+    }
+
     static string SplitOf(string file, string? root)
     {
         if (root is null) return "all";
@@ -68,3 +88,6 @@ public static class DatasetStatistics
         return first is "train" or "val" or "test" ? first : "all";
     }
 }
+
+/// <summary>Sample training images of one class (<see cref="DatasetStatistics.SamplesPerClass"/>).</summary>
+public sealed record ClassSamples(string Class, IReadOnlyList<Thumbnail> Images);

@@ -74,6 +74,12 @@ public sealed class ResultWriter
         WriteAtomic(System.IO.Path.Combine(Directory, "runs", SafeName(label) + ".confusion.csv"), sb.ToString());
     }
 
+    /// <summary>data-samples.json: sample training images per class (the report's data grid).</summary>
+    public void WriteDataSamples(IReadOnlyList<Data.ClassSamples> samples) =>
+        WriteAtomic(DataSamplesPath(Directory), System.Text.Json.JsonSerializer.Serialize(samples, ZooJson.Compact));
+
+    public static string DataSamplesPath(string directory) => System.IO.Path.Combine(directory, "data-samples.json");
+
     /// <summary>runs/&lt;label&gt;.layers.txt: the run's model layer by layer at the suite's input (what `zoo describe` prints).</summary>
     public void WriteLayers(string label, string table) => WriteAtomic(LayersPath(Directory, label), table);
 

@@ -48,6 +48,8 @@ public sealed class SuiteRunner
         report.Report(new SuiteStarted(suite.Name, suite.Models.Count, writer.Directory));
         var (splits, summary) = OpenDataset(suite, outputDirectory, report);
         report.Report(new DatasetOpened(summary));
+        try { writer.WriteDataSamples(DatasetStatistics.SamplesPerClass(splits.Train, 8, suite.Dataset.Seed)); }
+        catch (IOException e) { report.Report(new DatasetMessage($"sample images not written: {e.Message}")); }   // an extra for the report
 
         var runs = new List<RunResult>();
         SuiteResult Result() => new(suite, summary, runs, outputDirectory) { Interrupted = cancel.IsCancellationRequested || runs.Any(r => r.Status == RunStatus.Interrupted) };

@@ -67,6 +67,17 @@ public static class FigureExporter
         }
 
         // A run whose records are odd (hand-edited, from an older Zoo) costs its own figures, never the report.
+        void DrawGrid(string name, string section, string? run, string title, IReadOnlyList<GridTile> tiles, int columns)
+        {
+            try
+            {
+                var png = Path.Combine(directory, name + ".png");
+                ImageGrid.Save(tiles, columns, $"{head}: {title}", png);
+                figures.Add(new FigureInfo(section, run, title, png, null));
+            }
+            catch (Exception e) { warnings.Add($"figure {name} not drawn: {e.GetType().Name}: {e.Message}"); }
+        }
+
         void Section(string what, Action<ReportModel, Drawer> section)
         {
             try { section(model, Draw); }
@@ -78,18 +89,25 @@ public static class FigureExporter
             Section(r.Label, (m, draw) => PerRun(m, r, draw));
             if (r.Predictions is { Images.Count: > 0 } sample)
             {
-                var name = ResultWriter.SafeName(r.Label) + "-predictions";
-                var title = $"{r.Label} test predictions: {sample.Images.Count(i => !i.Correct)} wrong of {sample.Images.Count} sampled (mistakes over-sampled)";
-                try
-                {
-                    var png = Path.Combine(directory, name + ".png");
-                    PredictionGrid.Save(sample, ClassNames(d, d.Classes.Count), $"{head}: {title}", png);
-                    figures.Add(new FigureInfo(Runs, r.Label, title, png, null));
-                }
-                catch (Exception e) { warnings.Add($"figure {name} not drawn: {e.GetType().Name}: {e.Message}"); }
+                var name = ResultWriter.SafeName(r.Label);
+                var classes = ClassNames(d, d.Classes.Count);
+                DrawGrid($"{name}-predictions", Runs, r.Label,
+                    $"{r.Label} test predictions: {sample.Images.Count(i => !i.Correct)} wrong of {sample.Images.Count} sampled (mistakes over-sampled)",
+                    ImageGrid.Predictions(sample.Images, classes), 8);
+                if (sample.ConfidentMistakes.Count > 0)
+                    DrawGrid($"{name}-confident-mistakes", Runs, r.Label, $"{r.Label} the {sample.ConfidentMistakes.Count} most confident test mistakes",
+                        ImageGrid.Predictions(sample.ConfidentMistakes, classes), 8);
             }
         }
         Section("the data set", DataFigures);
+        if (model.Suites[0].DataSamples is { Count: > 0 } samples)
+        {
+            int perClass = samples.Max(c => c.Images.Count);
+            var tiles = samples.SelectMany(c => c.Images.Select(i => new GridTile(i, c.Class))).ToArray();
+            // One row per class when every class has the same number of samples; else a plain grid.
+            DrawGrid("dataset-samples", Data, null, $"training images, {perClass} per class{(samples.Count < d.Classes.Count ? $" (first {samples.Count} of {d.Classes.Count} classes)" : "")}",
+                tiles, samples.All(c => c.Images.Count == perClass) ? perClass : 8);
+        }
         Section("the feature analysis", AnalysisFigures);
         return new Result(figures, warnings);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Zoo.Abstractions;
+using Zoo.Engine.Data;
 using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 using Zoo.Engine.Training;
@@ -14,6 +15,18 @@ namespace Zoo.Reports.Model;
 /// </summary>
 public sealed record ReportSuite(string Directory, SuiteResult Result, string RecipeText)
 {
+    /// <summary>Sample training images per class (data-samples.json), or null where the folder has none or it cannot be read.</summary>
+    public IReadOnlyList<ClassSamples>? DataSamples
+    {
+        get
+        {
+            var p = ResultWriter.DataSamplesPath(Directory);
+            if (!File.Exists(p)) return null;
+            try { return JsonSerializer.Deserialize<ClassSamples[]>(File.ReadAllText(p), ZooJson.Options); }
+            catch (Exception e) when (e is JsonException or IOException or NotSupportedException) { return null; }
+        }
+    }
+
     public string Name => Result.Suite.Name;
     public DatasetSummary Dataset => Result.Dataset;
     public IReadOnlyList<RunResult> Runs => Result.Runs;

@@ -1,0 +1,86 @@
+using SkiaSharp;
+using Zoo.Engine.Results;
+
+namespace Zoo.Reports.Figures;
+
+/// <summary>One tile of an <see cref="ImageGrid"/>: the image, up to two caption lines, and whether it is marked wrong (red frame, red second line).</summary>
+public sealed record GridTile(Thumbnail Image, string Caption, string? Detail = null, bool? Correct = null);
+
+/// <summary>
+/// Grids of images with captions: seeds/004's prediction grids (true and predicted class, green when right, red
+/// and framed when wrong) and the data set's samples per class. Drawn with SkiaSharp (ScottPlot has no image grid)
+/// in ScottPlot's default font so they match the other figures. Small images are enlarged (nearest) to at least 96 px.
+/// </summary>
+public static class ImageGrid
+{
+    const int Gap = 10, TitleHeight = 34, MinTile = 96, MinCaptionWidth = 120;
+
+    public static void Save(IReadOnlyList<GridTile> tiles, int columns, string title, string path)
+    {
+        if (tiles.Count == 0) throw new InvalidDataException("no images to draw");
+        int side = tiles.Max(t => Math.Max(t.Image.Height, t.Image.Width));
+        int zoom = Math.Max(1, (int)Math.Ceiling(MinTile / (double)side));
+        int tile = Math.Max(side * zoom, MinCaptionWidth);
+        int caption = tiles.Any(t => t.Detail is not null) ? 36 : 20;
+        int cols = Math.Clamp(columns, 1, tiles.Count), rows = (tiles.Count + cols - 1) / cols;
+        int width = cols * (tile + Gap) + Gap, height = TitleHeight + rows * (side * zoom + caption + Gap) + Gap;
+
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var typeface = ScottPlot.Fonts.GetTypeface(ScottPlot.Fonts.Default, false, false);
+        using var titleFont = new SKFont(typeface, 16);
+        using var font = new SKFont(typeface, 12);
+        using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        using var right = new SKPaint { Color = new SKColor(0, 128, 0), IsAntialias = true };
+        using var wrong = new SKPaint { Color = new SKColor(200, 0, 0), IsAntialias = true };
+        using var frame = new SKPaint { Color = wrong.Color, Style = SKPaintStyle.Stroke, StrokeWidth = 3 };
+        canvas.DrawText(title, Gap, 22, SKTextAlign.Left, titleFont, ink);
+
+        string Fit(string text)
+        {
+            while (text.Length > 3 && font.MeasureText(text) > tile) text = text[..^4] + "…";
+            return text;
+        }
+        for (int t = 0; t < tiles.Count; t++)
+        {
+            var (img, first, second, correct) = (tiles[t].Image, tiles[t].Caption, tiles[t].Detail, tiles[t].Correct);
+            int x0 = Gap + t % cols * (tile + Gap), y0 = TitleHeight + t / cols * (side * zoom + caption + Gap);
+            using var bitmap = ToBitmap(img);
+            using var image = SKImage.FromBitmap(bitmap);
+            var dest = SKRect.Create(x0 + (tile - img.Width * zoom) / 2f, y0, img.Width * zoom, img.Height * zoom);
+            canvas.DrawImage(image, dest, new SKSamplingOptions(SKFilterMode.Nearest));
+            if (correct == false) canvas.DrawRect(dest, frame);
+            float ty = y0 + img.Height * zoom;
+            canvas.DrawText(Fit(first), x0, ty + 14, SKTextAlign.Left, font, ink);
+            if (second is not null) canvas.DrawText(Fit(second), x0, ty + 29, SKTextAlign.Left, font, correct == false ? wrong : correct == true ? right : ink);
+        }
+        using var png = surface.Snapshot().Encode(SKEncodedImageFormat.Png, 100);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllBytes(path, png.ToArray());
+    }
+
+    /// <summary>The prediction tiles: "true: X" and "pred: Y 97%".</summary>
+    public static IReadOnlyList<GridTile> Predictions(IEnumerable<PredictedImage> images, IReadOnlyList<string> classes)
+    {
+        string Name(int c) => c >= 0 && c < classes.Count ? classes[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return images.Select(p => new GridTile(p.Image, $"true: {Name(p.Label)}",
+            $"pred: {Name(p.Predicted)} {(p.Confidence * 100).ToString("F0", System.Globalization.CultureInfo.InvariantCulture)}%", p.Correct)).ToArray();
+    }
+
+    /// <summary>The thumbnail as an opaque RGBA bitmap (one channel is shown grey; more than three: the first three).</summary>
+    static SKBitmap ToBitmap(Thumbnail img)
+    {
+        int hw = img.Height * img.Width;
+        if (img.Pixels.Length != img.Channels * hw) throw new InvalidDataException($"a thumbnail has {img.Pixels.Length} bytes, not {img.Channels}x{img.Height}x{img.Width}");
+        var bitmap = new SKBitmap(new SKImageInfo(img.Width, img.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var rgba = new byte[hw * 4];
+        for (int p = 0; p < hw; p++)
+        {
+            for (int c = 0; c < 3; c++) rgba[p * 4 + c] = img.Pixels[Math.Min(c, img.Channels - 1) * hw + p];
+            rgba[p * 4 + 3] = 255;
+        }
+        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+        return bitmap;
+    }
+}
