@@ -7,8 +7,11 @@ using Zoo.Reports.Model;
 
 namespace Zoo.Reports.Figures;
 
-/// <summary>A figure on disk: its section of the report, the run it belongs to (null: across runs), title and files.</summary>
-public sealed record FigureInfo(string Section, string? Run, string Title, string Png, string? Svg);
+/// <summary>
+/// A figure on disk: its section of the report, the run it belongs to (null: across runs), title and files;
+/// <paramref name="Wide"/> for image grids, whose captions need the page's full width.
+/// </summary>
+public sealed record FigureInfo(string Section, string? Run, string Title, string Png, string? Svg, bool Wide = false);
 
 /// <summary>Where and how big figures are written. PNG always; SVG beside it unless turned off.</summary>
 public static class FigureFiles
@@ -73,7 +76,7 @@ public static class FigureExporter
             {
                 var png = Path.Combine(directory, name + ".png");
                 ImageGrid.Save(tiles, columns, $"{head}: {title}", png);
-                figures.Add(new FigureInfo(section, run, title, png, null));
+                figures.Add(new FigureInfo(section, run, title, png, null, Wide: true));
             }
             catch (Exception e) { warnings.Add($"figure {name} not drawn: {e.GetType().Name}: {e.Message}"); }
         }

@@ -149,7 +149,7 @@ public static class HtmlReport
         foreach (var f in figures)
         {
             if (!File.Exists(f.Png)) continue;
-            sb.Append($"<figure><img alt=\"{H(f.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(f.Png))}\"><figcaption>{H(f.Title)} <span>figures/{H(Path.GetFileName(f.Png))}</span></figcaption></figure>\n");
+            sb.Append($"<figure{(f.Wide ? " class=\"wide\"" : "")}><img alt=\"{H(f.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(f.Png))}\"><figcaption>{H(f.Title)} <span>figures/{H(Path.GetFileName(f.Png))}</span></figcaption></figure>\n");
         }
         sb.Append("</div>\n");
     }
@@ -201,6 +201,7 @@ public static class HtmlReport
         .warn{background:#fff6e0;border:1px solid #e0b050;padding:6px 12px;margin:12px 0}
         .gallery{display:flex;flex-wrap:wrap;gap:12px}
         figure{margin:0;border:1px solid #ddd;padding:4px;background:#fff}figure img{width:540px;height:auto;display:block}
+        figure.wide img{width:auto;max-width:1100px}
         figcaption{font-size:12px;color:#444;padding:2px 4px}figcaption span{color:#888;float:right}
         ul.files{font-family:monospace;font-size:12px;max-height:240px;overflow:auto}
         footer{margin-top:40px;color:#888;font-size:12px}
