@@ -23,7 +23,7 @@ public sealed class ReportTests
     static EvalResult Eval(double top1, int[][] confusion) => new(0.7, top1, 1.0, confusion.Sum(r => r.Sum()), 0.3) { Confusion = confusion };
 
     /// <summary>A suite with a finished, a diverged, a failed and an interrupted run, as the engine would record them.</summary>
-    static SuiteResult Sample(string dir, string name = "report-test", string labelPrefix = "", double lr = 0.01)
+    internal static SuiteResult Sample(string dir, string name = "report-test", string labelPrefix = "", double lr = 0.01)
     {
         var recipe = new Recipe
         {

@@ -12,6 +12,7 @@ using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
+using Zoo.Reports.Model;
 using Zoo.Tui;
 
 // The UI is built on Terminal.Gui's TextView, obsolete in 2.5 (see ZooUi); the tests find its panes by that type.
@@ -71,11 +72,80 @@ public sealed class UiTests
             Assert.Equal(RunStatus.Finished, Assert.Single(events.OfType<RunEnded>()).Result.Status);
             Assert.Same(result, Assert.IsType<SuiteEnded>(events[^1]).Result);
 
+            // The run board folds the same events: queued, then training part-way through the epoch, then finished.
+            var board = new RunBoard(suite);
+            Assert.Equal(RunState.Queued, board.Rows[0].State);
+            foreach (var ev in events.TakeWhile(ev => ev != steps[steps.Count / 2])) board.Apply(ev);
+            board.Apply(steps[steps.Count / 2]);
+            Assert.Equal(RunState.Training, board.Rows[0].State);
+            Assert.Equal((1, 1, steps.Count / 2 + 1, steps.Count), (board.Rows[0].Epoch, board.Rows[0].Epochs, board.Rows[0].Step, board.Rows[0].Steps));
+            Assert.InRange(board.Fraction, 0.3, 0.7);
+            Assert.NotNull(board.Rows[0].SecondsLeft);
+            foreach (var ev in events.SkipWhile(ev => ev != steps[steps.Count / 2]).Skip(1)) board.Apply(ev);
+            var done = board.Rows[0];
+            Assert.Equal((RunState.Finished, 1.0, 1), (done.State, board.Fraction, done.History.Count));
+            Assert.Equal(result.Runs[0].Test!.Top1, done.TestTop1);
+            Assert.Equal("finished", done.Cells()[1]);
+
             File.WriteAllText(path, File.ReadAllText(path).Replace("\"lenet5\"", "\"lenet6\""));
             var e = Assert.Throws<ZooConfigException>(() => model.Load(path));
             Assert.Contains("Did you mean 'lenet5'?", e.Message);
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void The_results_browser_lists_results_folders_newest_first_opens_and_merges_them_and_sorts_any_column()
+    {
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var older = Path.Combine(root, "older");
+            var newer = Path.Combine(root, "newer");
+            ReportTests.Sample(older, name: "older");
+            File.SetLastWriteTimeUtc(Path.Combine(older, "results.json"), DateTime.UtcNow.AddHours(-2));
+            ReportTests.Sample(newer, name: "newer");
+            Directory.CreateDirectory(Path.Combine(root, "not-results"));
+            var broken = Path.Combine(root, "broken");
+            Directory.CreateDirectory(broken);
+            File.WriteAllText(Path.Combine(broken, "results.json"), "{ not json");
+            File.SetLastWriteTimeUtc(Path.Combine(broken, "results.json"), DateTime.UtcNow.AddHours(-5));
+
+            var folders = ResultsBrowser.Folders(root);
+            Assert.Equal(new[] { "newer", "older", "broken" }, folders.Select(f => f.Name));
+            Assert.Equal((5, "wide", 0.7), (folders[0].Runs, folders[0].Best, folders[0].BestTop1));
+            Assert.Contains("unreadable", folders[2].Line());
+
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(200, 40);
+            using var view = new ResultsView(root);
+            app.Begin(view);
+            app.LayoutAndDraw(true);
+            app.InjectKey(Key.Enter);   // opens "newer", under the cursor
+            Assert.Equal(new[] { "wide", "good", "blown", "broken", "stopped" }, view.Shown.Select(r => r.Run.Label));   // best test top-1 first
+            var table = ComparisonTable.From(ReportModel.Load(new[] { newer }).Comparison);
+            int parameters = table.Columns.ToList().FindIndex(c => c.Header == "Params");
+            view.SortBy(parameters);
+            Assert.Equal(new[] { "wide", "blown", "stopped", "good", "broken" }, view.Shown.Select(r => r.Run.Label));   // largest first
+            view.SortBy(parameters);
+            Assert.Equal(new[] { "broken", "good", "stopped", "blown", "wide" }, view.Shown.Select(r => r.Run.Label));
+            int test = table.Columns.ToList().FindIndex(c => c.Header == "Test top-1");
+            view.SortBy(test);
+            Assert.Equal(new[] { "wide", "good" }, view.Shown.Take(2).Select(r => r.Run.Label));   // runs without a test last
+            app.LayoutAndDraw(true);
+            Assert.Contains("Test top-1 ▼", ScreenText(app, view));
+
+            // Two folders marked: one comparison of ten runs, named suite/label.
+            app.InjectKey(Key.Tab.WithShift);
+            app.InjectKey(Key.Space);
+            app.InjectKey(Key.CursorDown);
+            app.InjectKey(Key.Space);
+            view.Open();
+            Assert.Equal(10, view.Shown.Count);
+            Assert.Contains(view.Shown, r => r.Run.Label == "older/wide");
+        }
+        finally { Directory.Delete(root, true); }
     }
 
     [Fact]

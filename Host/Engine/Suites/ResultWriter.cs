@@ -153,22 +153,11 @@ public sealed class ResultWriter
         sb.AppendLine(string.Create(inv, $"Data: {d.Name} {d.Channels}x{d.Height}x{d.Width}, {d.Classes.Count} classes; {d.Train} train / {d.Validation} val ({d.ValidationSource}) / {d.Test} test. "
             + $"Recipe: {Describe(r.Suite.Recipe)}; device {r.Suite.Device}."));
         sb.AppendLine();
-        sb.AppendLine($"| Model | Family | Params | Size MB | GMACs at {d.Channels}x{d.Height}x{d.Width} | Best val top-1 (epoch) | Test top-1 | Test top-5 | Test loss | s/epoch | Total s | Infer ms/img | Status |");
-        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
-        foreach (var run in r.Runs.OrderByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1))
-        {
-            string P(double? v) => Numbers.Percent(v);
-            var status = run.Status switch
-            {
-                RunStatus.Finished when run.StoppedEarly is not null => $"finished at epoch {run.Epochs.Count} ({run.StoppedEarly.Split(':')[0]})",
-                RunStatus.Finished => "finished",
-                RunStatus.Diverged => $"diverged (epoch {run.DivergedAtEpoch})",
-                RunStatus.Interrupted => $"interrupted after {Numbers.Count(run.Epochs.Count, "epoch")}, resumable",
-                _ => "failed: " + (run.Error ?? "").Replace("|", "/").Split('\n')[0],
-            };
-            sb.AppendLine(string.Create(inv,
-                $"| {run.Label}{(run.OwnRecipe is null ? "" : " *")} | {run.Family} | {run.Parameters:N0} | {run.SizeMb:F2} | {(run.Gmacs is { } g ? Numbers.Gmacs(g) : "-")} | {P(run.BestValTop1)}{(run.BestEpoch is null ? "" : $" ({run.BestEpoch})")} | {P(run.Test?.Top1)} | {P(run.Test?.Top5)} | {(run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv))} | {run.MeanEpochSeconds:F1} | {run.TotalSeconds:F1} | {(run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv))} | {status} |"));
-        }
+        var table = ComparisonTable.From(r);
+        sb.AppendLine("| " + string.Join(" | ", table.Columns.Select(c => c.Header)) + " |");
+        sb.AppendLine("|" + string.Join("|", table.Columns.Select(c => c.Numeric ? "--:" : "---")) + "|");
+        foreach (var row in table.Rows)
+            sb.AppendLine("| " + string.Join(" | ", row.Cells.Select(c => c.Replace("|", "/"))) + " |");
         var target = ComparisonTarget(r.Suite);
         if (target is not null)
         {

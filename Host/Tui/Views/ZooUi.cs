@@ -88,7 +88,8 @@ public sealed class ZooUi
     }
 
     // The views Build makes, for its small parts to share.
-    sealed record Views(IApplication App, IReadOnlyList<CatalogueRow> Rows, ListView List, TextView Details, Label Step, TextView Log)
+    sealed record Views(IApplication App, IReadOnlyList<CatalogueRow> Rows, ListView List, TextView Details, Label Step, TextView Log,
+        ProgressBar Bar, TableView Board)
     {
         public CatalogueRow? Selected() => List.SelectedItem is { } i && i >= 0 && i < Rows.Count ? Rows[i] : null;
     }
@@ -97,11 +98,11 @@ public sealed class ZooUi
     public Window Build(IApplication app)
     {
         var rows = _model.Rows();
-        var window = new Window { Title = $"Zoo — {rows.Count} variants (Space: mark, Enter: GMACs, F5: compare marked, F6: run suite, Esc: stop run, Ctrl+Q: quit)" };
+        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Space: mark, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
         var (catalogue, list) = CataloguePane(rows);
         var (detailsFrame, details) = DetailsPane(catalogue);
-        var (runFrame, step, log) = RunPane(catalogue, detailsFrame);
-        var v = new Views(app, rows, list, details, step, log);
+        var (runFrame, step, bar, board, log) = RunPane(catalogue, detailsFrame);
+        var v = new Views(app, rows, list, details, step, log, bar, board);
         WireCatalogue(v);
         window.Initialized += (_, _) => list.SetFocus();   // keys go to the catalogue first: Space marks, Enter describes
         window.Add(catalogue, detailsFrame, runFrame, StatusBar(v));
@@ -125,16 +126,20 @@ public sealed class ZooUi
         return (frame, details);
     }
 
-    (FrameView, Label, TextView) RunPane(View catalogue, View detailsFrame)
+    (FrameView, Label, ProgressBar, TableView, TextView) RunPane(View catalogue, View detailsFrame)
     {
         var frame = Pane("Run", Pos.Right(catalogue), Pos.Bottom(detailsFrame), Dim.Fill(), Dim.Fill(1));
         var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "" };
-        var log = ReadOnlyText(1);   // wraps: an epoch line ends with the RSS, which a cut would lose
+        // The suite's progress over every model's steps, and one row per model (state, epoch, step, pace, ETA, numbers).
+        var bar = new ProgressBar { X = 0, Y = 1, Width = Dim.Fill(), Height = 1, Fraction = 0, Visible = false };
+        var board = new TableView { X = 0, Y = 2, Width = Dim.Fill(), Height = 0, FullRowSelect = true, CanFocus = false, Visible = false };
+        var log = ReadOnlyText(0);   // wraps: an epoch line ends with the RSS, which a cut would lose
+        log.Y = Pos.Bottom(board);
         log.Text = _suitePath is null
             ? "Mark variants with Space and press F5 to compare them on the built-in data set (3 epochs, 1x28x28)."
             : $"F6 runs {_suitePath}; F5 compares the marked variants instead.";
-        frame.Add(step, log);
-        return (frame, step, log);
+        frame.Add(step, bar, board, log);
+        return (frame, step, bar, board, log);
     }
 
     /// <summary>
@@ -196,8 +201,10 @@ public sealed class ZooUi
 
     StatusBar StatusBar(Views v) => new(new[]
     {
+        new Shortcut(Key.F1, "Help", () => ShowHelp(v), null),
         new Shortcut(Key.F5, "Compare marked", () => CompareMarked(v), null),
         new Shortcut(Key.F6, "Run suite", () => RunSuiteFile(v), null),
+        new Shortcut(Key.F7, "Results", () => ShowResults(v), null),
         new Shortcut(Key.Esc, "Stop run", () => { _running?.Cancel(); Append(v, "stopping after the current step…"); }, null),
         new Shortcut(Key.Q.WithCtrl, "Quit", () => v.App.RequestStop(), null),
     });
@@ -218,7 +225,7 @@ public sealed class ZooUi
         _running = new CancellationTokenSource();
         var token = _running.Token;
         v.Log.Text = $"running {suite.Name}: {suite.Models.Count} model(s) into {outDir}";
-        var progress = Progress(v);
+        var progress = Progress(v, new RunBoard(suite));
         _task = Task.Run(() =>
         {
             try
@@ -235,23 +242,64 @@ public sealed class ZooUi
         });
     }
 
-    /// <summary>Steps go to the one-line step label, at most four times a second; every other event is a log line.</summary>
-    SyncProgress<SuiteEvent> Progress(Views v)
+    /// <summary>
+    /// Every event updates the run board; steps also the one-line step label, at most four times a second (every step
+    /// arrives; four redraws a second are plenty, and the screen stays free for keys); every other event is a log line.
+    /// </summary>
+    SyncProgress<SuiteEvent> Progress(Views v, RunBoard board)
     {
         var lastStep = DateTime.MinValue;
+        ShowBoard(v, board);
         return new SyncProgress<SuiteEvent>(e =>
         {
+            bool changed = board.Apply(e);
             if (e is StepProgress s)
             {
-                // Every step arrives; four redraws a second are plenty.
                 if (s.Step != s.Steps && (DateTime.UtcNow - lastStep).TotalMilliseconds < 250) return;
                 lastStep = DateTime.UtcNow;
                 var text = ProgressText.StepLine(s);
-                if (!_closed) v.App.Invoke(() => v.Step.Text = text);
+                if (!_closed) v.App.Invoke(() => { v.Step.Text = text; ShowBoard(v, board); });
+                return;
             }
-            else if (ProgressText.Line(e) is { } line) Append(v, line);
+            if (changed && !_closed) v.App.Invoke(() => ShowBoard(v, board));
+            if (ProgressText.Line(e) is { } line) Append(v, line);
         });
     }
+
+    /// <summary>Lays the board's rows into the run pane's table and its suite fraction into the bar (UI thread).</summary>
+    static void ShowBoard(Views v, RunBoard board)
+    {
+        v.Board.Table = new TextTable(BoardRow.Headers, board.Rows.Select(r => r.Cells()).ToArray());
+        v.Board.Height = Math.Min(board.Rows.Count, 8) + 3;   // header, its rule and the top line
+        v.Board.Visible = v.Bar.Visible = true;
+        v.Bar.Fraction = (float)board.Fraction;
+        v.Bar.Text = $"{board.Fraction * 100:F0} %";
+        v.Board.Update();
+    }
+
+    void ShowResults(Views v)
+    {
+        using var results = new ResultsView(_outRoot);
+        v.App.Run(results);
+    }
+
+    static void ShowHelp(Views v)
+    {
+        using var help = new Dialog { Title = "Keys (Esc closes)", Width = Dim.Auto(), Height = Dim.Auto() };
+        help.Add(new Label { X = 1, Y = 1, Text = HelpText });
+        v.App.Run(help);
+    }
+
+    /// <summary>Every key the UI answers (F1).</summary>
+    public const string HelpText =
+        "Catalogue:  Up/Down move, Space marks a variant, Enter computes its GMACs and sizes\n" +
+        "F5          compare the marked variants on the built-in data set (3 epochs, 1x28x28)\n" +
+        "F6          run the suite file given on the command line (zoo ui SUITE.json)\n" +
+        "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
+        "            to compare side by side, s sorts by the column under the cursor\n" +
+        "Esc         stop the run after its current step (a rerun resumes); in a dialog: close\n" +
+        "Tab         next pane (Shift+Tab: previous); the mouse works too\n" +
+        "F1          this help;  Ctrl+Q quits (a running model stops after its step first)";
 
     void CompareMarked(Views v)
     {

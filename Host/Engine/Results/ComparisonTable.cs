@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace Zoo.Engine.Results;
+
+/// <summary>A column of the comparison: its header and whether it holds numbers (right-aligned, sorted by value).</summary>
+public sealed record ComparisonColumn(string Header, bool Numeric);
+
+/// <summary>One run's row: its cells as text and, per column, the number it sorts by (null: text, or no value).</summary>
+public sealed record ComparisonRow(RunResult Run, IReadOnlyList<string> Cells, IReadOnlyList<double?> Keys);
+
+/// <summary>
+/// The comparison table of a suite, built once from the results model and read by every front-end that shows it:
+/// comparison.md and report.html (through <c>ResultWriter.Markdown</c>) and the terminal UI's sortable table.
+/// Rows come best test (else validation) top-1 first.
+/// </summary>
+public sealed class ComparisonTable
+{
+    public IReadOnlyList<ComparisonColumn> Columns { get; }
+    public IReadOnlyList<ComparisonRow> Rows { get; }
+
+    ComparisonTable(IReadOnlyList<ComparisonColumn> columns, IReadOnlyList<ComparisonRow> rows)
+    {
+        Columns = columns;
+        Rows = rows;
+    }
+
+    public static ComparisonTable From(SuiteResult r)
+    {
+        var d = r.Dataset;
+        var inv = CultureInfo.InvariantCulture;
+        var columns = new ComparisonColumn[]
+        {
+            new("Model", false), new("Family", false), new("Params", true), new("Size MB", true),
+            new($"GMACs at {d.Channels}x{d.Height}x{d.Width}", true), new("Best val top-1 (epoch)", true), new("Test top-1", true),
+            new("Test top-5", true), new("Test loss", true), new("s/epoch", true), new("Total s", true), new("Infer ms/img", true), new("Status", false),
+        };
+        var rows = r.Runs.OrderByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1).Select(run =>
+        {
+            string P(double? v) => Numbers.Percent(v);
+            var status = run.Status switch
+            {
+                RunStatus.Finished when run.StoppedEarly is not null => $"finished at epoch {run.Epochs.Count} ({run.StoppedEarly.Split(':')[0]})",
+                RunStatus.Finished => "finished",
+                RunStatus.Diverged => $"diverged (epoch {run.DivergedAtEpoch})",
+                RunStatus.Interrupted => $"interrupted after {Numbers.Count(run.Epochs.Count, "epoch")}, resumable",
+                _ => "failed: " + (run.Error ?? "").Split('\n')[0],
+            };
+            var cells = new[]
+            {
+                run.Label + (run.OwnRecipe is null ? "" : " *"), run.Family ?? "", run.Parameters.ToString("N0", inv), run.SizeMb.ToString("F2", inv),
+                run.Gmacs is { } g ? Numbers.Gmacs(g) : "-", P(run.BestValTop1) + (run.BestEpoch is null ? "" : $" ({run.BestEpoch})"),
+                P(run.Test?.Top1), P(run.Test?.Top5), run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv),
+                run.MeanEpochSeconds.ToString("F1", inv), run.TotalSeconds.ToString("F1", inv),
+                run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv), status,
+            };
+            var keys = new double?[]
+            {
+                null, null, run.Parameters, run.SizeMb, run.Gmacs, run.BestValTop1, run.Test?.Top1, run.Test?.Top5, run.Test?.Loss,
+                run.MeanEpochSeconds, run.TotalSeconds, run.Test?.MillisecondsPerImage, null,
+            };
+            return new ComparisonRow(run, cells, keys);
+        }).ToArray();
+        return new ComparisonTable(columns, rows);
+    }
+
+    /// <summary>
+    /// The rows ordered by <paramref name="column"/>: numbers by value (runs without one last), text by ordinal
+    /// comparison; ties keep the table's order.
+    /// </summary>
+    public IReadOnlyList<ComparisonRow> SortedBy(int column, bool descending)
+    {
+        if (column < 0 || column >= Columns.Count) throw new ArgumentOutOfRangeException(nameof(column));
+        var indexed = Rows.Select((row, i) => (row, i)).ToList();
+        int Compare((ComparisonRow row, int i) a, (ComparisonRow row, int i) b)
+        {
+            int c;
+            if (Columns[column].Numeric)
+            {
+                var (x, y) = (a.row.Keys[column], b.row.Keys[column]);
+                if (x is null || y is null) c = x is null && y is null ? 0 : x is null ? 1 : -1;   // missing values last, either way
+                else c = descending ? y.Value.CompareTo(x.Value) : x.Value.CompareTo(y.Value);
+            }
+            else
+            {
+                c = string.CompareOrdinal(a.row.Cells[column], b.row.Cells[column]);
+                if (descending) c = -c;
+            }
+            return c != 0 ? c : a.i.CompareTo(b.i);
+        }
+        indexed.Sort(Compare);
+        return indexed.Select(x => x.row).ToArray();
+    }
+}

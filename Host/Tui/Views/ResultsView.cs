@@ -1,0 +1,102 @@
+using System.Collections.ObjectModel;
+using Terminal.Gui.App;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Zoo.Abstractions;
+using Zoo.Engine.Results;
+
+namespace Zoo.Tui;
+
+/// <summary>An <see cref="ITableSource"/> over rows of text.</summary>
+sealed class TextTable(IReadOnlyList<string> headers, IReadOnlyList<IReadOnlyList<string>> rows) : ITableSource
+{
+    public object this[int row, int col] => rows[row][col];
+    public string[] ColumnNames => headers.ToArray();
+    public int Columns => headers.Count;
+    public int Rows => rows.Count;
+}
+
+/// <summary>
+/// The results browser (F7): left, every results folder under the UI's results root, newest first; right, the
+/// comparison of the folder under the cursor (Enter), or of every marked folder side by side (Space marks).
+/// s sorts by the column under the cursor (again: the other way round). The table is <see cref="ComparisonTable"/>,
+/// the one comparison.md and report.html print.
+/// </summary>
+public sealed class ResultsView : Window
+{
+    readonly IReadOnlyList<ResultsFolder> _folders;
+    readonly ListView _list;
+    readonly TableView _table;
+    readonly Label _status;
+    ComparisonTable? _comparison;
+    int _sortColumn = -1;
+    bool _descending;
+
+    public ResultsView(string root)
+    {
+        Title = $"Results in {root} — Enter: open, Space: mark to compare side by side, s: sort by the column (again: reverse), Esc: close";
+        _folders = ResultsBrowser.Folders(root);
+        var left = new FrameView { Title = "Folders", X = 0, Y = 0, Width = Dim.Percent(38), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
+        _list = new ListView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
+        _list.SetSource(new ObservableCollection<string>(_folders.Count == 0
+            ? new[] { $"no results.json under {root} yet: run a suite (F5, F6 or `zoo run-suite`)" }
+            : _folders.Select(f => f.Line())));
+        if (_folders.Count > 0) _list.SelectedItem = 0;
+        left.Add(_list);
+        var right = new FrameView { Title = "Comparison", X = Pos.Right(left), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
+        _table = new TableView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), FullRowSelect = true };
+        right.Add(_table);
+        _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "" };
+        Add(left, right, _status);
+
+        _list.Accepting += (_, e) => { e.Handled = true; Open(); };
+        _table.KeyDown += (_, key) =>
+        {
+            if (key != Key.S) return;
+            key.Handled = true;
+            SortBy(_table.Value?.SelectedCell.X ?? 0);
+        };
+        Initialized += (_, _) => _list.SetFocus();
+    }
+
+    public IReadOnlyList<ResultsFolder> Folders => _folders;
+
+    /// <summary>The rows as shown, in their current order (for tests and the status line).</summary>
+    public IReadOnlyList<ComparisonRow> Shown { get; private set; } = Array.Empty<ComparisonRow>();
+
+    /// <summary>Loads the marked folders, or the one under the cursor, into the table.</summary>
+    public void Open()
+    {
+        if (_folders.Count == 0) return;
+        var marked = _list.GetAllMarkedItems().Where(i => i < _folders.Count).Select(i => _folders[i].Path).ToList();
+        if (marked.Count == 0 && _list.SelectedItem is { } i && i >= 0 && i < _folders.Count) marked.Add(_folders[i].Path);
+        try
+        {
+            _comparison = ResultsBrowser.Compare(marked);
+            _sortColumn = -1;
+            Show(_comparison.Rows);
+            _status.Text = $"{Shown.Count} run(s) from {string.Join(", ", marked.Select(Path.GetFileName))}; report.html and figures/ are in each folder";
+            _table.SetFocus();
+        }
+        catch (ZooConfigException e) { _status.Text = $"cannot open: {e.Message}"; }
+    }
+
+    /// <summary>Sorts by <paramref name="column"/>; the same column again reverses the order. Numbers start with the largest.</summary>
+    public void SortBy(int column)
+    {
+        if (_comparison is null || column < 0 || column >= _comparison.Columns.Count) return;
+        _descending = column == _sortColumn ? !_descending : _comparison.Columns[column].Numeric;
+        _sortColumn = column;
+        Show(_comparison.SortedBy(column, _descending));
+        _status.Text = $"sorted by {_comparison.Columns[column].Header}, {(_descending ? "largest" : "smallest")} first";
+    }
+
+    void Show(IReadOnlyList<ComparisonRow> rows)
+    {
+        Shown = rows;
+        var headers = _comparison!.Columns.Select((c, i) => i == _sortColumn ? c.Header + (_descending ? " ▼" : " ▲") : c.Header).ToArray();
+        _table.Table = new TextTable(headers, rows.Select(r => r.Cells).ToArray());
+        _table.Update();
+    }
+}
