@@ -168,7 +168,7 @@ public sealed class PluginCatalogTests
         }
     }
 
-    static void SetReferencedContract(string path, ushort major, ushort minor)
+    internal static void SetReferencedContract(string path, ushort major, ushort minor)
     {
         var bytes = File.ReadAllBytes(path);
         int offset;
