@@ -17,6 +17,12 @@ namespace Zoo.Host.Tests;
 /// </summary>
 public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+#if DEBUG
+    const string Configuration = "Debug";
+#else
+    const string Configuration = "Release";
+#endif
+
     /// <summary>The ```sh blocks of README's "Writing a plugin" section, in order.</summary>
     static string Steps()
     {
@@ -43,9 +49,10 @@ public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper ou
             Directory.CreateDirectory(work);
             var env = Environment(dir, feed);
 
-            // The zoo's side: the three packages, from what the test build already compiled.
+            // The zoo's side: the three packages, from what the test build already compiled (in its configuration:
+            // `dotnet pack` alone means Release, whose output may be older).
             foreach (var project in new[] { "Abstractions", "tests/Zoo.ContractKit", "templates" })
-                Bash(dir, env, $"dotnet pack '{Path.Combine(TestEnvironment.Root, project)}' --no-build --no-restore -o '{feed}' -v q", TimeSpan.FromMinutes(5));
+                Bash(dir, env, $"dotnet pack '{Path.Combine(TestEnvironment.Root, project)}' -c {Configuration} --no-build --no-restore -o '{feed}' -v q", TimeSpan.FromMinutes(5));
             Assert.Equal(3, Directory.GetFiles(feed, "*.nupkg").Length);
             // NuGet: a private packages folder (fresh Zoo packages every time) that falls back on the user's cache (everything else, offline).
             File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
