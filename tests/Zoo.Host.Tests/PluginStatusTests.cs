@@ -56,6 +56,11 @@ public sealed class PluginStatusTests
             Assert.Equal("1.0.0", states["Zoo.Fixtures.TinyNet"].GetProperty("manifest").GetProperty("version").GetString());
             Assert.Equal("failed", states["Zoo.Fixtures.Throwing"].GetProperty("state").GetString());
             Assert.Contains("registration exploded on purpose", states["Zoo.Fixtures.Throwing"].GetProperty("reason").GetString());
+
+            // The terminal UI shows the same: the failed plugin in its run pane, the plugin's state in a variant's details.
+            var ui = new Zoo.Tui.UiModel(c, new Zoo.Engine.Suites.SuiteRunner(c));
+            Assert.Contains(ui.PluginProblems(), l => l.StartsWith("plugin Zoo.Fixtures.Throwing (failed): ", StringComparison.Ordinal) && l.Contains("registration exploded on purpose"));
+            Assert.Contains("Plugin: Zoo.Fixtures.TinyNet 1.0.0", ui.Details(ui.Rows().Single(r => r.Name == "tinynet")));
         }
         finally { Directory.Delete(dir, true); }
     }
