@@ -121,3 +121,23 @@ public sealed class ContractKitReportTests
         Assert.Contains($"`Zoo.Abstractions` {package} is contract {ZooContract.Version}.{ZooContract.MinorVersion}", File.ReadAllText(Path.Combine(template, "README.md")));
     }
 }
+
+/// <summary>A suite that asks a variant for an input it declares it does not take is refused before training, naming the entry and the limit.</summary>
+public sealed class DeclaredLimitsSuiteTests
+{
+    [Fact]
+    public void A_suite_below_a_declared_minimum_size_is_refused_naming_the_entry_and_the_limit()
+    {
+        using var catalog = new Zoo.Engine.Plugins.PluginCatalog(Array.Empty<string>(), new IZooPlugin[] { new Zoo.Engine.Plugins.BuiltInPlugin(), new DeclaredLimitsContract.Plugin() });
+        catalog.Refresh();
+        var runner = new Zoo.Engine.Suites.SuiteRunner(catalog);
+        string Suite(int size, int channels) => $$"""
+            { "name": "t", "dataset": { "name": "shapes", "channels": {{channels}}, "size": {{size}} }, "models": [ "needs40" ], "recipe": { "epochs": 1 } }
+            """;
+        var e = Assert.Throws<ZooConfigException>(() => runner.Validate(Zoo.Engine.Suites.SuiteParser.Parse(Suite(32, 3), "/x/suite.json")));
+        Assert.Contains("suite.json: models[0]: needs40 takes inputs of 40x40 or more (MinimumInputSize), not 32x32; change dataset.size", e.Message);
+        e = Assert.Throws<ZooConfigException>(() => runner.Validate(Zoo.Engine.Suites.SuiteParser.Parse(Suite(48, 1), "/x/suite.json")));
+        Assert.Contains("needs40 takes 3 channels (SupportedChannels), not 1", e.Message);
+        runner.Validate(Zoo.Engine.Suites.SuiteParser.Parse(Suite(48, 3), "/x/suite.json"));
+    }
+}
