@@ -40,6 +40,30 @@ public sealed record ArchitectureVariant(string Name, string Summary)
 
     /// <summary>The variant's default stochastic-depth (drop-path) rate, if it has one.</summary>
     public double? DefaultStochasticDepth { get; init; }
+
+    /// <summary>
+    /// The smallest height and width the variant takes, where it cannot adapt to smaller inputs (e.g. 32 for five
+    /// stride-2 stages and no small-input stem); null: any size. <see cref="IArchitecture.Build"/> still throws
+    /// <see cref="ZooConfigException"/> below it; the contract kit checks the variant at this size and up instead of
+    /// failing it at smaller ones. Contract 1.2.
+    /// </summary>
+    public int? MinimumInputSize { get; init; }
+
+    /// <summary>The channel counts the variant takes (e.g. only 3 for a fixed RGB stem); null: any. Contract 1.2.</summary>
+    public IReadOnlyList<int>? SupportedChannels { get; init; }
+
+    /// <summary>
+    /// Why the variant does not take <paramref name="input"/>, by its own declarations
+    /// (<see cref="MinimumInputSize"/>, <see cref="SupportedChannels"/>), or null when it does. Contract 1.2.
+    /// </summary>
+    public string? Unsupported(InputShape input)
+    {
+        if (MinimumInputSize is { } min && Math.Min(input.Height, input.Width) < min)
+            return $"{Name} takes inputs of {min}x{min} or more (MinimumInputSize), not {input.Height}x{input.Width}";
+        if (SupportedChannels is { Count: > 0 } channels && !channels.Contains(input.Channels))
+            return $"{Name} takes {string.Join(" or ", channels)} channels (SupportedChannels), not {input.Channels}";
+        return null;
+    }
 }
 
 /// <summary>

@@ -18,6 +18,7 @@ var root = new RootCommand("Zoo: a model zoo for image classification. Loads arc
 root.Options.Add(pluginsOption);
 
 root.Subcommands.Add(ListVerb());
+root.Subcommands.Add(PluginsVerb());
 root.Subcommands.Add(RunSuiteVerb());
 root.Subcommands.Add(ReportVerb());
 root.Subcommands.Add(WatchVerb());
@@ -38,6 +39,26 @@ Command ListVerb()
     list.Options.Add(json);
     list.SetAction(pr => Run(pr, services => Commands.List(services, pr.GetValue(json))));
     return list;
+}
+
+// zoo plugins [--json] | zoo plugins disable NAME | zoo plugins enable NAME
+Command PluginsVerb()
+{
+    var json = JsonOption();
+    var plugins = new Command("plugins", "List every plugin found with its state (loaded, conflicting, failed, disabled, superseded), the reason, version, contract version and variants.");
+    plugins.Options.Add(json);
+    plugins.SetAction(pr => Run(pr, services => Commands.Plugins(services, pr.GetValue(json))));
+    foreach (var enable in new[] { false, true })
+    {
+        var name = new Argument<string>("name") { Description = "The plugin's name as `zoo plugins` shows it." };
+        var verb = enable
+            ? new Command("enable", "Load a disabled plugin again (kept in $XDG_CONFIG_HOME/zoo/plugins.json, else ~/.config/zoo/plugins.json).")
+            : new Command("disable", "Stop loading a plugin, whichever plugin folder it is in (kept in $XDG_CONFIG_HOME/zoo/plugins.json, else ~/.config/zoo/plugins.json).");
+        verb.Arguments.Add(name);
+        verb.SetAction(pr => Run(pr, services => Commands.SetPluginEnabled(services, pr.GetValue(name)!, enable)));
+        plugins.Subcommands.Add(verb);
+    }
+    return plugins;
 }
 
 // zoo run-suite FILE

@@ -16,7 +16,7 @@ public static class ZooServices
         services.AddSingleton<IZooPlugin, BuiltInPlugin>();
         services.AddSingleton(sp =>
         {
-            var catalog = new PluginCatalog(dirs, sp.GetServices<IZooPlugin>());
+            var catalog = new PluginCatalog(dirs, sp.GetServices<IZooPlugin>(), new PluginSettings(PluginSettings.DefaultPath));
             catalog.Refresh();
             return catalog;
         });

@@ -51,6 +51,42 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
     static (IArchitecture Arch, ArchitectureVariant Variant) Find(string name) =>
         Contract.Discover(new TPlugin()).Single(v => v.Variant.Name == name);
 
+    /// <summary>
+    /// The shapes a variant is checked at: those of <see cref="Shapes"/> it takes by its own declarations
+    /// (<see cref="ArchitectureVariant.MinimumInputSize"/>, <see cref="ArchitectureVariant.SupportedChannels"/>), or,
+    /// when it takes none of them, one at its smallest size and first channel count.
+    /// </summary>
+    public static IReadOnlyList<(int C, int K, int H, int W)> ShapesFor(ArchitectureVariant v)
+    {
+        var taken = Shapes.Where(s => v.Unsupported(new InputShape(s.C, s.H, s.W)) is null).ToList();
+        if (taken.Count == 0) { var (c, size) = CheckInput(v); taken.Add((c, 5, size, size)); }
+        return taken;
+    }
+
+    /// <summary>The channel count and size the single-shape checks use: 3 and 32, or what the variant declares it needs.</summary>
+    public static (int Channels, int Size) CheckInput(ArchitectureVariant v, int channels = 3) =>
+        (v.SupportedChannels is { Count: > 0 } cs && !cs.Contains(channels) ? cs[0] : channels, Math.Max(32, v.MinimumInputSize ?? 0));
+
+    /// <summary>Where a check failed, as its message starts: the variant and the input configuration.</summary>
+    static string At(string variant, int c, int k, int h, int w) => $"{variant} at input {c}x{h}x{w}, {k} classes";
+
+    /// <summary>
+    /// Runs one step of a check; an exception becomes a failure that names the variant, the input, the step and what
+    /// to change, instead of a bare stack trace from deep inside TorchSharp.
+    /// </summary>
+    static T Step<T>(string at, string step, Func<T> f)
+    {
+        try { return f(); }
+        catch (Xunit.Sdk.XunitException) { throw; }
+        catch (Exception e)
+        {
+            var fix = step == "Build"
+                ? "Build must work for every channel count, class count and size the variant takes: adapt the stem to small inputs, or declare what it does not take on the variant (MinimumInputSize, SupportedChannels; contract 1.2) and throw ZooConfigException there"
+                : "a shape mismatch usually means a layer sized for one input (a Linear over a flattened map): pool to a fixed size (AdaptiveAvgPool2d) before the classifier, or declare MinimumInputSize on the variant";
+            throw new Xunit.Sdk.XunitException($"{at}: {step} threw {e.GetType().Name}: {e.Message}\n  What to change: {fix}.");
+        }
+    }
+
     [Fact]
     public void Plugin_registers_architectures_with_unique_variant_names_and_full_metadata()
     {
@@ -76,16 +112,18 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
     public void Forward_gives_batch_by_classes_logits_for_every_shape(string variant)
     {
         var (arch, v) = Find(variant);
-        foreach (var (c, k, h, w) in Shapes)
+        foreach (var (c, k, h, w) in ShapesFor(v))
         {
+            var at = At(variant, c, k, h, w);
             using var scope = NewDisposeScope();
             torch.manual_seed(1);
-            using var model = arch.Build(new ModelSpec(v.Name, c, k, h, w));
+            using var model = Step(at, "Build", () => arch.Build(new ModelSpec(v.Name, c, k, h, w)));
             model.eval();
             using var _ = torch.no_grad();
-            var y = model.call(torch.randn(2, c, h, w));
-            Assert.Equal(new long[] { 2, k }, y.shape);
-            Assert.True(y.isfinite().all().item<bool>(), $"{variant} gave non-finite logits at {c}x{h}x{w}");
+            var y = Step(at, "the forward pass", () => model.call(torch.randn(2, c, h, w)));
+            Assert.True(y.shape.SequenceEqual(new long[] { 2, k }),
+                $"{at}: logits of shape [{string.Join(", ", y.shape)}], expected [2, {k}]. What to change: end the model in a classifier with spec.Classes outputs over a pooled feature (N x features), so the output is N x classes at any size.");
+            Assert.True(y.isfinite().all().item<bool>(), $"{at}: non-finite logits from random input in eval mode. What to change: check the initialisation and any division or log in forward.");
         }
     }
 
@@ -93,17 +131,26 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
     public void A_size_the_architecture_cannot_take_is_refused_with_an_error_naming_the_input(string variant)
     {
         var (arch, v) = Find(variant);
+        var (c, _) = CheckInput(v);
+        var at = At(variant, c, 10, 12, 12);
         using var scope = NewDisposeScope();
         try
         {
-            using var model = arch.Build(new ModelSpec(v.Name, 3, 10, 12, 12));
+            using var model = arch.Build(new ModelSpec(v.Name, c, 10, 12, 12));
             model.eval();
             using var _ = torch.no_grad();
-            Assert.Equal(new long[] { 1, 10 }, model.call(torch.randn(1, 3, 12, 12)).shape);   // it can: fine
+            var y = model.call(torch.randn(1, c, 12, 12));
+            Assert.True(y.shape.SequenceEqual(new long[] { 1, 10 }), $"{at}: logits of shape [{string.Join(", ", y.shape)}], expected [1, 10]");   // it can: fine
         }
         catch (ZooConfigException e)
         {
-            Assert.Contains("12x12", e.Message);   // it cannot: the message says what it got (and the constraint)
+            // It cannot: the message says what it got (and the constraint).
+            Assert.True(e.Message.Contains("12x12"), $"{at}: refused with \"{e.Message}\". What to change: name the size it got (12x12) and the one it needs in the message, so a user knows what to fix.");
+        }
+        catch (Xunit.Sdk.XunitException) { throw; }
+        catch (Exception e)
+        {
+            Assert.Fail($"{at}: {e.GetType().Name}: {e.Message}. What to change: a size the architecture cannot take must be refused in Build with a ZooConfigException naming it (\"needs at least 32x32, got 12x12\"); declare MinimumInputSize on the variant too (contract 1.2).");
         }
     }
 
@@ -111,13 +158,15 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
     public void Backward_gives_finite_gradients_on_every_parameter(string variant)
     {
         var (arch, v) = Find(variant);
+        var (c, n) = CheckInput(v);
+        var at = At(variant, c, 6, n, n);
         using var scope = NewDisposeScope();
         torch.manual_seed(2);
-        using var model = arch.Build(new ModelSpec(v.Name, 3, 6, 32, 32));
+        using var model = Step(at, "Build", () => arch.Build(new ModelSpec(v.Name, c, 6, n, n)));
         model.train();
-        var x = torch.randn(4, 3, 32, 32);
+        var x = torch.randn(4, c, n, n);
         var target = torch.tensor(new long[] { 0, 1, 2, 5 });
-        var loss = nn.functional.cross_entropy(model.call(x), target);
+        var loss = Step(at, "the training forward pass", () => nn.functional.cross_entropy(model.call(x), target));
         if (model is IAuxiliaryClassifiers aux)
             foreach (var a in aux.TakeAuxiliaryOutputs())
                 loss = loss + a.LossWeight * nn.functional.cross_entropy(a.Logits, target);
@@ -125,20 +174,22 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
         foreach (var (name, p) in model.named_parameters())
         {
             if (!p.requires_grad) continue;
-            Assert.True(p.grad is not null, $"{variant}: parameter {name} got no gradient");
-            Assert.True(p.grad!.isfinite().all().item<bool>(), $"{variant}: gradient of {name} is not finite");
+            Assert.True(p.grad is not null, $"{at}: parameter {name} got no gradient. What to change: use it in forward, remove it, or set requires_grad = false if it is meant to stay fixed.");
+            Assert.True(p.grad!.isfinite().all().item<bool>(), $"{at}: the gradient of {name} is not finite. What to change: check the initialisation and any division, log or sqrt in forward.");
         }
-        Assert.True(double.IsFinite(loss.item<float>()));
+        Assert.True(double.IsFinite(loss.item<float>()), $"{at}: the loss is not finite from random input.");
     }
 
     [Theory, MemberData(nameof(Variants))]
     public void Eval_mode_is_deterministic_and_independent_of_the_batch_while_train_mode_updates_norm_statistics(string variant)
     {
         var (arch, v) = Find(variant);
+        var (c, n) = CheckInput(v);
+        var at = At(variant, c, 5, n, n);
         using var scope = NewDisposeScope();
         torch.manual_seed(3);
-        using var model = arch.Build(new ModelSpec(v.Name, 3, 5, 32, 32));
-        var x = torch.randn(3, 3, 32, 32);
+        using var model = Step(at, "Build", () => arch.Build(new ModelSpec(v.Name, c, 5, n, n)));
+        var x = torch.randn(3, c, n, n);
 
         // Train mode: a forward pass moves every BatchNorm's running statistics.
         var norms = model.modules().OfType<BatchNorm2d>().ToList();
@@ -146,32 +197,34 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
         model.train();
         using (torch.no_grad()) model.call(x);
         for (int i = 0; i < norms.Count; i++)
-            Assert.False(Same(before[i], norms[i].running_mean!), $"{variant}: BatchNorm {i} did not update its running mean in train mode");
+            Assert.False(Same(before[i], norms[i].running_mean!), $"{at}: BatchNorm {i} did not update its running mean in train mode. What to change: register it as a child module that forward calls (a module kept only in a local or a plain list is not part of the model).");
 
         // Eval mode: repeatable, and a sample's logits do not depend on the rest of the batch.
         model.eval();
         using var noGrad = torch.no_grad();
         var a = model.call(x);
         var b = model.call(x);
-        Assert.True(Same(a, b), $"{variant}: two eval forwards of the same batch differ");
+        Assert.True(Same(a, b), $"{at}: two eval forwards of the same batch differ. What to change: dropout, stochastic depth or noise must be off in eval mode (check this.training, or use the nn modules that do).");
         var alone = model.call(x.narrow(0, 1, 1));
-        Assert.True(alone.allclose(a.narrow(0, 1, 1), rtol: 1e-4, atol: 1e-5), $"{variant}: eval logits depend on the batch");
+        Assert.True(alone.allclose(a.narrow(0, 1, 1), rtol: 1e-4, atol: 1e-5), $"{at}: a sample's eval logits depend on the rest of the batch. What to change: normalise with running statistics in eval mode (BatchNorm does), never with the batch's.");
         var after = norms.Select(n => n.running_mean!.clone()).ToList();
         model.call(x);
         for (int i = 0; i < norms.Count; i++)
-            Assert.True(Same(after[i], norms[i].running_mean!), $"{variant}: BatchNorm {i} changed in eval mode");
+            Assert.True(Same(after[i], norms[i].running_mean!), $"{at}: BatchNorm {i} changed its running statistics in eval mode. What to change: model.eval() must reach it: register it as a child module.");
     }
 
     [Theory, MemberData(nameof(Variants))]
     public void Save_and_load_round_trip_the_weights_exactly(string variant)
     {
         var (arch, v) = Find(variant);
+        var (c, n) = CheckInput(v);
+        var at = At(variant, c, 4, n, n);
         using var scope = NewDisposeScope();
-        var spec = new ModelSpec(v.Name, 3, 4, 32, 32);
+        var spec = new ModelSpec(v.Name, c, 4, n, n);
         torch.manual_seed(4);
-        using var original = arch.Build(spec);
+        using var original = Step(at, "Build", () => arch.Build(spec));
         original.train();
-        using (torch.no_grad()) original.call(torch.randn(2, 3, 32, 32));   // non-trivial running statistics
+        using (torch.no_grad()) original.call(torch.randn(2, c, n, n));   // non-trivial running statistics
         var path = Path.Combine(Path.GetTempPath(), $"zoo-contract-{Guid.NewGuid():N}.weights");
         try
         {
@@ -181,14 +234,15 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
             copy.load(path);
             var a = original.state_dict();
             var b = copy.state_dict();
-            Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
+            var keys = a.Keys.Except(b.Keys).Concat(b.Keys.Except(a.Keys)).ToList();
+            Assert.True(keys.Count == 0, $"{at}: two builds of the same spec have different state-dict keys ({string.Join(", ", keys.Take(10))}). What to change: name modules the same way on every build (no counters or random names).");
             foreach (var key in a.Keys)
-                Assert.True(Same(a[key], b[key]), $"{variant}: '{key}' differs after save/load");
+                Assert.True(Same(a[key], b[key]), $"{at}: '{key}' differs after save/load. What to change: keep state in registered parameters or buffers (register_buffer), not in plain fields.");
             original.eval();
             copy.eval();
             using var _ = torch.no_grad();
-            var x = torch.randn(2, 3, 32, 32);
-            Assert.True(Same(original.call(x), copy.call(x)), $"{variant}: logits differ after save/load");
+            var x = torch.randn(2, c, n, n);
+            Assert.True(Same(original.call(x), copy.call(x)), $"{at}: logits differ after save/load. What to change: every tensor forward uses must be a registered parameter or buffer.");
         }
         finally
         {
@@ -218,10 +272,12 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
         const int classes = 4, images = 32, steps = 12;
         const double tolerance = 0.25;
         var (arch, v) = Find(variant);
+        var (c, n) = CheckInput(v, channels: 1);
+        var at = At(variant, c, classes, n, n);
         using var scope = NewDisposeScope();
         torch.manual_seed(6);
-        var (x, y) = Contract.Patterns(images, 1, 32, seed: 6);
-        using var model = arch.Build(new ModelSpec(v.Name, 1, classes, 32, 32));
+        var (x, y) = Contract.Patterns(images, c, n, seed: 6);
+        using var model = Step(at, "Build", () => arch.Build(new ModelSpec(v.Name, c, classes, n, n)));
         using var optimizer = torch.optim.AdamW(model.parameters(), 1e-3);
         model.train();
         for (int step = 0; step < steps; step++)
@@ -256,7 +312,7 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
         using (torch.no_grad()) foreach (var (b, m, s) in saved) { b.running_mean!.copy_(m); b.running_var!.copy_(s); }
         double evalMode = Accuracy(train: false);
         Assert.True(Math.Abs(evalMode - trainMode) <= tolerance,
-            $"{variant}: eval-mode accuracy {evalMode:P0} on the training images, train-mode {trainMode:P0} (tolerance {tolerance:P0})");
+            $"{at}: eval-mode accuracy {evalMode:P0} on the training images, train-mode {trainMode:P0} (tolerance {tolerance:P0}) after {steps} steps. What to change: the eval path differs from the train path: a norm or dropout that ignores eval(), a module model.eval() does not reach (register it), or an auxiliary head that changes the main output.");
     }
 
     /// <summary>
@@ -294,7 +350,7 @@ public abstract class ArchitectureContractTests<TPlugin> where TPlugin : IZooPlu
         long count = arch.CountReferenceParameters(v);
         Assert.True(count > 0);
         if (v.ReferenceParameters is { } expected)
-            Assert.True(expected == count, $"{variant}: {count:N0} parameters at {v.DefaultInput}/{v.DefaultClasses} classes; {v.ReferenceSource} has {expected:N0}");
+            Assert.True(expected == count, $"{At(variant, v.DefaultInput.Channels, v.DefaultClasses, v.DefaultInput.Height, v.DefaultInput.Width)}: {count:N0} parameters; {v.ReferenceSource} has {expected:N0}. What to change: make the model match the reference (a missing bias or a different width is the usual cause), or, if your own count is the reference, declare ReferenceParameters = {count}.");
     }
 }
 

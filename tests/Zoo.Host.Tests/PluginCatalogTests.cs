@@ -160,7 +160,7 @@ public sealed class PluginCatalogTests
             using var catalog = Catalog(dir);
             Assert.Empty(catalog.Failures);
             Assert.NotNull(catalog.FindVariant("mobilenet_v2"));
-            Assert.Equal(1, Zoo.Abstractions.ZooContract.MinorVersion);
+            Assert.True(Zoo.Abstractions.ZooContract.MinorVersion >= 1);
         }
         finally
         {
@@ -168,7 +168,7 @@ public sealed class PluginCatalogTests
         }
     }
 
-    static void SetReferencedContract(string path, ushort major, ushort minor)
+    internal static void SetReferencedContract(string path, ushort major, ushort minor)
     {
         var bytes = File.ReadAllBytes(path);
         int offset;

@@ -22,6 +22,7 @@ static class TestEnvironment
     {
         Environment.SetEnvironmentVariable("ZOO_DATA_DIR", NewTempDirectory("zoo-test-data"));
         Environment.SetEnvironmentVariable("ZOO_CACHE", CacheDirectory);
+        Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", ConfigDirectory);   // plugin settings (zoo plugins disable)
         Zoo.Engine.Data.Downloads.Handler = new Offline();
     }
 
@@ -53,6 +54,7 @@ static class TestEnvironment
         psi.ArgumentList.Add(ZooDll);
         psi.Environment["ZOO_CACHE_DIR"] = CacheDirectory;
         psi.Environment["ZOO_DATA_DIR"] = Environment.GetEnvironmentVariable("ZOO_DATA_DIR");
+        psi.Environment["XDG_CONFIG_HOME"] = ConfigDirectory;
         foreach (var (name, value) in environment)
             if (value is null) psi.Environment.Remove(name); else psi.Environment[name] = value;
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -66,6 +68,9 @@ static class TestEnvironment
 
     /// <summary>One cache folder (model facts, decoded image folders) for the whole test run, so the user's own is never touched.</summary>
     public static readonly string CacheDirectory = NewTempDirectory("zoo-test-cache");
+
+    /// <summary>One config folder for the whole test run (plugin settings), so the user's own is never touched.</summary>
+    public static readonly string ConfigDirectory = NewTempDirectory("zoo-test-config");
 
     /// <summary>The repository root.</summary>
     public static string Root => Path.GetFullPath(Meta("ZooRoot"));

@@ -38,6 +38,8 @@ public sealed class UiTests
         var details = model.Details(resnet);
         Assert.Contains("Reference: 11,689,512 (torchvision resnet18) — equal", details);
         Assert.Contains("Enter: compute GMACs", details);
+        Assert.Contains($"Plugin: Classic 1.0.0, contract {Zoo.Abstractions.ZooContract.Version}.{Zoo.Abstractions.ZooContract.MinorVersion}, loaded", details);
+        Assert.Empty(model.PluginProblems());
         var summary = ModelSummary.Describe(resnet.Entry.Architecture, "resnet18", resnet.Entry.Variant.DefaultInput, 1000);
         Assert.Contains("1.814 GMACs", model.Details(resnet, summary));
     }

@@ -32,6 +32,36 @@ public static class Commands
         return 0;
     }
 
+    /// <summary>zoo plugins: every plugin found, with its state (loaded, conflicting, failed, disabled, superseded) and reason.</summary>
+    public static int Plugins(IServiceProvider services, bool json)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        var statuses = catalog.Statuses;
+        if (json) Console.WriteLine(new JsonObject { ["settings"] = catalog.Settings?.Path, ["plugins"] = PluginStatusView.ToJson(statuses) }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        else Console.Write(PluginStatusView.ToText(statuses, catalog.Settings?.Path));
+        return 0;
+    }
+
+    /// <summary>
+    /// zoo plugins disable|enable NAME: records the choice in the user's plugin settings. The name must be one the
+    /// catalogue finds now (so a typo is caught); the built-in contributions cannot be disabled.
+    /// </summary>
+    public static int SetPluginEnabled(IServiceProvider services, string name, bool enable)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        var settings = catalog.Settings ?? throw new InvalidOperationException("the catalogue has no settings");
+        var known = catalog.Statuses.Where(s => s.Path != "(built-in)").ToList();
+        var match = known.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (match is null && !(enable && settings.Disabled().Contains(name)))
+            throw new ZooConfigException("NAME", $"no plugin named '{name}' in {string.Join(", ", catalog.Directories)}; the names are: {string.Join(", ", known.Select(s => s.Name).Distinct())} (`zoo plugins` lists them)");
+        var canonical = match?.Name ?? name;
+        var changed = settings.SetDisabled(canonical, disabled: !enable);
+        Console.WriteLine(changed
+            ? $"{canonical} {(enable ? "enabled" : "disabled")} (in {settings.Path}); it is {(enable ? "loaded" : "not loaded")} from the next zoo command on"
+            : $"{canonical} was already {(enable ? "enabled" : "disabled")} ({settings.Path})");
+        return 0;
+    }
+
     /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
     public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false)
     {

@@ -71,7 +71,8 @@ public sealed record CatalogueView(
     public IEnumerable<string> Problems() =>
         Variants.Where(r => r.Error is not null).Select(r => $"variant {r.Name} cannot be built: {r.Error}")
             .Concat(Failures.Select(f => $"plugin failed: {f.Path}: {f.Reason}"))
-            .Concat(Conflicts.Select(c => $"conflict: {c}"));
+            .Concat(Conflicts.Select(c => $"conflict: {c}"))
+            .Concat(Catalog.Statuses.Where(s => s.State is PluginState.Disabled or PluginState.Superseded).Select(s => $"plugin {PluginStatusView.State(s.State)}: {s.Path}: {s.Reason}"));
 
     /// <summary>
     /// The machine-readable catalogue (`zoo list --json`); with <paramref name="macs"/>, each variant's GMACs at its
@@ -92,6 +93,8 @@ public sealed record CatalogueView(
             ["plugins"] = new JsonArray(Plugins.Select(p => (JsonNode?)new JsonObject { ["name"] = p.Name, ["path"] = p.Path }).ToArray()),
             ["failures"] = new JsonArray(Failures.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["reason"] = f.Reason }).ToArray()),
             ["conflicts"] = new JsonArray(Conflicts.Select(x => (JsonNode?)x).ToArray()),
+            // The same as `zoo plugins --json`: every plugin found, with its state, reason and manifest.
+            ["plugin_status"] = PluginStatusView.ToJson(c.Statuses),
             ["variants"] = new JsonArray(Variants.Select(r => (JsonNode?)new JsonObject
             {
                 ["name"] = r.Name,

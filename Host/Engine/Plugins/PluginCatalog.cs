@@ -86,14 +86,26 @@ public sealed class PluginCatalog : IDisposable
     readonly IReadOnlyList<string> _directories;
     readonly LoadedPlugin[] _builtIns;
     readonly object _gate = new();
-    readonly Dictionary<string, (string Fingerprint, LoadedPlugin? Plugin, PluginFailure? Failure)> _byPath = new();
+    readonly PluginSettings? _settings;
+    readonly Dictionary<string, Entry> _byPath = new();
     Timer? _timer;
     Dictionary<string, string>? _pending;
     bool _disposed;
 
-    /// <summary>Creates the catalogue over the given directories (made absolute) and the host's built-in contributions.</summary>
-    public PluginCatalog(IEnumerable<string> directories, IEnumerable<IZooPlugin> builtIns)
+    /// <summary>
+    /// One plugin found in a directory: the fingerprint of its files and of the decision taken on it, what was
+    /// read before loading (manifest, name, contract version), and the outcome.
+    /// </summary>
+    sealed record Entry(string Fingerprint, string Name, PluginManifest? Manifest, string? ContractVersion,
+                        LoadedPlugin? Plugin, PluginFailure? Failure, PluginState State, string? Reason);
+
+    /// <summary>
+    /// Creates the catalogue over the given directories (made absolute) and the host's built-in contributions;
+    /// with <paramref name="settings"/>, the plugins it disables are found but not loaded.
+    /// </summary>
+    public PluginCatalog(IEnumerable<string> directories, IEnumerable<IZooPlugin> builtIns, PluginSettings? settings = null)
     {
+        _settings = settings;
         _directories = directories.Select(System.IO.Path.GetFullPath).Distinct().ToArray();
         _builtIns = builtIns.Select(p =>
         {
@@ -127,10 +139,39 @@ public sealed class PluginCatalog : IDisposable
     /// <summary>Variant names provided by more than one plugin (the later one is ignored).</summary>
     public IReadOnlyList<string> Conflicts => Resolve().Conflicts;
 
-    (List<VariantEntry> Entries, List<string> Conflicts) Resolve()
+    /// <summary>The settings that disable plugins, if the catalogue was given any.</summary>
+    public PluginSettings? Settings => _settings;
+
+    /// <summary>
+    /// Every plugin the catalogue knows, built-ins first, then by path: loaded, conflicting (loaded, some variant
+    /// names taken by another plugin), failed, disabled or superseded, each with its reason.
+    /// </summary>
+    public IReadOnlyList<PluginStatus> Statuses
+    {
+        get
+        {
+            var (_, _, byPlugin) = Resolve();
+            var contract = typeof(IZooPlugin).Assembly.GetName().Version!;
+            IReadOnlyList<string> VariantsOf(LoadedPlugin p) => p.Architectures.SelectMany(a => a.Variants).Select(v => v.Name).ToArray();
+            PluginStatus Loaded(LoadedPlugin p, string name, PluginManifest? manifest, string? contractVersion) =>
+                byPlugin.TryGetValue(p, out var lost)
+                    ? new PluginStatus(name, p.Path, PluginState.Conflicting, string.Join("; ", lost), manifest, contractVersion, VariantsOf(p))
+                    : new PluginStatus(name, p.Path, PluginState.Loaded, null, manifest, contractVersion, VariantsOf(p));
+            List<(string Path, Entry Entry)> entries;
+            lock (_gate) entries = _byPath.Select(kv => (kv.Key, kv.Value)).OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+            return _builtIns.Select(p => Loaded(p, p.Name, null, $"{contract.Major}.{contract.Minor}"))
+                .Concat(entries.Select(e => e.Entry.Plugin is { } p
+                    ? Loaded(p, e.Entry.Name, e.Entry.Manifest, e.Entry.ContractVersion)
+                    : new PluginStatus(e.Entry.Name, e.Path, e.Entry.State, e.Entry.Reason, e.Entry.Manifest, e.Entry.ContractVersion, Array.Empty<string>())))
+                .ToArray();
+        }
+    }
+
+    (List<VariantEntry> Entries, List<string> Conflicts, Dictionary<LoadedPlugin, List<string>> ByPlugin) Resolve()
     {
         var entries = new List<VariantEntry>();
         var conflicts = new List<string>();
+        var byPlugin = new Dictionary<LoadedPlugin, List<string>>();
         var seen = new Dictionary<string, VariantEntry>(StringComparer.OrdinalIgnoreCase);
         foreach (var p in Plugins)
             foreach (var a in p.Architectures)
@@ -139,13 +180,15 @@ public sealed class PluginCatalog : IDisposable
                     if (seen.TryGetValue(v.Name, out var first))
                     {
                         conflicts.Add($"variant '{v.Name}' of {p.Path} is ignored: {first.Plugin.Path} already provides it");
+                        if (!byPlugin.TryGetValue(p, out var lost)) byPlugin[p] = lost = new List<string>();
+                        lost.Add($"variant '{v.Name}' is ignored: {first.Plugin.Path} already provides it; rename it in this plugin");
                         continue;
                     }
                     var e = new VariantEntry(v, a, p);
                     seen[v.Name] = e;
                     entries.Add(e);
                 }
-        return (entries, conflicts);
+        return (entries, conflicts, byPlugin);
     }
 
     /// <summary>Finds a variant by name (case-insensitive), or null.</summary>
@@ -172,12 +215,14 @@ public sealed class PluginCatalog : IDisposable
         return Apply(found);
     }
 
-    IReadOnlyList<string> Apply(Dictionary<string, string> found)
+    IReadOnlyList<string> Apply(Dictionary<string, string> files)
     {
         var changes = new List<string>();
         lock (_gate)
         {
             if (_disposed) return changes;
+            var plan = Plan(files);
+            var found = plan.ToDictionary(kv => kv.Key, kv => kv.Value.Fingerprint, StringComparer.Ordinal);
             foreach (var path in _byPath.Keys.Except(found.Keys).ToList())
             {
                 Unload(path);
@@ -189,14 +234,10 @@ public sealed class PluginCatalog : IDisposable
                 {
                     if (current.Fingerprint == fingerprint) continue;
                     Unload(path);
-                    var reloaded = Load(path, fingerprint);
-                    changes.Add(reloaded.Failure is null ? $"reloaded {path}" : $"failed {path}: {reloaded.Failure.Reason}");
+                    changes.Add(Describe("reloaded", path, Settle(path, plan[path])));
                 }
                 else
-                {
-                    var loaded = Load(path, fingerprint);
-                    changes.Add(loaded.Failure is null ? $"loaded {path}" : $"failed {path}: {loaded.Failure.Reason}");
-                }
+                    changes.Add(Describe("loaded", path, Settle(path, plan[path])));
             }
         }
         return changes;
@@ -219,20 +260,89 @@ public sealed class PluginCatalog : IDisposable
     {
         try
         {
-            var found = Discover();
+            var files = Discover();
+            Dictionary<string, string> found;
+            lock (_gate) found = Plan(files).ToDictionary(kv => kv.Key, kv => kv.Value.Fingerprint, StringComparer.Ordinal);
             Dictionary<string, string> current;
             lock (_gate) current = _byPath.ToDictionary(kv => kv.Key, kv => kv.Value.Fingerprint);
             if (SameSet(found, current)) { _pending = null; return; }
             // Wait until two polls agree, so files still being written are not loaded.
             if (_pending is null || !SameSet(found, _pending)) { _pending = found; return; }
             _pending = null;
-            var changes = Apply(found);
+            var changes = Apply(files);
             if (changes.Count > 0) Changed?.Invoke(string.Join(Environment.NewLine, changes));
         }
         catch (Exception e)
         {
             Changed?.Invoke($"plugin scan failed: {e.Message}");
         }
+    }
+
+    static string Describe(string verb, string path, Entry e) => e.State switch
+    {
+        PluginState.Loaded => $"{verb} {path}",
+        PluginState.Failed => $"failed {path}: {e.Reason}",
+        _ => $"{e.State.ToString().ToLowerInvariant()} {path}: {e.Reason}",
+    };
+
+    /// <summary>
+    /// Decides, before loading anything, what becomes of each plugin found: its manifest and contract version are
+    /// read from disk; a disabled name is not loaded; of several plugins with one name only the newest version
+    /// (the first by path among equals) is. The decision is part of the fingerprint, so a change of settings or a
+    /// newer copy dropped elsewhere reloads the ones it affects.
+    /// </summary>
+    Dictionary<string, Entry> Plan(Dictionary<string, string> files)
+    {
+        var disabled = _settings?.Disabled() ?? new HashSet<string>();
+        var pre = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        foreach (var (path, fingerprint) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            PluginManifest? manifest = null;
+            string? manifestError = null;
+            try { manifest = PluginManifest.ReadBeside(path); }
+            catch (PluginLoadException e) { manifestError = e.Message; }
+            catch (IOException e) { manifestError = e.Message; }
+            var name = manifest?.Name ?? System.IO.Path.GetFileNameWithoutExtension(path);
+            var contract = ReferencedContract(path);
+            var contractText = contract is null ? null : $"{contract.Major}.{contract.Minor}";
+            pre[path] = manifestError is not null
+                ? new Entry(fingerprint, name, null, contractText, null, null, PluginState.Failed, manifestError)
+                : disabled.Contains(name)
+                    ? new Entry(fingerprint, name, manifest, contractText, null, null, PluginState.Disabled,
+                                $"disabled in {_settings!.Path}; `zoo plugins enable {name}` loads it again")
+                    : new Entry(fingerprint, name, manifest, contractText, null, null, PluginState.Loaded, null);
+        }
+        foreach (var group in pre.Where(kv => kv.Value.State == PluginState.Loaded).GroupBy(kv => kv.Value.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            if (group.Count() < 2) continue;
+            var newest = group.OrderByDescending(kv => kv.Value.Manifest?.Version, Comparer<string?>.Create(PluginManifest.CompareVersions)).ThenBy(kv => kv.Key, StringComparer.Ordinal).First();
+            foreach (var (path, e) in group.Where(kv => kv.Key != newest.Key).ToList())
+            {
+                var v = e.Manifest?.Version ?? "(no version)";
+                var reason = PluginManifest.CompareVersions(e.Manifest?.Version, newest.Value.Manifest?.Version) < 0
+                    ? $"version {v} is superseded by version {newest.Value.Manifest?.Version ?? "(no version)"} of {e.Name} at {newest.Key}; delete this copy"
+                    : $"{newest.Key} is the same plugin ({e.Name} {v}) and was found first; delete one of the two copies";
+                pre[path] = e with { State = PluginState.Superseded, Reason = reason };
+            }
+        }
+        // A plugin to load keeps its file fingerprint; one not loaded records why, so that a change of decision counts as a change.
+        return pre.ToDictionary(kv => kv.Key, kv => kv.Value.State == PluginState.Loaded
+            ? kv.Value
+            : kv.Value with { Fingerprint = $"{kv.Value.Fingerprint}|{kv.Value.State}|{kv.Value.Reason}" }, StringComparer.Ordinal);
+    }
+
+    /// <summary>Loads a plugin the plan lets load, or records the plan's decision; returns the entry now kept.</summary>
+    Entry Settle(string path, Entry planned)
+    {
+        if (planned.State != PluginState.Loaded)
+        {
+            var failure = planned.State == PluginState.Failed ? new PluginFailure(path, planned.Reason!) : null;
+            return _byPath[path] = planned with { Failure = failure };
+        }
+        var (plugin, fail) = Load(path);
+        return _byPath[path] = plugin is not null
+            ? planned with { Plugin = plugin }
+            : planned with { Failure = fail, State = PluginState.Failed, Reason = fail!.Reason };
     }
 
     static bool SameSet(Dictionary<string, string> a, Dictionary<string, string> b) =>
@@ -261,6 +371,12 @@ public sealed class PluginCatalog : IDisposable
     {
         var dlls = SafeFiles(folder, "*.dll");
         if (dlls.Length == 0) return null;
+        // The manifest names the main assembly when there is one (a bad manifest is reported when the plugin is planned).
+        try
+        {
+            if (PluginManifest.ReadIn(folder) is { Assembly: { } a } && File.Exists(System.IO.Path.Combine(folder, a))) return System.IO.Path.Combine(folder, a);
+        }
+        catch (Exception e) when (e is PluginLoadException or IOException) { }
         var withDeps = dlls.Where(d => File.Exists(System.IO.Path.ChangeExtension(d, ".deps.json"))).ToArray();
         if (withDeps.Length == 1) return withDeps[0];
         var named = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(folder) + ".dll");
@@ -298,7 +414,7 @@ public sealed class PluginCatalog : IDisposable
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
-    (LoadedPlugin? Plugin, PluginFailure? Failure) Load(string path, string fingerprint)
+    (LoadedPlugin? Plugin, PluginFailure? Failure) Load(string path)
     {
         PluginLoader? loader = null;
         try
@@ -344,7 +460,6 @@ public sealed class PluginCatalog : IDisposable
             LoadedPlugin plugin;
             try { plugin = new LoadedPlugin(string.Join("+", names), path, loader, services.BuildServiceProvider(), assemblyHash); }
             catch (Exception e) { throw new PluginLoadException($"its services could not be created: {e.GetType().Name}: {e.Message}"); }
-            _byPath[path] = (fingerprint, plugin, null);
             return (plugin, null);
         }
         catch (Exception e)
@@ -358,10 +473,28 @@ public sealed class PluginCatalog : IDisposable
                 FileLoadException f => $"could not be loaded: {f.Message}",
                 _ => $"{e.GetType().Name}: {e.Message}",
             };
-            var failure = new PluginFailure(path, reason);
-            _byPath[path] = (fingerprint, null, failure);
-            return (null, failure);
+            return (null, new PluginFailure(path, reason));
         }
+    }
+
+    /// <summary>The Zoo.Abstractions version the assembly references, read from its metadata without loading it; null when there is none to read.</summary>
+    static Version? ReferencedContract(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var pe = new PEReader(stream);
+            if (!pe.HasMetadata) return null;
+            var md = pe.GetMetadataReader();
+            var contractName = typeof(IZooPlugin).Assembly.GetName().Name;
+            foreach (var h in md.AssemblyReferences)
+            {
+                var r = md.GetAssemblyReference(h);
+                if (md.GetString(r.Name) == contractName) return r.Version;
+            }
+            return null;
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>Refuses a plugin compiled against another contract version, before loading any of it.</summary>

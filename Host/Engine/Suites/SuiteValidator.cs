@@ -77,6 +77,9 @@ public sealed class SuiteValidator
             LayerScale = entry.LayerScale,
             Options = entry.Options,
         };
+        // What the variant declares it does not take (contract 1.2), said before any model is built.
+        if (found.Variant.Unsupported(spec.Input) is { } unsupported)
+            throw new ZooConfigException($"{file}: {entry.Where}", $"{unsupported}; change dataset.size or dataset.channels, or choose another model");
         IReadOnlyDictionary<string, long[]>? keys = null;
         try
         {

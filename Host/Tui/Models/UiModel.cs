@@ -40,6 +40,8 @@ public sealed class UiModel
         var sb = new StringBuilder();
         sb.AppendLine($"{e.Variant.Name} — {e.Variant.Summary}");
         sb.AppendLine($"{e.Architecture.Name} ({e.Architecture.Family}), plugin {e.Plugin.Name}");
+        if (_catalog.Statuses.FirstOrDefault(s => s.Path == e.Plugin.Path) is { } status)
+            sb.AppendLine($"Plugin: {status.Name}{(status.Version is { } ver ? $" {ver}" : "")}, contract {status.ContractVersion ?? "?"}, {PluginStatusView.State(status.State)}");
         sb.AppendLine($"{e.Architecture.Paper}, {e.Architecture.Year}");
         sb.AppendLine();
         sb.AppendLine(row.Parameters is { } count
@@ -49,6 +51,8 @@ public sealed class UiModel
             sb.AppendLine(string.Create(inv, $"Reference: {rp:N0} ({e.Variant.ReferenceSource}){(rp == row.Parameters ? " — equal" : " — DIFFERS")}"));
         if (e.Variant.DefaultDropout is { } d) sb.AppendLine(string.Create(inv, $"Default dropout: {d:G3}"));
         if (e.Variant.DefaultStochasticDepth is { } sd) sb.AppendLine(string.Create(inv, $"Default stochastic depth: {sd:G3}"));
+        if (e.Variant.MinimumInputSize is { } min) sb.AppendLine($"Inputs of {min}x{min} or more");
+        if (e.Variant.SupportedChannels is { Count: > 0 } ch) sb.AppendLine($"Channels: {string.Join(" or ", ch)}");
         sb.AppendLine();
         sb.AppendLine(e.Architecture.Description);
         if (summary is not null)
@@ -60,6 +64,13 @@ public sealed class UiModel
         else sb.AppendLine().AppendLine("Enter: compute GMACs and sizes (runs one forward pass).");
         return sb.ToString();
     }
+
+    /// <summary>
+    /// One line per plugin that is not simply loaded (failed, disabled, superseded, conflicting) with its reason, as
+    /// `zoo plugins` gives them: the run pane shows them when the UI opens.
+    /// </summary>
+    public IReadOnlyList<string> PluginProblems() =>
+        _catalog.Statuses.Where(s => s.Reason is not null).Select(s => $"plugin {s.Name} ({PluginStatusView.State(s.State)}): {s.Reason} [{s.Path}]").ToArray();
 
     /// <summary>
     /// A comparison of the marked variants on the built-in data set: grey 28×28 for a quick look, AdamW with

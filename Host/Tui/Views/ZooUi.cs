@@ -181,6 +181,8 @@ public sealed class ZooUi
             v.List.SelectedItem = 0;
             v.Details.Text = _model.Details(v.Rows[0]);
         }
+        // Plugins that did not load as they are (failed, disabled, superseded, conflicting), as `zoo plugins` says.
+        if (_model.PluginProblems() is { Count: > 0 } problems) v.Log.Text = string.Join("\n", problems);
     }
 
     void DescribeInBackground(Views v, CatalogueRow r)
