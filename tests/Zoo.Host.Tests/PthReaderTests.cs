@@ -229,4 +229,46 @@ public sealed class PthReaderTests
             archive.CreateEntry("readme.txt");
         Assert.Contains("data.pkl", Assert.Throws<ZooConfigException>(() => WeightFile.Load(zip, out _)).Message);
     }
+
+    [Fact]
+    public void A_suite_and_predict_take_a_pth_with_its_entry_and_prefix()
+    {
+        using var scope = NewDisposeScope();
+        var source = Path.Combine(TestEnvironment.NewTempDirectory(), "suite.json");
+        string Suite(string weights, string extra = "") => $$"""
+            { "name": "pth", "dataset": { "name": "shapes", "channels": 3, "size": 96 },
+              "models": [ { "variant": "shufflenet_v2_x0_5", "weights": "{{weights}}", "reinit_head": true{{extra}} } ],
+              "recipe": { "epochs": 1, "batch_size": 8 } }
+            """;
+        using var catalog = TestEnvironment.Catalog();   // with the built-in data sets
+        var runner = new Zoo.Engine.Suites.SuiteRunner(catalog);
+        runner.Validate(Zoo.Engine.Suites.SuiteParser.Parse(Suite(Fixture("shufflenet_v2_x0_5.pth")), source));
+        var two = Assert.Throws<ZooConfigException>(() => runner.Validate(Zoo.Engine.Suites.SuiteParser.Parse(Suite(Fixture("two_models.pth")), source)));
+        Assert.Contains("suite.json: models[0].weights", two.Message);
+        Assert.Contains("several state dicts (model, model_ema)", two.Message);
+        var parsed = Zoo.Engine.Suites.SuiteParser.Parse(Suite(Fixture("dataparallel.pth"), ", \"weights_entry\": \"model\", \"strip_prefix\": \"module.\""), source);
+        Assert.Equal(new WeightSelection("model", "module."), parsed.Models[0].WeightSelection);
+
+        using var predictor = Zoo.Engine.Inspection.Predictor.Open(Catalog,
+            new Zoo.Engine.Inspection.PredictRequest(Fixture("shufflenet_v2_x0_5.pth")) { Variant = "shufflenet_v2_x0_5", Classes = 10, Size = 96 });
+        var prediction = predictor.Predict(Path.Combine(TestEnvironment.Root, "tests", "Zoo.Host.Tests", "TestImages", "cmyk.jpg"));
+        Assert.Equal(5, prediction.Top.Count);
+        Assert.InRange(prediction.Top.Sum(c => c.Probability), 0.01f, 1.0001f);
+    }
+
+    [Fact]
+    public void Zoo_weights_convert_writes_safetensors_and_refuses_a_hostile_file()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        var output = Path.Combine(dir, "small.safetensors");
+        var (code, stdout, stderr) = TestEnvironment.RunZoo("weights", "convert", Fixture("dataparallel.pth"), output, "--strip-prefix", "module.");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"{Expected.GetProperty("small").EnumerateObject().Count()} tensors", stdout);
+        using (var scope = NewDisposeScope()) AssertSmall(Safetensors.Load(output, out _));
+
+        var (refused, _, error) = TestEnvironment.RunZoo("weights", "convert", Fixture("hostile.pth"), Path.Combine(dir, "hostile.safetensors"));
+        Assert.Equal(2, refused);
+        Assert.Contains("'posix.system'", error);
+        Assert.False(File.Exists(Path.Combine(dir, "hostile.safetensors")));
+    }
 }

@@ -163,7 +163,7 @@ public static class Commands
 
     /// <summary>zoo predict: top-5 classes per image; 1 if an image could not be read, 2 for a wrong request.</summary>
     public static int Predict(IServiceProvider services, string? variant, string weights, string? labelsFile, int? channels, int? classes, int? size,
-        string[] options, string[] images)
+        string[] options, string[] images, WeightSelection? selection = null)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         string[]? labels = null;
@@ -182,6 +182,7 @@ public static class Commands
         using var predictor = Predictor.Open(catalog, new PredictRequest(weights)
         {
             Variant = variant, Channels = channels, Classes = classes, Size = size, Options = parsed, Labels = labels,
+            Selection = selection ?? WeightSelection.None,
         });
         Console.Error.WriteLine(predictor.Describe());
         foreach (var note in predictor.Notes) Console.Error.WriteLine($"note: {note}");

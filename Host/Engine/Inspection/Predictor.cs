@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Zoo.Engine.Inspection;
 
 /// <summary>What to predict with: a weights file and, for a file without a model card, the model to build.</summary>
-/// <param name="Weights">A .safetensors file: one a Zoo run wrote (it carries a <see cref="ModelCard"/>) or a foreign one (torchvision's keys).</param>
+/// <param name="Weights">A .safetensors file or a PyTorch checkpoint: one a Zoo run wrote (it carries a <see cref="ModelCard"/>) or a foreign one (torchvision's keys).</param>
 public sealed record PredictRequest(string Weights)
 {
     /// <summary>The variant; required for a foreign file, and must match a Zoo file's card when given.</summary>
@@ -21,6 +21,8 @@ public sealed record PredictRequest(string Weights)
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
     /// <summary>Class names overriding the card's (a foreign file has none of its own).</summary>
     public IReadOnlyList<string>? Labels { get; init; }
+    /// <summary>For a PyTorch checkpoint, which state dict (entry) and a key prefix to strip.</summary>
+    public WeightSelection Selection { get; init; } = WeightSelection.None;
     /// <summary>How many classes to report per image.</summary>
     public int Top { get; init; } = 5;
 }
@@ -76,7 +78,7 @@ public sealed class Predictor : IDisposable
         var path = request.Weights;
         foreach (var (option, value) in new[] { ("--channels", request.Channels), ("--classes", request.Classes), ("--size", request.Size) })
             if (value is < 1) throw new ZooConfigException(option, $"{value} is out of range; give 1 or more");
-        var metadata = Safetensors.Inspect(path).Metadata;
+        var metadata = WeightFile.Inspect(path, request.Selection).Metadata;
         var card = ModelCard.FromMetadata(metadata, path);
         bool fromFile = card is not null;
         var notes = new List<string>();
@@ -95,7 +97,7 @@ public sealed class Predictor : IDisposable
         var model = entry.Architecture.Build(card.ToSpec(fromFile ? $"{path}: options" : "--option"));
         try
         {
-            WeightLoader.Load(model, path);
+            WeightLoader.Load(model, path, select: request.Selection);
             model.eval();
             return new Predictor(card, fromFile, labels, model, request.Top, notes);
         }

@@ -139,7 +139,7 @@ internal sealed class ModelRun
         var model = _model = _found.Architecture.Build(spec);
         if (_entry.Weights is not null)
         {
-            var loaded = WeightLoader.Load(model, _entry.Weights, _entry.ReinitialiseHead);
+            var loaded = WeightLoader.Load(model, _entry.Weights, _entry.ReinitialiseHead, _entry.WeightSelection);
             _report.Report(new WeightsLoaded(_index, _count, _entry.Label, _entry.Weights, loaded.Loaded.Count, spec.Classes, loaded.Reinitialised));
         }
         // Counted on the CPU before the move, at the suite's input size, with the run's own options.

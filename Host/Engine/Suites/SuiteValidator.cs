@@ -95,7 +95,7 @@ public sealed class SuiteValidator
         if (entry.Weights is not { } weights) return;
         var where = $"{file}: {entry.Where}.weights";
         IReadOnlyDictionary<string, long[]> fileShapes;
-        try { fileShapes = Safetensors.Inspect(weights).Shapes; }
+        try { fileShapes = WeightFile.Inspect(weights, entry.WeightSelection).Shapes; }
         catch (ZooConfigException e) { throw new ZooConfigException(where, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ZooConfigException(where, $"{weights}: cannot be read: {e.Message}"); }
         if (keys is not null && suite.Dataset.Size is not null && WeightLoader.KeyMismatch(keys.Keys, fileShapes.Keys) is { } mismatch)
