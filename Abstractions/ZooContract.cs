@@ -12,10 +12,11 @@ public static class ZooContract
     public const int Version = 1;
 
     /// <summary>
-    /// Additions within <see cref="Version"/> that old plugins need not know: 1 added <see cref="IFeatureExtractor"/>.
+    /// Additions within <see cref="Version"/> that old plugins need not know: 1 added <see cref="IFeatureExtractor"/>,
+    /// 2 added <see cref="IPretrainedWeights"/>.
     /// It is this assembly's minor version; the host does not refuse a plugin for it.
     /// </summary>
-    public const int MinorVersion = 1;
+    public const int MinorVersion = 2;
 }
 
 /// <summary>
