@@ -205,7 +205,19 @@ Command AnalyzeVerb()
 // zoo weights convert
 Command WeightsVerb()
 {
-    var weights = new Command("weights", "Pretrained weights: convert PyTorch checkpoints to safetensors.");
+    var weights = new Command("weights", "Pretrained weights: the catalogue of published weights per variant, downloading them, and converting PyTorch checkpoints.");
+    var variant = new Argument<string?>("variant") { Description = "Only this variant's weights.", Arity = ArgumentArity.ZeroOrOne };
+    var json = JsonOption();
+    var list = new Command("list", "The published weights the plugins declare: name, top-1/top-5 as published, evaluation preprocessing, and the URL or the cached file.");
+    list.Arguments.Add(variant);
+    list.Options.Add(json);
+    list.SetAction(pr => Run(pr, services => WeightsCommands.List(services, pr.GetValue(variant), pr.GetValue(json))));
+    weights.Subcommands.Add(list);
+    var spec = new Argument<string>("weights") { Description = "VARIANT or VARIANT:NAME, e.g. resnet50 (its recommended weights) or resnet50:IMAGENET1K_V1." };
+    var pull = new Command("pull", "Download published weights into the cache (~/.cache/zoo/weights, or $ZOO_CACHE/weights), checking the SHA-256 prefix in the file name.");
+    pull.Arguments.Add(spec);
+    pull.SetAction(pr => Run(pr, services => WeightsCommands.Pull(services, pr.GetValue(spec)!)));
+    weights.Subcommands.Add(pull);
     var input = new Argument<string>("input") { Description = "A PyTorch checkpoint (.pth/.pt, written by torch.save)." };
     var output = new Argument<string>("output") { Description = "The .safetensors file to write." };
     var entry = WeightsEntryOption("--entry");

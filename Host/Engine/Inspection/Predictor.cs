@@ -23,6 +23,8 @@ public sealed record PredictRequest(string Weights)
     public IReadOnlyList<string>? Labels { get; init; }
     /// <summary>For a PyTorch checkpoint, which state dict (entry) and a key prefix to strip.</summary>
     public WeightSelection Selection { get; init; } = WeightSelection.None;
+    /// <summary>A foreign file's evaluation resize (shorter side, before the centre crop to <see cref="Size"/>); default size/0.875. Catalogue weights give their own.</summary>
+    public int? ResizeSize { get; init; }
     /// <summary>How many classes to report per image.</summary>
     public int Top { get; init; } = 5;
 }
@@ -45,6 +47,7 @@ public sealed class Predictor : IDisposable
 {
     readonly nn.Module<Tensor, Tensor> _model;
     readonly int _top;
+    int _resizeTo;
 
     Predictor(ModelCard card, bool fromFile, IReadOnlyList<string>? labels, nn.Module<Tensor, Tensor> model, int top, IReadOnlyList<string> notes)
     {
@@ -99,7 +102,7 @@ public sealed class Predictor : IDisposable
         {
             WeightLoader.Load(model, path, select: request.Selection);
             model.eval();
-            return new Predictor(card, fromFile, labels, model, request.Top, notes);
+            return new Predictor(card, fromFile, labels, model, request.Top, notes) { _resizeTo = request.ResizeSize ?? (int)Math.Round(card.Height / 0.875) };
         }
         catch
         {
@@ -172,7 +175,7 @@ public sealed class Predictor : IDisposable
         if (Card.Resize == ImageNetResize)
         {
             using var bitmap = ImageFiles.Decode(image);
-            img = ImageFiles.ResizeCenterCrop(bitmap, Card.Channels, (int)Math.Round(Card.Height / 0.875), Card.Height);
+            img = ImageFiles.ResizeCenterCrop(bitmap, Card.Channels, _resizeTo, Card.Height);
         }
         else
         {
@@ -202,7 +205,7 @@ public sealed class Predictor : IDisposable
     /// <summary>One line on what the model is: variant, input, classes, options and where the settings came from.</summary>
     public string Describe() =>
         $"{Card.Variant} {Card.Channels}x{Card.Height}x{Card.Width}, {Card.Classes} classes, options: {Describe(Card.Options)}; " +
-        (FromFile ? $"as trained (model card: {Card.Normalization} normalisation, {Card.Resize} resize)" : "no model card in the file: ImageNet preprocessing");
+        (FromFile ? $"as trained (model card: {Card.Normalization} normalisation, {Card.Resize} resize)" : $"no model card in the file: ImageNet preprocessing (resize {_resizeTo}, crop {Card.Height})");
 
     public void Dispose() => _model.Dispose();
 }

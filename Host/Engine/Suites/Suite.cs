@@ -23,6 +23,12 @@ public sealed record ModelEntry(string Label, string Variant, string Where, doub
     /// <summary>A .safetensors file or PyTorch checkpoint (.pth) to start from (fine-tuning), or null to start from scratch.</summary>
     public string? Weights { get; init; }
 
+    /// <summary>
+    /// Catalogue weights the entry asked for ("weights": "imagenet" or "torchvision:IMAGENET1K_V2"): the runner
+    /// pulls them into the cache and sets <see cref="Weights"/> to the file before anything trains.
+    /// </summary>
+    public string? Pretrained { get; init; }
+
     /// <summary>Which state dict of <see cref="Weights"/> ("weights_entry": "model_ema") and what key prefix to strip ("strip_prefix": "module.").</summary>
     public Zoo.Engine.Weights.WeightSelection WeightSelection { get; init; } = Zoo.Engine.Weights.WeightSelection.None;
 
@@ -164,7 +170,8 @@ public static class SuiteParser
             at.Num(m, "dropout", 0, 0.99), at.Num(m, "stochastic_depth", 0, 0.99), at.Num(m, "layer_scale", 0, 10), options)
         {
             Recipe = own,
-            Weights = at.Str(m, "weights") is { } w ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
+            Weights = at.Str(m, "weights") is { } w && !Zoo.Engine.Weights.PretrainedCatalog.IsCatalogueName(w) ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
+            Pretrained = at.Str(m, "weights") is { } p && Zoo.Engine.Weights.PretrainedCatalog.IsCatalogueName(p) ? p : null,
             WeightSelection = new Zoo.Engine.Weights.WeightSelection(at.Str(m, "weights_entry"), at.Str(m, "strip_prefix")),
             ReinitialiseHead = m.TryGetProperty("reinit_head", out var rh) && rh.ValueKind == JsonValueKind.True,
             Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), effectiveRecipe, inputs.Device),
