@@ -271,4 +271,20 @@ public sealed class PthReaderTests
         Assert.Contains("'posix.system'", error);
         Assert.False(File.Exists(Path.Combine(dir, "hostile.safetensors")));
     }
+
+    [Fact]
+    public void A_safetensors_file_whose_header_length_starts_like_a_checkpoint_is_still_safetensors()
+    {
+        // The first bytes of a safetensors file are its header's length: 0x...80 looks like a pickle's PROTO, 0x4b50 like "PK".
+        var dir = TestEnvironment.NewTempDirectory();
+        foreach (var length in new[] { 0x180, 0x4b50 })
+        {
+            var json = System.Text.Encoding.UTF8.GetBytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".PadRight(length));
+            var path = Path.Combine(dir, $"h{length}.safetensors");
+            File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)length), .. json, .. BitConverter.GetBytes(2.5f)]);
+            Assert.False(WeightFile.IsPyTorch(path));
+            using var scope = NewDisposeScope();
+            Assert.Equal(2.5f, WeightFile.Load(path, out _)["x"].item<float>());
+        }
+    }
 }

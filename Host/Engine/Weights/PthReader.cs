@@ -66,15 +66,27 @@ public sealed class PthFile : IDisposable
         Format = format;
     }
 
-    /// <summary>Whether the file starts like a PyTorch checkpoint (a zip archive, or a pickle for the legacy format).</summary>
+    /// <summary>A zip archive's first local header, "PK\x03\x04".</summary>
+    static readonly byte[] ZipMagic = [0x50, 0x4b, 0x03, 0x04];
+
+    /// <summary>The legacy format's start: pickle protocol 2, then torch.save's magic number 0x1950a86a20f9469cfc6c as a LONG1.</summary>
+    static readonly byte[] LegacyMagic = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+    /// <summary>
+    /// Whether the file starts like a PyTorch checkpoint: a zip archive, or the legacy format's magic number. The
+    /// whole signature is compared, since a safetensors file starts with its header's length, whose low bytes can be anything.
+    /// </summary>
     public static bool Looks(string path)
     {
         if (!File.Exists(path)) return false;
-        Span<byte> head = stackalloc byte[4];
+        Span<byte> head = stackalloc byte[LegacyMagic.Length];
         using var f = File.OpenRead(path);
-        int n = f.Read(head);
-        return n >= 2 && ((head[0] == (byte)'P' && head[1] == (byte)'K') || head[0] == 0x80);
+        int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return Starts(head[..n]) is not null;
     }
+
+    static string? Starts(ReadOnlySpan<byte> head) =>
+        head.StartsWith(ZipMagic) ? "zip" : head.StartsWith(LegacyMagic) ? "legacy" : null;
 
     /// <summary>
     /// Opens and unpickles a checkpoint (tensor data stays on disk). Errors are <see cref="ZooConfigException"/>s
@@ -87,11 +99,14 @@ public sealed class PthFile : IDisposable
         try
         {
             long length = RandomAccess.GetLength(file);
-            Span<byte> head = stackalloc byte[2];
-            if (length < 2 || RandomAccess.Read(file, head, 0) < 2)
-                throw new ZooConfigException(path, "not a PyTorch checkpoint: the file is empty");
-            if (head[0] == (byte)'P' && head[1] == (byte)'K') return OpenZip(path, file, length);
-            if (head[0] == 0x80) return OpenLegacy(path, file, length);
+            Span<byte> head = stackalloc byte[LegacyMagic.Length];
+            int got = RandomAccess.Read(file, head, 0);
+            if (got == 0) throw new ZooConfigException(path, "not a PyTorch checkpoint: the file is empty");
+            switch (Starts(head[..got]))
+            {
+                case "zip": return OpenZip(path, file, length);
+                case "legacy": return OpenLegacy(path, file, length);
+            }
             throw new ZooConfigException(path, "not a PyTorch checkpoint: it is neither a zip archive (torch.save since PyTorch 1.6) nor a pickle (the older format)");
         }
         catch (PickleRefusedException e)
