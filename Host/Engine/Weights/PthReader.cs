@@ -126,7 +126,7 @@ public sealed class PthFile : IDisposable
         }
     }
 
-    static Unpickler StaticUnpickler(Func<object?, object?> persistentLoad) => new()
+    static Unpickler NewUnpickler(Func<object?, object?> persistentLoad) => new()
     {
         Allowed = g => AllowedFunctions.Contains(g.FullName) || (g.Module == "torch" && StorageTypes.ContainsKey(g.Name)),
         Reduce = Rebuild,
@@ -197,7 +197,7 @@ public sealed class PthFile : IDisposable
             if (order != "little") throw new InvalidDataException($"storages are {order}-endian; only little-endian checkpoints are read");
         }
         var storages = new Dictionary<string, PthStorage>(StringComparer.Ordinal);
-        var root = StaticUnpickler(pid => Storage(pid, storages)).Load(ZipIndex.ReadAll(file, entries[pkl[0]], pkl[0]));
+        var root = NewUnpickler(pid => Storage(pid, storages)).Load(ZipIndex.ReadAll(file, entries[pkl[0]], pkl[0]));
         foreach (var s in storages.Values)
         {
             var name = prefix + "data/" + s.Key;
@@ -226,7 +226,7 @@ public sealed class PthFile : IDisposable
         {
             var all = new ReadOnlySpan<byte>(ptr + view.PointerOffset, (int)Math.Min(length, int.MaxValue));
             var storages = new Dictionary<string, PthStorage>(StringComparer.Ordinal);
-            var plain = StaticUnpickler(_ => throw new InvalidDataException("a persistent id in the header"));
+            var plain = NewUnpickler(_ => throw new InvalidDataException("a persistent id in the header"));
             long pos = 0;
             var magic = plain.Load(all, out int used);
             pos += used;
@@ -234,7 +234,7 @@ public sealed class PthFile : IDisposable
                 throw new InvalidDataException("a pickle that is not a PyTorch checkpoint (no torch.save magic number)");
             plain.Load(all[(int)pos..], out used); pos += used;           // protocol version
             plain.Load(all[(int)pos..], out used); pos += used;           // sys_info
-            var root = StaticUnpickler(pid => Storage(pid, storages)).Load(all[(int)pos..], out used); pos += used;
+            var root = NewUnpickler(pid => Storage(pid, storages)).Load(all[(int)pos..], out used); pos += used;
             if (plain.Load(all[(int)pos..], out used) is not List<object?> keys) throw new InvalidDataException("no storage key list after the object");
             pos += used;
             foreach (var k in keys)

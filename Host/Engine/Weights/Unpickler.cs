@@ -200,7 +200,7 @@ public sealed class Unpickler
                 {
                     var state = Pop();
                     // An OrderedDict's state is its attributes (torch keeps "_metadata" there): not needed for the tensors.
-                    if (Top() is OrderedDictionary<object, object?> || Top() is PyObject) { if (Top() is PyObject o) o.State = state; break; }
+                    if (Top() is OrderedDictionary<object, object?>) break;
                     throw new InvalidDataException($"malformed pickle: BUILD on {Top()?.GetType().Name ?? "None"}");
                 }
                 case (byte)'Q':                                                                      // BINPERSID
@@ -245,17 +245,4 @@ public sealed class PyNone
 
     /// <inheritdoc/>
     public override string ToString() => "None";
-}
-
-/// <summary>An instance of an allowed class the reader keeps as data (its class and constructor arguments, its state).</summary>
-public sealed class PyObject(PyGlobal type, IReadOnlyList<object?> args)
-{
-    /// <summary>The class.</summary>
-    public PyGlobal Type { get; } = type;
-
-    /// <summary>What it was constructed with.</summary>
-    public IReadOnlyList<object?> Args { get; } = args;
-
-    /// <summary>What BUILD set, if anything.</summary>
-    public object? State { get; set; }
 }
