@@ -287,4 +287,33 @@ public sealed class PthReaderTests
             Assert.Equal(2.5f, WeightFile.Load(path, out _)["x"].item<float>());
         }
     }
+
+    [Fact]
+    public void A_damaged_pickle_is_a_clear_error_or_still_reads_never_a_crash()
+    {
+        // Seeded byte damage in the archive's first 4 KB (its data.pkl and directory entries): each copy either still
+        // reads or is refused with a ZooConfigException naming the file; nothing else escapes.
+        var dir = TestEnvironment.NewTempDirectory();
+        var bytes = File.ReadAllBytes(Fixture("checkpoint.pth"));
+        var random = new Random(12);
+        int refused = 0;
+        for (int i = 0; i < 150; i++)
+        {
+            var copy = (byte[])bytes.Clone();
+            for (int k = 0; k < 1 + i % 3; k++) copy[random.Next(0, Math.Min(4096, copy.Length))] = (byte)random.Next(256);
+            var path = Path.Combine(dir, $"damaged{i}.pth");
+            File.WriteAllBytes(path, copy);
+            try
+            {
+                using var scope = NewDisposeScope();
+                WeightFile.Load(path, out _);
+            }
+            catch (ZooConfigException e)
+            {
+                Assert.Contains(path, e.Message);
+                refused++;
+            }
+        }
+        Assert.True(refused > 0);
+    }
 }

@@ -114,8 +114,9 @@ public sealed class PthFile : IDisposable
             file.Dispose();
             throw new ZooConfigException(path, $"refused: {e.Message}. A weights file needs only tensors and dictionaries; load the checkpoint in PyTorch you trust and save its state_dict alone (torch.save(model.state_dict(), path)).");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or FormatException or OverflowException or ArgumentException)
         {
+            // A damaged pickle or directory (a number that does not parse or fit, a length past the end): the user's file, not a fault.
             file.Dispose();
             throw new ZooConfigException(path, $"not a readable PyTorch checkpoint: {e.Message}");
         }
@@ -271,13 +272,18 @@ public sealed class PthFile : IDisposable
     /// </summary>
     public Tensor Read(PthTensor t)
     {
-        long numel = t.Shape.Aggregate(1L, (a, b) => a * b);
-        if (numel == 0) return torch.empty(t.Shape, dtype: t.Type);
-        long extent = 1;
-        for (int i = 0; i < t.Shape.Length; i++)
+        if (t.Shape.Any(d => d < 0) || t.Stride.Any(d => d < 0))
+            throw new ZooConfigException(Path, $"a tensor of storage {t.Storage.Key} with a negative size or stride (a damaged file?)");
+        long numel, extent = 1;
+        try
         {
-            if (t.Stride[i] < 0) throw new ZooConfigException(Path, "a tensor with a negative stride");
-            extent += (t.Shape[i] - 1) * t.Stride[i];
+            numel = t.Shape.Aggregate(1L, (a, b) => checked(a * b));
+            if (numel == 0) return torch.empty(t.Shape, dtype: t.Type);
+            for (int i = 0; i < t.Shape.Length; i++) extent = checked(extent + (t.Shape[i] - 1) * t.Stride[i]);
+        }
+        catch (OverflowException)
+        {
+            throw new ZooConfigException(Path, $"a tensor of storage {t.Storage.Key} whose size overflows (a damaged file?)");
         }
         if (t.Offset < 0 || t.Offset + extent > t.Storage.Numel)
             throw new ZooConfigException(Path, $"a tensor view reaches past its storage {t.Storage.Key} ({t.Offset} + {extent} > {t.Storage.Numel} elements)");
