@@ -192,4 +192,28 @@ public sealed class PretrainedCatalogTests
         Assert.Equal(5, lines.Count);
         Assert.All(lines, l => Assert.Contains(PretrainedCatalog.ImageNetClasses, c => l.TrimEnd().EndsWith(c, StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void A_suite_with_catalogue_weights_trains_from_the_cached_file()
+    {
+        // The published file already in the cache (put there by hand, as the offline error says): no download.
+        var dir = TestEnvironment.NewTempDirectory();
+        var entry = Weights.Resolve("shufflenet_v2_x0_5", "imagenet", "x") with { CacheRoot = Path.Combine(dir, "cache", "weights") };
+        Directory.CreateDirectory(Path.GetDirectoryName(entry.CachePath)!);
+        TorchSharp.torch.manual_seed(6);
+        using (var model = entry.Variant.Architecture.Build(new ModelSpec("shufflenet_v2_x0_5", 3, 1000, 224, 224)))
+            WeightLoader.Save(model, entry.CachePath);
+        var suite = Path.Combine(dir, "suite.json");
+        File.WriteAllText(suite, """
+            { "name": "pretrained", "dataset": { "name": "shapes", "channels": 3, "size": 32, "train": 64, "val": 32, "test": 32 },
+              "models": [ { "variant": "shufflenet_v2_x0_5", "weights": "torchvision:IMAGENET1K_V1", "reinit_head": true } ],
+              "recipe": { "epochs": 1, "batch_size": 32, "freeze_backbone_epochs": 1 } }
+            """);
+        var (code, _, stderr) = TestEnvironment.RunZoo(new Dictionary<string, string?> { ["ZOO_CACHE"] = Path.Combine(dir, "cache") },
+            "run-suite", suite, "--out", Path.Combine(dir, "out"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"from {entry.CachePath}", stderr);
+        Assert.Contains("re-initialised for 10 classes: fc.weight", stderr);
+        Assert.DoesNotContain("downloading", stderr);
+    }
 }
