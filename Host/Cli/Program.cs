@@ -28,6 +28,7 @@ root.Subcommands.Add(UiVerb());
 root.Subcommands.Add(AugmentPreviewVerb());
 root.Subcommands.Add(AnalyzeVerb());
 root.Subcommands.Add(BenchVerb());
+root.Subcommands.Add(WeightsVerb());
 
 return root.Parse(args).Invoke();
 
@@ -119,7 +120,9 @@ Command DescribeVerb()
 Command PredictVerb()
 {
     var arch = new Option<string?>("--arch") { Description = "The variant the weights are for: required for a file without a Zoo model card (a torchvision export); checked against a Zoo run's file." };
-    var weights = new Option<string>("--weights") { Description = "A .safetensors file: a Zoo run's (it says its model, options, size, normalisation and class names) or a state dict with torchvision key names.", Required = true };
+    var weights = new Option<string>("--weights") { Description = "A .safetensors file (a Zoo run's says its model, options, size, normalisation and class names) or a PyTorch checkpoint (.pth/.pt), with torchvision key names.", Required = true };
+    var entry = WeightsEntryOption("--weights-entry");
+    var strip = StripPrefixOption();
     var labels = new Option<string?>("--labels") { Description = "A text file with one class name per line (default: the file's class names, else class indices)." };
     var channels = new Option<int?>("--channels") { Description = "Input channels of a file without a model card (default: the variant's own)." };
     var classes = new Option<int?>("--classes") { Description = "Class count of a file without a model card (default: the --labels count, else the variant's own)." };
@@ -127,10 +130,11 @@ Command PredictVerb()
     var options = new Option<string[]>("--option") { Description = "An architecture option of a file without a model card, key=value (repeatable), e.g. --option activation=relu.", AllowMultipleArgumentsPerToken = false };
     var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF).", Arity = ArgumentArity.OneOrMore };
     var predict = new Command("predict", "Top-5 classes per image. A Zoo run's weights rebuild their own model and preprocessing; other files get ImageNet-style resize, centre crop and normalisation.");
-    foreach (var o in new Option[] { arch, weights, labels, channels, classes, size, options }) predict.Options.Add(o);
+    foreach (var o in new Option[] { arch, weights, entry, strip, labels, channels, classes, size, options }) predict.Options.Add(o);
     predict.Arguments.Add(images);
     predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetValue(arch), pr.GetValue(weights)!, pr.GetValue(labels),
-        pr.GetValue(channels), pr.GetValue(classes), pr.GetValue(size), pr.GetValue(options) ?? Array.Empty<string>(), pr.GetValue(images)!)));
+        pr.GetValue(channels), pr.GetValue(classes), pr.GetValue(size), pr.GetValue(options) ?? Array.Empty<string>(), pr.GetValue(images)!,
+        new Zoo.Engine.Weights.WeightSelection(pr.GetValue(entry), pr.GetValue(strip)))));
     return predict;
 }
 
@@ -231,6 +235,43 @@ Command AnalyzeVerb()
     analyze.SetAction(pr => Run(pr, services => Analyze.Run(services, pr.GetValue(results)!, pr.GetValue(maxImages), pr.GetValue(perplexity))));
     return analyze;
 }
+
+// zoo weights convert
+Command WeightsVerb()
+{
+    var weights = new Command("weights", "Pretrained weights: the catalogue of published weights per variant, downloading them, and converting PyTorch checkpoints.");
+    var variant = new Argument<string?>("variant") { Description = "Only this variant's weights.", Arity = ArgumentArity.ZeroOrOne };
+    var json = JsonOption();
+    var list = new Command("list", "The published weights the plugins declare: name, top-1/top-5 as published, evaluation preprocessing, and the URL or the cached file.");
+    list.Arguments.Add(variant);
+    list.Options.Add(json);
+    list.SetAction(pr => Run(pr, services => WeightsCommands.List(services, pr.GetValue(variant), pr.GetValue(json))));
+    weights.Subcommands.Add(list);
+    var spec = new Argument<string>("weights") { Description = "VARIANT or VARIANT:NAME, e.g. resnet50 (its recommended weights) or resnet50:IMAGENET1K_V1." };
+    var pull = new Command("pull", "Download published weights into the cache (~/.cache/zoo/weights, or $ZOO_CACHE/weights), checking the SHA-256 prefix in the file name.");
+    pull.Arguments.Add(spec);
+    pull.SetAction(pr => Run(pr, services => WeightsCommands.Pull(services, pr.GetValue(spec)!)));
+    weights.Subcommands.Add(pull);
+    var input = new Argument<string>("input") { Description = "A PyTorch checkpoint (.pth/.pt, written by torch.save)." };
+    var output = new Argument<string>("output") { Description = "The .safetensors file to write." };
+    var entry = WeightsEntryOption("--entry");
+    var strip = StripPrefixOption();
+    var convert = new Command("convert", "Write a PyTorch checkpoint's state dict as safetensors, without Python and without running anything from the file.");
+    convert.Arguments.Add(input);
+    convert.Arguments.Add(output);
+    convert.Options.Add(entry);
+    convert.Options.Add(strip);
+    convert.SetAction(pr => Run(pr, _ => WeightsCommands.Convert(pr.GetValue(input)!, pr.GetValue(output)!, new Zoo.Engine.Weights.WeightSelection(pr.GetValue(entry), pr.GetValue(strip)))));
+    weights.Subcommands.Add(convert);
+    return weights;
+}
+
+static Option<string?> WeightsEntryOption(string name) => new(name)
+{
+    Description = "For a PyTorch training checkpoint that holds several state dicts: the entry to take, e.g. model_ema (a path like model/state_dict goes deeper).",
+};
+
+static Option<string?> StripPrefixOption() => new("--strip-prefix") { Description = "Remove this prefix from the keys that have it, e.g. module. of a DataParallel checkpoint." };
 
 static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };
 

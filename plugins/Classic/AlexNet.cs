@@ -16,8 +16,11 @@ namespace Zoo.Plugins.Classic;
 /// names. Small inputs (shorter side below 96) replace the first convolution by a 3×3 stride-1 one (and
 /// ZFNet's second by stride 1), as CIFAR ports do; the pools then leave 32×32 at 3×3 before the 6×6 pool.
 /// </summary>
-public sealed class AlexNet : IArchitecture
+public sealed class AlexNet : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "AlexNet";
     public string Family => "Classic";
     public string Paper => "Krizhevsky et al., ImageNet Classification with Deep Convolutional Neural Networks (ZFNet: Zeiler & Fergus 2014)";

@@ -15,8 +15,11 @@ namespace Zoo.Plugins.Classic;
 /// features.conv0 … features.denseblockN.denselayerM … features.norm5, classifier. Small inputs (shorter
 /// side below 96) use a 3×3 stride-1 conv0 and no pool0, as the paper's CIFAR networks do.
 /// </summary>
-public sealed class DenseNet : IArchitecture
+public sealed class DenseNet : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "DenseNet";
     public string Family => "Classic";
     public string Paper => "Huang et al., Densely Connected Convolutional Networks";

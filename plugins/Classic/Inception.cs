@@ -18,8 +18,11 @@ namespace Zoo.Plugins.Classic;
 /// block at 8×8 (GoogLeNet) or 7×7 (v3); v3's auxiliary head then pools adaptively to 5×5.
 /// Option "aux_logits": false leaves the auxiliary heads out.
 /// </summary>
-public sealed class Inception : IArchitecture
+public sealed class Inception : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "Inception";
     public string Family => "Classic";
     public string Paper => "Szegedy et al., Going Deeper with Convolutions (GoogLeNet); Rethinking the Inception Architecture for Computer Vision (v3)";

@@ -15,8 +15,11 @@ namespace Zoo.Plugins.Classic;
 /// Small inputs (shorter side below 96) get the CIFAR stem of the paper's §4.2: conv1 3×3 stride 1 and no
 /// max-pool, so a 32×32 image reaches layer4 as 4×4.
 /// </summary>
-public sealed class ResNet : IArchitecture
+public sealed class ResNet : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "ResNet";
     public string Family => "Classic";
     public string Paper => "He et al., Deep Residual Learning for Image Recognition (ResNeXt: Xie et al. 2017; Wide ResNet: Zagoruyko & Komodakis 2016)";

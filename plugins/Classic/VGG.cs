@@ -15,8 +15,11 @@ namespace Zoo.Plugins.Classic;
 /// ceil_mode so 28×28 survives five halvings, average-pool to 1×1 and start the classifier at 512
 /// inputs, as the CIFAR VGG of seeds/003 does.
 /// </summary>
-public sealed class VGG : IArchitecture
+public sealed class VGG : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "VGG";
     public string Family => "Classic";
     public string Paper => "Simonyan & Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition";

@@ -16,8 +16,11 @@ namespace Zoo.Plugins.Lightweight;
 /// torchvision's evaluation crops (B0 224 … B7 600, V2-S 384, V2-M/L 480). Small inputs (shorter side
 /// below 96) run the stem and the first stride-2 stage at stride 1 (total stride 8).
 /// </summary>
-public sealed class EfficientNet : IArchitecture
+public sealed class EfficientNet : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "EfficientNet";
     public string Family => "Lightweight";
     public string Paper => "Tan & Le, EfficientNet: Rethinking Model Scaling for CNNs (2019); EfficientNetV2: Smaller Models and Faster Training (2021)";

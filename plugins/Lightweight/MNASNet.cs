@@ -14,8 +14,11 @@ namespace Zoo.Plugins.Lightweight;
 /// 1×1 to 1280, dropout 0.2, linear. BatchNorm momentum 0.0003 as the TensorFlow original.
 /// Small inputs (shorter side below 96) run the stem and the first stack at stride 1 (total stride 8).
 /// </summary>
-public sealed class MNASNet : IArchitecture
+public sealed class MNASNet : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "MNASNet";
     public string Family => "Lightweight";
     public string Paper => "Tan et al., MnasNet: Platform-Aware Neural Architecture Search for Mobile";

@@ -14,8 +14,11 @@ namespace Zoo.Plugins.Lightweight;
 /// keep the stem and the first stride-2 stage at stride 1 (total stride 8 instead of 32), as CIFAR
 /// ports do, so 32×32 reaches the last block at 4×4.
 /// </summary>
-public sealed class MobileNetV2 : IArchitecture
+public sealed class MobileNetV2 : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "MobileNetV2";
     public string Family => "Lightweight";
     public string Paper => "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks";
@@ -124,8 +127,11 @@ public sealed class MobileNetV2Model : Module<Tensor, Tensor>
 /// dropout–Linear. Small inputs (shorter side below 96) run the stem and the first stride-2 block at
 /// stride 1 (total stride 8).
 /// </summary>
-public sealed class MobileNetV3 : IArchitecture
+public sealed class MobileNetV3 : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "MobileNetV3";
     public string Family => "Lightweight";
     public string Paper => "Howard et al., Searching for MobileNetV3";

@@ -13,8 +13,11 @@ namespace Zoo.Plugins.Lightweight;
 /// a 1×1–depthwise 3×3–1×1 branch, concatenation and channel shuffle; stride-2 units run both branches.
 /// Small inputs (shorter side below 96) run conv1 at stride 1 without the max-pool (total stride 8).
 /// </summary>
-public sealed class ShuffleNetV2 : IArchitecture
+public sealed class ShuffleNetV2 : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "ShuffleNetV2";
     public string Family => "Lightweight";
     public string Paper => "Ma et al., ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design";

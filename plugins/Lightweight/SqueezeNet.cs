@@ -14,8 +14,11 @@ namespace Zoo.Plugins.Lightweight;
 /// to the classes, ReLU, global pool). Small inputs (shorter side below 96) start with a 3×3 stride-1
 /// convolution so 32×32 reaches the last Fire module at 4×4.
 /// </summary>
-public sealed class SqueezeNet : IArchitecture
+public sealed class SqueezeNet : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "SqueezeNet";
     public string Family => "Lightweight";
     public string Paper => "Iandola et al., SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and <0.5MB model size";

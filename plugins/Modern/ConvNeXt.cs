@@ -17,8 +17,11 @@ namespace Zoo.Plugins.Modern;
 /// Small inputs (shorter side below 96) use a 2×2 stride-2 stem so 32×32 reaches the last stage at 2×2
 /// rather than vanishing after the third downsampling.
 /// </summary>
-public sealed class ConvNeXt : IArchitecture
+public sealed class ConvNeXt : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "ConvNeXt";
     public string Family => "Modern";
     public string Paper => "Liu et al., A ConvNet for the 2020s";

@@ -17,8 +17,11 @@ namespace Zoo.Plugins.Modern;
 /// Small inputs (shorter side under 96) use 2×2 patches and 4×4 windows: a 32×32 image gives 16×16 tokens,
 /// then 8, 4 and 2 — four windows in the first stage rather than one padded 7×7 window.
 /// </summary>
-public sealed class Swin : IArchitecture
+public sealed class Swin : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "Swin Transformer";
     public string Family => "Modern";
     public string Paper => "Liu et al., Swin Transformer: Hierarchical Vision Transformer using Shifted Windows";

@@ -16,8 +16,11 @@ namespace Zoo.Plugins.Modern;
 /// different size comes in. Small inputs (shorter side under 96) use 4×4 patches for every variant, so a
 /// 32×32 image is 64 tokens (and 28×28 MNIST 49) rather than 4 (or 1 for B/32).
 /// </summary>
-public sealed class VisionTransformer : IArchitecture
+public sealed class VisionTransformer : IArchitecture, IPretrainedWeights
 {
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
     public string Name => "Vision Transformer";
     public string Family => "Modern";
     public string Paper => "Dosovitskiy et al., An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale";

@@ -193,7 +193,7 @@ public static class Commands
 
     /// <summary>zoo predict: top-5 classes per image; 1 if an image could not be read, 2 for a wrong request.</summary>
     public static int Predict(IServiceProvider services, string? variant, string weights, string? labelsFile, int? channels, int? classes, int? size,
-        string[] options, string[] images)
+        string[] options, string[] images, WeightSelection? selection = null)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         string[]? labels = null;
@@ -209,9 +209,21 @@ public static class Commands
             if (eq <= 0) throw new ZooConfigException($"--option {o}", "expected key=value, e.g. --option activation=relu");
             parsed[o[..eq]] = o[(eq + 1)..];
         }
+        int? resize = null;
+        if (!File.Exists(weights) && PretrainedCatalog.IsCatalogueName(weights))
+        {
+            // Catalogue weights: pulled on first use, with their own preprocessing and ImageNet's class names.
+            var entry = new PretrainedCatalog(catalog).Resolve(variant ?? throw new ZooConfigException("--arch", $"required with --weights {weights}: the variant whose published weights to use, e.g. --arch resnet50"), weights, "--weights");
+            if (!File.Exists(entry.CachePath)) Console.Error.WriteLine($"downloading the {entry.Id} weights from {entry.Weights.Url} into {entry.CachePath}");
+            weights = PretrainedCatalog.Pull(entry);
+            size ??= entry.Weights.CropSize;
+            resize = entry.Weights.ResizeSize;
+            labels ??= PretrainedCatalog.Classes(entry.Weights)?.ToArray();
+        }
         using var predictor = Predictor.Open(catalog, new PredictRequest(weights)
         {
             Variant = variant, Channels = channels, Classes = classes, Size = size, Options = parsed, Labels = labels,
+            Selection = selection ?? WeightSelection.None, ResizeSize = resize,
         });
         Console.Error.WriteLine(predictor.Describe());
         foreach (var note in predictor.Notes) Console.Error.WriteLine($"note: {note}");

@@ -34,4 +34,10 @@ public static class ZooPaths
     /// <summary>Downloaded data sets: $ZOO_DATA_DIR, else <see cref="UserCache"/>/data.</summary>
     public static string Data =>
         Environment.GetEnvironmentVariable("ZOO_DATA_DIR") is { Length: > 0 } d ? d : Path.Combine(UserCache, "data");
+
+    /// <summary>
+    /// Published pretrained weights (<c>zoo weights pull</c>): <see cref="CacheOverride"/>/weights, else <see cref="UserCache"/>/weights
+    /// (~/.cache/zoo/weights). A cache: each file can be downloaded again, and its hash is checked when it is.
+    /// </summary>
+    public static string Weights => Path.Combine(Cache, "weights");
 }

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Zoo.Engine.Inspection;
 
 /// <summary>What to predict with: a weights file and, for a file without a model card, the model to build.</summary>
-/// <param name="Weights">A .safetensors file: one a Zoo run wrote (it carries a <see cref="ModelCard"/>) or a foreign one (torchvision's keys).</param>
+/// <param name="Weights">A .safetensors file or a PyTorch checkpoint: one a Zoo run wrote (it carries a <see cref="ModelCard"/>) or a foreign one (torchvision's keys).</param>
 public sealed record PredictRequest(string Weights)
 {
     /// <summary>The variant; required for a foreign file, and must match a Zoo file's card when given.</summary>
@@ -21,6 +21,10 @@ public sealed record PredictRequest(string Weights)
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
     /// <summary>Class names overriding the card's (a foreign file has none of its own).</summary>
     public IReadOnlyList<string>? Labels { get; init; }
+    /// <summary>For a PyTorch checkpoint, which state dict (entry) and a key prefix to strip.</summary>
+    public WeightSelection Selection { get; init; } = WeightSelection.None;
+    /// <summary>A foreign file's evaluation resize (shorter side, before the centre crop to <see cref="Size"/>); default size/0.875. Catalogue weights give their own.</summary>
+    public int? ResizeSize { get; init; }
     /// <summary>How many classes to report per image.</summary>
     public int Top { get; init; } = 5;
 }
@@ -43,6 +47,7 @@ public sealed class Predictor : IDisposable
 {
     readonly nn.Module<Tensor, Tensor> _model;
     readonly int _top;
+    int _resizeTo;
 
     Predictor(ModelCard card, bool fromFile, IReadOnlyList<string>? labels, nn.Module<Tensor, Tensor> model, int top, IReadOnlyList<string> notes)
     {
@@ -76,7 +81,7 @@ public sealed class Predictor : IDisposable
         var path = request.Weights;
         foreach (var (option, value) in new[] { ("--channels", request.Channels), ("--classes", request.Classes), ("--size", request.Size) })
             if (value is < 1) throw new ZooConfigException(option, $"{value} is out of range; give 1 or more");
-        var metadata = Safetensors.Inspect(path).Metadata;
+        var metadata = WeightFile.Inspect(path, request.Selection).Metadata;
         var card = ModelCard.FromMetadata(metadata, path);
         bool fromFile = card is not null;
         var notes = new List<string>();
@@ -95,9 +100,9 @@ public sealed class Predictor : IDisposable
         var model = entry.Architecture.Build(card.ToSpec(fromFile ? $"{path}: options" : "--option"));
         try
         {
-            WeightLoader.Load(model, path);
+            WeightLoader.Load(model, path, select: request.Selection);
             model.eval();
-            return new Predictor(card, fromFile, labels, model, request.Top, notes);
+            return new Predictor(card, fromFile, labels, model, request.Top, notes) { _resizeTo = request.ResizeSize ?? (int)Math.Round(card.Height / 0.875) };
         }
         catch
         {
@@ -170,7 +175,7 @@ public sealed class Predictor : IDisposable
         if (Card.Resize == ImageNetResize)
         {
             using var bitmap = ImageFiles.Decode(image);
-            img = ImageFiles.ResizeCenterCrop(bitmap, Card.Channels, (int)Math.Round(Card.Height / 0.875), Card.Height);
+            img = ImageFiles.ResizeCenterCrop(bitmap, Card.Channels, _resizeTo, Card.Height);
         }
         else
         {
@@ -200,7 +205,7 @@ public sealed class Predictor : IDisposable
     /// <summary>One line on what the model is: variant, input, classes, options and where the settings came from.</summary>
     public string Describe() =>
         $"{Card.Variant} {Card.Channels}x{Card.Height}x{Card.Width}, {Card.Classes} classes, options: {Describe(Card.Options)}; " +
-        (FromFile ? $"as trained (model card: {Card.Normalization} normalisation, {Card.Resize} resize)" : "no model card in the file: ImageNet preprocessing");
+        (FromFile ? $"as trained (model card: {Card.Normalization} normalisation, {Card.Resize} resize)" : $"no model card in the file: ImageNet preprocessing (resize {_resizeTo}, crop {Card.Height})");
 
     public void Dispose() => _model.Dispose();
 }

@@ -17,6 +17,7 @@ public static class ProgressText
         SuiteStarted s => $"{s.Suite}: {Numbers.Count(s.Runs, "run")} into {s.OutputDirectory}",
         DatasetOpened d => Dataset(d.Dataset),
         DatasetMessage m => m.Text,
+        WeightsPulling w => $"downloading the {w.Id} weights from {w.Url} into {w.Path}",
         RunStarted r => $"{Head(r)} training on {r.Dataset.Name} {r.Dataset.Channels}x{r.Dataset.Height}x{r.Dataset.Width}, {r.Dataset.Train} images, {Numbers.Count(r.Epochs, "epoch")}",
         RunSkipped s => $"{Head(s)} already {Status(s.Result)} in {s.Directory} (same model, recipe, data, plugin build and weights): skipped",
         RunInputsChanged c => $"{Head(c)} {c.Reason}; training again",

@@ -16,6 +16,9 @@ public sealed record DatasetOpened(DatasetSummary Dataset) : SuiteEvent;
 /// <summary>A line of free text from a data set provider (a download's progress, a cache being built).</summary>
 public sealed record DatasetMessage(string Text) : SuiteEvent;
 
+/// <summary>A model entry's catalogue weights ("weights": "imagenet") are not in the cache yet and are being downloaded.</summary>
+public sealed record WeightsPulling(string Id, string Url, string Path) : SuiteEvent;
+
 /// <summary>Every run's events carry its place in the suite (1-based) and its label.</summary>
 public abstract record RunEvent(int Index, int Count, string Label) : SuiteEvent;
 

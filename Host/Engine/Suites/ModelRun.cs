@@ -47,6 +47,7 @@ internal sealed class ModelRun
     readonly Recipe _recipe;
     readonly RunFiles _files;
     readonly RunIdentity _identity;
+    IReadOnlySet<string>? _head;
     readonly Stopwatch _clock = new();
     readonly List<EpochRecord> _epochs = new();
     double _previousSeconds;
@@ -139,7 +140,9 @@ internal sealed class ModelRun
         var model = _model = _found.Architecture.Build(spec);
         if (_entry.Weights is not null)
         {
-            var loaded = WeightLoader.Load(model, _entry.Weights, _entry.ReinitialiseHead);
+            var loaded = WeightLoader.Load(model, _entry.Weights, _entry.ReinitialiseHead, _entry.WeightSelection);
+            // The re-initialised classifier is the head that trains alone while "freeze_backbone_epochs" lasts.
+            if (loaded.Reinitialised.Count > 0) _head = loaded.Reinitialised.Select(r => r.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
             _report.Report(new WeightsLoaded(_index, _count, _entry.Label, _entry.Weights, loaded.Loaded.Count, spec.Classes, loaded.Reinitialised));
         }
         // Counted on the CPU before the move, at the suite's input size, with the run's own options.
@@ -168,7 +171,7 @@ internal sealed class ModelRun
         var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);
         var trainer = new Trainer(model, _device)
         {
-            Warning = Warn, Average = _ema,
+            Warning = Warn, Average = _ema, Head = _head,
             Step = s => _report.Report(new StepProgress(_index, _count, _entry.Label, s.Epoch, _recipe.Epochs, s.Step, s.Steps, s.Images, s.MeanLoss, s.Seconds)),
         };
 

@@ -20,8 +20,17 @@ public sealed record ModelEntry(string Label, string Variant, string Where, doub
     /// <summary>This model's recipe where the entry overrides parts of the suite's (null: the suite's).</summary>
     public Recipe? Recipe { get; init; }
 
-    /// <summary>A .safetensors file to start from (fine-tuning), or null to start from scratch.</summary>
+    /// <summary>A .safetensors file or PyTorch checkpoint (.pth) to start from (fine-tuning), or null to start from scratch.</summary>
     public string? Weights { get; init; }
+
+    /// <summary>
+    /// Catalogue weights the entry asked for ("weights": "imagenet" or "torchvision:IMAGENET1K_V2"): the runner
+    /// pulls them into the cache and sets <see cref="Weights"/> to the file before anything trains.
+    /// </summary>
+    public string? Pretrained { get; init; }
+
+    /// <summary>Which state dict of <see cref="Weights"/> ("weights_entry": "model_ema") and what key prefix to strip ("strip_prefix": "module.").</summary>
+    public Zoo.Engine.Weights.WeightSelection WeightSelection { get; init; } = Zoo.Engine.Weights.WeightSelection.None;
 
     /// <summary>Keep a freshly initialised head where the weights' class count differs.</summary>
     public bool ReinitialiseHead { get; init; }
@@ -49,9 +58,9 @@ public static class SuiteParser
 {
     static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device", "analysis" };
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
-    static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "reinit_head" };
+    static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "weights_entry", "strip_prefix", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
-        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn" };
+        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs" };
     /// <summary>Metrics an epoch records, which early stopping, targets and plateau can watch.</summary>
     public static readonly string[] Metrics = { "val_top1", "val_top5", "val_loss", "train_top1", "train_loss" };
 
@@ -161,7 +170,9 @@ public static class SuiteParser
             at.Num(m, "dropout", 0, 0.99), at.Num(m, "stochastic_depth", 0, 0.99), at.Num(m, "layer_scale", 0, 10), options)
         {
             Recipe = own,
-            Weights = at.Str(m, "weights") is { } w ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
+            Weights = at.Str(m, "weights") is { } w && !Zoo.Engine.Weights.PretrainedCatalog.IsCatalogueName(w) ? System.IO.Path.GetFullPath(w, System.IO.Path.GetDirectoryName(source) ?? ".") : null,
+            Pretrained = at.Str(m, "weights") is { } p && Zoo.Engine.Weights.PretrainedCatalog.IsCatalogueName(p) ? p : null,
+            WeightSelection = new Zoo.Engine.Weights.WeightSelection(at.Str(m, "weights_entry"), at.Str(m, "strip_prefix")),
             ReinitialiseHead = m.TryGetProperty("reinit_head", out var rh) && rh.ValueKind == JsonValueKind.True,
             Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), effectiveRecipe, inputs.Device),
         };
@@ -238,6 +249,7 @@ public static class SuiteParser
             ClipGradNorm = at.Num(el, "clip_grad_norm", 1e-6, 1e6),
             ClipGradValue = at.Num(el, "clip_grad_value", 1e-6, 1e6),
             AccumulateSteps = at.Int(el, "accumulate_steps", 1, 4096) ?? 1,
+            FreezeBackboneEpochs = at.Int(el, "freeze_backbone_epochs", 0, 100_000) ?? 0,
             EarlyStopping = ParseEarlyStopping(el, at),
             Target = ParseTarget(el, at),
         };

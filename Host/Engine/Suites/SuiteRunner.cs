@@ -38,8 +38,9 @@ public sealed class SuiteRunner
     /// </summary>
     public SuiteResult Run(Suite suite, string outputDirectory, CancellationToken cancel = default, IProgress<SuiteEvent>? progress = null)
     {
-        Validate(suite);
         var report = progress ?? Silent;
+        Validate(suite);
+        suite = PullPretrained(suite, report, cancel);
         var device = new Device(suite.Device);
         if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
             throw new ZooConfigException($"{System.IO.Path.GetFileName(suite.SourcePath)}: device",
@@ -66,6 +67,27 @@ public sealed class SuiteRunner
         if (runs.Count == 0) writer.WriteSummary(final);   // stopped before the first run: still say so on disk
         report.Report(new SuiteEnded(final));
         return final;
+    }
+
+    /// <summary>
+    /// Each model entry's catalogue weights ("weights": "imagenet"), downloaded into the cache on first use and
+    /// checked against the hash in their file name; the entries then point at the cached files.
+    /// </summary>
+    Suite PullPretrained(Suite suite, IProgress<SuiteEvent> report, CancellationToken cancel)
+    {
+        if (suite.Models.All(m => m.Pretrained is null)) return suite;
+        var catalogue = new Zoo.Engine.Weights.PretrainedCatalog(_catalog);
+        var file = System.IO.Path.GetFileName(suite.SourcePath);
+        var models = suite.Models.Select(m =>
+        {
+            if (m.Pretrained is null) return m;
+            var entry = catalogue.Resolve(m.Variant, m.Pretrained, $"{file}: {m.Where}.weights");
+            if (!File.Exists(entry.CachePath)) report.Report(new WeightsPulling(entry.Id, entry.Weights.Url, entry.CachePath));
+            return m with { Weights = Zoo.Engine.Weights.PretrainedCatalog.Pull(entry, cancel: cancel) };
+        }).ToList();
+        var pulled = suite with { Models = models };
+        Validate(pulled);   // the files' keys against the models
+        return pulled;
     }
 
     internal (DatasetSplits Splits, DatasetSummary Summary) OpenDataset(Suite suite, string outputDirectory, IProgress<SuiteEvent> report)

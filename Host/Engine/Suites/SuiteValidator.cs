@@ -95,10 +95,16 @@ public sealed class SuiteValidator
             // Not a user's mistake the validator can name: the run itself reports it (as a failed run) and the suite goes on.
         }
 
-        if (entry.Weights is not { } weights) return;
         var where = $"{file}: {entry.Where}.weights";
+        if (entry.Pretrained is { } name && entry.Weights is null)
+        {
+            // Catalogue weights: the name must resolve now; the file is pulled (and its keys checked) just before training.
+            new PretrainedCatalog(_catalog).Resolve(found.Variant.Name, name, where);
+            return;
+        }
+        if (entry.Weights is not { } weights) return;
         IReadOnlyDictionary<string, long[]> fileShapes;
-        try { fileShapes = Safetensors.Inspect(weights).Shapes; }
+        try { fileShapes = WeightFile.Inspect(weights, entry.WeightSelection).Shapes; }
         catch (ZooConfigException e) { throw new ZooConfigException(where, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ZooConfigException(where, $"{weights}: cannot be read: {e.Message}"); }
         if (keys is not null && suite.Dataset.Size is not null && WeightLoader.KeyMismatch(keys.Keys, fileShapes.Keys) is { } mismatch)

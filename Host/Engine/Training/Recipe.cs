@@ -59,6 +59,11 @@ public sealed record Recipe
     public int AccumulateSteps { get; init; } = 1;
     /// <summary>Stop when the metric has not improved for the patience (null: never).</summary>
     public EarlyStopping? EarlyStopping { get; init; }
+    /// <summary>
+    /// Fine-tuning: for the first this many epochs only the head (<see cref="Trainer.Head"/>: the re-initialised
+    /// classifier, else the model's last layer) trains and every other parameter is frozen; then all train (0: none frozen).
+    /// </summary>
+    public int FreezeBackboneEpochs { get; init; }
     /// <summary>Record when the metric first reaches a value, and optionally stop there (seeds/002's "time to 99 %").</summary>
     public TargetSpec? Target { get; init; }
 }

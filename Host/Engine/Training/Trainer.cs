@@ -91,6 +91,29 @@ public sealed class Trainer
     /// <summary>The weights' moving average, updated after every optimiser step (null: none).</summary>
     public WeightAverage? Average { get; init; }
 
+    /// <summary>
+    /// The parameters (by name) that train while <see cref="Recipe.FreezeBackboneEpochs"/> freezes the rest; null:
+    /// the parameters of the module that holds the model's last parameter (the classifier of every built-in family).
+    /// </summary>
+    public IReadOnlySet<string>? Head { get; init; }
+
+    /// <summary>The names of the parameters of the module that registers the last parameter ("fc.weight", "fc.bias").</summary>
+    public static IReadOnlySet<string> LastLayer(nn.Module model)
+    {
+        var names = model.named_parameters().Select(p => p.name).ToList();
+        if (names.Count == 0) return new HashSet<string>();
+        var last = names[^1];
+        var module = last.Contains('.') ? last[..(last.LastIndexOf('.') + 1)] : "";
+        return names.Where(n => n.StartsWith(module, StringComparison.Ordinal) && !n[module.Length..].Contains('.')).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Freezes every parameter but the head's (no gradient, so the optimiser leaves them as they are), or unfreezes all.</summary>
+    void FreezeBackbone(bool frozen)
+    {
+        var head = Head ?? LastLayer(_model);
+        foreach (var (name, p) in _model.named_parameters()) p.requires_grad_(!frozen || head.Contains(name));
+    }
+
     public Trainer(nn.Module<Tensor, Tensor> model, Device device)
     {
         _model = model;
@@ -107,33 +130,41 @@ public sealed class Trainer
         CancellationToken cancel = default, int firstEpoch = 1)
     {
         var records = new List<EpochRecord>();
-        for (int epoch = firstEpoch; epoch <= recipe.Epochs; epoch++)
+        try
         {
-            cancel.ThrowIfCancellationRequested();
-            var sw = Stopwatch.StartNew();
-            double lrAtStart = schedule.CurrentLearningRate;
-            var (loss, top1, gradNorm) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
-            if (recipe.PreciseBatchNorm is { } batches)
+            for (int epoch = firstEpoch; epoch <= recipe.Epochs; epoch++)
             {
-                // On the epoch's own (seeded) batches, so a resumed run recomputes exactly the same statistics;
-                // unblended (no Mixup/CutMix), since evaluation never sees blended images.
-                var plain = train.WithoutBatchAugmentations();
-                PreciseBatchNorm.Update(_model, plain, batches, _device, epoch);
-                if (Average is not null) PreciseBatchNorm.Update(Average.Model, plain, batches, _device, epoch);
+                cancel.ThrowIfCancellationRequested();
+                if (recipe.FreezeBackboneEpochs > 0) FreezeBackbone(epoch <= recipe.FreezeBackboneEpochs);
+                var sw = Stopwatch.StartNew();
+                double lrAtStart = schedule.CurrentLearningRate;
+                var (loss, top1, gradNorm) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
+                if (recipe.PreciseBatchNorm is { } batches)
+                {
+                    // On the epoch's own (seeded) batches, so a resumed run recomputes exactly the same statistics;
+                    // unblended (no Mixup/CutMix), since evaluation never sees blended images.
+                    var plain = train.WithoutBatchAugmentations();
+                    PreciseBatchNorm.Update(_model, plain, batches, _device, epoch);
+                    if (Average is not null) PreciseBatchNorm.Update(Average.Model, plain, batches, _device, epoch);
+                }
+                var val = validate(_model);
+                var emaVal = Average is null ? null : validate(Average.Model);
+                var metrics = new Dictionary<string, double> { ["train_loss"] = loss, ["train_top1"] = top1 };
+                if (val is not null) { metrics["val_loss"] = val.Loss; metrics["val_top1"] = val.Top1; metrics["val_top5"] = val.Top5; }
+                if (emaVal is not null) { metrics["ema_val_loss"] = emaVal.Loss; metrics["ema_val_top1"] = emaVal.Top1; }
+                schedule.EpochEnd(metrics);
+                sw.Stop();
+                var rec = new EpochRecord(epoch, lrAtStart, loss, top1, val?.Loss, val?.Top1, val?.Top5, sw.Elapsed.TotalSeconds, ResidentMegabytes())
+                {
+                    GradNorm = gradNorm, EmaValLoss = emaVal?.Loss, EmaValTop1 = emaVal?.Top1,
+                };
+                records.Add(rec);
+                if (afterEpoch is not null && !afterEpoch(rec)) break;
             }
-            var val = validate(_model);
-            var emaVal = Average is null ? null : validate(Average.Model);
-            var metrics = new Dictionary<string, double> { ["train_loss"] = loss, ["train_top1"] = top1 };
-            if (val is not null) { metrics["val_loss"] = val.Loss; metrics["val_top1"] = val.Top1; metrics["val_top5"] = val.Top5; }
-            if (emaVal is not null) { metrics["ema_val_loss"] = emaVal.Loss; metrics["ema_val_top1"] = emaVal.Top1; }
-            schedule.EpochEnd(metrics);
-            sw.Stop();
-            var rec = new EpochRecord(epoch, lrAtStart, loss, top1, val?.Loss, val?.Top1, val?.Top5, sw.Elapsed.TotalSeconds, ResidentMegabytes())
-            {
-                GradNorm = gradNorm, EmaValLoss = emaVal?.Loss, EmaValTop1 = emaVal?.Top1,
-            };
-            records.Add(rec);
-            if (afterEpoch is not null && !afterEpoch(rec)) break;
+        }
+        finally
+        {
+            if (recipe.FreezeBackboneEpochs > 0) FreezeBackbone(false);   // the model leaves trainable, as it came
         }
         return records;
     }

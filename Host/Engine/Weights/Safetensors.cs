@@ -28,43 +28,71 @@ public static class Safetensors
     /// <summary>Writes the tensors (moved to the CPU, made contiguous) with optional string metadata.</summary>
     /// <remarks>The file is written beside and renamed over <paramref name="path"/>; <paramref name="durable"/> also
     /// flushes it to the disk first, so a crash leaves the old file or the new one, never a torn one.</remarks>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool durable = false)
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool durable = false) =>
+        Save(path, tensors.Select(kv => new Entry(kv.Key, kv.Value.dtype, kv.Value.shape, () => kv.Value, Owned: false)).ToList(), metadata, durable);
+
+    /// <summary>A tensor to write: its header facts up front, its data fetched only when its turn comes.</summary>
+    /// <param name="Read">Gives the tensor; it is disposed after writing when <paramref name="Owned"/>.</param>
+    public sealed record Entry(string Key, ScalarType Type, long[] Shape, Func<Tensor> Read, bool Owned = true);
+
+    /// <summary>
+    /// Writes tensors one at a time: the header is known from types and shapes, so each tensor is fetched, written
+    /// and let go in turn (converting a large checkpoint holds one tensor at a time, not the whole model twice).
+    /// </summary>
+    public static void Save(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? metadata = null, bool durable = false)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
             header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-        var order = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var blobs = new List<byte[]>();
+        var order = entries.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
         long offset = 0;
-        foreach (var key in order)
+        foreach (var e in order)
         {
-            var t = tensors[key];
-            if (!Names.TryGetValue(t.dtype, out var dtype)) throw new NotSupportedException($"{key}: dtype {t.dtype} has no safetensors name");
-            using var cpu = t.detach().cpu().contiguous();
-            var bytes = cpu.bytes.ToArray();
-            blobs.Add(bytes);
-            header[key] = new JsonObject
+            if (!Names.TryGetValue(e.Type, out var dtype)) throw new NotSupportedException($"{e.Key}: dtype {e.Type} has no safetensors name");
+            long bytes = e.Shape.Aggregate(1L, (a, b) => a * b) * PthFile.ElementSize(e.Type);
+            header[e.Key] = new JsonObject
             {
                 ["dtype"] = dtype,
-                ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode?)s).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
+                ["shape"] = new JsonArray(e.Shape.Select(s => (JsonNode?)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes),
             };
-            offset += bytes.Length;
+            offset += bytes;
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;   // keep the data 8-byte aligned, as the reference writer does
         var tmp = path + ".tmp";
-        using (var f = File.Create(tmp))
+        try
         {
-            Span<byte> len = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
-            f.Write(len);
-            f.Write(json);
-            for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
-            foreach (var b in blobs) f.Write(b);
-            if (durable) f.Flush(flushToDisk: true);
+            using (var f = File.Create(tmp))
+            {
+                Span<byte> len = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+                f.Write(len);
+                f.Write(json);
+                for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
+                foreach (var e in order)
+                {
+                    var t = e.Read();
+                    try
+                    {
+                        if (t.dtype != e.Type || !t.shape.SequenceEqual(e.Shape)) throw new InvalidOperationException($"{e.Key}: the tensor is not the {e.Type} [{string.Join(", ", e.Shape)}] its entry announced");
+                        using var cpu = t.detach().cpu().contiguous();
+                        f.Write(cpu.bytes);
+                    }
+                    finally
+                    {
+                        if (e.Owned) t.Dispose();
+                    }
+                }
+                if (durable) f.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
         }
-        File.Move(tmp, path, overwrite: true);
+        catch
+        {
+            File.Delete(tmp);
+            throw;
+        }
     }
 
     /// <summary>Reads only the string metadata of a safetensors file.</summary>

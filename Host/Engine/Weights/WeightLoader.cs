@@ -40,13 +40,13 @@ public static class WeightLoader
     }
 
     /// <summary>
-    /// Loads <paramref name="path"/> into <paramref name="model"/>. Keys that differ only in the class
-    /// dimension of the head are left as initialised when <paramref name="reinitialiseHead"/> is set; any
-    /// other mismatch throws, naming every key.
+    /// Loads <paramref name="path"/> (safetensors, or a PyTorch checkpoint: <see cref="WeightFile"/>) into
+    /// <paramref name="model"/>. Keys that differ only in the class dimension of the head are left as initialised
+    /// when <paramref name="reinitialiseHead"/> is set; any other mismatch throws, naming every key.
     /// </summary>
-    public static LoadReport Load(nn.Module model, string path, bool reinitialiseHead = false)
+    public static LoadReport Load(nn.Module model, string path, bool reinitialiseHead = false, WeightSelection? select = null)
     {
-        var source = Safetensors.Load(path, out _);
+        var source = WeightFile.Load(path, out _, select);
         try
         {
             var target = model.state_dict();
@@ -70,7 +70,9 @@ public static class WeightLoader
                 if (misshaped.Count > 0) parts.Add($"mis-shaped {misshaped.Count}: {string.Join("; ", misshaped)}");
                 var hint = misshaped.Count > 0 && !reinitialiseHead
                     ? " If only the classifier differs (another class count), ask for the head to be re-initialised (\"reinit_head\": true on the suite's model entry)."
-                    : " Check that the file is for this architecture and variant.";
+                    : unexpected.Count > 0 && unexpected.All(k => k.StartsWith("module.", StringComparison.Ordinal))
+                        ? " The file's keys start with 'module.' (a DataParallel checkpoint): ask for it to be removed (\"strip_prefix\": \"module.\" on the suite's model entry, --strip-prefix module. on the command line)."
+                        : " Check that the file is for this architecture and variant.";
                 throw new ZooConfigException(path, $"does not fit the model: {string.Join("; ", parts)}.{hint}");
             }
             var loaded = new List<string>();
