@@ -14,7 +14,7 @@ public static class ZooContract
     /// <summary>
     /// Additions within <see cref="Version"/> that old plugins need not know: 1 added <see cref="IFeatureExtractor"/>;
     /// 2 added <see cref="ArchitectureVariant.MinimumInputSize"/>, <see cref="ArchitectureVariant.SupportedChannels"/>
-    /// and <see cref="IPretrainedWeights"/>.
+    /// <see cref="IPretrainedWeights"/> and <see cref="OptimizerContext.LearningRateOf"/>.
     /// It is this assembly's minor version (Directory.Build.props, ZooContractVersion, says the same); the host does
     /// not refuse a plugin for it.
     /// </summary>

@@ -80,4 +80,47 @@ public sealed class OptimizerTests
         e = Assert.Throws<ZooConfigException>(() => runner.Validate(SuiteParser.Parse(Suite("\"name\": \"scaled_sgd\", \"momentum\": 0.9"), "/x/s.json")));
         Assert.Contains("recipe.optimizer.momentum: unknown parameter; allowed: lr, name, scale", e.Message);
     }
+
+    [Fact]
+    public void A_head_learning_rate_makes_its_own_groups_and_schedules_keep_its_ratio_to_the_base_rate()
+    {
+        torch.manual_seed(1);
+        using var model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 3));
+        var named = model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        var head = Zoo.Engine.Training.Trainer.LastLayer(model);
+        Assert.Equal(new[] { "2.bias", "2.weight" }, head.Order());
+        var adamw = Zoo.Engine.Training.BuiltInOptimizers.All().Single(f => f.Name == "adamw");
+        var spec = new Zoo.Engine.Training.OptimizerSpec("adamw", 0.001,
+            new ParameterBag(new Dictionary<string, string> { ["weight_decay"] = "0.05", ["no_decay_norm_bias"] = "true" }, "recipe.optimizer"));
+        using var opt = spec.Create(adamw, named, name => head.Contains(name) ? 0.01 : 0.001);
+        // (base rate: decayed, exempt), then (head rate: decayed, exempt).
+        var groups = opt.ParamGroups.ToList();
+        Assert.Equal(new[] { 0.001, 0.001, 0.01, 0.01 }, groups.Select(g => Math.Round(g.LearningRate, 6)));
+
+        // Warm-up then cosine: every step, the head stays at ten times the rest.
+        var inner = Zoo.Engine.Training.BuiltInSchedules.All().Single(f => f.Name == "cosine").Create(opt, new ScheduleContext(0.001, 3, 5, ParameterBag.Empty));
+        var schedule = new Zoo.Engine.Training.WarmupSchedule(opt, inner, 5, 0.001, 0.01);
+        for (int step = 0; step < 15; step++)
+        {
+            var rates = opt.ParamGroups.Select(g => g.LearningRate).ToArray();
+            Assert.Equal(schedule.CurrentLearningRate, rates[0], 12);
+            Assert.Equal(10 * rates[0], rates[2], 12);
+            schedule.BatchEnd();
+            if (step % 5 == 4) schedule.EpochEnd(new Dictionary<string, double>());
+        }
+
+        // Without a head rate: one rate, as before.
+        using var plain = spec.Create(adamw, named);
+        Assert.All(plain.ParamGroups, g => Assert.Equal(0.001, g.LearningRate, 12));
+        Assert.Equal(2, plain.ParamGroups.Count());
+    }
+
+    [Fact]
+    public void A_suite_gives_the_head_its_rate_and_a_wrong_one_names_the_field()
+    {
+        var recipe = SuiteParser.Parse("""{ "name": "s", "dataset": { "name": "shapes" }, "models": [ "lenet5" ], "recipe": { "head_lr": 0.01, "optimizer": { "name": "sgd", "lr": 0.001 } } }""", "/x/s.json").Recipe;
+        Assert.Equal(0.01, recipe.HeadLearningRate);
+        var e = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse("""{ "name": "s", "dataset": { "name": "shapes" }, "models": [ "lenet5" ], "recipe": { "head_lr": 0 } }""", "/x/s.json"));
+        Assert.Contains("recipe.head_lr", e.Message);
+    }
 }

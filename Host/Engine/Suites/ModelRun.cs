@@ -165,8 +165,14 @@ internal sealed class ModelRun
         var (mean, std) = (_data.Mean.ToArray(), _data.Std.ToArray());
         var loader = new BatchLoader(_splits.Train, _recipe.BatchSize, shuffle: true, _recipe.Seed, mean, std, augment, batchAugment,
             dropLast: _splits.Train.Count > _recipe.BatchSize);
+        Func<string, double>? rateOf = null;
+        if (_recipe.HeadLearningRate is { } headRate)
+        {
+            var head = _head ?? Trainer.LastLayer(model);
+            rateOf = name => head.Contains(name) ? headRate : _recipe.Optimizer.LearningRate;
+        }
         var optimizer = _optimizer = _recipe.Optimizer.Create(catalog.Optimizers.First(f => f.Name == _recipe.Optimizer.Name),
-            model.named_parameters().Select(p => (p.name, p.parameter)));
+            model.named_parameters().Select(p => (p.name, p.parameter)), rateOf);
         int stepsPerEpoch = (loader.BatchesPerEpoch + _recipe.AccumulateSteps - 1) / _recipe.AccumulateSteps;
         var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);
         var trainer = new Trainer(model, _device)

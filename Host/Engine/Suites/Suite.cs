@@ -60,7 +60,7 @@ public static class SuiteParser
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "weights_entry", "strip_prefix", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
-        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs" };
+        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs", "head_lr" };
     /// <summary>Metrics an epoch records, which early stopping, targets and plateau can watch.</summary>
     public static readonly string[] Metrics = { "val_top1", "val_top5", "val_loss", "train_top1", "train_loss" };
 
@@ -250,6 +250,7 @@ public static class SuiteParser
             ClipGradValue = at.Num(el, "clip_grad_value", 1e-6, 1e6),
             AccumulateSteps = at.Int(el, "accumulate_steps", 1, 4096) ?? 1,
             FreezeBackboneEpochs = at.Int(el, "freeze_backbone_epochs", 0, 100_000) ?? 0,
+            HeadLearningRate = at.Num(el, "head_lr", 1e-12, OptimizerSpec.MaxLearningRate),
             EarlyStopping = ParseEarlyStopping(el, at),
             Target = ParseTarget(el, at),
         };

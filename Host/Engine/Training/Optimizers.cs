@@ -29,7 +29,7 @@ public static class BuiltInOptimizers
             bool nesterov = p.GetBool("nesterov", false);
             if (nesterov && (m <= 0 || damp != 0))
                 throw new ZooConfigException($"{p.Where}.nesterov", "Nesterov momentum needs momentum > 0 and dampening 0");
-            return torch.optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, lr, m, damp, g.Decay ? wd : 0, nesterov, false)), lr, m, damp, wd, nesterov);
+            return torch.optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, g.LearningRate, m, damp, g.Decay ? wd : 0, nesterov, false)), lr, m, damp, wd, nesterov);
         });
         foreach (var name in new[] { "adam", "adamw" })
         {
@@ -43,8 +43,8 @@ public static class BuiltInOptimizers
             {
                 double b1 = p.GetDouble("beta1", 0.9, 0, 1), b2 = p.GetDouble("beta2", 0.999, 0, 1), eps = p.GetDouble("eps", 1e-8, 0, 1);
                 return decoupled
-                    ? torch.optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr, b1, b2, eps, g.Decay ? wd : 0, false, false)), lr, b1, b2, eps, wd)
-                    : torch.optim.Adam(groups.Select(g => new Adam.ParamGroup(g.Parameters, lr, b1, b2, eps, g.Decay ? wd : 0, false, false)), lr, b1, b2, eps, wd);
+                    ? torch.optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, g.LearningRate, b1, b2, eps, g.Decay ? wd : 0, false, false)), lr, b1, b2, eps, wd)
+                    : torch.optim.Adam(groups.Select(g => new Adam.ParamGroup(g.Parameters, g.LearningRate, b1, b2, eps, g.Decay ? wd : 0, false, false)), lr, b1, b2, eps, wd);
             }, defaultWeightDecay: decoupled ? 0.01 : 0);
         }
         yield return new Factory("rmsprop", "RMSprop (Hinton), optionally centred and with momentum", new ParameterInfo[]
@@ -56,7 +56,7 @@ public static class BuiltInOptimizers
         {
             double alpha = p.GetDouble("alpha", 0.99, 0, 1), eps = p.GetDouble("eps", 1e-8, 0, 1), m = p.GetDouble("momentum", 0, 0, 1);
             bool centered = p.GetBool("centered", false);
-            return torch.optim.RMSProp(groups.Select(g => new RMSProp.ParamGroup(g.Parameters, lr: lr, eps: eps, alpha: alpha, weight_decay: g.Decay ? wd : 0, momentum: m, centered: centered)),
+            return torch.optim.RMSProp(groups.Select(g => new RMSProp.ParamGroup(g.Parameters, lr: g.LearningRate, eps: eps, alpha: alpha, weight_decay: g.Decay ? wd : 0, momentum: m, centered: centered)),
                 lr, alpha, eps, wd, m, centered);
         });
         yield return new Factory("adagrad", "Adagrad (Duchi et al.)", new ParameterInfo[]
@@ -66,7 +66,7 @@ public static class BuiltInOptimizers
         }, (p, lr, wd, groups) =>
         {
             double lrDecay = p.GetDouble("lr_decay", 0, 0, 1), start = p.GetDouble("initial_accumulator_value", 0, 0, 1e6), eps = p.GetDouble("eps", 1e-10, 0, 1);
-            return torch.optim.Adagrad(groups.Select(g => new Adagrad.ParamGroup(g.Parameters, lr: lr, lr_decay: lrDecay, weight_decay: g.Decay ? wd : 0, initial_accumulator_value: start, eps: eps)),
+            return torch.optim.Adagrad(groups.Select(g => new Adagrad.ParamGroup(g.Parameters, lr: g.LearningRate, lr_decay: lrDecay, weight_decay: g.Decay ? wd : 0, initial_accumulator_value: start, eps: eps)),
                 lr, lrDecay, wd, start, eps);
         });
         yield return new Factory("adadelta", "Adadelta (Zeiler)", new ParameterInfo[]
@@ -76,13 +76,13 @@ public static class BuiltInOptimizers
         }, (p, lr, wd, groups) =>
         {
             double rho = p.GetDouble("rho", 0.9, 0, 1), eps = p.GetDouble("eps", 1e-6, 0, 1);
-            return torch.optim.Adadelta(groups.Select(g => new Adadelta.ParamGroup(g.Parameters, lr: lr, rho: rho, eps: eps, weight_decay: g.Decay ? wd : 0, maximize: false)),
+            return torch.optim.Adadelta(groups.Select(g => new Adadelta.ParamGroup(g.Parameters, lr: g.LearningRate, rho: rho, eps: eps, weight_decay: g.Decay ? wd : 0, maximize: false)),
                 lr, rho, eps, wd);
         });
     }
 
     /// <summary>A parameter group: its parameters and whether weight decay applies to them.</summary>
-    sealed record Group(List<Parameter> Parameters, bool Decay);
+    sealed record Group(List<Parameter> Parameters, bool Decay, double LearningRate);
 
     /// <summary>
     /// One optimiser: checks the suite's parameters, splits the trainable parameters into a decayed group and
@@ -99,15 +99,21 @@ public static class BuiltInOptimizers
         {
             var p = context.Parameters;
             p.EnsureOnly(new[] { "name", "lr" }.Concat(parameters.Select(x => x.Name)));   // the allowed list a user reads names every field
-            var all = named.Where(x => x.Parameter.requires_grad).Select(x => x.Parameter).ToList();
             double wd = p.GetDouble("weight_decay", defaultWeightDecay, 0, 1);
             bool split = p.GetBool("no_decay_norm_bias", false) && wd > 0;
+            // One group per learning rate (the recipe's, then e.g. the head's), each split in two where asked:
             // 1-D parameters are the biases and the normalisation scales/shifts (BatchNorm, LayerNorm, layer scale).
             var groups = new List<Group>();
-            var decay = split ? all.Where(x => x.dim() > 1).ToList() : all;
-            if (decay.Count > 0) groups.Add(new Group(decay, true));
-            var exempt = split ? all.Where(x => x.dim() <= 1).ToList() : new List<Parameter>();
-            if (exempt.Count > 0) groups.Add(new Group(exempt, false));
+            var trainable = named.Where(x => x.Parameter.requires_grad).ToList();
+            foreach (var byRate in trainable.GroupBy(x => context.LearningRateOf?.Invoke(x.Name) ?? context.LearningRate)
+                         .OrderBy(g => g.Key == context.LearningRate ? 0 : 1))
+            {
+                var all = byRate.Select(x => x.Parameter).ToList();
+                var decay = split ? all.Where(x => x.dim() > 1).ToList() : all;
+                if (decay.Count > 0) groups.Add(new Group(decay, true, byRate.Key));
+                var exempt = split ? all.Where(x => x.dim() <= 1).ToList() : new List<Parameter>();
+                if (exempt.Count > 0) groups.Add(new Group(exempt, false, byRate.Key));
+            }
             return create(p, context.LearningRate, wd, groups);
         }
     }

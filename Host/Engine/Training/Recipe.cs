@@ -17,12 +17,15 @@ public sealed record OptimizerSpec(string Name, double LearningRate, ParameterBa
     public static string NotPositive(double lr) =>
         $"{lr.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range; a learning rate must be more than 0 (allowed: more than 0, up to {MaxLearningRate})";
 
-    /// <summary>Creates the optimiser with <paramref name="factory"/> over the model's named parameters.</summary>
-    public torch.optim.Optimizer Create(IOptimizerFactory factory, IEnumerable<(string Name, Parameter Parameter)> named)
+    /// <summary>
+    /// Creates the optimiser with <paramref name="factory"/> over the model's named parameters; <paramref name="learningRateOf"/>
+    /// gives some parameters another rate (<see cref="OptimizerContext.LearningRateOf"/>).
+    /// </summary>
+    public torch.optim.Optimizer Create(IOptimizerFactory factory, IEnumerable<(string Name, Parameter Parameter)> named, Func<string, double>? learningRateOf = null)
     {
         // A rate of 0 leaves every weight where it started: the run would "finish" having learnt nothing.
         if (!(LearningRate > 0)) throw new ZooConfigException(string.IsNullOrEmpty(Parameters.Where) ? "lr" : $"{Parameters.Where}.lr", NotPositive(LearningRate));
-        return factory.Create(named.ToList(), new OptimizerContext(LearningRate, Parameters));
+        return factory.Create(named.ToList(), new OptimizerContext(LearningRate, Parameters) { LearningRateOf = learningRateOf });
     }
 }
 
@@ -64,6 +67,11 @@ public sealed record Recipe
     /// classifier, else the model's last layer) trains and every other parameter is frozen; then all train (0: none frozen).
     /// </summary>
     public int FreezeBackboneEpochs { get; init; }
+    /// <summary>
+    /// Fine-tuning: the head's learning rate (the same head as <see cref="FreezeBackboneEpochs"/>), where the rest trains at the
+    /// optimiser's "lr"; schedules and warm-up scale both alike (null: one rate for all).
+    /// </summary>
+    public double? HeadLearningRate { get; init; }
     /// <summary>Record when the metric first reaches a value, and optionally stop there (seeds/002's "time to 99 %").</summary>
     public TargetSpec? Target { get; init; }
 }

@@ -3,15 +3,34 @@ using Zoo.Abstractions;
 
 namespace Zoo.Engine.Training;
 
-/// <summary>A schedule that writes its rate into every parameter group of the optimiser.</summary>
+/// <summary>
+/// Writes a schedule's rate into every parameter group, each at its own multiple of it: a group created at another
+/// rate than the recipe's (a fine-tuning head's "head_lr") keeps that ratio through warm-up, decay and restarts.
+/// </summary>
+static class GroupRates
+{
+    /// <summary>Each group's rate over <paramref name="rate"/> (1 where <paramref name="rate"/> is not positive).</summary>
+    public static double[] Ratios(torch.optim.Optimizer optimizer, double rate) =>
+        optimizer.ParamGroups.Select(g => rate > 0 ? g.LearningRate / rate : 1).ToArray();
+
+    public static void Set(torch.optim.Optimizer optimizer, double rate, double[] ratios)
+    {
+        int i = 0;
+        foreach (var g in optimizer.ParamGroups) g.LearningRate = rate * (i < ratios.Length ? ratios[i++] : 1);
+    }
+}
+
+/// <summary>A schedule that writes its rate into every parameter group of the optimiser (each at its own ratio to the base rate).</summary>
 public abstract class ScheduleBase : ILearningRateSchedule
 {
     readonly torch.optim.Optimizer _optimizer;
+    readonly double[] _ratios;
 
     protected ScheduleBase(torch.optim.Optimizer optimizer, ScheduleContext context)
     {
         _optimizer = optimizer;
         Context = context;
+        _ratios = GroupRates.Ratios(optimizer, context.BaseLearningRate);
     }
 
     protected ScheduleContext Context { get; }
@@ -31,7 +50,7 @@ public abstract class ScheduleBase : ILearningRateSchedule
     protected void Apply(double lr)
     {
         CurrentLearningRate = lr;
-        foreach (var g in _optimizer.ParamGroups) g.LearningRate = lr;
+        GroupRates.Set(_optimizer, lr, _ratios);
     }
 
     public virtual void BatchEnd()
@@ -248,6 +267,7 @@ public sealed class WarmupSchedule : ILearningRateSchedule
 {
     readonly ILearningRateSchedule _inner;
     readonly torch.optim.Optimizer _optimizer;
+    readonly double[] _ratios;
     readonly long _warmupSteps;
     readonly double _base, _start;
     long _steps;          // every optimiser step, warm-up included
@@ -260,6 +280,7 @@ public sealed class WarmupSchedule : ILearningRateSchedule
         _warmupSteps = warmupSteps;
         _base = baseRate;
         _start = startFactor;
+        _ratios = GroupRates.Ratios(optimizer, inner.CurrentLearningRate);   // the inner schedule has set each group at its ratio
         ApplyWarm();
     }
 
@@ -272,7 +293,7 @@ public sealed class WarmupSchedule : ILearningRateSchedule
         if (!Warming) { CurrentLearningRate = _inner.CurrentLearningRate; return; }
         double lr = _base * (_start + (1 - _start) * _steps / (double)_warmupSteps);
         CurrentLearningRate = lr;
-        foreach (var g in _optimizer.ParamGroups) g.LearningRate = lr;
+        GroupRates.Set(_optimizer, lr, _ratios);
     }
 
     public void BatchEnd()
