@@ -246,6 +246,36 @@ public sealed class UiTests
     }
 
     [Fact]
+    public void Ctrl_F_filters_the_catalogue_as_you_type_and_marks_survive_the_filter()
+    {
+        var (app, window, catalog) = Drawn();
+        using (catalog) using (app) using (window)
+        {
+            var list = Pane(window, "Catalogue").SubViews.OfType<ListView>().Single();
+            var filter = Pane(window, "Catalogue").SubViews.OfType<TextField>().Single();
+            int all = list.Source!.Count;
+            app.InjectKey(Key.F.WithCtrl);
+            Assert.Same(filter, window.MostFocused);
+            foreach (var c in "mobilenet_v") app.InjectKey(new Key(c));
+            var shown = Enumerable.Range(0, list.Source!.Count).Select(i => list.Source.ToList()[i]!.ToString()!).ToList();
+            Assert.Equal(catalog.Variants.Count(v => v.Variant.Name.Contains("mobilenet_v")), shown.Count);
+            Assert.All(shown, line => Assert.StartsWith("mobilenet_v", line));
+            app.InjectKey(Key.Enter);   // back to the list
+            Assert.Same(list, window.MostFocused);
+            app.InjectKey(Key.Space);   // marks the first mobilenet
+            Assert.True(list.Source.IsMarked(0));
+            var marked = shown[0].Split(' ')[0];
+
+            filter.Text = "";
+            Assert.Equal(all, list.Source!.Count);
+            var rows = Enumerable.Range(0, all).Where(i => list.Source.IsMarked(i)).Select(i => list.Source.ToList()[i]!.ToString()!.Split(' ')[0]).ToList();
+            Assert.Equal(new[] { marked }, rows);
+            Assert.Empty(UiModel.Filter(new UiModel(catalog, new SuiteRunner(catalog)).Rows(), "no-such-variant"));
+            Assert.Contains(UiModel.Filter(new UiModel(catalog, new SuiteRunner(catalog)).Rows(), "LIGHTWEIGHT"), r => r.Name == "squeezenet1_1");
+        }
+    }
+
+    [Fact]
     public void Tab_and_shift_tab_cycle_focus_through_the_catalogue_the_details_and_the_run_pane()
     {
         var (app, window, catalog) = Drawn();

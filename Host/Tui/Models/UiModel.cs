@@ -28,6 +28,15 @@ public sealed class UiModel
     /// <summary>Every variant, by family then name, with its reference parameter count (the catalogue as every front-end shows it).</summary>
     public IReadOnlyList<CatalogueRow> Rows() => CatalogueView.Of(_catalog).Variants;
 
+    /// <summary>The rows whose variant name, family, architecture or plugin contains <paramref name="text"/> (any case); all for an empty text.</summary>
+    public static IReadOnlyList<CatalogueRow> Filter(IReadOnlyList<CatalogueRow> rows, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return rows;
+        var t = text.Trim();
+        bool Has(string? s) => s?.Contains(t, StringComparison.OrdinalIgnoreCase) == true;
+        return rows.Where(r => Has(r.Name) || Has(r.Entry.Architecture.Family) || Has(r.Entry.Architecture.Name) || Has(r.Entry.Plugin.Name)).ToArray();
+    }
+
     /// <summary>A row as the catalogue list shows it.</summary>
     public static string Line(CatalogueRow row) => string.Create(CultureInfo.InvariantCulture,
         $"{row.Name,-22} {row.Entry.Architecture.Family,-11} {(row.Parameters is { } p ? $"{p / 1e6,8:F2} M" : "   error")}");

@@ -87,35 +87,71 @@ public sealed class ZooUi
         Console.Out.Flush();
     }
 
+    /// <summary>The catalogue as the list shows it: every row, the rows the filter keeps, and the marked variants (kept across filters).</summary>
+    sealed class CatalogueState(IReadOnlyList<CatalogueRow> all)
+    {
+        public IReadOnlyList<CatalogueRow> All { get; } = all;
+        public IReadOnlyList<CatalogueRow> Shown { get; set; } = all;
+        public HashSet<string> Marked { get; } = new(StringComparer.Ordinal);
+    }
+
     // The views Build makes, for its small parts to share.
-    sealed record Views(IApplication App, IReadOnlyList<CatalogueRow> Rows, ListView List, TextView Details, Label Step, TextView Log,
+    sealed record Views(IApplication App, CatalogueState Catalogue, TextField Filter, ListView List, TextView Details, Label Step, TextView Log,
         ProgressBar Bar, TableView Board)
     {
+        public IReadOnlyList<CatalogueRow> Rows => Catalogue.Shown;
         public CatalogueRow? Selected() => List.SelectedItem is { } i && i >= 0 && i < Rows.Count ? Rows[i] : null;
+
+        /// <summary>Takes the list's marks of the rows it shows into <see cref="CatalogueState.Marked"/>.</summary>
+        public void KeepMarks()
+        {
+            for (int i = 0; i < Rows.Count; i++)
+                if (List.Source?.IsMarked(i) == true) Catalogue.Marked.Add(Rows[i].Name); else Catalogue.Marked.Remove(Rows[i].Name);
+        }
     }
 
     /// <summary>The main window (public so that a test can build it on a fake driver).</summary>
     public Window Build(IApplication app)
     {
         var rows = _model.Rows();
-        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Space: mark, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
-        var (catalogue, list) = CataloguePane(rows);
+        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, Space: mark, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
+        var (catalogue, filter, list) = CataloguePane(rows);
         var (detailsFrame, details) = DetailsPane(catalogue);
         var (runFrame, step, bar, board, log) = RunPane(catalogue, detailsFrame);
-        var v = new Views(app, rows, list, details, step, log, bar, board);
+        var v = new Views(app, new CatalogueState(rows), filter, list, details, step, log, bar, board);
         WireCatalogue(v);
         window.Initialized += (_, _) => list.SetFocus();   // keys go to the catalogue first: Space marks, Enter describes
         window.Add(catalogue, detailsFrame, runFrame, StatusBar(v));
         return window;
     }
 
-    static (FrameView, ListView) CataloguePane(IReadOnlyList<CatalogueRow> rows)
+    static (FrameView, TextField, ListView) CataloguePane(IReadOnlyList<CatalogueRow> rows)
     {
         var catalogue = Pane("Catalogue", 0, 0, Dim.Percent(40), Dim.Fill(1));
-        var list = new ListView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
+        // Ctrl+F reaches the filter (Tab keeps moving between panes; a printable key in the list jumps to a name, as
+        // ListView does); it keeps the rows whose name, family or plugin contains the text.
+        var label = new Label { X = 0, Y = 0, Text = "Filter (Ctrl+F):" };
+        var filter = new TextField { X = Pos.Right(label) + 1, Y = 0, Width = Dim.Fill(), Text = "", TabStop = TabBehavior.NoStop };
+        var list = new ListView { X = 0, Y = 1, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
         list.SetSource(new ObservableCollection<string>(rows.Select(UiModel.Line)));
-        catalogue.Add(list);
-        return (catalogue, list);
+        catalogue.Add(label, filter, list);
+        return (catalogue, filter, list);
+    }
+
+    /// <summary>Shows the rows the filter keeps, with the marks of every variant kept across filters.</summary>
+    void ApplyFilter(Views v)
+    {
+        v.KeepMarks();
+        v.Catalogue.Shown = UiModel.Filter(v.Catalogue.All, v.Filter.Text);
+        v.List.SetSource(new ObservableCollection<string>(v.Rows.Select(UiModel.Line)));
+        for (int i = 0; i < v.Rows.Count; i++)
+            if (v.Catalogue.Marked.Contains(v.Rows[i].Name)) v.List.Source!.SetMark(i, true);
+        if (v.Rows.Count > 0)
+        {
+            v.List.SelectedItem = 0;
+            v.Details.Text = _model.Details(v.Rows[0]);
+        }
+        else v.Details.Text = $"No variant's name, family or plugin contains '{v.Filter.Text}'.";
     }
 
     static (FrameView, TextView) DetailsPane(View catalogue)
@@ -169,6 +205,8 @@ public sealed class ZooUi
 
     void WireCatalogue(Views v)
     {
+        v.Filter.TextChanged += (_, _) => ApplyFilter(v);
+        v.Filter.Accepting += (_, e) => { e.Handled = true; v.List.SetFocus(); };
         v.List.ValueChanged += (_, _) => { if (v.Selected() is { } r) v.Details.Text = _model.Details(r); };
         v.List.Accepting += (_, e) =>
         {
@@ -204,6 +242,7 @@ public sealed class ZooUi
     StatusBar StatusBar(Views v) => new(new[]
     {
         new Shortcut(Key.F1, "Help", () => ShowHelp(v), null),
+        new Shortcut(Key.F.WithCtrl, "Filter", () => v.Filter.SetFocus(), null),
         new Shortcut(Key.F5, "Compare marked", () => CompareMarked(v), null),
         new Shortcut(Key.F6, "Run suite", () => RunSuiteFile(v), null),
         new Shortcut(Key.F7, "Results", () => ShowResults(v), null),
@@ -295,6 +334,7 @@ public sealed class ZooUi
     /// <summary>Every key the UI answers (F1).</summary>
     public const string HelpText =
         "Catalogue:  Up/Down move, Space marks a variant, Enter computes its GMACs and sizes\n" +
+        "Ctrl+F      filter the catalogue by name, family or plugin (Enter: back to the list)\n" +
         "F5          compare the marked variants on the built-in data set (3 epochs, 1x28x28)\n" +
         "F6          run the suite file given on the command line (zoo ui SUITE.json)\n" +
         "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
@@ -305,7 +345,8 @@ public sealed class ZooUi
 
     void CompareMarked(Views v)
     {
-        var marked = v.List.GetAllMarkedItems().Select(i => v.Rows[i].Entry.Variant.Name).ToList();
+        v.KeepMarks();
+        var marked = v.Catalogue.All.Where(r => v.Catalogue.Marked.Contains(r.Name)).Select(r => r.Entry.Variant.Name).ToList();
         if (marked.Count == 0 && v.Selected() is { } r) marked.Add(r.Entry.Variant.Name);
         try
         {
