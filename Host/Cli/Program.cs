@@ -28,6 +28,7 @@ root.Subcommands.Add(AugmentPreviewVerb());
 root.Subcommands.Add(AnalyzeVerb());
 root.Subcommands.Add(BenchVerb());
 root.Subcommands.Add(DoctorVerb());
+root.Subcommands.Add(LaunchVerb());
 
 return root.Parse(args).Invoke();
 
@@ -213,6 +214,46 @@ Command DoctorVerb()
     doctor.Options.Add(json);
     doctor.SetAction(pr => VerbBoundary.Run(() => Doctor.Run(pr.GetValue(json)), Console.Error, debug: Environment.GetEnvironmentVariable("ZOO_DEBUG") == "1"));
     return doctor;
+}
+
+// zoo launch slurm|kubernetes SUITE
+Command LaunchVerb()
+{
+    var launch = new Command("launch", "Write the job that runs a suite's shards on a scheduler you have (Slurm, Kubernetes); you submit it, then `zoo report` merges the results.");
+    (Argument<string> Suite, Option[] Options, Func<ParseResult, Launch.Common> Read) CommonOptions(string resultsHelp)
+    {
+        var suite = new Argument<string>("suite") { Description = "The suite file." };
+        var shards = new Option<int?>("--shards") { Description = "Shards, one job task each (default: one per model of the suite)." };
+        var gpus = new Option<int>("--gpus") { Description = "GPUs per shard; more than 0 runs the shards with --device cuda (a -p:ZooTorch=cuda build).", DefaultValueFactory = _ => 0 };
+        var cpus = new Option<int>("--cpus") { Description = "CPU cores per shard (also LibTorch's threads).", DefaultValueFactory = _ => 2 };
+        var mem = new Option<string?>("--mem") { Description = "Memory per shard in the scheduler's notation (Slurm 16G, Kubernetes 16Gi)." };
+        var results = new Option<string?>("--out") { Description = resultsHelp };
+        var zoo = new Option<string>("--zoo") { Description = "How the jobs start zoo.", DefaultValueFactory = _ => "zoo" };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the job here (default: standard output)." };
+        return (suite, new Option[] { shards, gpus, cpus, mem, results, zoo, output },
+            pr => new Launch.Common(pr.GetValue(suite)!, pr.GetValue(shards), pr.GetValue(gpus), pr.GetValue(cpus), pr.GetValue(mem), pr.GetValue(results), pr.GetValue(zoo)!, pr.GetValue(output)));
+    }
+
+    var (slurmSuite, slurmCommon, slurmRead) = CommonOptions("Results folder on the shared file system (default: results/<suite name> here, made absolute).");
+    var time = new Option<string?>("--time") { Description = "Time limit per task (Slurm: minutes, hh:mm:ss or d-hh:mm:ss)." };
+    var partition = new Option<string?>("--partition") { Description = "Slurm partition." };
+    var logs = new Option<string?>("--logs") { Description = "Folder for one log per task (default: <results>/logs; created now)." };
+    var slurm = new Command("slurm", "An sbatch job-array script: one array task per shard running `zoo run-suite SUITE --shard $((SLURM_ARRAY_TASK_ID+1))/N`, a log per task.");
+    slurm.Arguments.Add(slurmSuite);
+    foreach (var o in slurmCommon.Concat(new Option[] { time, partition, logs })) slurm.Options.Add(o);
+    slurm.SetAction(pr => VerbBoundary.Run(() => Launch.Slurm(slurmRead(pr), pr.GetValue(time), pr.GetValue(partition), pr.GetValue(logs)), Console.Error, debug: Environment.GetEnvironmentVariable("ZOO_DEBUG") == "1"));
+    launch.Subcommands.Add(slurm);
+
+    var (k8sSuite, k8sCommon, k8sRead) = CommonOptions("Results folder inside the pods (default: <mount>/results/<suite name>).");
+    var image = new Option<string>("--image") { Description = "Container image with zoo on its PATH.", Required = true };
+    var claim = new Option<string>("--volume-claim") { Description = "PersistentVolumeClaim for suites, data and results (ReadWriteMany across nodes).", DefaultValueFactory = _ => "zoo-work" };
+    var mount = new Option<string>("--mount") { Description = "Where the volume is mounted in the pods; the suite is read from <mount>/suites/.", DefaultValueFactory = _ => "/zoo" };
+    var kubernetes = new Command("kubernetes", "A Kubernetes Indexed Job manifest: one pod per shard (JOB_COMPLETION_INDEX + 1 of N), a shared volume for data and results.");
+    kubernetes.Arguments.Add(k8sSuite);
+    foreach (var o in k8sCommon.Concat(new Option[] { image, claim, mount })) kubernetes.Options.Add(o);
+    kubernetes.SetAction(pr => VerbBoundary.Run(() => Launch.Kubernetes(k8sRead(pr), pr.GetValue(image)!, pr.GetValue(claim)!, pr.GetValue(mount)!), Console.Error, debug: Environment.GetEnvironmentVariable("ZOO_DEBUG") == "1"));
+    launch.Subcommands.Add(kubernetes);
+    return launch;
 }
 
 static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };
