@@ -98,7 +98,7 @@ public sealed class Trainer
     /// <summary>Steps between reads of the summed loss where it is not read every step (and the progress events then).</summary>
     internal const int ReadInterval = 10;
 
-        /// <summary>The weights' moving average, updated after every optimiser step (null: none).</summary>
+    /// <summary>The weights' moving average, updated after every optimiser step (null: none).</summary>
     public WeightAverage? Average { get; init; }
 
     public Trainer(nn.Module<Tensor, Tensor> model, Device device)
@@ -153,7 +153,7 @@ public sealed class Trainer
     /// <summary>The CUDA generators' seed for an epoch: fixed by the recipe's seed and the epoch alone.</summary>
     internal static long CudaEpochSeed(long seed, int epoch) => unchecked(seed * 1_000_003 + epoch * 7_919 + 0x5EED);
 
-        (double Loss, double Top1, double GradNorm) TrainEpoch(BatchLoader loader, int epoch, Recipe recipe, torch.optim.Optimizer optimizer,
+    (double Loss, double Top1, double GradNorm) TrainEpoch(BatchLoader loader, int epoch, Recipe recipe, torch.optim.Optimizer optimizer,
         ILearningRateSchedule schedule, CancellationToken cancel)
     {
         _model.train();
