@@ -24,7 +24,7 @@ public sealed class TorchFlavourTests
 
     static Dictionary<string, string?> References(string project, string? flavour)
     {
-        var args = new List<string> { Path.Combine(TestEnvironment.Root, project), "-getItem:PackageReference" };
+        var args = new List<string> { Path.IsPathRooted(project) ? project : Path.Combine(TestEnvironment.Root, project), "-getItem:PackageReference" };
         if (flavour is not null) args.Add($"-p:ZooTorch={flavour}");
         var (code, output) = MsBuild(args.ToArray());
         Assert.True(code == 0, output);
@@ -54,6 +54,28 @@ public sealed class TorchFlavourTests
         Assert.True(code == 0, output);
         var versions = JsonNode.Parse(output)!["Items"]!["PackageVersion"]!.AsArray().ToDictionary(i => (string)i!["Identity"]!, i => (string)i!["Version"]!);
         Assert.Equal(versions["TorchSharp"], versions["TorchSharp-cuda-linux"]);
+    }
+
+    [Fact]
+    public void A_plugin_test_project_outside_the_repository_gets_the_same_switch_with_versions()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var project = Path.Combine(dir, "Outside.Tests.csproj");
+            File.WriteAllText(project, $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+                  <Import Project="{Path.Combine(TestEnvironment.Root, "build", "Zoo.PluginTests.props")}" />
+                </Project>
+                """);
+            var cpu = References(project, null);
+            Assert.Equal("2.10.0", cpu["libtorch-cpu-linux-x64"]);
+            var cuda = References(project, "cuda");
+            Assert.Equal(cpu["TorchSharp"], cuda["TorchSharp-cuda-linux"]);
+            Assert.DoesNotContain("libtorch-cpu-linux-x64", cuda.Keys);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
