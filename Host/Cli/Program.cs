@@ -29,6 +29,8 @@ root.Subcommands.Add(AugmentPreviewVerb());
 root.Subcommands.Add(AnalyzeVerb());
 root.Subcommands.Add(BenchVerb());
 root.Subcommands.Add(WeightsVerb());
+root.Subcommands.Add(DoctorVerb());
+root.Subcommands.Add(LaunchVerb());
 
 return root.Parse(args).Invoke();
 
@@ -70,11 +72,12 @@ Command RunSuiteVerb()
     var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N; overrides the suite's \"device\"." };
     var resume = new Option<bool>("--resume") { Description = "Continue the suite in its results folder (the default when the folder has results): finished runs are skipped, an interrupted one resumes from its last epoch's checkpoint. Fails if there is nothing to resume." };
     var restart = new Option<bool>("--restart") { Description = "Discard the results folder's earlier runs and checkpoints and train everything again." };
+    var shard = new Option<string?>("--shard") { Description = "I/N: train only the I-th of N shards of the suite's runs (model k goes to shard k mod N + 1), writing results.shard-I-of-N.json; N such processes may share one --out folder, and `zoo report` over it merges them." };
     var runSuite = new Command("run-suite", "Train and compare the suite's models; writes results.json, per-epoch CSVs and comparison.md. Exit 0 only if every run finished.");
     runSuite.Arguments.Add(suite);
-    foreach (var o in new Option[] { output, device, resume, restart }) runSuite.Options.Add(o);
+    foreach (var o in new Option[] { output, device, resume, restart, shard }) runSuite.Options.Add(o);
     runSuite.SetAction(pr => Run(pr, services => Commands.RunSuite(services, pr.GetValue(suite)!, pr.GetValue(output), pr.GetValue(device),
-        pr.GetValue(resume), pr.GetValue(restart))));
+        pr.GetValue(resume), pr.GetValue(restart), pr.GetValue(shard))));
     return runSuite;
 }
 
@@ -109,10 +112,11 @@ Command DescribeVerb()
     var channels = new Option<int?>("--channels") { Description = "Input channels (default: the variant's own)." };
     var classes = new Option<int?>("--classes") { Description = "Class count (default: the variant's own, 1000 for ImageNet models)." };
     var json = JsonOption();
+    var device = DeviceOption();
     var describe = new Command("describe", "A torchsummary-style table of a variant: layers, output shapes, parameters, sizes in MB, and GMACs at the input size.");
     describe.Arguments.Add(variant);
-    foreach (var o in new Option[] { size, channels, classes, json }) describe.Options.Add(o);
-    describe.SetAction(pr => Run(pr, services => Commands.Describe(services, pr.GetValue(variant)!, pr.GetValue(size), pr.GetValue(channels), pr.GetValue(classes), pr.GetValue(json))));
+    foreach (var o in new Option[] { size, channels, classes, json, device }) describe.Options.Add(o);
+    describe.SetAction(pr => Run(pr, services => Commands.Describe(services, pr.GetValue(variant)!, pr.GetValue(size), pr.GetValue(channels), pr.GetValue(classes), pr.GetValue(json), pr.GetValue(device))));
     return describe;
 }
 
@@ -128,13 +132,14 @@ Command PredictVerb()
     var classes = new Option<int?>("--classes") { Description = "Class count of a file without a model card (default: the --labels count, else the variant's own)." };
     var size = new Option<int?>("--size") { Description = "Square input size of a file without a model card (default: the variant's own; images are resized to size/0.875 and centre-cropped)." };
     var options = new Option<string[]>("--option") { Description = "An architecture option of a file without a model card, key=value (repeatable), e.g. --option activation=relu.", AllowMultipleArgumentsPerToken = false };
+    var device = DeviceOption();
     var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF).", Arity = ArgumentArity.OneOrMore };
     var predict = new Command("predict", "Top-5 classes per image. A Zoo run's weights rebuild their own model and preprocessing; other files get ImageNet-style resize, centre crop and normalisation.");
-    foreach (var o in new Option[] { arch, weights, entry, strip, labels, channels, classes, size, options }) predict.Options.Add(o);
+    foreach (var o in new Option[] { arch, weights, entry, strip, labels, channels, classes, size, options, device }) predict.Options.Add(o);
     predict.Arguments.Add(images);
     predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetValue(arch), pr.GetValue(weights)!, pr.GetValue(labels),
         pr.GetValue(channels), pr.GetValue(classes), pr.GetValue(size), pr.GetValue(options) ?? Array.Empty<string>(), pr.GetValue(images)!,
-        new Zoo.Engine.Weights.WeightSelection(pr.GetValue(entry), pr.GetValue(strip)))));
+        new Zoo.Engine.Weights.WeightSelection(pr.GetValue(entry), pr.GetValue(strip)), pr.GetValue(device))));
     return predict;
 }
 
@@ -185,10 +190,11 @@ Command BenchVerb()
     var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
     var steps = new Option<int>("--steps") { Description = "Steps per round.", DefaultValueFactory = _ => 30 };
     var rounds = new Option<int>("--rounds") { Description = "Rounds (the median is reported).", DefaultValueFactory = _ => 3 };
+    var device = DeviceOption();
     var engine = new Command("engine", "Step time of the training engine against a bare TorchSharp loop on the same model and batch, as a ratio.");
-    foreach (var o in new Option[] { arch, size, channels, batch, steps, rounds }) engine.Options.Add(o);
+    foreach (var o in new Option[] { arch, size, channels, batch, steps, rounds, device }) engine.Options.Add(o);
     engine.SetAction(pr => Run(pr, services => Bench.Engine(services, pr.GetValue(arch)!, pr.GetValue(size), pr.GetValue(channels),
-        pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds))));
+        pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds), pr.GetValue(device))));
     bench.Subcommands.Add(engine);
 
     var keep = new Option<string?>("--keep") { Description = "Write the generated files here and keep them (to run bench/torchvision_loader.py on the same files)." };
@@ -228,11 +234,13 @@ Command AnalyzeVerb()
     var results = new Argument<string>("results") { Description = "A results folder that `zoo run-suite` wrote (results/<suite>)." };
     var maxImages = new Option<int?>("--max-images") { Description = "Test images per model (a seeded sample; default: the suite's analysis.max_images, else 2000)." };
     var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default: the suite's analysis.perplexity, else 30)." };
+    var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default: the suite's device where this machine has it, else cpu)." };
     var analyze = new Command("analyze", "Feature analysis of each finished run's best weights on the test set: t-SNE, K-means, DBSCAN and their ARI, written into results.json.");
     analyze.Arguments.Add(results);
     analyze.Options.Add(maxImages);
     analyze.Options.Add(perplexity);
-    analyze.SetAction(pr => Run(pr, services => Analyze.Run(services, pr.GetValue(results)!, pr.GetValue(maxImages), pr.GetValue(perplexity))));
+    analyze.Options.Add(device);
+    analyze.SetAction(pr => Run(pr, services => Analyze.Run(services, pr.GetValue(results)!, pr.GetValue(maxImages), pr.GetValue(perplexity), pr.GetValue(device))));
     return analyze;
 }
 
@@ -273,7 +281,59 @@ static Option<string?> WeightsEntryOption(string name) => new(name)
 
 static Option<string?> StripPrefixOption() => new("--strip-prefix") { Description = "Remove this prefix from the keys that have it, e.g. module. of a DataParallel checkpoint." };
 
+// zoo doctor
+Command DoctorVerb()
+{
+    var json = JsonOption();
+    var doctor = new Command("doctor", "What this build and machine give Zoo: TorchSharp and LibTorch, CPU and its instruction sets, threads, CUDA and its devices, the GLIBCXX patch, folders and free space.");
+    doctor.Options.Add(json);
+    doctor.SetAction(pr => VerbBoundary.Run(() => Doctor.Run(pr.GetValue(json)), Console.Error, debug: Environment.GetEnvironmentVariable("ZOO_DEBUG") == "1"));
+    return doctor;
+}
+
+// zoo launch slurm|kubernetes SUITE
+Command LaunchVerb()
+{
+    var launch = new Command("launch", "Write the job that runs a suite's shards on a scheduler you have (Slurm, Kubernetes); you submit it, then `zoo report` merges the results.");
+    (Argument<string> Suite, Option[] Options, Func<ParseResult, Launch.Common> Read) CommonOptions(string resultsHelp)
+    {
+        var suite = new Argument<string>("suite") { Description = "The suite file." };
+        var shards = new Option<int?>("--shards") { Description = "Shards, one job task each (default: one per model of the suite)." };
+        var gpus = new Option<int>("--gpus") { Description = "GPUs per shard; more than 0 runs the shards with --device cuda (a -p:ZooTorch=cuda build).", DefaultValueFactory = _ => 0 };
+        var cpus = new Option<int>("--cpus") { Description = "CPU cores per shard (also LibTorch's threads).", DefaultValueFactory = _ => 2 };
+        var mem = new Option<string?>("--mem") { Description = "Memory per shard in the scheduler's notation (Slurm 16G, Kubernetes 16Gi)." };
+        var results = new Option<string?>("--out") { Description = resultsHelp };
+        var zoo = new Option<string>("--zoo") { Description = "How the jobs start zoo.", DefaultValueFactory = _ => "zoo" };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the job here (default: standard output)." };
+        return (suite, new Option[] { shards, gpus, cpus, mem, results, zoo, output },
+            pr => new Launch.Common(pr.GetValue(suite)!, pr.GetValue(shards), pr.GetValue(gpus), pr.GetValue(cpus), pr.GetValue(mem), pr.GetValue(results), pr.GetValue(zoo)!, pr.GetValue(output)));
+    }
+
+    var (slurmSuite, slurmCommon, slurmRead) = CommonOptions("Results folder on the shared file system (default: results/<suite name> here, made absolute).");
+    var time = new Option<string?>("--time") { Description = "Time limit per task (Slurm: minutes, hh:mm:ss or d-hh:mm:ss)." };
+    var partition = new Option<string?>("--partition") { Description = "Slurm partition." };
+    var logs = new Option<string?>("--logs") { Description = "Folder for one log per task (default: <results>/logs; created now)." };
+    var slurm = new Command("slurm", "An sbatch job-array script: one array task per shard running `zoo run-suite SUITE --shard $((SLURM_ARRAY_TASK_ID+1))/N`, a log per task.");
+    slurm.Arguments.Add(slurmSuite);
+    foreach (var o in slurmCommon.Concat(new Option[] { time, partition, logs })) slurm.Options.Add(o);
+    slurm.SetAction(pr => VerbBoundary.Run(() => Launch.Slurm(slurmRead(pr), pr.GetValue(time), pr.GetValue(partition), pr.GetValue(logs)), Console.Error, debug: Environment.GetEnvironmentVariable("ZOO_DEBUG") == "1"));
+    launch.Subcommands.Add(slurm);
+
+    var (k8sSuite, k8sCommon, k8sRead) = CommonOptions("Results folder inside the pods (default: <mount>/results/<suite name>).");
+    var image = new Option<string>("--image") { Description = "Container image with zoo on its PATH.", Required = true };
+    var claim = new Option<string>("--volume-claim") { Description = "PersistentVolumeClaim for suites, data and results (ReadWriteMany across nodes).", DefaultValueFactory = _ => "zoo-work" };
+    var mount = new Option<string>("--mount") { Description = "Where the volume is mounted in the pods; the suite is read from <mount>/suites/.", DefaultValueFactory = _ => "/zoo" };
+    var kubernetes = new Command("kubernetes", "A Kubernetes Indexed Job manifest: one pod per shard (JOB_COMPLETION_INDEX + 1 of N), a shared volume for data and results.");
+    kubernetes.Arguments.Add(k8sSuite);
+    foreach (var o in k8sCommon.Concat(new Option[] { image, claim, mount })) kubernetes.Options.Add(o);
+    kubernetes.SetAction(pr => VerbBoundary.Run(() => Launch.Kubernetes(k8sRead(pr), pr.GetValue(image)!, pr.GetValue(claim)!, pr.GetValue(mount)!), Console.Error, debug: Environment.GetEnvironmentVariable("ZOO_DEBUG") == "1"));
+    launch.Subcommands.Add(kubernetes);
+    return launch;
+}
+
 static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };
+
+static Option<string?> DeviceOption() => new("--device") { Description = "cpu (default), cuda or cuda:N; a device this build or machine lacks is refused (see `zoo doctor`)." };
 
 // Every verb runs here: a user's mistake is one line and exit 2, a fault one line and exit 1 (VerbBoundary).
 int Run(ParseResult pr, Func<IServiceProvider, int> action) => VerbBoundary.Run(() =>

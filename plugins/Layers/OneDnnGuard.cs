@@ -60,5 +60,8 @@ public sealed class GuardedConv2d : Module<Tensor, Tensor>
     public Parameter Weight => weight;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x) => OneDnnGuard.Conv(x, weight, bias, _stride, _padding, _dilation);
+    /// <remarks>The fault is oneDNN's, so on the CPU only; elsewhere (CUDA) the convolution runs unpadded, with the same parameters.</remarks>
+    public override Tensor forward(Tensor x) => x.device_type == DeviceType.CPU
+        ? OneDnnGuard.Conv(x, weight, bias, _stride, _padding, _dilation)
+        : functional.conv2d(x, weight, bias, strides: new[] { _stride, _stride }, padding: new[] { _padding, _padding }, dilation: new[] { _dilation, _dilation });
 }

@@ -10,7 +10,8 @@ namespace Zoo.Layers;
 /// "1" norm, so keys are torchvision's downsample.0.weight, downsample.1.*). The stride is applied by
 /// taking every s-th pixel before a stride-1 convolution: the same maths, but LibTorch 2.10's CPU
 /// (oneDNN) kernel for the input gradient of a strided 1×1 convolution with 512 or more input channels
-/// dies with SIGFPE, which took ResNet-50 and larger down in training.
+/// dies with SIGFPE, which took ResNet-50 and larger down in training. Only on the CPU: on another device the
+/// strided convolution runs as it is, with the same parameters, so a state dict fits either way.
 /// </summary>
 public sealed class PointwiseDownsample : Module<Tensor, Tensor>
 {
@@ -35,6 +36,12 @@ public sealed class PointwiseDownsample : Module<Tensor, Tensor>
         {
             using var c = _conv.call(x);
             return _norm.call(c);
+        }
+        if (x.device_type != DeviceType.CPU)
+        {
+            // The fault is in the CPU kernel: elsewhere (CUDA) the strided convolution itself, same weight.
+            using var strided = functional.conv2d(x, _conv.weight!, null, strides: new[] { _stride, _stride });
+            return _norm.call(strided);
         }
         using var sub = x.slice(2, 0, x.shape[2], _stride).slice(3, 0, x.shape[3], _stride);
         using var y = _conv.call(sub);

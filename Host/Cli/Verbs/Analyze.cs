@@ -12,10 +12,10 @@ namespace Zoo.Cli;
 public static class Analyze
 {
     /// <summary>zoo analyze DIR: analyses every finished run of a results folder, writes results.json, prints ARI per model; 0 if any run was analysed.</summary>
-    public static int Run(IServiceProvider services, string directory, int? maxImages, double? perplexity)
+    public static int Run(IServiceProvider services, string directory, int? maxImages, double? perplexity, string? device = null)
     {
         var runner = services.GetRequiredService<SuiteRunner>();
-        var lines = new SuiteAnalyzer(runner).AnalyzeResults(directory, maxImages, perplexity, new ConsoleProgress(Console.Error));
+        var lines = new SuiteAnalyzer(runner).AnalyzeResults(directory, maxImages, perplexity, new ConsoleProgress(Console.Error), device);
         Console.WriteLine(Table(lines));
         Console.Error.WriteLine($"written into {Path.GetFullPath(Path.Combine(directory, "results.json"))} (runs[].analysis)");
         return lines.Any(l => l.Analysis is not null) ? 0 : 1;

@@ -18,8 +18,9 @@ public static class Bench
     /// finite-loss check, gradient norm, schedule, metrics) against a bare TorchSharp loop (pre-built tensors:
     /// forward, loss, backward, step) on the same model, batch and data; prints both and their ratio.
     /// </summary>
-    public static int Engine(IServiceProvider services, string variant, int size, int channels, int batch, int steps, int rounds)
+    public static int Engine(IServiceProvider services, string variant, int size, int channels, int batch, int steps, int rounds, string? deviceName = null)
     {
+        var device = Devices.Resolve(deviceName, "--device");
         var catalog = services.GetRequiredService<PluginCatalog>();
         var entry = catalog.FindVariant(variant) ?? throw new ZooConfigException("--arch", $"'{variant}' is not a variant this zoo knows (see `zoo list`)");
         var info = new DatasetInfo("shapes", channels, size, size, ShapesDatasetProvider.ClassNames);
@@ -30,12 +31,13 @@ public static class Bench
 
         // The bare loop's batches, built once up front so it measures nothing but the step.
         var loader = new BatchLoader(data, batch, shuffle: false, seed: 1, mean, std);
-        var tensors = loader.Epoch(1).Select(b => (X: tensor(b.Images).reshape(b.Count, channels, size, size), Y: tensor(b.Labels.Select(l => (long)l).ToArray()))).ToList();
+        var tensors = loader.Epoch(1).Select(b => (X: tensor(b.Images).reshape(b.Count, channels, size, size).to(device), Y: tensor(b.Labels.Select(l => (long)l).ToArray()).to(device))).ToList();
 
         double Bare()
         {
             torch.manual_seed(1);
             using var model = entry.Architecture.Build(spec);
+            model.to(device);
             using var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
             model.train();
             var sw = Stopwatch.StartNew();
@@ -55,14 +57,15 @@ public static class Bench
         {
             torch.manual_seed(1);
             using var model = entry.Architecture.Build(spec);
+            model.to(device);
             using var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
             var schedule = BuiltInSchedules.All().Single(s => s.Name == "cosine").Create(opt, new ScheduleContext(0.01, 1, steps, ParameterBag.Empty));
             var sw = Stopwatch.StartNew();
-            new Trainer(model, torch.CPU).Fit(new BatchLoader(data, batch, shuffle: true, seed: 1, mean, std), _ => null, recipe, opt, schedule);
+            new Trainer(model, device).Fit(new BatchLoader(data, batch, shuffle: true, seed: 1, mean, std), _ => null, recipe, opt, schedule);
             return sw.Elapsed.TotalSeconds / steps;
         }
 
-        Console.WriteLine($"engine vs bare TorchSharp loop: {variant} {channels}x{size}x{size}, batch {batch}, {steps} steps per round, {rounds} rounds, {torch.get_num_threads()} threads");
+        Console.WriteLine($"engine vs bare TorchSharp loop: {variant} {channels}x{size}x{size}, batch {batch}, {steps} steps per round, {rounds} rounds, on {device}, {torch.get_num_threads()} threads");
         Bare(); Engine();   // warm-up: JIT, allocator, oneDNN primitive caches
         var bare = new List<double>();
         var engine = new List<double>();

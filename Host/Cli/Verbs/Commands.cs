@@ -63,8 +63,11 @@ public static class Commands
     }
 
     /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
-    public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false)
+    public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false, string? shardText = null)
     {
+        var shard = shardText is null ? null : ShardSpec.Parse(shardText, "--shard");
+        if (shard is not null && restart)
+            throw new ZooConfigException("--restart", "with --shard it would discard the other shards' runs too; delete the results folder once before starting the shards");
         var suite = SuiteParser.Load(file);
         if (device is not null) suite = suite with { Device = device };
         var runner = services.GetRequiredService<SuiteRunner>();
@@ -88,9 +91,12 @@ public static class Commands
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current step…"); };
         var catalog = services.GetRequiredService<PluginCatalog>();
         foreach (var f in catalog.Failures) Console.Error.WriteLine($"plugin failed: {f.Path}: {f.Reason}");
-        var result = runner.Run(suite, outDir, cts.Token, new ConsoleProgress(Console.Error));
+        var result = runner.Run(suite, outDir, cts.Token, new ConsoleProgress(Console.Error), shard);
         Console.WriteLine(ResultWriter.Markdown(result));
-        WriteReport(result);
+        if (shard is not null)
+            Console.Error.WriteLine($"shard {shard}: {result.Runs.Count} of {suite.Models.Count} runs, summary {shard.SummaryFile(Path.GetFullPath(outDir))}; "
+                + $"when every shard has ended, `zoo report {outDir}` merges them into results.json, comparison.md and report.html");
+        else WriteReport(result);
         if (result.Interrupted)
         {
             Console.Error.WriteLine($"interrupted; results so far are in {Path.GetFullPath(outDir)} (results.json, comparison.md); run the same command again to resume");
@@ -122,6 +128,16 @@ public static class Commands
     /// <summary>zoo report DIR...: report.html and figures/ from results folders, merged into one comparison when several are given.</summary>
     public static int Report(string[] directories, string? output, bool svg = false)
     {
+        // A folder that shards of one suite wrote into: their summaries become the results.json one process would write.
+        foreach (var dir in directories)
+        {
+            if (ShardMerge.Merge(dir) is not { } merged) continue;
+            var shards = ShardMerge.Summaries(dir);
+            Console.Error.WriteLine($"{Path.GetFullPath(dir)}: merged {shards.Count} of {shards[0].Count} shards into results.json");
+            if (merged.Missing.Count > 0)
+                Console.Error.WriteLine($"warning: shard(s) {string.Join(", ", merged.Missing.Select(m => $"{m}/{shards[0].Count}"))} have written nothing yet; their runs are missing from the comparison");
+            ResultWriter.WriteAtomic(Path.Combine(dir, "comparison.md"), ResultWriter.Markdown(ReportModel.Load(new[] { dir }).Comparison));
+        }
         var model = ReportModel.Load(directories);
         var outDir = output ?? (directories.Length == 1 ? directories[0] : Path.Combine("results", "report"));
         var written = ReportWriter.Write(model, outDir, svg);
@@ -159,7 +175,7 @@ public static class Commands
     }
 
     /// <summary>zoo describe: the torchsummary-style table and GMACs of a variant at an input size.</summary>
-    public static int Describe(IServiceProvider services, string variant, int? size, int? channels, int? classes, bool json)
+    public static int Describe(IServiceProvider services, string variant, int? size, int? channels, int? classes, bool json, string? device = null)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         var entry = catalog.FindVariant(variant) ?? throw new ZooConfigException("variant", $"'{variant}' is not in the zoo; see `zoo list`");
@@ -167,7 +183,8 @@ public static class Commands
             if (value is < 1) throw new ZooConfigException(option, $"{value} is out of range; give 1 or more");
         var d = entry.Variant.DefaultInput;
         var input = new InputShape(channels ?? d.Channels, size ?? d.Height, size ?? d.Width);
-        var summary = ModelSummary.Describe(entry.Architecture, entry.Variant.Name, input, classes ?? entry.Variant.DefaultClasses);
+        var on = Zoo.Engine.Training.Devices.Resolve(device, "--device");
+        var summary = ModelSummary.Describe(entry.Architecture, entry.Variant.Name, input, classes ?? entry.Variant.DefaultClasses, on);
         if (json)
         {
             var doc = new JsonObject
@@ -193,7 +210,7 @@ public static class Commands
 
     /// <summary>zoo predict: top-5 classes per image; 1 if an image could not be read, 2 for a wrong request.</summary>
     public static int Predict(IServiceProvider services, string? variant, string weights, string? labelsFile, int? channels, int? classes, int? size,
-        string[] options, string[] images, WeightSelection? selection = null)
+        string[] options, string[] images, WeightSelection? selection = null, string? device = null)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         string[]? labels = null;
@@ -222,7 +239,7 @@ public static class Commands
         }
         using var predictor = Predictor.Open(catalog, new PredictRequest(weights)
         {
-            Variant = variant, Channels = channels, Classes = classes, Size = size, Options = parsed, Labels = labels,
+            Variant = variant, Channels = channels, Classes = classes, Size = size, Options = parsed, Labels = labels, Device = device,
             Selection = selection ?? WeightSelection.None, ResizeSize = resize,
         });
         Console.Error.WriteLine(predictor.Describe());

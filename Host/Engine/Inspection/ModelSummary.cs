@@ -39,11 +39,13 @@ public sealed class ModelSummary
     public static ModelSummary Describe(IArchitecture arch, string variant, InputShape input, int classes) =>
         Describe(arch, variant, input, classes, torch.CPU);
 
-    static ModelSummary Describe(IArchitecture arch, string variant, InputShape input, int classes, Device device)
+    /// <summary>As above, the forward on <paramref name="device"/> (zoo describe --device).</summary>
+    public static ModelSummary Describe(IArchitecture arch, string variant, InputShape input, int classes, Device device)
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(0);
         using var model = arch.Build(new ModelSpec(variant, input.Channels, classes, input.Height, input.Width));
+        model.to(device);
         return Describe(model, variant, input, classes, device);
     }
 

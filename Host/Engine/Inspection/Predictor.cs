@@ -2,6 +2,7 @@ using TorchSharp;
 using Zoo.Abstractions;
 using Zoo.Engine.Data;
 using Zoo.Engine.Plugins;
+using Zoo.Engine.Training;
 using Zoo.Engine.Weights;
 using static TorchSharp.torch;
 
@@ -27,6 +28,8 @@ public sealed record PredictRequest(string Weights)
     public int? ResizeSize { get; init; }
     /// <summary>How many classes to report per image.</summary>
     public int Top { get; init; } = 5;
+    /// <summary>cpu, cuda or cuda:N; an unavailable device is refused before the model is built.</summary>
+    public string? Device { get; init; }
 }
 
 /// <summary>One class of a prediction: its index, its name if known, and its softmax probability.</summary>
@@ -48,13 +51,15 @@ public sealed class Predictor : IDisposable
     readonly nn.Module<Tensor, Tensor> _model;
     readonly int _top;
     int _resizeTo;
+    readonly Device _device;
 
-    Predictor(ModelCard card, bool fromFile, IReadOnlyList<string>? labels, nn.Module<Tensor, Tensor> model, int top, IReadOnlyList<string> notes)
+    Predictor(ModelCard card, bool fromFile, IReadOnlyList<string>? labels, nn.Module<Tensor, Tensor> model, int top, IReadOnlyList<string> notes, Device device)
     {
         Card = card;
         FromFile = fromFile;
         Labels = labels;
         _model = model;
+        _device = device;
         _top = Math.Min(top, card.Classes);
         Notes = notes;
     }
@@ -79,6 +84,7 @@ public sealed class Predictor : IDisposable
     public static Predictor Open(PluginCatalog catalog, PredictRequest request)
     {
         var path = request.Weights;
+        var device = Devices.Resolve(request.Device, "--device");
         foreach (var (option, value) in new[] { ("--channels", request.Channels), ("--classes", request.Classes), ("--size", request.Size) })
             if (value is < 1) throw new ZooConfigException(option, $"{value} is out of range; give 1 or more");
         var metadata = WeightFile.Inspect(path, request.Selection).Metadata;
@@ -101,8 +107,9 @@ public sealed class Predictor : IDisposable
         try
         {
             WeightLoader.Load(model, path, select: request.Selection);
+            model.to(device);
             model.eval();
-            return new Predictor(card, fromFile, labels, model, request.Top, notes) { _resizeTo = request.ResizeSize ?? (int)Math.Round(card.Height / 0.875) };
+            return new Predictor(card, fromFile, labels, model, request.Top, notes, device) { _resizeTo = request.ResizeSize ?? (int)Math.Round(card.Height / 0.875) };
         }
         catch
         {
@@ -194,8 +201,8 @@ public sealed class Predictor : IDisposable
         var img = Preprocess(image);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var x = torch.tensor(img.Pixels).reshape(1, img.Channels, img.Height, img.Width);
-        var p = nn.functional.softmax(_model.call(x), 1);
+        var x = torch.tensor(img.Pixels).reshape(1, img.Channels, img.Height, img.Width).to(_device);
+        var p = nn.functional.softmax(_model.call(x), 1).cpu();
         var (values, indexes) = p.topk(_top, 1);
         var v = values.data<float>().ToArray();
         var ix = indexes.data<long>().ToArray();

@@ -55,11 +55,27 @@ public sealed class ResultWriter
         public void Dispose() => _w.Dispose();
     }
 
-    /// <summary>Rewrites results.json and comparison.md for the runs so far.</summary>
-    public void WriteSummary(SuiteResult result)
+    /// <summary>
+    /// Rewrites results.json and comparison.md for the runs so far; for a shard, its own results.shard-I-of-N.json
+    /// and comparison.shard-I-of-N.md instead, the runs' places in the suite beside them (<paramref name="indices"/>,
+    /// from 0) so that <see cref="ShardMerge"/> can put every shard's runs back in suite order.
+    /// </summary>
+    public void WriteSummary(SuiteResult result, ShardSpec? shard = null, IReadOnlyList<int>? indices = null)
     {
-        WriteAtomic(System.IO.Path.Combine(Directory, "results.json"), ToJson(result).ToJsonString(ZooJson.Options));
-        WriteAtomic(System.IO.Path.Combine(Directory, "comparison.md"), Markdown(result));
+        if (shard is null)
+        {
+            WriteAtomic(System.IO.Path.Combine(Directory, "results.json"), ToJson(result).ToJsonString(ZooJson.Options));
+            WriteAtomic(System.IO.Path.Combine(Directory, "comparison.md"), Markdown(result));
+            return;
+        }
+        var json = ToJson(result);
+        json["shard"] = new JsonObject
+        {
+            ["index"] = shard.Index, ["count"] = shard.Count, ["key"] = shard.Key,
+            ["run_indices"] = new JsonArray((indices ?? Array.Empty<int>()).Select(i => (JsonNode?)i).ToArray()),
+        };
+        WriteAtomic(shard.SummaryFile(Directory), json.ToJsonString(ZooJson.Options));
+        WriteAtomic(System.IO.Path.Combine(Directory, $"comparison.{shard.Key}.md"), Markdown(result));
     }
 
     /// <summary>runs/&lt;label&gt;.confusion.csv: the test confusion matrix (rows true, columns predicted) and per-class top-1.</summary>
@@ -98,7 +114,8 @@ public sealed class ResultWriter
     /// <summary>Writes beside, then renames over: readers see the old file or the new one, never half of one.</summary>
     public static void WriteAtomic(string path, string text)
     {
-        var tmp = path + ".tmp";
+        // Per process and thread: shards sharing a results folder may replace the same file (results.json on a merge).
+        var tmp = $"{path}.{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.tmp";
         File.WriteAllText(tmp, text, new UTF8Encoding(false));
         File.Move(tmp, path, overwrite: true);
     }

@@ -5,6 +5,7 @@ using Zoo.Abstractions;
 using Zoo.Engine.Analysis;
 using Zoo.Engine.Data;
 using Zoo.Engine.Results;
+using Zoo.Engine.Training;
 using Zoo.Engine.Weights;
 using static TorchSharp.torch;
 
@@ -28,10 +29,12 @@ public sealed class SuiteAnalyzer
     /// <summary>
     /// Analyses every finished run of the results folder with the suite's "analysis" options (or the defaults),
     /// <paramref name="maxImages"/> and <paramref name="perplexity"/> overriding them; returns a line per run.
+    /// <paramref name="device"/> (cpu, cuda, cuda:N) overrides the suite's device; an unavailable one is refused.
     /// </summary>
     /// <exception cref="ZooConfigException">The folder has no results.json, or the suite file it names is missing or wrong.</exception>
-    public IReadOnlyList<RunAnalysis> AnalyzeResults(string resultsDirectory, int? maxImages = null, double? perplexity = null, IProgress<SuiteEvent>? progress = null)
+    public IReadOnlyList<RunAnalysis> AnalyzeResults(string resultsDirectory, int? maxImages = null, double? perplexity = null, IProgress<SuiteEvent>? progress = null, string? device = null)
     {
+        var asked = device is null ? null : Devices.Resolve(device, "--device");   // first: a missing GPU is the first thing to say
         var dir = System.IO.Path.GetFullPath(resultsDirectory);
         var jsonPath = System.IO.Path.Combine(dir, "results.json");
         if (!File.Exists(jsonPath)) throw new ZooConfigException(resultsDirectory, "no results.json here; give a folder that `zoo run-suite` wrote (results/<suite>)");
@@ -48,7 +51,9 @@ public sealed class SuiteAnalyzer
             throw new ZooConfigException("--perplexity", $"{options.Perplexity} needs more than {options.Perplexity * 3} images; raise --max-images or lower it");
         var report = progress ?? new SyncProgress<SuiteEvent>(_ => { });
         var (splits, data) = _runner.OpenDataset(suite, dir, report);
-        var device = suite.Device.StartsWith("cuda", StringComparison.Ordinal) && torch.cuda.is_available() ? new Device(suite.Device) : torch.CPU;
+        // The suite's own device where it is here (a GPU suite analysed on a CPU machine falls back); a --device given must exist.
+        var on = asked
+            ?? (suite.Device.StartsWith("cuda", StringComparison.Ordinal) && Devices.CudaAvailable() ? Devices.Resolve(suite.Device, $"{suiteFile}: device") : torch.CPU);
         var lines = new List<RunAnalysis>();
         var runs = doc["runs"] as JsonArray ?? new JsonArray();
         for (int i = 0; i < runs.Count; i++)
@@ -63,7 +68,7 @@ public sealed class SuiteAnalyzer
                 : null;
             if (why is not null) { lines.Add(new RunAnalysis(label, null, why)); continue; }
             report.Report(new DatasetMessage($"analysing {label}: features of up to {options.MaxImages} test images, t-SNE, K-means, DBSCAN"));
-            var analysis = AnalyzeRun(suite, entry!, splits, data, dir, device, options);
+            var analysis = AnalyzeRun(suite, entry!, splits, data, dir, on, options);
             node["analysis"] = JsonSerializer.SerializeToNode(analysis, ZooJson.Options);
             var stored = RunFiles.For(dir, label).Result;
             var identity = RunIdentity.For(entry!, _runner.Catalog.FindVariant(entry!.Variant)!, data.Identity);

@@ -36,17 +36,19 @@ public sealed class SuiteRunner
     /// Throws <see cref="ZooConfigException"/> for a suite that cannot run (before anything trains); a stop
     /// through <paramref name="cancel"/> returns the results so far with <see cref="SuiteResult.Interrupted"/> set.
     /// </summary>
-    public SuiteResult Run(Suite suite, string outputDirectory, CancellationToken cancel = default, IProgress<SuiteEvent>? progress = null)
+    /// <remarks>
+    /// With <paramref name="shard"/> only that shard's runs train (<see cref="ShardSpec.Owns"/>) and the summary is
+    /// results.shard-I-of-N.json instead of results.json and comparison.md, so the shards of one suite can
+    /// share a results folder; <see cref="ShardMerge"/> combines them.
+    /// </remarks>
+    public SuiteResult Run(Suite suite, string outputDirectory, CancellationToken cancel = default, IProgress<SuiteEvent>? progress = null, ShardSpec? shard = null)
     {
         var report = progress ?? Silent;
         Validate(suite);
         suite = PullPretrained(suite, report, cancel);
-        var device = new Device(suite.Device);
-        if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
-            throw new ZooConfigException($"{System.IO.Path.GetFileName(suite.SourcePath)}: device",
-                "CUDA is not available: this build references the CPU LibTorch package; reference a CUDA LibTorch package in Host to train on a GPU, or use \"cpu\"");
+        var device = Devices.Resolve(suite.Device, $"{System.IO.Path.GetFileName(suite.SourcePath)}: device");
         var writer = new ResultWriter(outputDirectory);
-        report.Report(new SuiteStarted(suite.Name, suite.Models.Count, writer.Directory));
+        report.Report(new SuiteStarted(suite.Name, shard is null ? suite.Models.Count : Enumerable.Range(0, suite.Models.Count).Count(shard.Owns), writer.Directory));
         var (splits, summary) = OpenDataset(suite, outputDirectory, report);
         report.Report(new DatasetOpened(summary));
         try { writer.WriteDataSamples(DatasetStatistics.SamplesPerClass(splits.Train, 8, suite.Dataset.Seed)); }
@@ -54,17 +56,20 @@ public sealed class SuiteRunner
 
         var runs = new List<RunResult>();
         SuiteResult Result() => new(suite, summary, runs, outputDirectory) { Interrupted = cancel.IsCancellationRequested || runs.Any(r => r.Status == RunStatus.Interrupted) };
+        var indices = new List<int>();   // the suite places of this process's runs, for merging shards in suite order
         for (int i = 0; i < suite.Models.Count && !cancel.IsCancellationRequested; i++)
         {
+            if (shard is not null && !shard.Owns(i)) continue;
             var entry = suite.Models[i];
             var run = new ModelRun(this, suite, entry, i + 1, suite.Models.Count, splits, summary, device, writer, report, cancel);
             var result = run.Execute();
             runs.Add(result);
+            indices.Add(i);
             report.Report(new RunEnded(i + 1, suite.Models.Count, entry.Label, result));
-            writer.WriteSummary(Result());
+            writer.WriteSummary(Result(), shard, indices);
         }
         var final = Result();
-        if (runs.Count == 0) writer.WriteSummary(final);   // stopped before the first run: still say so on disk
+        if (runs.Count == 0) writer.WriteSummary(final, shard, indices);   // stopped before the first run (or a shard with none): still say so on disk
         report.Report(new SuiteEnded(final));
         return final;
     }

@@ -83,10 +83,20 @@ public sealed class Trainer
 
     /// <summary>
     /// Called after every training batch with the epoch, the batch (1-based), the batches per epoch, the
-    /// images seen this epoch, their mean loss so far and the epoch's seconds so far. The loss is read
-    /// for the divergence check anyway, so this costs no extra device synchronisation.
+    /// images seen this epoch, their mean loss so far and the epoch's seconds so far. On the CPU it is called
+    /// after every batch (the loss is read for the divergence check anyway); where the loss is read only every
+    /// <see cref="ReadInterval"/> steps (a GPU), after those batches and the last, so it costs no extra wait.
     /// </summary>
     public Action<TrainingStep>? Step { get; init; }
+
+    /// <summary>
+    /// Whether the loss is read every step (the default on the CPU) or only every <see cref="ReadInterval"/> steps
+    /// (the default on a GPU); null: by device. Tests set it to check that both give the same numbers.
+    /// </summary>
+    internal bool? ReadLossEveryStep { get; init; }
+
+    /// <summary>Steps between reads of the summed loss where it is not read every step (and the progress events then).</summary>
+    internal const int ReadInterval = 10;
 
     /// <summary>The weights' moving average, updated after every optimiser step (null: none).</summary>
     public WeightAverage? Average { get; init; }
@@ -136,6 +146,10 @@ public sealed class Trainer
             {
                 cancel.ThrowIfCancellationRequested();
                 if (recipe.FreezeBackboneEpochs > 0) FreezeBackbone(epoch <= recipe.FreezeBackboneEpochs);
+                // TorchSharp 0.107 can seed the CUDA generators but not read or restore their state, so a checkpoint
+                // cannot hold it: instead every epoch on a GPU starts them from (seed, epoch), which a run resumed at
+                // that epoch's start does too. (The CPU generator's state is in the checkpoint; CPU runs are unchanged.)
+                if (_device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(CudaEpochSeed(recipe.Seed, epoch));
                 var sw = Stopwatch.StartNew();
                 double lrAtStart = schedule.CurrentLearningRate;
                 var (loss, top1, gradNorm) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
@@ -169,12 +183,22 @@ public sealed class Trainer
         return records;
     }
 
+    /// <summary>The CUDA generators' seed for an epoch: fixed by the recipe's seed and the epoch alone.</summary>
+    internal static long CudaEpochSeed(long seed, int epoch) => unchecked(seed * 1_000_003 + epoch * 7_919 + 0x5EED);
+
     (double Loss, double Top1, double GradNorm) TrainEpoch(BatchLoader loader, int epoch, Recipe recipe, torch.optim.Optimizer optimizer,
         ILearningRateSchedule schedule, CancellationToken cancel)
     {
         _model.train();
         double lossSum = 0, normSum = 0;
-        long correct = 0, seen = 0;
+        long seen = 0;
+        // Loss and correct counts add up on the device, and the host reads them once per logging interval and at
+        // the epoch's end instead of twice per step: on a GPU a read waits for every queued kernel. On the CPU
+        // (no queue, so a read costs no wait) the loss is still read every step, which lets a one-off non-finite
+        // loss (oneDNN's CPU fault) be recomputed before backward and reports progress after every batch.
+        bool eager = ReadLossEveryStep ?? _device.type == DeviceType.CPU;
+        using var deviceLoss = torch.zeros(Array.Empty<long>(), ScalarType.Float64, device: _device);
+        using var deviceCorrect = torch.zeros(Array.Empty<long>(), ScalarType.Int64, device: _device);
         int step = 0, updates = 0, measured = 0, badSteps = 0;
         int accumulate = Math.Max(1, recipe.AccumulateSteps);
         int batches = loader.BatchesPerEpoch;
@@ -187,8 +211,8 @@ public sealed class Trainer
             using var scope = torch.NewDisposeScope();
             var (x, y) = ToTensors(batch);
             var (logits, loss) = Forward(x, y, batch, recipe);
-            double lossValue = loss.item<float>();
-            if (!double.IsFinite(lossValue))
+            double lossValue = eager ? loss.item<float>() : 0;
+            if (eager && !double.IsFinite(lossValue))
             {
                 // A true divergence repeats on the same weights and batch; a one-off non-finite forward is a
                 // kernel fault (LibTorch's oneDNN has read uninitialised memory on some CPUs) and is recomputed.
@@ -199,10 +223,21 @@ public sealed class Trainer
                 lossValue = again;
             }
             (accumulate == 1 ? loss : loss / accumulate).backward();
-            lossSum += lossValue * batch.Count;
-            correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += batch.Count;
-            Step?.Invoke(new TrainingStep(epoch, step, batches, seen, lossSum / seen, clock.Elapsed.TotalSeconds));
+            using (torch.no_grad()) deviceCorrect.add_(logits.argmax(1).eq(y).sum());
+            if (eager) lossSum += lossValue * batch.Count;
+            else
+            {
+                // The same sum as the host's: the float loss widened to double, times the batch size, added in double.
+                using (torch.no_grad()) deviceLoss.add_(loss.detach().to(ScalarType.Float64).mul(batch.Count));
+                if (step % ReadInterval == 0 || step == batches)
+                {
+                    lossSum = deviceLoss.item<double>();
+                    if (!double.IsFinite(lossSum)) throw new DivergedException(epoch, step, lossSum, $"the loss summed over steps {Math.Max(1, step - ReadInterval + 1)}-{step}");
+                }
+            }
+            if (eager || step % ReadInterval == 0 || step == batches)
+                Step?.Invoke(new TrainingStep(epoch, step, batches, seen, lossSum / seen, clock.Elapsed.TotalSeconds));
 
             if (step % accumulate != 0 && step != batches) continue;
             // The global gradient norm costs a reduction per parameter tensor: every update when clipping needs it,
@@ -229,6 +264,7 @@ public sealed class Trainer
             if (measure) { normSum += norm; measured++; }
             updates++;
         }
+        long correct = deviceCorrect.item<long>();
         return (lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), normSum / Math.Max(1, measured));
     }
 
@@ -313,9 +349,11 @@ public sealed class Trainer
     static (Tensor X, Tensor Y) ToTensors(Batch batch, Device device)
     {
         var s = batch.Shape;
-        var x = tensor(batch.Images).reshape(batch.Count, s.Channels, s.Height, s.Width).to(device);
-        var y = tensor(batch.Labels.Select(l => (long)l).ToArray()).to(device);
-        return (x, y);
+        var x = tensor(batch.Images).reshape(batch.Count, s.Channels, s.Height, s.Width);
+        var y = tensor(batch.Labels.Select(l => (long)l).ToArray());
+        if (device.type == DeviceType.CPU) return (x, y);
+        // To a GPU from page-locked memory, without waiting: the copy queues behind the previous step's kernels.
+        return (x.pin_memory().to(device, non_blocking: true), y.pin_memory().to(device, non_blocking: true));
     }
 
     /// <summary>The process's resident memory in MiB (fresh reading).</summary>
