@@ -186,4 +186,25 @@ public sealed class SurvivalTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void Run_suite_on_a_folder_another_process_holds_exits_2_naming_that_process_and_writes_nothing()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var suite = Path.Combine(dir, "ok.json");
+            File.WriteAllText(suite, """
+                { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 }, "models": ["lenet5"], "recipe": { "epochs": 1 } }
+                """);
+            var output = Path.Combine(dir, "out");
+            using var held = ResultsFolderLock.Acquire(output, command: "a test holding the folder");
+            var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", output);
+            Assert.True(code == 2, $"exit {code}:\n{stderr}");
+            Assert.Contains($"this results folder is in use by process {Environment.ProcessId} on {Environment.MachineName} (a test holding the folder), started ", stderr);
+            Assert.False(Directory.Exists(Path.Combine(output, "runs")));
+            Assert.True(File.Exists(held.Path));   // the holder's lock is left alone
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

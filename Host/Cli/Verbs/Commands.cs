@@ -42,6 +42,8 @@ public static class Commands
         if (resume && restart) throw new ZooConfigException("--resume/--restart", "give one of them, not both");
         runner.Validate(suite);   // first, so that a wrong suite leaves no results folder behind
         PathChecks.OutputFolder(output is null ? "results folder" : "--out", outDir);
+        // Before --restart deletes anything: a folder another zoo process writes into is refused, naming that process.
+        using var held = ResultsFolderLock.Acquire(outDir, command: $"zoo run-suite {file}");
         var runsDir = Path.Combine(outDir, "runs");
         bool earlier = Directory.Exists(runsDir) && Directory.EnumerateFiles(runsDir).Any(f => f.EndsWith(".result.json", StringComparison.Ordinal) || f.EndsWith(".checkpoint.safetensors", StringComparison.Ordinal));
         if (resume && !earlier)
