@@ -150,7 +150,7 @@ Command AugmentPreviewVerb()
     return preview;
 }
 
-// zoo bench engine | loader
+// zoo bench engine | loader | analysis | memory
 Command BenchVerb()
 {
     var bench = new Command("bench", "Benchmarks that print their figures (speed depends on the machine; nothing is asserted).");
@@ -182,6 +182,19 @@ Command BenchVerb()
     foreach (var o in new Option[] { points, dims, classes, iterations }) analysis.Options.Add(o);
     analysis.SetAction(pr => Run(pr, _ => Analyze.Bench(pr.GetValue(points), pr.GetValue(dims), pr.GetValue(classes), pr.GetValue(iterations))));
     bench.Subcommands.Add(analysis);
+
+    var memArch = new Option<string>("--arch") { Description = "Variant to train.", DefaultValueFactory = _ => "mobilenet_v2" };
+    var memEpochs = new Option<int>("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 12 };
+    var memSize = new Option<int>("--size") { Description = "Square input size.", DefaultValueFactory = _ => 28 };
+    var memChannels = new Option<int>("--channels") { Description = "Input channels.", DefaultValueFactory = _ => 1 };
+    var memBatch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
+    var memTrain = new Option<int>("--train") { Description = "Training images (a fifth as many each for validation and test).", DefaultValueFactory = _ => 1500 };
+    var trim = new Option<bool>("--trim") { Description = "Hand the C heap's free pages back after each epoch (glibc malloc_trim) and print both figures." };
+    var memory = new Command("memory", "Resident memory after each epoch of one model on the built-in data (the quick start's 28 px, batch 32 by default).");
+    foreach (var o in new Option[] { memArch, memEpochs, memSize, memChannels, memBatch, memTrain, trim }) memory.Options.Add(o);
+    memory.SetAction(pr => Run(pr, services => Bench.Memory(services, pr.GetValue(memArch)!, pr.GetValue(memEpochs), pr.GetValue(memSize),
+        pr.GetValue(memChannels), pr.GetValue(memBatch), pr.GetValue(memTrain), pr.GetValue(trim))));
+    bench.Subcommands.Add(memory);
     return bench;
 }
 
