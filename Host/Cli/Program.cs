@@ -19,6 +19,7 @@ root.Options.Add(pluginsOption);
 
 root.Subcommands.Add(ListVerb());
 root.Subcommands.Add(RunSuiteVerb());
+root.Subcommands.Add(WorkerVerb());
 root.Subcommands.Add(ReportVerb());
 root.Subcommands.Add(WatchVerb());
 root.Subcommands.Add(DescribeVerb());
@@ -48,12 +49,21 @@ Command RunSuiteVerb()
     var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N; overrides the suite's \"device\"." };
     var resume = new Option<bool>("--resume") { Description = "Continue the suite in its results folder (the default when the folder has results): finished runs are skipped, an interrupted one resumes from its last epoch's checkpoint. Fails if there is nothing to resume." };
     var restart = new Option<bool>("--restart") { Description = "Discard the results folder's earlier runs and checkpoints and train everything again." };
+    var isolate = new Option<bool>("--isolate") { Description = "Train each model in a worker process of its own: a native crash or an out-of-memory kill marks that run crashed and the suite goes on, and each model starts with fresh memory." };
     var runSuite = new Command("run-suite", "Train and compare the suite's models; writes results.json, per-epoch CSVs and comparison.md. Exit 0 only if every run finished.");
     runSuite.Arguments.Add(suite);
-    foreach (var o in new Option[] { output, device, resume, restart }) runSuite.Options.Add(o);
+    foreach (var o in new Option[] { output, device, resume, restart, isolate }) runSuite.Options.Add(o);
     runSuite.SetAction(pr => Run(pr, services => Commands.RunSuite(services, pr.GetValue(suite)!, pr.GetValue(output), pr.GetValue(device),
-        pr.GetValue(resume), pr.GetValue(restart))));
+        pr.GetValue(resume), pr.GetValue(restart), pr.GetValue(isolate) ? Worker.Executor(pr.GetValue(pluginsOption) ?? Array.Empty<string>()) : null)));
     return runSuite;
+}
+
+// zoo worker: hidden; one run for a parent `zoo run-suite --isolate` (WorkerExecutor)
+Command WorkerVerb()
+{
+    var worker = new Command("worker", "One run of a suite for a parent zoo process: a request on standard input, JSON lines on standard output.") { Hidden = true };
+    worker.SetAction(pr => Run(pr, Worker.Serve));
+    return worker;
 }
 
 // zoo watch

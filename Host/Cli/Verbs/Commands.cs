@@ -33,11 +33,13 @@ public static class Commands
     }
 
     /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
-    public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false)
+    public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false,
+        IRunExecutor? executor = null)
     {
         var suite = SuiteParser.Load(file);
         if (device is not null) suite = suite with { Device = device };
         var runner = services.GetRequiredService<SuiteRunner>();
+        if (executor is not null) runner = new SuiteRunner(services.GetRequiredService<PluginCatalog>()) { Executor = executor };
         var outDir = output ?? Path.Combine("results", suite.Name);
         if (resume && restart) throw new ZooConfigException("--resume/--restart", "give one of them, not both");
         runner.Validate(suite);   // first, so that a wrong suite leaves no results folder behind

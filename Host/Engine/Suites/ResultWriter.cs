@@ -159,6 +159,7 @@ public sealed class ResultWriter
                 RunStatus.Finished => "finished",
                 RunStatus.Diverged => $"diverged (epoch {run.DivergedAtEpoch})",
                 RunStatus.Interrupted => $"interrupted after {Numbers.Count(run.Epochs.Count, "epoch")}, resumable",
+                RunStatus.Crashed => "crashed: " + (run.Error ?? "").Replace("|", "/").Split('\n')[0],
                 _ => "failed: " + (run.Error ?? "").Replace("|", "/").Split('\n')[0],
             };
             sb.AppendLine(string.Create(inv,
