@@ -63,4 +63,39 @@ public sealed class WorkerTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void A_stop_reaches_the_worker_which_ends_after_its_step_and_the_run_resumes_from_its_checkpoint()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = TestEnvironment.Catalog();
+            var suitePath = Path.Combine(dir, "suite.json");
+            File.WriteAllText(suitePath, """
+                { "name": "stop",
+                  "dataset": { "name": "shapes", "channels": 1, "size": 16, "seed": 3, "train": 96, "val": 32, "test": 32 },
+                  "models": [ { "variant": "lenet5", "options": { "activation": "relu", "pool": "max" } } ],
+                  "recipe": { "epochs": 3, "batch_size": 32, "seed": 5, "optimizer": { "name": "adamw", "lr": 0.003 } } }
+                """);
+            var output = Path.Combine(dir, "out");
+            var reference = new SuiteRunner(catalog).Run(SuiteParser.Load(suitePath), Path.Combine(dir, "whole")).Runs[0];
+
+            using var cts = new CancellationTokenSource();
+            var runner = new SuiteRunner(catalog) { Executor = new WorkerExecutor("dotnet", new[] { TestEnvironment.ZooDll }) };
+            var stopped = runner.Run(SuiteParser.Load(suitePath), output, cts.Token, new SyncProgress<SuiteEvent>(e =>
+            {
+                if (e is EpochEnded { Record.Epoch: 1 }) cts.Cancel();
+            }));
+            Assert.True(stopped.Interrupted);
+            var run = Assert.Single(stopped.Runs);
+            Assert.Equal(RunStatus.Interrupted, run.Status);   // stopped, not crashed: the worker ended its step and reported
+            Assert.InRange(run.Epochs.Count, 1, 2);   // the stop may arrive while epoch 2's last step runs
+            var resumed = new SuiteRunner(catalog).Run(SuiteParser.Load(suitePath), output).Runs[0];
+            Assert.Equal(run.Epochs.Count, resumed.ResumedFromEpoch);
+            Assert.Equal(reference.Epochs.Select(e => e.TrainLoss), resumed.Epochs.Select(e => e.TrainLoss));
+            Assert.Equal(reference.Test!.Loss, resumed.Test!.Loss);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
