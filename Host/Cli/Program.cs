@@ -20,6 +20,7 @@ root.Options.Add(pluginsOption);
 root.Subcommands.Add(ListVerb());
 root.Subcommands.Add(PluginsVerb());
 root.Subcommands.Add(RunSuiteVerb());
+root.Subcommands.Add(WorkerVerb());
 root.Subcommands.Add(ReportVerb());
 root.Subcommands.Add(WatchVerb());
 root.Subcommands.Add(DescribeVerb());
@@ -73,12 +74,22 @@ Command RunSuiteVerb()
     var resume = new Option<bool>("--resume") { Description = "Continue the suite in its results folder (the default when the folder has results): finished runs are skipped, an interrupted one resumes from its last epoch's checkpoint. Fails if there is nothing to resume." };
     var restart = new Option<bool>("--restart") { Description = "Discard the results folder's earlier runs and checkpoints and train everything again." };
     var shard = new Option<string?>("--shard") { Description = "I/N: train only the I-th of N shards of the suite's runs (model k goes to shard k mod N + 1), writing results.shard-I-of-N.json; N such processes may share one --out folder, and `zoo report` over it merges them." };
+    var isolate = new Option<bool>("--isolate") { Description = "Train each model in a worker process of its own: a native crash or an out-of-memory kill marks that run crashed and the suite goes on, and each model starts with fresh memory." };
     var runSuite = new Command("run-suite", "Train and compare the suite's models; writes results.json, per-epoch CSVs and comparison.md. Exit 0 only if every run finished.");
     runSuite.Arguments.Add(suite);
-    foreach (var o in new Option[] { output, device, resume, restart, shard }) runSuite.Options.Add(o);
+    foreach (var o in new Option[] { output, device, resume, restart, shard, isolate }) runSuite.Options.Add(o);
     runSuite.SetAction(pr => Run(pr, services => Commands.RunSuite(services, pr.GetValue(suite)!, pr.GetValue(output), pr.GetValue(device),
-        pr.GetValue(resume), pr.GetValue(restart), pr.GetValue(shard))));
+        pr.GetValue(resume), pr.GetValue(restart), pr.GetValue(shard),
+        pr.GetValue(isolate) ? Worker.Executor(pr.GetValue(pluginsOption) ?? Array.Empty<string>()) : null)));
     return runSuite;
+}
+
+// zoo worker: hidden; one run for a parent `zoo run-suite --isolate` (WorkerExecutor)
+Command WorkerVerb()
+{
+    var worker = new Command("worker", "One run of a suite for a parent zoo process: a request on standard input, JSON lines on standard output.") { Hidden = true };
+    worker.SetAction(pr => Run(pr, Worker.Serve));
+    return worker;
 }
 
 // zoo watch
@@ -180,7 +191,7 @@ Command AugmentPreviewVerb()
     return preview;
 }
 
-// zoo bench engine | loader | analysis | models
+// zoo bench engine | loader | analysis | models | memory
 Command BenchVerb()
 {
     var bench = new Command("bench", "Benchmarks that print their figures (speed depends on the machine; nothing is asserted).");
@@ -226,6 +237,19 @@ Command BenchVerb()
         pr.GetValue(models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? ModelsBench.SeedModels,
         pr.GetValue(modelSize), pr.GetValue(modelChannels), pr.GetValue(modelBatch), pr.GetValue(modelSteps), pr.GetValue(jsonOut))));
     bench.Subcommands.Add(modelsBench);
+
+    var memArch = new Option<string>("--arch") { Description = "Variant to train.", DefaultValueFactory = _ => "mobilenet_v2" };
+    var memEpochs = new Option<int>("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 12 };
+    var memSize = new Option<int>("--size") { Description = "Square input size.", DefaultValueFactory = _ => 28 };
+    var memChannels = new Option<int>("--channels") { Description = "Input channels.", DefaultValueFactory = _ => 1 };
+    var memBatch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
+    var memTrain = new Option<int>("--train") { Description = "Training images (a fifth as many each for validation and test).", DefaultValueFactory = _ => 1500 };
+    var trim = new Option<bool>("--trim") { Description = "Hand the C heap's free pages back after each epoch (glibc malloc_trim) and print both figures." };
+    var memory = new Command("memory", "Resident memory after each epoch of one model on the built-in data (the quick start's 28 px, batch 32 by default).");
+    foreach (var o in new Option[] { memArch, memEpochs, memSize, memChannels, memBatch, memTrain, trim }) memory.Options.Add(o);
+    memory.SetAction(pr => Run(pr, services => Bench.Memory(services, pr.GetValue(memArch)!, pr.GetValue(memEpochs), pr.GetValue(memSize),
+        pr.GetValue(memChannels), pr.GetValue(memBatch), pr.GetValue(memTrain), pr.GetValue(trim))));
+    bench.Subcommands.Add(memory);
     return bench;
 }
 

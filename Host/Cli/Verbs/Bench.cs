@@ -82,6 +82,57 @@ public static class Bench
         return 0;
     }
 
+    /// <summary>
+    /// zoo bench memory: resident memory after each epoch of one model trained by the suite runner (checkpoints, best
+    /// weights and all) on the built-in data, as the quick start trains it; with <paramref name="trim"/> the C heap's
+    /// free pages are handed back after each epoch (<see cref="NativeHeap.Trim"/>), to tell growth that is allocator
+    /// behaviour from memory that is held. MALLOC_ARENA_MAX in the environment is reported, as it bounds glibc's arenas.
+    /// </summary>
+    public static int Memory(IServiceProvider services, string variant, int epochs, int size, int channels, int batch, int train, bool trim)
+    {
+        var runner = services.GetRequiredService<Zoo.Engine.Suites.SuiteRunner>();
+        var dir = Path.Combine(Path.GetTempPath(), $"zoo-bench-memory-{Guid.NewGuid():N}");
+        var json = string.Create(CultureInfo.InvariantCulture, $$"""
+            { "name": "bench-memory",
+              "dataset": { "name": "shapes", "channels": {{channels}}, "size": {{size}}, "seed": 7, "train": {{train}}, "val": {{Math.Max(train / 5, 10)}}, "test": {{Math.Max(train / 5, 10)}} },
+              "models": [ {{System.Text.Json.JsonSerializer.Serialize(variant)}} ],
+              "recipe": { "epochs": {{epochs}}, "batch_size": {{batch}}, "seed": 42, "optimizer": { "name": "adamw", "lr": 0.002, "weight_decay": 0.05 },
+                          "schedule": { "name": "cosine", "warmup_epochs": 0.5 } } }
+            """);
+        var suite = Zoo.Engine.Suites.SuiteParser.Parse(json, Path.Combine(dir, "bench-memory.json"));
+        double before = Trainer.ResidentMegabytes();
+        Console.WriteLine($"resident memory per epoch: {variant} {channels}x{size}x{size}, batch {batch}, {train} train images, {epochs} epochs, " +
+            $"{torch.get_num_threads()} threads, malloc_trim after each epoch: {(trim ? "yes" : "no")}, MALLOC_ARENA_MAX={Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"before the run: {before:F0} MiB"));
+        Console.WriteLine(trim ? "epoch  RSS MiB  after trim  vs epoch 3" : "epoch  RSS MiB  vs epoch 3");
+        double? third = null;
+        try
+        {
+            var result = runner.Run(suite, dir, default, new Zoo.Engine.Results.SyncProgress<Zoo.Engine.Results.SuiteEvent>(e =>
+            {
+                if (e is not Zoo.Engine.Results.EpochEnded x) return;
+                double rss = x.Record.ResidentMb, after = rss;
+                if (trim)
+                {
+                    NativeHeap.Trim();
+                    after = Trainer.ResidentMegabytes();
+                }
+                if (x.Record.Epoch == 3) third = after;
+                string vs = third is { } t && x.Record.Epoch > 3 ? string.Create(CultureInfo.InvariantCulture, $"{(after - t) / t * 100:+0.0;-0.0} %") : "";
+                Console.WriteLine(trim
+                    ? string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {after,10:F0}  {vs,9}")
+                    : string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {vs,9}"));
+            }));
+            if (result.Runs[0].Error is { } error) Console.WriteLine($"the run ended {result.Runs[0].Status}: {error}");
+        }
+        finally { Directory.Delete(dir, true); }
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (trim) NativeHeap.Trim();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after the run (model disposed{(trim ? ", heap trimmed" : "")}): {Trainer.ResidentMegabytes():F0} MiB"));
+        return 0;
+    }
+
     static double Median(List<double> v)
     {
         var s = v.OrderBy(x => x).ToList();

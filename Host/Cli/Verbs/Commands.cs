@@ -63,7 +63,8 @@ public static class Commands
     }
 
     /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
-    public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false, string? shardText = null)
+    public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false, string? shardText = null,
+        IRunExecutor? executor = null)
     {
         var shard = shardText is null ? null : ShardSpec.Parse(shardText, "--shard");
         if (shard is not null && restart)
@@ -71,10 +72,14 @@ public static class Commands
         var suite = SuiteParser.Load(file);
         if (device is not null) suite = suite with { Device = device };
         var runner = services.GetRequiredService<SuiteRunner>();
+        if (executor is not null) runner = new SuiteRunner(services.GetRequiredService<PluginCatalog>()) { Executor = executor };
         var outDir = output ?? Path.Combine("results", suite.Name);
         if (resume && restart) throw new ZooConfigException("--resume/--restart", "give one of them, not both");
         runner.Validate(suite);   // first, so that a wrong suite leaves no results folder behind
         PathChecks.OutputFolder(output is null ? "results folder" : "--out", outDir);
+        // Before --restart deletes anything: a folder another zoo process writes into is refused, naming that process.
+        // The shards of one suite share the folder by design, each under its own key.
+        using var held = ResultsFolderLock.Acquire(outDir, shard?.Key, command: $"zoo run-suite {file}");
         var runsDir = Path.Combine(outDir, "runs");
         bool earlier = Directory.Exists(runsDir) && Directory.EnumerateFiles(runsDir).Any(f => f.EndsWith(".result.json", StringComparison.Ordinal) || f.EndsWith(".checkpoint.safetensors", StringComparison.Ordinal));
         if (resume && !earlier)

@@ -43,6 +43,7 @@ public sealed class ComparisonTable
                 RunStatus.Finished => "finished",
                 RunStatus.Diverged => $"diverged (epoch {run.DivergedAtEpoch})",
                 RunStatus.Interrupted => $"interrupted after {Numbers.Count(run.Epochs.Count, "epoch")}, resumable",
+                RunStatus.Crashed => "crashed: " + (run.Error ?? "").Split('\n')[0],
                 _ => "failed: " + (run.Error ?? "").Split('\n')[0],
             };
             var cells = new[]

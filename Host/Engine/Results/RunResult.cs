@@ -10,6 +10,8 @@ public enum RunStatus
     Failed,
     /// <summary>Stopped by the user (Ctrl+C, Esc); its checkpoint resumes it on the next run of the suite.</summary>
     Interrupted,
+    /// <summary>Its worker process died (a signal, an abort, an out-of-memory kill); <see cref="RunResult.Error"/> says how. Tried again by a rerun.</summary>
+    Crashed,
 }
 
 /// <summary>

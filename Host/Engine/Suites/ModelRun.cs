@@ -113,7 +113,7 @@ internal sealed class ModelRun
             // Stopped by the user: the checkpoint of the last finished epoch stays, and the next run of the suite resumes from it.
             return Ended(result, RunStatus.Interrupted);
         }
-        catch (Exception e)
+        catch (Exception e) when (!DiskFullException.Is(e))   // a full disk stops the suite: the next run could write nothing either
         {
             var inner = e is System.Reflection.TargetInvocationException { InnerException: { } ie } ? ie : e;
             return Ended(result, RunStatus.Failed) with { Error = $"{inner.GetType().Name}: {inner.Message}" };   // no result stored: a rerun tries again
@@ -126,7 +126,7 @@ internal sealed class ModelRun
         }
         // The run is over: keep its result for a rerun of the suite and drop the checkpoint (optimiser state is large).
         SuiteRunner.Store(_identity, _files.Result, result);
-        File.Delete(_files.Checkpoint);
+        Checkpoint.Delete(_files.Checkpoint);
         return result;
     }
 
@@ -225,14 +225,41 @@ internal sealed class ModelRun
         public string? StopReason;
     }
 
-    /// <summary>Restores the checkpoint of an interrupted run of the same setup, if there is one.</summary>
+    /// <summary>
+    /// Restores the checkpoint of an interrupted run of the same setup, if there is one: the latest, or where that one
+    /// is damaged (truncated, a checksum that does not match) or unreadable, the one before it, with a warning each time;
+    /// where neither serves, the run starts afresh. A damaged checkpoint never fails the run.
+    /// </summary>
     Progress Resume(ILearningRateSchedule schedule, ref RunResult result)
     {
         var progress = new Progress();
-        var peek = Checkpoint.PeekState(_files.Checkpoint);
-        if (peek is not null && peek.Fingerprint == _identity.Hash && peek.EpochsDone < _recipe.Epochs)
+        var candidates = new[] { _files.Checkpoint, Checkpoint.PreviousPath(_files.Checkpoint) }.Where(File.Exists).ToList();
+        for (int i = 0; i < candidates.Count; i++)
         {
-            var state = Checkpoint.Load(_files.Checkpoint, _model!, _optimizer!, _ema);
+            var path = candidates[i];
+            string next = i + 1 < candidates.Count ? $"falling back to {System.IO.Path.GetFileName(candidates[i + 1])}" : "starting afresh";
+            var peek = Checkpoint.Damage(path) is null ? Checkpoint.PeekState(path) : null;
+            if (peek is null)
+            {
+                Warn(Checkpoint.Damage(path) is { } damage
+                    ? $"{path} is damaged ({damage}) and cannot be resumed; {next}"
+                    : $"{path} is not a checkpoint this zoo can read and cannot be resumed; {next}");
+                continue;
+            }
+            if (peek.Fingerprint != _identity.Hash || peek.EpochsDone >= _recipe.Epochs)
+            {
+                // The previous checkpoint is older still: it cannot be of these inputs either.
+                Warn($"{System.IO.Path.GetFileName(path)} belongs to other inputs of this label ({_identity.DescribeChanges(peek.Identity) ?? "its run had ended"}); starting afresh");
+                break;
+            }
+            CheckpointState state;
+            try { state = Checkpoint.Load(path, _model!, _optimizer!, _ema); }
+            catch (ZooConfigException e)
+            {
+                // Safetensors.Load checks every tensor before Restore changes the model, so a failure here leaves it untouched.
+                Warn($"{path} cannot be resumed ({e.Message}); {next}");
+                continue;
+            }
             schedule.LoadState(state.Schedule);
             _epochs.AddRange(state.Epochs);
             progress.FirstEpoch = state.EpochsDone + 1;
@@ -240,12 +267,7 @@ internal sealed class ModelRun
             (progress.TargetEpoch, progress.TargetSeconds) = (state.TargetEpoch, state.TargetSeconds);
             result = result with { ResumedFromEpoch = state.EpochsDone };
             _report.Report(new RunResumed(_index, _count, _entry.Label, state.EpochsDone));
-        }
-        else if (File.Exists(_files.Checkpoint))
-        {
-            Warn(peek is null
-                ? $"{_files.Checkpoint} is not a checkpoint this zoo can read and cannot be resumed; starting afresh"
-                : $"{System.IO.Path.GetFileName(_files.Checkpoint)} belongs to other inputs of this label ({_identity.DescribeChanges(peek.Identity) ?? "its run had ended"}); starting afresh");
+            break;
         }
         progress.Best = _epochs.Where(e => e.ValTop1 is not null).OrderByDescending(e => e.ValTop1).ThenBy(e => e.Epoch).FirstOrDefault();
         return progress;

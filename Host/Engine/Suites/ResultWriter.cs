@@ -10,8 +10,8 @@ namespace Zoo.Engine.Suites;
 /// <summary>
 /// Writes a suite's results folder: runs/&lt;label&gt;.csv (one line per epoch, flushed as it ends),
 /// results.json (machine-readable, everything) and comparison.md (the table people read). The JSON and
-/// Markdown are replaced atomically (write beside, then rename), so an interrupted run never leaves a
-/// half-written file.
+/// Markdown are replaced atomically (write beside, flush, then rename), so an interrupted run or a full disk never
+/// leaves a half-written file.
 /// </summary>
 public sealed class ResultWriter
 {
@@ -111,12 +111,31 @@ public sealed class ResultWriter
     public static string PredictionsPath(string directory, string label) =>
         System.IO.Path.Combine(directory, "runs", SafeName(label) + ".predictions.json");
 
-    /// <summary>Writes beside, then renames over: readers see the old file or the new one, never half of one.</summary>
+    /// <summary>The file <see cref="WriteAtomic"/> writes before renaming it over <paramref name="path"/>.</summary>
+    public static string TempPath(string path) => $"{path}.{Environment.ProcessId}.tmp";
+
+    /// <summary>
+    /// Writes beside, flushes to the disk, then renames over: readers see the old file or the new one, never half of
+    /// one, even after a power cut. A write that fails (a full disk: <see cref="DiskFullException"/>) leaves the old file as it was.
+    /// </summary>
     public static void WriteAtomic(string path, string text)
     {
-        // Per process and thread: shards sharing a results folder may replace the same file (results.json on a merge).
-        var tmp = $"{path}.{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.tmp";
-        File.WriteAllText(tmp, text, new UTF8Encoding(false));
+        // Per process: shards sharing a results folder may replace the same file (results.json on a merge).
+        var tmp = TempPath(path);
+        try
+        {
+            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                f.Write(new UTF8Encoding(false).GetBytes(text));
+                f.Flush(flushToDisk: true);
+            }
+        }
+        catch (IOException e)
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            if (DiskFullException.Is(e)) throw new DiskFullException(path, e);
+            throw;
+        }
         File.Move(tmp, path, overwrite: true);
     }
 

@@ -24,6 +24,9 @@ public sealed class SuiteRunner
 
     public SuiteRunner(PluginCatalog catalog) => _catalog = catalog;
 
+    /// <summary>How each run executes: in this process unless a front-end asks for worker processes (<see cref="WorkerExecutor"/>).</summary>
+    public IRunExecutor Executor { get; init; } = InProcessExecutor.Instance;
+
     internal PluginCatalog Catalog => _catalog;
 
     static readonly IProgress<SuiteEvent> Silent = new SyncProgress<SuiteEvent>(_ => { });
@@ -61,8 +64,7 @@ public sealed class SuiteRunner
         {
             if (shard is not null && !shard.Owns(i)) continue;
             var entry = suite.Models[i];
-            var run = new ModelRun(this, suite, entry, i + 1, suite.Models.Count, splits, summary, device, writer, report, cancel);
-            var result = run.Execute();
+            var result = Executor.Execute(this, new RunJob(suite, i, splits, summary, device, writer, report, cancel));
             runs.Add(result);
             indices.Add(i);
             report.Report(new RunEnded(i + 1, suite.Models.Count, entry.Label, result));

@@ -28,8 +28,10 @@ public sealed record CheckpointState
 /// <summary>
 /// A per-epoch checkpoint in one .safetensors file: the model ("model.*"), the weights' moving average
 /// ("ema.*"), the optimiser's state and the CPU random generator's state (as byte tensors), and a JSON
-/// <see cref="CheckpointState"/> in the metadata. Written beside and renamed over the old one after an
-/// fsync, so a kill at any moment leaves either the previous checkpoint or the new one, never a torn file.
+/// <see cref="CheckpointState"/> in the metadata, with a SHA-256 of all of it (<see cref="Safetensors.ChecksumKey"/>).
+/// Written beside, flushed to the disk and read back against its checksum; only then does the old one become
+/// the previous checkpoint (<see cref="PreviousPath"/>) and the new one take its name. So a kill at any moment
+/// leaves a complete checkpoint, and one damaged later (truncated, a flipped bit) still has its predecessor.
 /// </summary>
 public static class Checkpoint
 {
@@ -49,11 +51,33 @@ public static class Checkpoint
             tensors["optimizer"] = torch.tensor(ms.ToArray(), dtype: ScalarType.Byte);
         }
         tensors["rng"] = torch.random.get_rng_state();
-        Safetensors.Save(path, tensors, new Dictionary<string, string>
+        var tmp = path + ".tmp";
+        Safetensors.Write(tmp, tensors, new Dictionary<string, string>
         {
             ["format"] = "zoo-checkpoint",
             ["state"] = JsonSerializer.Serialize(state, Json),
-        }, durable: true);
+        }, durable: true, checksum: true);
+        if (Safetensors.Damage(tmp) is { } damage)
+        {
+            File.Delete(tmp);
+            throw new IOException($"{path}: the checkpoint just written does not read back ({damage}); the previous one is kept");
+        }
+        if (File.Exists(path)) File.Move(path, PreviousPath(path), overwrite: true);
+        File.Move(tmp, path);
+    }
+
+    /// <summary>Where the checkpoint before the one at <paramref name="path"/> is kept: x.checkpoint.safetensors → x.checkpoint.previous.safetensors.</summary>
+    public static string PreviousPath(string path) =>
+        path.EndsWith(".safetensors", StringComparison.Ordinal) ? path[..^".safetensors".Length] + ".previous.safetensors" : path + ".previous";
+
+    /// <summary>Why the checkpoint cannot be trusted (truncated, a checksum that does not match), or null when it is sound (<see cref="Safetensors.Damage"/>).</summary>
+    public static string? Damage(string path) => Safetensors.Damage(path);
+
+    /// <summary>Removes a run's checkpoint and the one before it (the run is over).</summary>
+    public static void Delete(string path)
+    {
+        File.Delete(path);
+        File.Delete(PreviousPath(path));
     }
 
     /// <summary>Reads only the state (no tensors), or null when the file is missing or not a checkpoint.</summary>
@@ -80,6 +104,11 @@ public static class Checkpoint
             if (!meta.TryGetValue("state", out var s))
                 throw new ZooConfigException(path, "not a zoo checkpoint (no \"state\" metadata); delete it to start the run afresh");
             var state = JsonSerializer.Deserialize<CheckpointState>(s, Json)!;
+            // Every tensor is looked for before any is copied, so a checkpoint that does not fit leaves the model as it was.
+            Check(model, tensors, "model.", path);
+            if (ema is not null) Check(ema.Model, tensors, "ema.", path);
+            foreach (var key in new[] { "optimizer", "rng" })
+                if (!tensors.ContainsKey(key)) throw new ZooConfigException(path, $"checkpoint lacks '{key}'; delete it to start afresh");
             Restore(model, tensors, "model.", path);
             if (ema is not null) Restore(ema.Model, tensors, "ema.", path);
             if (ema is not null) ema.Updates = state.EmaUpdates;
@@ -91,6 +120,17 @@ public static class Checkpoint
         finally
         {
             foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    static void Check(nn.Module<Tensor, Tensor> model, Dictionary<string, Tensor> tensors, string prefix, string path)
+    {
+        foreach (var (k, v) in model.state_dict())
+        {
+            if (!tensors.TryGetValue(prefix + k, out var saved))
+                throw new ZooConfigException(path, $"checkpoint lacks '{prefix + k}'; it was written for another model; delete it to start afresh");
+            if (!saved.shape.SequenceEqual(v.shape))
+                throw new ZooConfigException(path, $"'{prefix + k}' has shape [{string.Join(", ", saved.shape)}] where the model has [{string.Join(", ", v.shape)}]; delete it to start afresh");
         }
     }
 

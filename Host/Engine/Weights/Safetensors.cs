@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using TorchSharp;
 using Zoo.Abstractions;
+using Zoo.Engine.Suites;
 using static TorchSharp.torch;
 
 namespace Zoo.Engine.Weights;
@@ -25,9 +26,13 @@ public static class Safetensors
 
     static readonly Dictionary<string, ScalarType> Types = Names.ToDictionary(kv => kv.Value, kv => kv.Key);
 
+    /// <summary>The metadata key of the checksum <see cref="Write"/> adds when asked: SHA-256 over the other metadata and the tensor data.</summary>
+    public const string ChecksumKey = "zoo_sha256";
+
     /// <summary>Writes the tensors (moved to the CPU, made contiguous) with optional string metadata.</summary>
     /// <remarks>The file is written beside and renamed over <paramref name="path"/>; <paramref name="durable"/> also
-    /// flushes it to the disk first, so a crash leaves the old file or the new one, never a torn one.</remarks>
+    /// flushes it to the disk first, so a crash leaves the old file or the new one, never a torn one. A write that
+    /// fails (a full disk) leaves <paramref name="path"/> as it was and throws <see cref="DiskFullException"/> or the IOException.</remarks>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool durable = false) =>
         Save(path, tensors.Select(kv => new Entry(kv.Key, kv.Value.dtype, kv.Value.shape, () => kv.Value, Owned: false)).ToList(), metadata, durable);
 
@@ -88,10 +93,129 @@ public static class Safetensors
             }
             File.Move(tmp, path, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
-            File.Delete(tmp);
+            try { File.Delete(tmp); } catch (IOException) { }   // what it would replace is untouched
+            if (e is IOException io && DiskFullException.Is(io)) throw new DiskFullException(path, io);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the file at <paramref name="file"/> itself (no rename); with <paramref name="checksum"/> the metadata gets
+    /// <see cref="ChecksumKey"/>, which <see cref="Damage"/> checks. On a failed write the partial file is removed.
+    /// </summary>
+    public static void Write(string file, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata, bool durable, bool checksum)
+    {
+        var entries = new List<(string Key, JsonObject Node)>();
+        var order = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var blobs = new List<byte[]>();
+        long offset = 0;
+        foreach (var key in order)
+        {
+            var t = tensors[key];
+            if (!Names.TryGetValue(t.dtype, out var dtype)) throw new NotSupportedException($"{key}: dtype {t.dtype} has no safetensors name");
+            using var cpu = t.detach().cpu().contiguous();
+            var bytes = cpu.bytes.ToArray();
+            blobs.Add(bytes);
+            entries.Add((key, new JsonObject
+            {
+                ["dtype"] = dtype,
+                ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode?)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
+            }));
+            offset += bytes.Length;
+        }
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>());
+        if (checksum)
+        {
+            meta.Remove(ChecksumKey);
+            meta[ChecksumKey] = Checksum(meta, blobs.Select(b => (ReadOnlyMemory<byte>)b));
+        }
+        var header = new JsonObject();
+        if (meta.Count > 0)
+            header["__metadata__"] = new JsonObject(meta.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+        foreach (var (key, node) in entries) header[key] = node;
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8;   // keep the data 8-byte aligned, as the reference writer does
+        try
+        {
+            using var f = File.Create(file);
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+            f.Write(len);
+            f.Write(json);
+            for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
+            foreach (var b in blobs) f.Write(b);
+            if (durable) f.Flush(flushToDisk: true);
+        }
+        catch (IOException e)
+        {
+            try { File.Delete(file); } catch (IOException) { }   // a partial file helps nobody; what it would replace is untouched
+            if (DiskFullException.Is(e)) throw new DiskFullException(file, e);
+            throw;
+        }
+    }
+
+    /// <summary>SHA-256 (hex) over the metadata but the checksum itself (ordinal key order) and the tensor bytes in file order.</summary>
+    static string Checksum(IReadOnlyDictionary<string, string> metadata, IEnumerable<ReadOnlyMemory<byte>> data)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (k, v) in metadata.Where(kv => kv.Key != ChecksumKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(k));
+            hash.AppendData(new byte[] { 0 });
+            hash.AppendData(Encoding.UTF8.GetBytes(v));
+            hash.AppendData(new byte[] { 0 });
+        }
+        foreach (var d in data) hash.AppendData(d.Span);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// Why the file at <paramref name="path"/> cannot be trusted (truncated, a header that does not parse, tensor data
+    /// outside the file, a checksum that does not match its contents), or null when it is sound. A file written without
+    /// a checksum is judged by its structure alone.
+    /// </summary>
+    public static string? Damage(string path)
+    {
+        try
+        {
+            using var f = File.OpenRead(path);
+            var header = ReadHeader(f, path, out long dataStart);
+            long end = 0;
+            foreach (var (key, node) in header)
+            {
+                if (key == "__metadata__") continue;
+                var offsets = node!["data_offsets"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray();
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+                    return $"tensor '{key}' has impossible data offsets";
+                end = Math.Max(end, offsets[1]);
+            }
+            if (dataStart + end > f.Length)
+                return $"truncated: {f.Length} bytes where its header needs {dataStart + end}";
+            var meta = Metadata(header);
+            if (!meta.TryGetValue(ChecksumKey, out var expected)) return null;
+            f.Position = dataStart;
+            var actual = Checksum(meta, Chunks(f, end));
+            return actual == expected ? null : "its contents do not match its checksum: a byte changed since it was written";
+        }
+        catch (ZooConfigException e) { return e.Message; }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or IOException)
+        {
+            return $"unreadable: {e.Message}";
+        }
+    }
+
+    static IEnumerable<ReadOnlyMemory<byte>> Chunks(Stream s, long length)
+    {
+        var buffer = new byte[1 << 20];
+        while (length > 0)
+        {
+            int n = s.Read(buffer, 0, (int)Math.Min(buffer.Length, length));
+            if (n == 0) throw new EndOfStreamException("the file ends before its data does");
+            length -= n;
+            yield return buffer.AsMemory(0, n);
         }
     }
 

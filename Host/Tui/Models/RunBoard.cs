@@ -5,7 +5,7 @@ using Zoo.Engine.Suites;
 namespace Zoo.Tui;
 
 /// <summary>Where a model of a running suite is.</summary>
-public enum RunState { Queued, Training, Finished, Diverged, Failed, Interrupted, Skipped }
+public enum RunState { Queued, Training, Finished, Diverged, Failed, Crashed, Interrupted, Skipped }
 
 /// <summary>One model's line on the run board: its state, where it is inside its run, its pace and its latest numbers.</summary>
 public sealed record BoardRow(string Label, string Variant)
@@ -95,6 +95,7 @@ public sealed class RunBoard
                 RunStatus.Finished => RunState.Finished,
                 RunStatus.Diverged => RunState.Diverged,
                 RunStatus.Interrupted => RunState.Interrupted,
+                RunStatus.Crashed => RunState.Crashed,
                 _ => RunState.Failed,
             }),
             _ => row,

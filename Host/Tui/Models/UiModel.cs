@@ -112,7 +112,13 @@ public sealed class UiModel
         return suite;
     }
 
-    /// <summary>Runs a suite on the calling thread with the container's runner, reporting to <paramref name="progress"/>; returns the comparison.</summary>
-    public SuiteResult Run(Suite suite, string outputDirectory, IProgress<SuiteEvent> progress, CancellationToken cancel) =>
-        _runner.Run(suite, outputDirectory, cancel, progress);
+    /// <summary>
+    /// Runs a suite on the calling thread with the container's runner, reporting to <paramref name="progress"/>; returns the comparison.
+    /// A results folder another zoo process is writing is refused (<see cref="ResultsFolderLock"/>).
+    /// </summary>
+    public SuiteResult Run(Suite suite, string outputDirectory, IProgress<SuiteEvent> progress, CancellationToken cancel)
+    {
+        using var held = ResultsFolderLock.Acquire(outputDirectory, command: $"zoo ui, suite {suite.Name}");
+        return _runner.Run(suite, outputDirectory, cancel, progress);
+    }
 }
