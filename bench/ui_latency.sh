@@ -2,7 +2,7 @@
 # How fast `zoo ui` answers a key while a model trains: starts the UI in tmux on a suite, waits until training
 # runs, then presses Down in the catalogue N times and times each press until the details pane shows the next
 # variant (polling the screen every few ms, so each figure includes up to one poll of delay). Measuring only.
-#   dotnet build Host/Cli -c Release && bash bench/ui_latency.sh [PRESSES] [SUITE]
+#   dotnet build Host/Cli -c Release && bash bench/ui_latency.sh [PRESSES] [SUITE]   (ZOO_UI_ARGS=--in-process: train in the UI process)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 presses=${1:-20}
@@ -10,7 +10,7 @@ suite=${2:-suites/quick-start.json}
 zoo=${ZOO:-$PWD/Host/Cli/bin/Release/net10.0/zoo}
 out=$(mktemp -d)
 session=zoo-latency-$$
-tmux new-session -d -s "$session" -x 180 -y 50 "$zoo ui $suite --out $out 2>$out/stderr.txt"
+tmux new-session -d -s "$session" -x 180 -y 50 "$zoo ui $suite --out $out ${ZOO_UI_ARGS:-} 2>$out/stderr.txt"
 trap 'tmux kill-session -t $session 2>/dev/null; rm -rf "$out"' EXIT
 screen() { tmux capture-pane -t "$session" -p; }
 details() { screen | sed -n 3p | cut -c72-140; }

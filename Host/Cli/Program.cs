@@ -159,10 +159,13 @@ Command UiVerb()
 {
     var suite = new Argument<string?>("suite") { Description = "A suite file that F6 runs inside the UI (optional).", Arity = ArgumentArity.ZeroOrOne };
     var output = new Option<string>("--out") { Description = "Where the UI's runs write their results.", DefaultValueFactory = _ => "results" };
+    var inProcess = new Option<bool>("--in-process") { Description = "Train in the UI's own process instead of a worker process per model (below normal priority, so the screen stays responsive and a crash marks the run crashed)." };
     var ui = new Command("ui", "The terminal UI: browse the zoo, mark variants and compare them, or run a suite, watching it live; then read the comparison.");
     ui.Arguments.Add(suite);
     ui.Options.Add(output);
-    ui.SetAction(pr => Run(pr, services => new ZooUi(services, pr.GetValue(suite), pr.GetValue(output)!).Run()));
+    ui.Options.Add(inProcess);
+    ui.SetAction(pr => Run(pr, services => new ZooUi(services, pr.GetValue(suite), pr.GetValue(output)!,
+        pr.GetValue(inProcess) ? null : Worker.Executor(pr.GetValue(pluginsOption) ?? Array.Empty<string>(), System.Diagnostics.ProcessPriorityClass.BelowNormal)).Run()));
     return ui;
 }
 

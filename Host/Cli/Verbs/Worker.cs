@@ -20,13 +20,13 @@ public static class Worker
     }
 
     /// <summary>How to start this executable again as a worker, with the same plugin folders.</summary>
-    public static WorkerExecutor Executor(IEnumerable<string> pluginFolders)
+    public static WorkerExecutor Executor(IEnumerable<string> pluginFolders, System.Diagnostics.ProcessPriorityClass? priority = null)
     {
         var args = new List<string>();
         var path = Environment.ProcessPath ?? "dotnet";
         // Under `dotnet zoo.dll` the process is the dotnet host, which needs the assembly to run.
         if (Path.GetFileNameWithoutExtension(path) == "dotnet") args.Add(typeof(Worker).Assembly.Location);
         foreach (var dir in pluginFolders) { args.Add("--plugins"); args.Add(Path.GetFullPath(dir)); }
-        return new WorkerExecutor(path, args);
+        return new WorkerExecutor(path, args) { Priority = priority };
     }
 }

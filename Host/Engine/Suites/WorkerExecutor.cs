@@ -23,6 +23,12 @@ public sealed class WorkerExecutor(string command, IReadOnlyList<string> argumen
     /// <summary>Lines of a crashed worker's standard error kept for its run's error.</summary>
     const int TailLines = 40;
 
+    /// <summary>
+    /// The workers' scheduling priority (null: the parent's). The terminal UI runs its workers below normal, so that on a
+    /// machine with few cores the screen answers keys while a model trains (on Linux: nice 10).
+    /// </summary>
+    public ProcessPriorityClass? Priority { get; init; }
+
     public RunResult Execute(SuiteRunner runner, RunJob job)
     {
         if (!File.Exists(job.Suite.SourcePath)) return InProcessExecutor.Instance.Execute(runner, job);
@@ -34,6 +40,11 @@ public sealed class WorkerExecutor(string command, IReadOnlyList<string> argumen
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("worker");
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {command}");
+        if (Priority is { } priority)
+        {
+            try { process.PriorityClass = priority; }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or PlatformNotSupportedException) { }   // runs at the parent's
+        }
         var tail = new Queue<string>();
         void Keep(string line) { lock (tail) { tail.Enqueue(line); if (tail.Count > TailLines) tail.Dequeue(); } }
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Keep(e.Data); };

@@ -35,11 +35,13 @@ public sealed class ZooUi
     Task? _task;
     volatile bool _closed;   // once the screen is gone, a still-running suite reports on stderr
 
-    public ZooUi(IServiceProvider services, string? suitePath, string outRoot)
+    /// <param name="executor">How each model of a run trains: null, in this process; the CLI gives a worker process per
+    /// model below normal priority, so a crash cannot take the screen down and the screen stays responsive.</param>
+    public ZooUi(IServiceProvider services, string? suitePath, string outRoot, IRunExecutor? executor = null)
     {
         _services = services;
         _catalog = services.GetRequiredService<PluginCatalog>();
-        _model = new UiModel(_catalog, services.GetRequiredService<SuiteRunner>());
+        _model = new UiModel(_catalog, executor is null ? services.GetRequiredService<SuiteRunner>() : new SuiteRunner(_catalog) { Executor = executor });
         _suitePath = suitePath;
         _outRoot = outRoot;
     }
