@@ -276,6 +276,69 @@ public sealed class UiTests
     }
 
     [Fact]
+    public void The_suite_builder_writes_a_suite_the_parser_accepts_and_shows_the_parsers_errors_beside_their_fields()
+    {
+        using var catalog = Catalog();
+        var runner = new SuiteRunner(catalog);
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var draft = new SuiteDraft { Models = new[] { "lenet5", "resnet18" } };
+            var path = Path.Combine(root, "x.json");
+            var (suite, _, error) = draft.Check(runner, path);
+            Assert.True(suite is not null, error);
+            Assert.Equal(("shapes", 28, 10, "adamw", 0.001, "cosine"), (suite.Dataset.Name, suite.Dataset.Size, suite.Recipe.Epochs, suite.Recipe.Optimizer.Name, suite.Recipe.Optimizer.LearningRate, suite.Recipe.Schedule.Name));
+            Assert.Equal(new[] { "lenet5", "resnet18" }, suite.Models.Select(m => m.Variant));
+
+            // Each wrong value comes back as the parser's or validator's message, on the field it names.
+            (string Field, string Value, string Expected)[] wrong =
+            {
+                ("recipe.optimizer.lr", "fast", "recipe.optimizer.lr"),
+                ("recipe.optimizer.lr", "-1", "-1 is out of range"),
+                ("recipe.epochs", "0", "recipe.epochs"),
+                ("dataset.name", "shapez", "Did you mean 'shapes'?"),
+                ("recipe.schedule.name", "cosinus", "Did you mean 'cosine'?"),
+                ("recipe.augment", "flipp", "recipe.augment"),
+                ("recipe.ema", "2", "recipe.ema"),
+            };
+            foreach (var (field, value, expected) in wrong)
+            {
+                var d = new SuiteDraft { Models = new[] { "lenet5" } };
+                d[field] = value;
+                var (none, where, message) = d.Check(runner, path);
+                Assert.Null(none);
+                Assert.Equal(field, where);
+                Assert.Contains(expected, message);
+            }
+            var noModels = new SuiteDraft().Check(runner, path);
+            Assert.Equal((null, "models"), (noModels.Field, noModels.Error![..6]));
+
+            // The view: an error beside its field, then a valid form saved where the results go.
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(160, 45);
+            var form = new SuiteDraft { Models = new[] { "lenet5" } };
+            using var view = new SuiteBuilderView(form, runner, root);
+            app.Begin(view);
+            view.Input("recipe.optimizer.lr").Text = "fast";
+            Assert.Null(view.Check());
+            Assert.StartsWith("✗ recipe.optimizer.lr", view.Note("recipe.optimizer.lr"));
+            app.LayoutAndDraw(true);
+            Assert.Contains("✗ recipe.optimizer.lr", ScreenText(app, view));
+            view.Input("recipe.optimizer.lr").Text = "0.002";
+            view.Input("name").Text = "built here";
+            view.Input("recipe.augment").Text = "flip-crop";
+            var saved = view.Save();
+            Assert.NotNull(saved);
+            Assert.Equal(Path.Combine(root, "built_here.json"), view.SuitePath);
+            var back = SuiteParser.Load(view.SuitePath);
+            Assert.Equal(("built here", 0.002), (back.Name, back.Recipe.Optimizer.LearningRate));
+            Assert.Equal(new[] { "hflip", "random_crop" }, back.Recipe.Augment.Select(a => a.Name));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void Tab_and_shift_tab_cycle_focus_through_the_catalogue_the_details_and_the_run_pane()
     {
         var (app, window, catalog) = Drawn();

@@ -19,6 +19,9 @@ public sealed class UiModel
     readonly PluginCatalog _catalog;
     readonly SuiteRunner _runner;
 
+    /// <summary>The runner this UI's runs go through (in process, or one worker process per model).</summary>
+    public SuiteRunner Runner => _runner;
+
     public UiModel(PluginCatalog catalog, SuiteRunner runner)
     {
         _catalog = catalog;

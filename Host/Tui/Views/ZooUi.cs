@@ -116,7 +116,7 @@ public sealed class ZooUi
     public Window Build(IApplication app)
     {
         var rows = _model.Rows();
-        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, Space: mark, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
+        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, Space: mark, F4: new suite, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
         var (catalogue, filter, list) = CataloguePane(rows);
         var (detailsFrame, details) = DetailsPane(catalogue);
         var (runFrame, step, bar, board, log) = RunPane(catalogue, detailsFrame);
@@ -247,6 +247,7 @@ public sealed class ZooUi
         new Shortcut(Key.F.WithCtrl, "Filter", () => v.Filter.SetFocus(), null),
         new Shortcut(Key.F5, "Compare marked", () => CompareMarked(v), null),
         new Shortcut(Key.F6, "Run suite", () => RunSuiteFile(v), null),
+        new Shortcut(Key.F4, "New suite", () => ShowBuilder(v), null),
         new Shortcut(Key.F7, "Results", () => ShowResults(v), null),
         new Shortcut(Key.Esc, "Stop run", () => { _running?.Cancel(); Append(v, "stopping after the current step…"); }, null),
         new Shortcut(Key.Q.WithCtrl, "Quit", () => v.App.RequestStop(), null),
@@ -320,6 +321,16 @@ public sealed class ZooUi
         v.Board.Update();
     }
 
+    /// <summary>The suite builder over the marked variants; Run there starts the suite here.</summary>
+    void ShowBuilder(Views v)
+    {
+        v.KeepMarks();
+        var draft = new SuiteDraft { Models = v.Catalogue.All.Where(r => v.Catalogue.Marked.Contains(r.Name)).Select(r => r.Entry.Variant.Name).ToList() };
+        using var builder = new SuiteBuilderView(draft, _model.Runner, _outRoot);
+        v.App.Run(builder);
+        if (builder.ToRun is { } suite) Start(v, suite, Path.Combine(_outRoot, suite.Name));
+    }
+
     void ShowResults(Views v)
     {
         using var results = new ResultsView(_outRoot);
@@ -339,6 +350,7 @@ public sealed class ZooUi
         "Ctrl+F      filter the catalogue by name, family or plugin (Enter: back to the list)\n" +
         "F5          compare the marked variants on the built-in data set (3 epochs, 1x28x28)\n" +
         "F6          run the suite file given on the command line (zoo ui SUITE.json)\n" +
+        "F4          new suite: data set and recipe for the marked variants; Check, Save, Run\n" +
         "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
         "            to compare side by side, s sorts by the column under the cursor\n" +
         "Esc         stop the run after its current step (a rerun resumes); in a dialog: close\n" +
