@@ -238,9 +238,10 @@ public sealed class CliTests
             WaitFor("tinynet ", "its variant in the catalogue");
             Assert.Matches(@"tinynet\s+TinyNet\s+Samples\s+TinyNet", Seen());
 
-            // A copy of a built-in family duplicates its variants: reported as conflicts, the host stays up.
+            // A copy of a built-in family is the same plugin twice (same name and version in its manifest): one copy is
+            // reported superseded, with the fix, and the host stays up.
             TestEnvironment.CopyDirectory(Path.Combine(TestEnvironment.PluginDrop, "Lightweight"), Path.Combine(dir, "Extra"));
-            WaitFor("conflict: variant 'mobilenet_v2'", "the duplicate to be reported");
+            WaitFor("is the same plugin (Lightweight 1.0.0) and was found first; delete one of the two copies", "the duplicate to be reported");
 
             // Deleting the plugin removes it.
             Directory.Delete(Path.Combine(dir, "TinyNet"), true);
