@@ -133,7 +133,7 @@ public static class Bench
         return 0;
     }
 
-    static double Median(List<double> v)
+    internal static double Median(List<double> v)
     {
         var s = v.OrderBy(x => x).ToList();
         return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;

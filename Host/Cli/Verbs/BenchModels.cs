@@ -94,8 +94,7 @@ public static class ModelsBench
             step();
             times.Add(sw.Elapsed.TotalSeconds);
         }
-        times.Sort();
-        return steps % 2 == 1 ? times[steps / 2] : (times[steps / 2 - 1] + times[steps / 2]) / 2;
+        return Bench.Median(times);
     }
 
     /// <summary>Linux resets VmHWM (the peak resident set) when "5" is written to /proc/self/clear_refs.</summary>

@@ -117,7 +117,7 @@ public sealed class SuiteDraft
     {
         var normalised = where.Replace("[", ".[");
         return Fields.Select(f => f.Field)
-            .Where(f => normalised == f || normalised.StartsWith(f + ".", StringComparison.Ordinal) || where.StartsWith(f + "[", StringComparison.Ordinal))
+            .Where(f => normalised == f || normalised.StartsWith(f + ".", StringComparison.Ordinal))
             .OrderByDescending(f => f.Length).FirstOrDefault()
             ?? (where.StartsWith("recipe.early_stopping", StringComparison.Ordinal) ? "recipe.early_stopping.patience"
               : where.StartsWith("recipe.target", StringComparison.Ordinal) ? "recipe.target.value"
