@@ -47,25 +47,25 @@ public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper ou
             var feed = Path.Combine(dir, "zoo-packages");
             var work = Path.Combine(dir, "work");
             Directory.CreateDirectory(work);
-            var env = Environment(dir, feed);
+            var env = OutsideBuild.Environment(dir, feed);
 
             // The zoo's side: the three packages, from what the test build already compiled (in its configuration:
             // `dotnet pack` alone means Release, whose output may be older).
             foreach (var project in new[] { "Abstractions", "tests/Zoo.ContractKit", "templates" })
-                Bash(dir, env, $"dotnet pack '{Path.Combine(TestEnvironment.Root, project)}' -c {Configuration} --no-build --no-restore -o '{feed}' -v q", TimeSpan.FromMinutes(5));
+                OutsideBuild.Bash(output, dir, env, $"dotnet pack '{Path.Combine(TestEnvironment.Root, project)}' -c {Configuration} --no-build --no-restore -o '{feed}' -v q", TimeSpan.FromMinutes(5));
             Assert.Equal(3, Directory.GetFiles(feed, "*.nupkg").Length);
             // NuGet: a private packages folder (fresh Zoo packages every time) that falls back on the user's cache (everything else, offline).
             File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
                 <?xml version="1.0" encoding="utf-8"?>
                 <configuration>
                   <config><add key="globalPackagesFolder" value="{Path.Combine(dir, "nuget-packages")}" /></config>
-                  <fallbackPackageFolders><add key="user" value="{UserPackages()}" /></fallbackPackageFolders>
+                  <fallbackPackageFolders><add key="user" value="{OutsideBuild.UserPackages()}" /></fallbackPackageFolders>
                 </configuration>
                 """);
 
             // The author's side: README's steps as written.
             File.WriteAllText(Path.Combine(work, "steps.sh"), steps);
-            var log = Bash(work, env, "bash -euo pipefail steps.sh", TimeSpan.FromMinutes(12));
+            var log = OutsideBuild.Bash(output, work, env, "bash -euo pipefail steps.sh", TimeSpan.FromMinutes(12));
             Assert.Matches(@"Failed:\s+0, Passed:\s+9,", log);
             Assert.Matches(@"mynets_example\s+MyNets example\s+MyNets\s+MyNets\s+322\s", log);
             var root = Path.Combine(work, "MyNets");
@@ -99,7 +99,7 @@ public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper ou
             var code = File.ReadAllText(source);
             Assert.Contains("=> services.AddArchitecture<ExampleNet>();", code);
             File.WriteAllText(source, code.Replace("=> services.AddArchitecture<ExampleNet>();", "=> throw new InvalidOperationException(\"broken on purpose\");"));
-            Bash(root, env, "dotnet build MyNets -v q", TimeSpan.FromMinutes(5));
+            OutsideBuild.Bash(output, root, env, "dotnet build MyNets -v q", TimeSpan.FromMinutes(5));
             var throwing = Plugin(env, plugins, "MyNets");
             Assert.Equal("failed", throwing.GetProperty("state").GetString());
             Assert.Contains("MyNets.MyNetsPlugin.ConfigureServices threw: InvalidOperationException: broken on purpose", throwing.GetProperty("reason").GetString());
@@ -115,64 +115,5 @@ public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.True(code == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         return doc.RootElement.GetProperty("plugins").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name).Clone();
-    }
-
-    static string UserPackages() =>
-        System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? p
-            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-
-    /// <summary>The author's environment: the packages folder, a `zoo` on the PATH, a home of its own for the template engine, the test's config and cache.</summary>
-    static Dictionary<string, string?> Environment(string dir, string feed)
-    {
-        var bin = Path.Combine(dir, "bin");
-        Directory.CreateDirectory(bin);
-        var zoo = Path.Combine(bin, "zoo");
-        File.WriteAllText(zoo, $"#!/bin/sh\nexec dotnet '{TestEnvironment.ZooDll}' \"$@\"\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(zoo, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var env = new Dictionary<string, string?>
-        {
-            ["ZOO_PACKAGES"] = feed,
-            ["PATH"] = $"{bin}:{System.Environment.GetEnvironmentVariable("PATH")}",
-            ["DOTNET_CLI_HOME"] = Path.Combine(dir, "home"),
-            ["DOTNET_NOLOGO"] = "1",
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
-            ["XDG_CONFIG_HOME"] = Path.Combine(dir, "config"),
-            ["ZOO_CACHE"] = TestEnvironment.CacheDirectory,
-        };
-        // The test host runs under dotnet test, whose MSBuild and test-platform variables would steer the inner builds.
-        foreach (var name in System.Environment.GetEnvironmentVariables().Keys.Cast<string>()
-                     .Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)))
-            env[name] = null;
-        return env;
-    }
-
-    /// <summary>Runs a shell command; returns its output, or fails the test with the output's tail.</summary>
-    string Bash(string workingDirectory, Dictionary<string, string?> env, string command, TimeSpan limit)
-    {
-        var psi = new ProcessStartInfo("bash") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(command);
-        foreach (var (name, value) in env)
-            if (value is null) psi.Environment.Remove(name); else psi.Environment[name] = value;
-        var log = new StringBuilder();
-        using var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        var watch = Stopwatch.StartNew();
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        // A guard against a hang, not a speed check.
-        if (!p.WaitForExit(limit)) { p.Kill(true); Assert.Fail($"`{command}` did not finish in {limit.TotalMinutes} minutes:\n{Tail(log)}"); }
-        p.WaitForExit();
-        output.WriteLine($"[{watch.Elapsed.TotalSeconds:F0} s] {command}");
-        Assert.True(p.ExitCode == 0, $"`{command}` failed (exit {p.ExitCode}):\n{Tail(log)}");
-        lock (log) return log.ToString();
-    }
-
-    static string Tail(StringBuilder log)
-    {
-        lock (log) return log.Length > 8000 ? log.ToString(log.Length - 8000, 8000) : log.ToString();
     }
 }
