@@ -106,8 +106,11 @@ def build(name, size, channels, classes):
 def check_against_zoo(zoo, name, size, channels):
     """Same network as Zoo's? The parameter count and every layer's output shape (eval mode, batch 1), matched by
     module path, against `zoo describe --json`. Returns a list of differences (empty when equal)."""
-    d = json.loads(subprocess.run([zoo, "describe", name, "--size", str(size), "--channels", str(channels), "--classes", "10", "--json"],
-                                  check=True, capture_output=True, text=True).stdout)
+    described = subprocess.run([zoo, "describe", name, "--size", str(size), "--channels", str(channels), "--classes", "10", "--json"],
+                               capture_output=True, text=True)
+    if described.returncode != 0:
+        raise SystemExit(f"{zoo} describe {name} failed ({described.returncode}): {described.stderr.strip()}")
+    d = json.loads(described.stdout)
     model = build(name, size, channels, 10).eval()
     shapes = {}
 
