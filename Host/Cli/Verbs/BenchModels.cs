@@ -25,7 +25,7 @@ public static class ModelsBench
         "squeezenet1_1", "mobilenet_v2", "shufflenet_v2_x1_0", "efficientnet_b0", "mnasnet1_0",
     };
 
-    public sealed record Row(string Model, int Channels, int Size, int Batch, double TrainMs, double InferMs, double LatencyMs,
+    public sealed record Row(string Model, int Channels, int Size, int Batch, long Parameters, double TrainMs, double InferMs, double LatencyMs,
         double TrainImagesPerSecond, double PeakRssMib, int Threads);
 
     public static int Run(IServiceProvider services, string[] models, int size, int channels, int batch, int steps, string? jsonPath)
@@ -37,14 +37,14 @@ public static class ModelsBench
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training and inference step per model: {channels}x{size}x{size}, batch {batch}, {steps} timed steps after 2 warm-up steps, {torch.get_num_threads()} threads"));
-        Console.WriteLine("model                 train ms/step  images/s  infer ms/step  ms/image at batch 1  peak RSS MiB");
+        Console.WriteLine("model                 parameters  train ms/step  images/s  infer ms/step  ms/image at batch 1  peak RSS MiB");
         var rows = new List<Row>();
         foreach (var entry in entries)
         {
             var row = Measure(entry.Architecture, entry.Variant.Name, size, channels, batch, steps);
             rows.Add(row);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Model,-21} {row.TrainMs,13:F1}  {row.TrainImagesPerSecond,8:F0}  {row.InferMs,13:F1}  {row.LatencyMs,19:F2}  {row.PeakRssMib,12:F0}"));
+                $"{row.Model,-21} {row.Parameters,10}  {row.TrainMs,13:F1}  {row.TrainImagesPerSecond,8:F0}  {row.InferMs,13:F1}  {row.LatencyMs,19:F2}  {row.PeakRssMib,12:F0}"));
         }
         if (jsonPath is not null)
             File.WriteAllText(jsonPath, JsonSerializer.Serialize(rows, ZooJson.Options));
@@ -80,7 +80,9 @@ public static class ModelsBench
             infer = Time(() => { using var scope = torch.NewDisposeScope(); model.call(x).sum().item<float>(); }, steps);
             latency = Time(() => { using var scope = torch.NewDisposeScope(); model.call(one).sum().item<float>(); }, steps);
         }
-        return new Row(variant, channels, size, batch, train * 1000, infer * 1000, latency * 1000, batch / train, PeakRssMib(), torch.get_num_threads());
+        // The parameter count lets bench/compare_step.sh show that PyTorch ran the same network (torchvision_step.py prints its own).
+        long parameters = model.parameters().Sum(p => p.numel());
+        return new Row(variant, channels, size, batch, parameters, train * 1000, infer * 1000, latency * 1000, batch / train, PeakRssMib(), torch.get_num_threads());
     }
 
     /// <summary>Seconds per call: two warm-up calls (oneDNN primitive caches, allocator), then the median of the timed ones.</summary>
