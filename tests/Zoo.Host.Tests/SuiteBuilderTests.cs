@@ -304,6 +304,10 @@ public sealed class SuiteBuilderTests
             var choose = view.SubViews.OfType<Button>().Single(b => b.Text.Contains("image folder"));
             choose.InvokeCommand(Command.Accept);
             Assert.Equal(("folder", images, "3"), (view.Input("dataset.name").Text, view.Input("dataset.path").Text, view.Input("dataset.channels").Text));
+            Assert.Equal("✗ no class sub-folders with images there", view.Note("dataset.name"));   // empty class folders
+            foreach (var c in new[] { "cat", "dog" }) File.WriteAllBytes(Path.Combine(images, c, "1.png"), new byte[] { 1 });
+            view.Input("dataset.path").Text = images + "/";   // typed again: the note looks again
+            Assert.Equal("✓ class sub-folders with images", view.Note("dataset.name"));
             view.Input("dataset.size").Text = "32";
             view.Input("dataset.test_fraction").Text = "0.2";
             view.Input("dataset.train").Text = "100";   // shapes' option: the validator's message beside it
@@ -313,14 +317,14 @@ public sealed class SuiteBuilderTests
             view.Input("name").Text = "pets";
             var saved = view.Save();
             Assert.True(saved is not null, view.Status);
-            Assert.Equal((images, "0.2", "relu", "resnet", 2), (saved.Dataset.Path, saved.Dataset.Options.Raw("test_fraction"), saved.Models[0].Options.Raw("activation"), saved.Models[1].Label, saved.Models[1].Recipe!.Epochs));
+            Assert.Equal((images, "0.2", "relu", "resnet", 2), (saved.Dataset.Path!.TrimEnd('/'), saved.Dataset.Options.Raw("test_fraction"), saved.Models[0].Options.Raw("activation"), saved.Models[1].Label, saved.Models[1].Recipe!.Epochs));
 
             // Open: the seed suite's fields and models fill the form; the rest is named, and saved as it was.
             Assert.True(view.Open(Path.Combine(Suites, "seed002-mnist.json")));
             Assert.Equal(("mnist", "60", "seed002"), (view.Input("dataset.name").Text, view.Input("recipe.epochs").Text, view.Input("recipe.augment").Text));
             Assert.Equal("activation=relu pool=max", view.Input("models[0].options").Text);
             Assert.Contains("kept as in the file, not shown here: recipe.schedule.monitor", view.Info);
-            Assert.StartsWith(LocalData.Of("mnist")!.Present ? "✓ files in" : "↓ not in", view.Note("dataset.name"));
+            Assert.StartsWith(LocalData.Of("mnist")!.Present ? "✓ in" : "↓ not yet in", view.Note("dataset.name"));
             app.LayoutAndDraw(true);
             screen = ScreenText(app, view);
             Assert.Contains("Models (10, from seed002-mnist.json):", screen);

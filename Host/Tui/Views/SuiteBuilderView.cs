@@ -58,6 +58,7 @@ public sealed class SuiteBuilderView : Window
         var open = new Button { X = Pos.Right(_open) + 1, Y = 0, Text = "_Open" };
         var browse = new Button { X = Pos.Right(open) + 1, Y = 0, Text = "_Browse…" };
         open.Accepting += (_, e) => { e.Handled = true; Open(_open.Text); };
+        _open.Accepting += (_, e) => { e.Handled = true; Open(_open.Text); };   // Enter in the field opens it too
         browse.Accepting += (_, e) =>
         {
             e.Handled = true;
@@ -166,15 +167,19 @@ public sealed class SuiteBuilderView : Window
     void ShowDataState()
     {
         var name = _draft["dataset.name"].Trim();
+        var path = _draft["dataset.path"].Trim();
+        var before = _hints["dataset.name"];
         _hints["dataset.name"] = _draft.DataState() is { } state
-            ? state.Present ? $"✓ files in {state.Folder}" : $"↓ not in {state.Folder}: the first run downloads {string.Join(", ", state.Missing)}"
+            ? state.Present ? $"✓ in {Home(state.Folder)}" : $"↓ not yet in {Home(state.Folder)}: first run gets it"
             : name switch
             {
                 "shapes" => "built in, nothing to download",
-                "folder" => "your images: choose a folder below",
+                "folder" when path.Length == 0 => "your images: choose a folder below",
+                "folder" => Zoo.Engine.Data.ImageFolderProvider.Recognises(Path.GetFullPath(path))
+                    ? "✓ class sub-folders with images" : "✗ no class sub-folders with images there",
                 _ => SuiteDraft.Fields.First(f => f.Field == "dataset.name").Hint,
             };
-        if (!_notes["dataset.name"].Text.StartsWith('✗')) _notes["dataset.name"].Text = _hints["dataset.name"];
+        if (_notes["dataset.name"].Text == before) _notes["dataset.name"].Text = _hints["dataset.name"];   // an error stays until the next Check
     }
 
     void ChooseFolder()
@@ -184,6 +189,7 @@ public sealed class SuiteBuilderView : Window
         _inputs["dataset.path"].Text = folder;
         if (_draft["dataset.channels"].Trim() == "1") _inputs["dataset.channels"].Text = "3";   // the grey default is shapes'; photos are RGB
         _info.Text = $"image folder {folder}: check channels and size, and the val/test fractions (val/ and test/ sub-folders are splits of their own)";
+        Check();
     }
 
     string? Pick(OpenMode mode, string title)
@@ -236,6 +242,13 @@ public sealed class SuiteBuilderView : Window
     {
         label.HotKeySpecifier = (System.Text.Rune)'\uffff';
         return label;
+    }
+
+    /// <summary>A folder with the home folder as ~, to fit beside a field.</summary>
+    static string Home(string path)
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return home.Length > 1 && path.StartsWith(home + "/", StringComparison.Ordinal) ? "~" + path[home.Length..] : path;
     }
 
     static string SafeName(string name)
