@@ -285,6 +285,14 @@ public sealed class SuiteBuilderTests
             Assert.Contains("Models (2, the catalogue's marked variants):", screen);
             Assert.True(screen.Contains("built in, nothing to download"), screen);
 
+            // Tab runs through the models' fields, then to Check.
+            view.Input("models[0].options").SetFocus();
+            app.InjectKey(Key.Tab);
+            Assert.Same(view.Input("models[0].dropout"), view.MostFocused);
+            view.Input("models[1].lr").SetFocus();
+            app.InjectKey(Key.Tab);
+            Assert.Equal("_Check", Assert.IsType<Button>(view.MostFocused).Text);
+
             // A model's option, typed: the architecture's message beside that model's row.
             view.Input("models[0].options").SetFocus();
             foreach (var c in "activation=sigmoid") app.InjectKey(new Key(c));

@@ -157,10 +157,12 @@ public sealed class SuiteBuilderView : Window
             _modelViews.Add(note);
         }
         foreach (var v in _modelViews) Add(v);
+        // Tab follows the order of the subviews: the models' fields before Check, Save and Run.
+        foreach (var v in new View[] { _check, _save, _run, _info, _status }) { Remove(v); Add(v); }
         y++;
         _check.Y = _save.Y = _run.Y = y;
-        _info.Y = y + 2;
-        _status.Y = y + 5;
+        _status.Y = y + 2;   // Check's verdict first, under the buttons; then what Open or the folder dialog said
+        _info.Y = y + 4;
     }
 
     /// <summary>Beside the data set: whether its files are in the data folder already, or what the first run downloads.</summary>
