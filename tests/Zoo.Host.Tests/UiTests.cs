@@ -283,7 +283,7 @@ public sealed class UiTests
         var root = TestEnvironment.NewTempDirectory();
         try
         {
-            var draft = new SuiteDraft { Models = new[] { "lenet5", "resnet18" } };
+            var draft = new SuiteDraft { Variants = new[] { "lenet5", "resnet18" } };
             var path = Path.Combine(root, "x.json");
             var (suite, _, error) = draft.Check(runner, path);
             Assert.True(suite is not null, error);
@@ -303,7 +303,7 @@ public sealed class UiTests
             };
             foreach (var (field, value, expected) in wrong)
             {
-                var d = new SuiteDraft { Models = new[] { "lenet5" } };
+                var d = new SuiteDraft { Variants = new[] { "lenet5" } };
                 d[field] = value;
                 var (none, where, message) = d.Check(runner, path);
                 Assert.Null(none);
@@ -317,7 +317,7 @@ public sealed class UiTests
             using var app = Application.Create();
             app.Init(DriverRegistry.Names.ANSI);
             app.Driver!.SetScreenSize(160, 45);
-            var form = new SuiteDraft { Models = new[] { "lenet5" } };
+            var form = new SuiteDraft { Variants = new[] { "lenet5" } };
             using var view = new SuiteBuilderView(form, runner, root);
             app.Begin(view);
             view.Input("recipe.optimizer.lr").Text = "fast";

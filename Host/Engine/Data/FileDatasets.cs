@@ -48,6 +48,25 @@ static class DatasetFiles
     public static readonly ParameterInfo DownloadOption = new("download", "bool", "true", "download missing files into the data folder ($ZOO_DATA_DIR or ~/.cache/zoo/data)");
 }
 
+/// <summary>Where a downloadable data set's files are looked for, and those of them not there yet (none: nothing to download).</summary>
+public sealed record LocalData(string Dataset, string Folder, IReadOnlyList<string> Missing)
+{
+    public bool Present => Missing.Count == 0;
+
+    /// <summary>
+    /// The state of a built-in downloadable set (mnist, fashion-mnist, cifar10, cifar100) for a suite's dataset.path
+    /// (null: the data folder, $ZOO_DATA_DIR or ~/.cache/zoo/data); null for any other set (generated, an image folder, a plugin's).
+    /// </summary>
+    public static LocalData? Of(string dataset, string? path = null) => dataset switch
+    {
+        "mnist" => IdxDatasetProvider.Mnist().Local(path),
+        "fashion-mnist" => IdxDatasetProvider.FashionMnist().Local(path),
+        "cifar10" => CifarDatasetProvider.Cifar10().Local(path),
+        "cifar100" => CifarDatasetProvider.Cifar100().Local(path),
+        _ => null,
+    };
+}
+
 /// <summary>
 /// MNIST and Fashion-MNIST from their IDX files (gzipped or not): train-images-idx3-ubyte,
 /// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte. 60 000 train and 10 000 test
@@ -91,6 +110,17 @@ public sealed class IdxDatasetProvider : IDatasetProvider
     public string Name { get; }
     public string Description { get; }
     public IReadOnlyList<ParameterInfo> Parameters { get; } = new[] { DatasetFiles.DownloadOption };
+
+    /// <summary>
+    /// Whether this set's files are already on disk: in <paramref name="path"/> (a suite's dataset.path) or, without one, in
+    /// the data folder's sub-folder for the set; the files missing there are the ones a first run downloads.
+    /// </summary>
+    public LocalData Local(string? path = null)
+    {
+        var folder = path ?? Path.Combine(Downloads.DataRoot, Name);
+        return new LocalData(Name, folder, FileNames.Where(n => DatasetFiles.Find(folder, n, n + ".gz") is null)
+            .Select(n => _remote.First(r => r.Name.StartsWith(n, StringComparison.Ordinal)).Name).ToArray());
+    }
 
     /// <summary>Whether a folder holds MNIST-format files.</summary>
     public static bool Recognises(string folder) => DatasetFiles.Find(folder, FileNames[0], FileNames[0] + ".gz") is not null;
@@ -186,6 +216,17 @@ public sealed class CifarDatasetProvider : IDatasetProvider
         foreach (var dir in new[] { folder, Path.Combine(folder, Inner) })
             if (File.Exists(Path.Combine(dir, TrainFiles[0]))) return dir;
         return null;
+    }
+
+    /// <summary>
+    /// Whether this set's files are already on disk (the extracted batches, or the archive a first run would extract) in
+    /// <paramref name="path"/> or, without one, in the data folder's sub-folder for the set.
+    /// </summary>
+    public LocalData Local(string? path = null)
+    {
+        var folder = path ?? Path.Combine(Downloads.DataRoot, Name);
+        bool present = BatchFolder(folder) is not null || File.Exists(Path.Combine(folder, Remote.Name));
+        return new LocalData(Name, folder, present ? Array.Empty<string>() : new[] { Remote.Name });
     }
 
     public static bool IsCifar10(string folder) => Cifar10().BatchFolder(folder) is not null;

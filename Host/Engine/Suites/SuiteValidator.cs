@@ -9,7 +9,7 @@ namespace Zoo.Engine.Suites;
 /// <summary>
 /// Checks a parsed suite against the catalogue and the disk before anything trains, so that a mistake in
 /// the last model entry is not found after the first model has trained for an hour: every name (models,
-/// data set, schedules, augmentations) and every recipe's parameters, the device, the data path, and for
+/// data set, schedules, augmentations), the data set's options and every recipe's parameters, the device, the data path, and for
 /// each model entry its options and input size (the model is built on the meta device, which allocates
 /// nothing) and its starting weights (the file's header is read and its keys compared with the model's).
 /// Errors are <see cref="ZooConfigException"/>s naming the file, the field and what is allowed.
@@ -35,6 +35,10 @@ public sealed class SuiteValidator
                 throw new ZooConfigException($"{file}: {m.Where}", Unknown("model", m.Variant, _catalog.Variants.Select(v => v.Variant.Name)));
         if (_catalog.Datasets.All(d => d.Name != suite.Dataset.Name))
             throw new ZooConfigException($"{file}: dataset.name", Unknown("data set", suite.Dataset.Name, _catalog.Datasets.Select(d => d.Name)));
+        // Its options as well (shapes' "train", a folder's "test_fraction"…): the provider checks them only when it opens.
+        var datasetParameters = _catalog.Datasets.First(d => d.Name == suite.Dataset.Name).Parameters;
+        suite.Dataset.Options.EnsureOnly(datasetParameters);
+        CheckTypes(suite.Dataset.Options, datasetParameters);
         ValidateRecipe(suite.Recipe, file, "recipe");
         foreach (var m in suite.Models.Where(m => m.Recipe is not null))
             ValidateRecipe(m.Recipe!, file, $"{m.Where}.recipe");
@@ -50,6 +54,7 @@ public sealed class SuiteValidator
         if (_catalog.Optimizers.FirstOrDefault(o => o.Name == recipe.Optimizer.Name) is not { } optimizer)
             throw new ZooConfigException($"{file}: {where}.optimizer.name", Unknown("optimiser", recipe.Optimizer.Name, _catalog.Optimizers.Select(o => o.Name)));
         recipe.Optimizer.Parameters.EnsureOnly(new[] { "name", "lr" }.Concat(optimizer.Parameters.Select(p => p.Name)));
+        CheckTypes(recipe.Optimizer.Parameters, optimizer.Parameters);
         if (_catalog.Schedules.All(s => s.Name != recipe.Schedule.Name))
             throw new ZooConfigException($"{file}: {where}.schedule.name", Unknown("schedule", recipe.Schedule.Name, _catalog.Schedules.Select(s => s.Name)));
         for (int i = 0; i < recipe.Augment.Count; i++)
@@ -62,6 +67,22 @@ public sealed class SuiteValidator
         recipe.Schedule.Parameters.EnsureOnly(_catalog.Schedules.First(f => f.Name == recipe.Schedule.Name).Parameters);
         foreach (var (name, bag) in recipe.Augment) _catalog.Augmentations.First(f => f.Name == name).Create(bag);
         foreach (var (name, bag) in recipe.BatchAugment) _catalog.BatchAugmentations.First(f => f.Name == name).Create(bag);
+    }
+
+    /// <summary>
+    /// The declared types of the values a bag has ("weight_decay": "lots", "train": "many"): optimisers and data sets
+    /// read them only once a model is built or the data opens. Ranges stay theirs to check.
+    /// </summary>
+    static void CheckTypes(ParameterBag bag, IEnumerable<ParameterInfo> parameters)
+    {
+        foreach (var p in parameters.Where(p => bag.Has(p.Name)))
+            _ = p.Type switch
+            {
+                "number" => bag.GetDouble(p.Name, 0),
+                "integer" => bag.GetInt(p.Name, 0),
+                "bool" => bag.GetBool(p.Name, false) ? 1 : 0,
+                _ => 0,
+            };
     }
 
     void ValidateModel(Suite suite, ModelEntry entry, string file)

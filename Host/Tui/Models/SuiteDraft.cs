@@ -1,51 +1,112 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Zoo.Abstractions;
+using Zoo.Engine.Data;
 using Zoo.Engine.Suites;
+using Zoo.Engine.Weights;
 
 namespace Zoo.Tui;
+
+/// <summary>One field of the suite builder's form: the suite file's path it writes (what an error's "where" names).</summary>
+/// <param name="Number">Written as a number where the text is one (else as text, so that the parser says "expected a number").</param>
+/// <param name="Column">0: the suite and its data set; 1: the recipe.</param>
+public sealed record DraftField(string Field, string Label, string Default, string Hint, bool Number, int Column);
 
 /// <summary>
 /// The suite builder's form (F4) without Terminal.Gui: every field as the user typed it, the suite file it makes, and
 /// the suite parser's and validator's verdict on it, mapped back to the field it names. Numbers that do not parse are
 /// written as text, so the error the user sees is the parser's own ("recipe.optimizer.lr: expected a number").
 /// </summary>
+/// <remarks>
+/// The form writes over a document: a new one, or a suite file opened into it (<see cref="Open"/>). A field the user has
+/// not changed leaves the document's value as it was, so whatever the form does not show (a plateau schedule's
+/// monitor, "analysis", a model's weights…) is written back unchanged; <see cref="NotShown"/> names those fields.
+/// This is the UI's one way to write a suite: F5's quick comparison (<see cref="UiModel.SuiteFor"/>) fills a draft too.
+/// </remarks>
 public sealed class SuiteDraft
 {
-    /// <summary>The fields, by the suite file's path for each (what an error's "where" names).</summary>
-    public static readonly IReadOnlyList<(string Field, string Label, string Default, string Hint)> Fields = new[]
+    public static readonly IReadOnlyList<DraftField> Fields = new DraftField[]
     {
-        ("name", "Suite name", "my-comparison", "also the results folder's name"),
-        ("dataset.name", "Data set", "shapes", "shapes (built in), mnist, fashion-mnist, cifar10, cifar100 or folder"),
-        ("dataset.path", "Path", "", "the data's folder (MNIST/CIFAR files, or one sub-folder of images per class)"),
-        ("dataset.channels", "Channels", "1", "1 grey, 3 RGB"),
-        ("dataset.size", "Size", "28", "square input in pixels"),
-        ("recipe.epochs", "Epochs", "10", ""),
-        ("recipe.batch_size", "Batch", "32", ""),
-        ("recipe.optimizer.name", "Optimiser", "adamw", "sgd, adam, adamw, rmsprop, adagrad, adadelta, or a plugin's"),
-        ("recipe.optimizer.lr", "Learning rate", "0.001", ""),
-        ("recipe.schedule.name", "Schedule", "cosine", "constant, step, cosine, plateau, onecycle, … (`zoo list`)"),
-        ("recipe.schedule.warmup_epochs", "Warm-up epochs", "0", "linear warm-up before the schedule"),
-        ("recipe.augment", "Augmentation", "none", "none, flip-crop, randaugment or mnist (seeds/002: small affine)"),
-        ("recipe.ema", "EMA decay", "", "e.g. 0.999; empty: none"),
-        ("recipe.early_stopping.patience", "Early stop", "", "epochs without a better val top-1; empty: none"),
-        ("recipe.target.value", "Target val top-1", "", "e.g. 0.99: time to reach it; empty: none"),
+        new("name", "Suite name", "my-comparison", "also the results folder's name", false, 0),
+        new("dataset.name", "Data set", "shapes", "shapes, mnist, cifar10, … or folder", false, 0),
+        new("dataset.path", "Path", "", "empty: the data folder (downloads)", false, 0),
+        new("dataset.channels", "Channels", "1", "1 grey, 3 RGB", true, 0),
+        new("dataset.size", "Size", "28", "square input in pixels", true, 0),
+        new("dataset.seed", "Data seed", "", "draws splits and shapes; empty: 0", true, 0),
+        new("dataset.train", "Train images", "", "shapes only; empty: 5000", true, 0),
+        new("dataset.val", "Val images", "", "shapes only; empty: 1000", true, 0),
+        new("dataset.test", "Test images", "", "shapes only; empty: 1000", true, 0),
+        new("dataset.val_fraction", "Val fraction", "", "of train if no val split; empty: 0.1", true, 0),
+        new("dataset.test_fraction", "Test fraction", "", "folder without test/; empty: 0", true, 0),
+        new("recipe.epochs", "Epochs", "10", "", true, 1),
+        new("recipe.batch_size", "Batch", "32", "", true, 1),
+        new("recipe.seed", "Seed", "42", "initial weights and shuffling", true, 1),
+        new("recipe.optimizer.name", "Optimiser", "adamw", "sgd, adam, adamw, rmsprop, …", false, 1),
+        new("recipe.optimizer.lr", "Learning rate", "0.001", "", true, 1),
+        new("recipe.optimizer.weight_decay", "Weight decay", "", "empty: the optimiser's default", true, 1),
+        new("recipe.schedule.name", "Schedule", "cosine", "constant, step, cosine, plateau, …", false, 1),
+        new("recipe.schedule.warmup_epochs", "Warm-up epochs", "", "linear warm-up first; empty: none", true, 1),
+        new("recipe.augment", "Augmentation", "none", "none, flip-crop, randaugment, seed00N", false, 1),
+        new("recipe.batch_augment.mixup", "Mixup alpha", "", "e.g. 0.8; with CutMix: both", true, 1),
+        new("recipe.batch_augment.cutmix", "CutMix alpha", "", "e.g. 1.0; empty: none", true, 1),
+        new("recipe.label_smoothing", "Label smoothing", "", "e.g. 0.1; empty: none", true, 1),
+        new("recipe.ema", "EMA decay", "", "e.g. 0.9998; empty: none", true, 1),
+        new("recipe.precise_bn", "Precise BN", "", "batches to re-estimate BN; empty: off", true, 1),
+        new("recipe.early_stopping.patience", "Early stop", "", "patience in epochs (val top-1)", true, 1),
+        new("recipe.target.value", "Target val top-1", "", "e.g. 0.99: when it is reached", true, 1),
     };
 
-    /// <summary>Augmentation presets: the seeds' recipes by name.</summary>
+    /// <summary>
+    /// Augmentation presets by name. The engine has no named presets, so the seeds' recipes are spelt here, each equal to
+    /// its suite file's "augment" (suites/seed000-cats-vs-dogs.json, seed002-mnist.json, seed004-monkeys.json; a test holds them to it).
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, JsonArray> Presets = new Dictionary<string, JsonArray>
     {
         ["none"] = new JsonArray(),
         ["flip-crop"] = new JsonArray("hflip", new JsonObject { ["name"] = "random_crop", ["padding"] = 4 }),
         ["randaugment"] = new JsonArray("hflip", new JsonObject { ["name"] = "randaugment", ["n"] = 2, ["m"] = 9 }),
-        ["mnist"] = new JsonArray(new JsonObject { ["name"] = "affine", ["p"] = 0.5, ["degrees"] = 10, ["translate"] = 0.1 }),
+        ["seed000"] = (JsonArray)JsonNode.Parse("""
+            [ { "name": "random_resized_crop" }, "hflip", { "name": "randaugment", "n": 2, "m": 9, "mstd": 0.5 }, { "name": "random_erasing", "p": 0.25 } ]
+            """)!,
+        ["seed002"] = (JsonArray)JsonNode.Parse("""
+            [ { "name": "affine", "degrees": 10, "translate": 0.1, "scale_min": 0.9, "scale_max": 1.1, "p": 0.5 } ]
+            """)!,
+        ["seed004"] = (JsonArray)JsonNode.Parse("""
+            [ { "name": "hflip", "p": 0.5 }, { "name": "vflip", "p": 0.2 },
+              { "name": "affine", "p": 0.5, "degrees": 45, "translate": 0.2, "scale_min": 0.8, "scale_max": 1.2, "shear": 16 },
+              { "name": "gaussian_blur", "p": 0.3, "sigma_min": 0.0, "sigma_max": 3.0 },
+              { "name": "sharpen", "p": 0.3, "amount_min": 0.0, "amount_max": 1.0 },
+              { "name": "gaussian_noise", "p": 0.3, "std": 0.05 },
+              { "name": "pixel_dropout", "p": 0.3, "rate": 0.05 },
+              { "name": "coarse_dropout", "p": 0.2, "holes": 6, "size": 0.05 },
+              { "name": "elastic", "p": 0.1, "alpha": 3.5, "sigma": 4 } ]
+            """)!,
     };
 
-    readonly Dictionary<string, string> _values = Fields.ToDictionary(f => f.Field, f => f.Default);
+    /// <summary>What a field shows when the file's value is one the form cannot show (kept as it is unless the field is changed).</summary>
+    public const string AsInFile = "(as in the file)";
 
-    /// <summary>The variants to compare (the catalogue's marked ones).</summary>
-    public IReadOnlyList<string> Models { get; set; } = Array.Empty<string>();
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    static readonly string[] DatasetKeys = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize", "train", "val", "test", "test_fraction" };
+
+    readonly Dictionary<string, string> _values = Fields.ToDictionary(f => f.Field, f => f.Default);
+    Dictionary<string, string> _loaded = new();   // each field's text as the opened file gave it
+    JsonObject _document = new();
+    List<ModelDraft> _models = new();
+
+    /// <summary>The models, in the file's order: variant names (the catalogue's marks) or an opened file's entries.</summary>
+    public IReadOnlyList<ModelDraft> Models => _models;
+
+    /// <summary>The variants to compare, each a model with no label or options of its own.</summary>
+    public IEnumerable<string> Variants { init => _models = value.Select(v => new ModelDraft(v)).ToList(); }
+
+    /// <summary>The suite file opened into this form, or null for a new one.</summary>
+    public string? SourcePath { get; private set; }
+
+    /// <summary>The opened file's fields the form does not show (kept and written back as they are).</summary>
+    public IReadOnlyList<string> NotShown { get; private set; } = Array.Empty<string>();
 
     public string this[string field]
     {
@@ -53,68 +114,104 @@ public sealed class SuiteDraft
         set => _values[field] = value ?? "";
     }
 
-    /// <summary>The suite file this form makes.</summary>
-    public string ToJson()
+    /// <summary>A suite file read into the form: every field the form has filled from it, everything else kept.</summary>
+    public static SuiteDraft Open(string path)
     {
-        JsonNode Value(string field)
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new ZooConfigException(path, "no such file; give the path of a suite JSON file (see suites/quick-start.json)");
+        JsonNode? root;
+        try
         {
-            var text = _values[field].Trim();
-            if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)) return i;
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
-            return text;
+            root = JsonNode.Parse(File.ReadAllText(full), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
-        bool Has(string field) => _values[field].Trim().Length > 0;
-        var dataset = new JsonObject { ["name"] = Value("dataset.name"), ["channels"] = Value("dataset.channels"), ["size"] = Value("dataset.size") };
-        if (Has("dataset.path")) dataset["path"] = _values["dataset.path"].Trim();
-        var schedule = new JsonObject { ["name"] = Value("recipe.schedule.name") };
-        if (Has("recipe.schedule.warmup_epochs") && _values["recipe.schedule.warmup_epochs"].Trim() != "0") schedule["warmup_epochs"] = Value("recipe.schedule.warmup_epochs");
-        var recipe = new JsonObject
+        catch (JsonException e)
         {
-            ["epochs"] = Value("recipe.epochs"), ["batch_size"] = Value("recipe.batch_size"), ["seed"] = 42,
-            ["optimizer"] = new JsonObject { ["name"] = Value("recipe.optimizer.name"), ["lr"] = Value("recipe.optimizer.lr") },
-            ["schedule"] = schedule,
-        };
-        var preset = _values["recipe.augment"].Trim();
-        if (Presets.TryGetValue(preset, out var augment)) { if (augment.Count > 0) recipe["augment"] = augment.DeepClone(); }
-        else recipe["augment"] = new JsonArray(preset);   // an augmentation's own name; the validator says if it is not one
-        if (Has("recipe.ema")) recipe["ema"] = Value("recipe.ema");
-        if (Has("recipe.early_stopping.patience")) recipe["early_stopping"] = new JsonObject { ["metric"] = "val_top1", ["patience"] = Value("recipe.early_stopping.patience") };
-        if (Has("recipe.target.value")) recipe["target"] = new JsonObject { ["metric"] = "val_top1", ["value"] = Value("recipe.target.value") };
-        var doc = new JsonObject
-        {
-            ["name"] = Value("name"),
-            ["dataset"] = dataset,
-            ["models"] = new JsonArray(Models.Select(m => (JsonNode)m).ToArray()),
-            ["recipe"] = recipe,
-        };
-        return doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+            throw new ZooConfigException(Path.GetFileName(full), $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(" Path:")[0]}");
+        }
+        if (root is not JsonObject doc) throw new ZooConfigException(Path.GetFileName(full), "expected an object (a suite file)");
+        var draft = new SuiteDraft { SourcePath = full, _document = doc };
+        foreach (var f in Fields) draft._values[f.Field] = Read(doc, f.Field);
+        if (!doc.ContainsKey("name")) draft._values["name"] = Path.GetFileNameWithoutExtension(full);
+        draft._loaded = new Dictionary<string, string>(draft._values);   // without a "name", the file's name names it, as the parser does
+        draft._models = doc["models"] is JsonArray models ? models.Select(m => ModelDraft.From(m)).ToList() : new List<ModelDraft>();
+        draft.NotShown = draft.Unshown();
+        return draft;
+    }
+
+    /// <summary>The suite file this form makes (relative paths as they are).</summary>
+    public string ToJson() => ToJson(null);
+
+    /// <summary>
+    /// The suite file this form makes, to be saved at <paramref name="savePath"/>: an opened file's relative paths (data,
+    /// weights) are made absolute when it is saved elsewhere, since the parser reads them relative to the file.
+    /// </summary>
+    public string ToJson(string? savePath)
+    {
+        var doc = (JsonObject)_document.DeepClone();
+        // A new document's keys in the order a suite file gives them (name, dataset, models, recipe).
+        foreach (var key in new[] { "name", "dataset", "models", "recipe" })
+            if (!doc.ContainsKey(key)) doc[key] = key is "name" ? null : key is "models" ? new JsonArray() : new JsonObject();
+        if (doc["name"] is null && _values["name"].Trim().Length == 0) doc.Remove("name");
+        foreach (var f in Fields) Write(doc, f);
+        if (doc["name"] is null) doc.Remove("name");
+        if (SourcePath is not null && savePath is not null && !SameFolder(SourcePath, savePath)
+            && _values["dataset.path"] == _loaded.GetValueOrDefault("dataset.path") && doc["dataset"]?["path"] is JsonValue p && p.TryGetValue<string>(out var rel) && IsRelative(rel))
+            doc["dataset"]!["path"] = Path.GetFullPath(rel, Path.GetDirectoryName(SourcePath)!);
+        doc["models"] = new JsonArray(_models.Select((m, i) => m.ToJson(i, SourcePath, savePath)).ToArray());
+        return doc.ToJsonString(Indented);
     }
 
     /// <summary>
-    /// The suite, or the first error with the form's field it names (null where no field of the form matches: the models,
-    /// say) and the parser's or validator's message without the file name. <paramref name="path"/> is where it would be saved.
+    /// The suite, or the first error with the form's field it names (null where no field of the form matches) and the
+    /// parser's or validator's message without the file name. <paramref name="path"/> is where it would be saved. A model's
+    /// fields are named "models[i].label", "models[i].options", … (<see cref="ModelDraft.Fields"/>), the model itself "models[i]".
     /// </summary>
     public (Suite? Suite, string? Field, string? Error) Check(SuiteRunner runner, string path)
     {
         try
         {
-            if (Models.Count == 0) throw new ZooConfigException("models", "mark at least one variant in the catalogue (Space)");
-            var suite = SuiteParser.Parse(ToJson(), path);
+            if (_models.Count == 0) throw new ZooConfigException("models", "mark at least one variant in the catalogue (Space), or open a suite file");
+            var suite = SuiteParser.Parse(ToJson(path), path);
             runner.Validate(suite);
             return (suite, null, null);
         }
         catch (ZooConfigException e)
         {
-            var file = System.IO.Path.GetFileName(path) + ": ";
+            var file = Path.GetFileName(path) + ": ";
             var where = e.Where.StartsWith(file, StringComparison.Ordinal) ? e.Where[file.Length..] : e.Where;
             var message = e.Message.StartsWith(e.Where + ": ", StringComparison.Ordinal) ? e.Message[(e.Where.Length + 2)..] : e.Message;
             return (null, FieldOf(where), $"{where}: {message}");
         }
     }
 
-    /// <summary>The form's field an error's place names: the longest field path it starts with ("recipe.augment[0].p" → "recipe.augment").</summary>
-    static string? FieldOf(string where)
+    /// <summary>Where the data set's files are for the form's data set and path (null for a set that downloads nothing).</summary>
+    public LocalData? DataState()
     {
+        var path = ExpandHome(_values["dataset.path"].Trim());
+        // The file's own path is relative to the file; one typed here, to where zoo runs (as Write has it).
+        var from = SourcePath is not null && _values["dataset.path"] == _loaded.GetValueOrDefault("dataset.path") ? Path.GetDirectoryName(SourcePath)! : Directory.GetCurrentDirectory();
+        return LocalData.Of(_values["dataset.name"].Trim(), path.Length == 0 ? null : Path.GetFullPath(path, from));
+    }
+
+    /// <summary>Every built-in set with its state, for the form: "shapes built in · mnist ✓ downloaded · cifar10 ↓ on first run · …".</summary>
+    public static string DataSets()
+    {
+        string State(string name) => LocalData.Of(name) is { } s ? s.Present ? $"{name} ✓" : $"{name} ↓" : name;
+        return $"shapes built in · {string.Join(" · ", new[] { "mnist", "fashion-mnist", "cifar10", "cifar100" }.Select(State))}\n"
+               + $"folder: your images · ✓ in {Downloads.DataRoot} · ↓ the first run downloads it";
+    }
+
+    /// <summary>The form's field an error's place names ("recipe.augment[0].p" → "recipe.augment"; "models[1].options.pool" → "models[1].options").</summary>
+    public static string? FieldOf(string where)
+    {
+        if (Regex.Match(where, @"^models\[(\d+)\](.*)$") is { Success: true } m)
+        {
+            var rest = m.Groups[2].Value;
+            var field = ModelDraft.Fields.FirstOrDefault(f => rest == "." + ModelDraft.PathOf(f) || rest.StartsWith("." + ModelDraft.PathOf(f) + ".", StringComparison.Ordinal));
+            return field is null ? $"models[{m.Groups[1].Value}]" : $"models[{m.Groups[1].Value}].{field}";
+        }
+        if (where.StartsWith("recipe.batch_augment", StringComparison.Ordinal))
+            return where.Contains("cutmix", StringComparison.Ordinal) ? "recipe.batch_augment.cutmix" : "recipe.batch_augment.mixup";
         var normalised = where.Replace("[", ".[");
         return Fields.Select(f => f.Field)
             .Where(f => normalised == f || normalised.StartsWith(f + ".", StringComparison.Ordinal))
@@ -124,5 +221,250 @@ public sealed class SuiteDraft
               : where.StartsWith("recipe.schedule", StringComparison.Ordinal) ? "recipe.schedule.name"
               : where.StartsWith("recipe.optimizer", StringComparison.Ordinal) ? "recipe.optimizer.name"
               : where.StartsWith("dataset", StringComparison.Ordinal) ? "dataset.name" : null);
+    }
+
+    // ---- reading a document into the form ----
+
+    static string Read(JsonObject doc, string field)
+    {
+        var recipe = doc["recipe"] as JsonObject;
+        switch (field)
+        {
+            case "recipe.augment":
+                if (recipe?["augment"] is null or JsonArray { Count: 0 }) return "none";
+                if (recipe["augment"] is not JsonArray a) return AsInFile;
+                if (Presets.FirstOrDefault(p => JsonNode.DeepEquals(p.Value, a)) is { Key: { } preset }) return preset;
+                return a.Count == 1 && a[0] is JsonValue only && only.TryGetValue<string>(out var name) ? name : AsInFile;
+            case "recipe.batch_augment.mixup" or "recipe.batch_augment.cutmix":
+                return BatchAugment(recipe?["batch_augment"]) is { } mix ? field.EndsWith("mixup") ? mix.Mixup : mix.CutMix : AsInFile;
+            case "recipe.ema":
+                return recipe?["ema"] is JsonObject ema ? Text(ema["decay"]) : Text(recipe?["ema"]);
+            case "recipe.precise_bn":
+                return recipe?["precise_bn"] is JsonObject bn ? Text(bn["batches"]) : Text(recipe?["precise_bn"]);
+            default:
+                return Text(At(doc, field));
+        }
+    }
+
+    /// <summary>Mixup and CutMix alphas as the form shows them, or null when the file's batch augmentation is something else.</summary>
+    static (string Mixup, string CutMix)? BatchAugment(JsonNode? node)
+    {
+        if (node is null) return ("", "");
+        if (node is not JsonArray { Count: 1 } a || a[0] is not JsonObject o || o["name"] is not JsonValue n || !n.TryGetValue<string>(out var name)) return null;
+        bool Only(params string[] keys) => o.Select(p => p.Key).All(k => k == "name" || keys.Contains(k));
+        return name switch
+        {
+            "mixup" when Only("alpha") => (Text(o["alpha"]) is { Length: > 0 } t ? t : "0.8", ""),
+            "cutmix" when Only("alpha") => ("", Text(o["alpha"]) is { Length: > 0 } t ? t : "1"),
+            "mixup_cutmix" when Only("mixup_alpha", "cutmix_alpha") =>
+                (Text(o["mixup_alpha"]) is { Length: > 0 } m ? m : "0.8", Text(o["cutmix_alpha"]) is { Length: > 0 } c ? c : "1"),
+            _ => null,
+        };
+    }
+
+    /// <summary>A value as the form shows it: a string as it is, anything else as its JSON.</summary>
+    internal static string Text(JsonNode? node) =>
+        node is null ? "" : node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString();
+
+    internal static JsonNode? At(JsonObject doc, string path)
+    {
+        JsonNode? node = doc;
+        foreach (var part in path.Split('.'))
+            node = node is JsonObject o ? o[part] : null;
+        return node;
+    }
+
+    /// <summary>Sets (or, for null, removes) the value at a dotted path, making the objects on the way.</summary>
+    internal static void Set(JsonObject doc, string path, JsonNode? value)
+    {
+        var parts = path.Split('.');
+        var o = doc;
+        foreach (var part in parts[..^1])
+        {
+            if (o[part] is not JsonObject child)
+            {
+                if (value is null) return;
+                o[part] = child = new JsonObject();
+            }
+            o = child;
+        }
+        if (value is null) o.Remove(parts[^1]);
+        else o[parts[^1]] = value;
+    }
+
+    // ---- writing the form into a document ----
+
+    void Write(JsonObject doc, DraftField f)
+    {
+        var text = _values[f.Field].Trim();
+        if (_loaded.TryGetValue(f.Field, out var loaded) && loaded.Trim() == text) return;   // unchanged: the file's value stays as it was
+        var recipe = doc["recipe"] as JsonObject ?? (JsonObject)(doc["recipe"] = new JsonObject());
+        switch (f.Field)
+        {
+            case "recipe.augment":
+                if (text is "" or "none") recipe.Remove("augment");
+                else recipe["augment"] = Presets.TryGetValue(text, out var preset) ? preset.DeepClone() : new JsonArray(text);   // an augmentation's own name; the validator says if it is not one
+                return;
+            case "recipe.batch_augment.mixup" or "recipe.batch_augment.cutmix":
+                if (f.Field.EndsWith("cutmix") && _values["recipe.batch_augment.mixup"].Trim() != _loaded.GetValueOrDefault("recipe.batch_augment.mixup")?.Trim()) return;   // written with mixup
+                var (mix, cut) = (Parse(Clean(_values["recipe.batch_augment.mixup"])), Parse(Clean(_values["recipe.batch_augment.cutmix"])));
+                recipe["batch_augment"] = (mix, cut) switch
+                {
+                    (null, null) => null,
+                    ({ } m, null) => new JsonArray(new JsonObject { ["name"] = "mixup", ["alpha"] = m }),
+                    (null, { } c) => new JsonArray(new JsonObject { ["name"] = "cutmix", ["alpha"] = c }),
+                    ({ } m, { } c) => new JsonArray(new JsonObject { ["name"] = "mixup_cutmix", ["mixup_alpha"] = m, ["cutmix_alpha"] = c }),
+                };
+                if (recipe["batch_augment"] is null) recipe.Remove("batch_augment");
+                return;
+            case "recipe.early_stopping.patience" or "recipe.target.value":
+                var key = f.Field.Split('.')[1];
+                if (text.Length == 0) { recipe.Remove(key); return; }
+                if (recipe[key] is not JsonObject o) recipe[key] = o = new JsonObject { ["metric"] = "val_top1" };
+                o[f.Field.Split('.')[2]] = Parse(text);
+                return;
+        }
+        // A different data set, optimiser or schedule starts from that one's defaults: the old one's own fields go.
+        if (f.Field is "dataset.name" && doc["dataset"] is JsonObject ds)
+            foreach (var k in ds.Select(p => p.Key).Where(k => !DatasetKeys.Contains(k)).ToList()) ds.Remove(k);
+        if (f.Field is "recipe.optimizer.name" && recipe["optimizer"] is JsonObject opt)
+            foreach (var k in opt.Select(p => p.Key).Where(k => k is not ("name" or "lr" or "weight_decay")).ToList()) opt.Remove(k);
+        if (f.Field is "recipe.schedule.name" && recipe["schedule"] is JsonObject sch)
+            foreach (var k in sch.Select(p => p.Key).Where(k => k is not ("name" or "warmup_epochs" or "warmup_start_factor")).ToList()) sch.Remove(k);
+        if (f.Field is "dataset.path" && text.Length > 0 && IsRelative(text)) text = Path.GetFullPath(text);   // typed here: relative to where zoo runs
+        Set(doc, f.Field, text.Length == 0 ? null : f.Number ? Parse(text) : JsonValue.Create(text));
+    }
+
+    static string Clean(string text) => text.Trim() == AsInFile ? "" : text.Trim();
+
+    /// <summary>A number, true/false, a JSON list, or else the text itself (so that the parser names what it expected).</summary>
+    internal static JsonNode? Parse(string text)
+    {
+        text = text.Trim();
+        if (text.Length == 0) return null;
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)) return i;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
+        if (text is "true" or "false") return text == "true";
+        if (text.StartsWith('['))
+            try { return JsonNode.Parse(text); } catch (JsonException) { }
+        return text;
+    }
+
+    static bool IsRelative(string path) => !Path.IsPathRooted(path) && !path.StartsWith("~/", StringComparison.Ordinal);
+
+    static string ExpandHome(string path) => path.StartsWith("~/", StringComparison.Ordinal)
+        ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]) : path;
+
+    static bool SameFolder(string a, string b) =>
+        Path.GetDirectoryName(Path.GetFullPath(a)) == Path.GetDirectoryName(Path.GetFullPath(b));
+
+    /// <summary>The opened document's leaf fields that no field of the form shows.</summary>
+    List<string> Unshown()
+    {
+        // ema and precise_bn are shown whole ({"decay": …} and {"batches": …} too); the augmentations where the form could read them.
+        var shown = new HashSet<string>(Fields.Select(f => f.Field).Where(f => !f.StartsWith("recipe.batch_augment", StringComparison.Ordinal) && f != "recipe.augment"));
+        if (_values["recipe.augment"] != AsInFile) shown.Add("recipe.augment");
+        if (_values["recipe.batch_augment.mixup"] != AsInFile) shown.Add("recipe.batch_augment");
+        var list = new List<string>();
+        void Walk(JsonNode? node, string path)
+        {
+            if (shown.Contains(path) || path == "models") return;
+            if (node is JsonObject o) foreach (var (k, v) in o) Walk(v, path.Length == 0 ? k : $"{path}.{k}");
+            else list.Add(path);
+        }
+        Walk(_document, "");
+        for (int i = 0; i < _models.Count; i++) list.AddRange(_models[i].Unshown().Select(f => $"models[{i}].{f}"));
+        return list;
+    }
+}
+
+/// <summary>
+/// One model of the form: its variant, and the label, options, dropout and recipe overrides (epochs, learning rate) of
+/// its entry. Like the suite's fields, an entry's fields the form does not show (weights, stochastic depth…) are kept.
+/// </summary>
+public sealed class ModelDraft
+{
+    /// <summary>The form's fields of a model entry.</summary>
+    public static readonly IReadOnlyList<string> Fields = new[] { "label", "options", "dropout", "epochs", "lr" };
+
+    /// <summary>A field's path inside the model entry.</summary>
+    public static string PathOf(string field) => field switch { "epochs" => "recipe.epochs", "lr" => "recipe.optimizer.lr", _ => field };
+
+    readonly Dictionary<string, string> _values = Fields.ToDictionary(f => f, _ => "");
+    Dictionary<string, string> _loaded = new();
+    JsonNode? _entry;   // as in the opened file: a variant name or an object
+
+    public ModelDraft(string variant) => Variant = variant;
+
+    public string Variant { get; private set; }
+
+    public string this[string field]
+    {
+        get => _values[field];
+        set => _values[field] = value ?? "";
+    }
+
+    internal static ModelDraft From(JsonNode? entry)
+    {
+        var draft = new ModelDraft(entry is JsonObject o ? SuiteDraft.Text(o["variant"]) : SuiteDraft.Text(entry)) { _entry = entry?.DeepClone() };
+        if (entry is JsonObject obj)
+        {
+            foreach (var f in Fields.Where(f => f != "options")) draft._values[f] = SuiteDraft.Text(SuiteDraft.At(obj, PathOf(f)));
+            draft._values["options"] = obj["options"] is JsonObject opts ? string.Join(" ", opts.Select(p => $"{p.Key}={SuiteDraft.Text(p.Value)}")) : SuiteDraft.Text(obj["options"]);
+        }
+        draft._loaded = new Dictionary<string, string>(draft._values);
+        return draft;
+    }
+
+    /// <summary>The options as a suite file has them: "activation=relu pool=max" → {"activation": "relu", "pool": "max"}.</summary>
+    public static JsonObject ParseOptions(string text, string where)
+    {
+        var o = new JsonObject();
+        foreach (var part in text.Split(new[] { ' ', ',', ';' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=');
+            if (eq <= 0) throw new ZooConfigException(where, $"'{part}' is not key=value; write the options as e.g. activation=relu pool=max");
+            o[part[..eq]] = SuiteDraft.Parse(part[(eq + 1)..]) ?? "";
+        }
+        return o;
+    }
+
+    internal JsonNode ToJson(int index, string? sourcePath, string? savePath)
+    {
+        bool Changed(string f) => !_loaded.TryGetValue(f, out var l) || l.Trim() != _values[f].Trim();
+        var o = _entry as JsonObject is { } e ? (JsonObject)e.DeepClone() : new JsonObject { ["variant"] = Variant };
+        foreach (var f in Fields.Where(Changed))
+        {
+            var text = _values[f].Trim();
+            JsonNode? value = text.Length == 0 ? null
+                : f == "options" ? ParseOptions(text, $"models[{index}].options")
+                : f == "label" ? JsonValue.Create(text) : SuiteDraft.Parse(text);
+            SuiteDraft.Set(o, PathOf(f), value);
+        }
+        foreach (var empty in new[] { "recipe.optimizer", "recipe" })
+            if (SuiteDraft.At(o, empty) is JsonObject { Count: 0 }) SuiteDraft.Set(o, empty, null);
+        // An opened file's relative weights file is read relative to that file: absolute once saved elsewhere.
+        if (sourcePath is not null && savePath is not null && o["weights"] is JsonValue w && w.TryGetValue<string>(out var weights)
+            && !PretrainedCatalog.IsCatalogueName(weights) && !Path.IsPathRooted(weights)
+            && Path.GetDirectoryName(Path.GetFullPath(sourcePath)) != Path.GetDirectoryName(Path.GetFullPath(savePath)))
+            o["weights"] = Path.GetFullPath(weights, Path.GetDirectoryName(Path.GetFullPath(sourcePath))!);
+        // A bare variant stays a bare name, as a new entry or the file's string was.
+        return o.Count == 1 && _entry is not JsonObject ? JsonValue.Create(Variant) : o;
+    }
+
+    /// <summary>The entry's fields the form does not show.</summary>
+    internal IEnumerable<string> Unshown()
+    {
+        if (_entry is not JsonObject o) return Array.Empty<string>();
+        var shown = new HashSet<string>(Fields.Where(f => f != "options").Select(PathOf)) { "variant", "options" };
+        var list = new List<string>();
+        void Walk(JsonNode? node, string path)
+        {
+            if (shown.Contains(path)) return;
+            if (node is JsonObject child) foreach (var (k, v) in child) Walk(v, path.Length == 0 ? k : $"{path}.{k}");
+            else list.Add(path);
+        }
+        Walk(o, "");
+        return list;
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Zoo.Abstractions;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
@@ -86,25 +85,31 @@ public sealed class UiModel
 
     /// <summary>
     /// A comparison of the marked variants on the built-in data set: grey 28×28 for a quick look, AdamW with
-    /// warm-up and cosine, seeded. Written as a suite file so it can be rerun headless.
+    /// warm-up and cosine, seeded. Written as a suite file so it can be rerun headless; the suite builder's form
+    /// (<see cref="SuiteDraft"/>) writes it, so the UI has one way to write a suite.
     /// </summary>
     public static string SuiteFor(IEnumerable<string> variants, int epochs = 3, int size = 28, int channels = 1, int train = 2000)
     {
         var list = variants.ToList();
         if (list.Count == 0) throw new ZooConfigException("ui", "mark at least one variant (Space) to compare");
-        var doc = new Dictionary<string, object>
+        return QuickComparison(list, epochs, size, channels, train).ToJson();
+    }
+
+    /// <summary>F5's suite as a form: what <see cref="SuiteFor"/> writes.</summary>
+    public static SuiteDraft QuickComparison(IEnumerable<string> variants, int epochs = 3, int size = 28, int channels = 1, int train = 2000)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var draft = new SuiteDraft { Variants = variants };
+        foreach (var (field, value) in new (string, string)[]
         {
-            ["name"] = "ui-comparison",
-            ["dataset"] = new Dictionary<string, object> { ["name"] = "shapes", ["channels"] = channels, ["size"] = size, ["seed"] = 1, ["train"] = train, ["val"] = train / 5, ["test"] = train / 5 },
-            ["models"] = list,
-            ["recipe"] = new Dictionary<string, object>
-            {
-                ["epochs"] = epochs, ["batch_size"] = 32, ["seed"] = 42,
-                ["optimizer"] = new Dictionary<string, object> { ["name"] = "adamw", ["lr"] = 0.002, ["weight_decay"] = 0.05 },
-                ["schedule"] = new Dictionary<string, object> { ["name"] = "cosine", ["warmup_epochs"] = 0.5 },
-            },
-        };
-        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
+            ("name", "ui-comparison"), ("dataset.name", "shapes"), ("dataset.channels", channels.ToString(inv)), ("dataset.size", size.ToString(inv)),
+            ("dataset.seed", "1"), ("dataset.train", train.ToString(inv)), ("dataset.val", (train / 5).ToString(inv)), ("dataset.test", (train / 5).ToString(inv)),
+            ("recipe.epochs", epochs.ToString(inv)), ("recipe.batch_size", "32"), ("recipe.seed", "42"),
+            ("recipe.optimizer.name", "adamw"), ("recipe.optimizer.lr", "0.002"), ("recipe.optimizer.weight_decay", "0.05"),
+            ("recipe.schedule.name", "cosine"), ("recipe.schedule.warmup_epochs", "0.5"), ("recipe.augment", "none"),
+        })
+            draft[field] = value;
+        return draft;
     }
 
     /// <summary>Parses and checks a suite file before anything runs; the error names the file and field.</summary>

@@ -2,23 +2,34 @@ using Terminal.Gui.App;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
+using Zoo.Abstractions;
 using Zoo.Engine.Suites;
 
 namespace Zoo.Tui;
 
 /// <summary>
-/// The suite builder (F4): the data set and the recipe as fields, the catalogue's marked variants as the models. Check
-/// runs the suite parser and validator and puts their message beside the field it names; Save writes the suite file
-/// into the results root; Run saves it and starts it. The form itself is <see cref="SuiteDraft"/>.
+/// The suite builder (F4): the suite and its data set (left) and the recipe (right) as fields, then a row per model
+/// (the catalogue's marked variants, or an opened file's entries) with its label, options and recipe overrides. Open
+/// reads an existing suite file into the form; Check runs the suite parser and validator and puts their message beside
+/// the field it names; Save writes the suite file into the results root; Run saves it and starts it. The form itself is
+/// <see cref="SuiteDraft"/>.
 /// </summary>
 public sealed class SuiteBuilderView : Window
 {
-    readonly SuiteDraft _draft;
+    const int LabelWidth = 16, InputWidth = 20;
+    const int ModelsX = 1, LabelX = 23, OptionsX = 39, DropoutX = 70, EpochsX = 79, LrX = 88, ModelNoteX = 99;
+
+    SuiteDraft _draft;
     readonly SuiteRunner _runner;
     readonly string _root;
     readonly Dictionary<string, TextField> _inputs = new();
     readonly Dictionary<string, Label> _notes = new();
-    readonly Label _status;
+    readonly Dictionary<string, string> _hints = new();
+    readonly List<View> _modelViews = new();
+    readonly TextField _open;
+    readonly Label _modelsTitle, _info, _status;
+    readonly Button _check, _save, _run;
+    readonly int _modelsY;
 
     /// <summary>The suite to run once the window closes (Run pressed and the suite valid), else null.</summary>
     public Suite? ToRun { get; private set; }
@@ -26,57 +37,193 @@ public sealed class SuiteBuilderView : Window
     /// <summary>Where Save and Run write the suite file.</summary>
     public string SuitePath => Path.Combine(_root, $"{SafeName(_draft["name"])}.json");
 
-    public SuiteBuilderView(SuiteDraft draft, SuiteRunner runner, string root)
+    /// <summary>Asks for a folder of images (an OpenDialog for directories); null when cancelled. Tests replace it.</summary>
+    public Func<string?> PickFolder { get; set; }
+
+    /// <summary>Asks for a suite file to open (an OpenDialog for files); null when cancelled. Tests replace it.</summary>
+    public Func<string?> PickFile { get; set; }
+
+    /// <param name="openPath">A suite file to put in the Open field (the one `zoo ui SUITE.json` was given), or null.</param>
+    public SuiteBuilderView(SuiteDraft draft, SuiteRunner runner, string root, string? openPath = null)
     {
         _draft = draft;
         _runner = runner;
         _root = root;
-        Title = "New suite — Tab moves between fields; Check, Save, Run below; Esc closes";
-        int y = 0;
-        var models = new Label { X = 1, Y = y++, Width = Dim.Fill(1), Text = draft.Models.Count == 0
-            ? "Models: none marked — close (Esc), mark variants in the catalogue with Space, and press F4 again"
-            : $"Models: {string.Join(", ", draft.Models)}" };
-        Add(models);
-        y++;
-        foreach (var (field, label, _, hint) in SuiteDraft.Fields)
+        PickFolder = () => Pick(OpenMode.Directory, "Image folder: one sub-folder of images per class (or train/, val/, test/)");
+        PickFile = () => Pick(OpenMode.File, "Open a suite file");
+        Title = "Suite builder — Tab moves between fields; Open, Check, Save, Run; Esc closes";
+
+        var openLabel = Plain(new Label { X = 1, Y = 0, Text = "Open suite file:" });
+        _open = new TextField { X = LabelWidth + 2, Y = 0, Width = 60, Text = openPath ?? "" };
+        var open = new Button { X = Pos.Right(_open) + 1, Y = 0, Text = "_Open" };
+        var browse = new Button { X = Pos.Right(open) + 1, Y = 0, Text = "_Browse…" };
+        open.Accepting += (_, e) => { e.Handled = true; Open(_open.Text); };
+        _open.Accepting += (_, e) => { e.Handled = true; Open(_open.Text); };   // Enter in the field opens it too
+        browse.Accepting += (_, e) =>
         {
-            var input = new TextField { X = 20, Y = y, Width = 32, Text = draft[field] };
-            var note = new Label { X = 54, Y = y, Width = Dim.Fill(1), Text = hint };
-            input.TextChanged += (_, _) => draft[field] = input.Text;
-            Add(new Label { X = 1, Y = y, Text = label }, input, note);
+            e.Handled = true;
+            if (PickFile() is { } file) { _open.Text = file; Open(file); }
+        };
+        Add(openLabel, _open, open, browse);
+
+        int top = 2;
+        Add(Plain(new Label { X = 1, Y = top, Text = "Suite and data set" }), Plain(new Label { X = Pos.Percent(50) + 1, Y = top, Text = "Recipe" }));
+        var y = new[] { top + 1, top + 1 };
+        foreach (var f in SuiteDraft.Fields)
+        {
+            Pos x = f.Column == 0 ? 0 : Pos.Percent(50);
+            var input = new TextField { X = x + LabelWidth + 2, Y = y[f.Column], Width = InputWidth, Text = draft[f.Field] };
+            var note = Plain(new Label { X = x + LabelWidth + InputWidth + 3, Y = y[f.Column], Width = f.Column == 0 ? Dim.Percent(50) - (LabelWidth + InputWidth + 4) : Dim.Fill(1), Height = 1, Text = f.Hint });
+            var field = f.Field;
+            input.TextChanged += (_, _) =>
+            {
+                _draft[field] = input.Text;
+                if (field is "dataset.name" or "dataset.path") ShowDataState();
+            };
+            Add(Plain(new Label { X = x + 1, Y = y[f.Column], Text = f.Label }), input, note);
             _inputs[field] = input;
             _notes[field] = note;
-            y++;
+            _hints[field] = f.Hint;
+            y[f.Column]++;
         }
-        y++;
-        var check = new Button { X = 1, Y = y, Text = "_Check" };
-        var save = new Button { X = Pos.Right(check) + 2, Y = y, Text = "_Save" };
-        var run = new Button { X = Pos.Right(save) + 2, Y = y, Text = "_Run" };
-        _status = new Label { X = 1, Y = y + 2, Width = Dim.Fill(1), Height = 2, Text = "" };
-        check.Accepting += (_, e) => { e.Handled = true; Check(); };
-        save.Accepting += (_, e) => { e.Handled = true; Save(); };
-        run.Accepting += (_, e) => { e.Handled = true; if (Save() is { } suite) { ToRun = suite; App?.RequestStop(); } };
-        Add(check, save, run, _status);
+        // Below the data set's fields: every built-in set with its download state, and the image-folder dialog.
+        var sets = Plain(new Label { X = 1, Y = y[0] + 1, Width = Dim.Percent(50) - 2, Height = 3, Text = SuiteDraft.DataSets() });
+        var folder = new Button { X = 1, Y = y[0] + 4, Text = "Choose an _image folder…" };
+        folder.Accepting += (_, e) => { e.Handled = true; ChooseFolder(); };
+        Add(sets, folder);
+
+        _modelsY = Math.Max(y[0] + 6, y[1] + 1);
+        _modelsTitle = Plain(new Label { X = ModelsX, Y = _modelsY, Width = Dim.Fill(1) });
+        var header = new Label
+        {
+            X = ModelsX, Y = _modelsY + 1, Width = Dim.Fill(1),
+            Text = $"{"Model",-(LabelX - ModelsX)}{"Label",-(OptionsX - LabelX)}{"Options (key=value …)",-(DropoutX - OptionsX)}{"Dropout",-(EpochsX - DropoutX)}{"Epochs",-(LrX - EpochsX)}{"LR",-(ModelNoteX - LrX)}empty: the variant's and the suite's",
+        };
+        _check = new Button { X = 1, Text = "_Check" };
+        _save = new Button { X = Pos.Right(_check) + 2, Text = "_Save" };
+        _run = new Button { X = Pos.Right(_save) + 2, Text = "_Run" };
+        _info = Plain(new Label { X = 1, Width = Dim.Fill(1), Height = 3, Text = "" });
+        _status = Plain(new Label { X = 1, Width = Dim.Fill(1), Height = 2, Text = "" });
+        _check.Accepting += (_, e) => { e.Handled = true; Check(); };
+        _save.Accepting += (_, e) => { e.Handled = true; Save(); };
+        _run.Accepting += (_, e) => { e.Handled = true; if (Save() is { } suite) { ToRun = suite; App?.RequestStop(); } };
+        Add(_modelsTitle, header, _check, _save, _run, _info, _status);
+        ShowModels("the catalogue's marked variants");
+        ShowDataState();
     }
 
-    /// <summary>The field's text box (for tests and focus).</summary>
+    /// <summary>A field's text box (for tests and focus): a suite field ("recipe.epochs") or a model's ("models[0].options").</summary>
     public TextField Input(string field) => _inputs[field];
 
-    /// <summary>What is shown beside a field: its hint, or the error about it.</summary>
+    /// <summary>What is shown beside a field: its hint, or the error about it (a model's fields share their row's note).</summary>
     public string Note(string field) => _notes[field].Text;
 
     public string Status => _status.Text;
 
+    /// <summary>What Open said: the file opened, and the fields the form keeps without showing them.</summary>
+    public string Info => _info.Text;
+
+    /// <summary>The form as it stands.</summary>
+    public SuiteDraft Draft => _draft;
+
+    /// <summary>One row per model: its variant, then its label, options, dropout, epochs and learning rate as fields.</summary>
+    void ShowModels(string from)
+    {
+        foreach (var v in _modelViews) { Remove(v); v.Dispose(); }
+        _modelViews.Clear();
+        foreach (var key in _notes.Keys.Where(k => k.StartsWith("models[", StringComparison.Ordinal)).ToList()) { _inputs.Remove(key); _notes.Remove(key); _hints.Remove(key); }
+        _modelsTitle.Text = _draft.Models.Count == 0
+            ? "Models: none — close (Esc), mark variants in the catalogue with Space and press F4 again, or open a suite file"
+            : $"Models ({_draft.Models.Count}, {from}):";
+        int y = _modelsY + 2;
+        for (int i = 0; i < _draft.Models.Count; i++, y++)
+        {
+            var model = _draft.Models[i];
+            var hint = model.Unshown().ToList() is { Count: > 0 } kept ? $"also, as in the file: {string.Join(", ", kept)}" : "";
+            var note = Plain(new Label { X = ModelNoteX, Y = y, Width = Dim.Fill(1), Height = 1, Text = hint });
+            _modelViews.Add(Plain(new Label { X = ModelsX, Y = y, Width = LabelX - ModelsX - 1, Text = model.Variant }));
+            foreach (var (field, x, width) in new[] { ("label", LabelX, 15), ("options", OptionsX, 30), ("dropout", DropoutX, 8), ("epochs", EpochsX, 8), ("lr", LrX, 10) })
+            {
+                var input = new TextField { X = x, Y = y, Width = width, Text = model[field] };
+                input.TextChanged += (_, _) => model[field] = input.Text;
+                var key = $"models[{i}].{field}";
+                _inputs[key] = input;
+                _notes[key] = note;
+                _hints[key] = hint;
+                _modelViews.Add(input);
+            }
+            _notes[$"models[{i}]"] = note;
+            _hints[$"models[{i}]"] = hint;
+            _modelViews.Add(note);
+        }
+        foreach (var v in _modelViews) Add(v);
+        // Tab follows the order of the subviews: the models' fields before Check, Save and Run.
+        foreach (var v in new View[] { _check, _save, _run, _info, _status }) { Remove(v); Add(v); }
+        y++;
+        _check.Y = _save.Y = _run.Y = y;
+        _status.Y = y + 2;   // Check's verdict first, under the buttons; then what Open or the folder dialog said
+        _info.Y = y + 4;
+    }
+
+    /// <summary>Beside the data set: whether its files are in the data folder already, or what the first run downloads.</summary>
+    void ShowDataState()
+    {
+        var name = _draft["dataset.name"].Trim();
+        var path = _draft["dataset.path"].Trim();
+        var before = _hints["dataset.name"];
+        _hints["dataset.name"] = _draft.DataState() is { } state
+            ? state.Present ? $"✓ in {Home(state.Folder)}" : $"↓ not yet in {Home(state.Folder)}: first run gets it"
+            : name switch
+            {
+                "shapes" => "built in, nothing to download",
+                "folder" when path.Length == 0 => "your images: choose a folder below",
+                "folder" => Zoo.Engine.Data.ImageFolderProvider.Recognises(Path.GetFullPath(path))
+                    ? "✓ class sub-folders with images" : "✗ no class sub-folders with images there",
+                _ => SuiteDraft.Fields.First(f => f.Field == "dataset.name").Hint,
+            };
+        if (_notes["dataset.name"].Text == before) _notes["dataset.name"].Text = _hints["dataset.name"];   // an error stays until the next Check
+    }
+
+    void ChooseFolder()
+    {
+        if (PickFolder() is not { } folder) return;
+        _inputs["dataset.name"].Text = "folder";
+        _inputs["dataset.path"].Text = folder;
+        if (_draft["dataset.channels"].Trim() == "1") _inputs["dataset.channels"].Text = "3";   // the grey default is shapes'; photos are RGB
+        _info.Text = $"image folder {folder}: check channels and size, and the val/test fractions (val/ and test/ sub-folders are splits of their own)";
+        Check();
+    }
+
+    string? Pick(OpenMode mode, string title)
+    {
+        using var dialog = new OpenDialog { Title = title, OpenMode = mode };
+        App?.Run(dialog);
+        return dialog.Canceled || string.IsNullOrWhiteSpace(dialog.Path) ? null : dialog.Path;
+    }
+
+    /// <summary>Reads a suite file into the form: every field the form has, its models, and what it keeps without showing.</summary>
+    public bool Open(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) { _info.Text = "type the path of a suite file in the Open field (or Browse…)"; return false; }
+        try { _draft = SuiteDraft.Open(path.Trim()); }
+        catch (ZooConfigException e) { _info.Text = $"✗ {e.Message}"; return false; }
+        foreach (var f in SuiteDraft.Fields) _inputs[f.Field].Text = _draft[f.Field];
+        ShowModels($"from {Path.GetFileName(_draft.SourcePath)}");
+        ShowDataState();
+        _info.Text = $"opened {_draft.SourcePath} (left as it is); Save writes {SuitePath}, without the file's comments\n"
+                     + (_draft.NotShown.Count == 0 ? "the form shows every field of the file"
+                         : $"kept as in the file, not shown here: {string.Join(", ", _draft.NotShown)}");
+        Check();
+        return true;
+    }
+
     /// <summary>Runs the parser and validator; puts an error beside its field (or in the status line). Returns the suite when valid.</summary>
     public Suite? Check()
     {
-        foreach (var (field, _, _, hint) in SuiteDraft.Fields) _notes[field].Text = hint;
-        var (suite, field2, error) = _draft.Check(_runner, SuitePath);
+        foreach (var (key, label) in _notes) label.Text = _hints[key];
+        var (suite, where, error) = _draft.Check(_runner, SuitePath);
         if (suite is not null) { _status.Text = $"valid: {suite.Models.Count} model(s) × {suite.Dataset.Name}, {suite.Recipe.Epochs} epochs"; return suite; }
-        if (field2 is not null && _notes.TryGetValue(field2, out var note))
-        {
-            note.Text = "✗ " + error;
-        }
+        if (where is not null && _notes.TryGetValue(where, out var note)) note.Text = "✗ " + error;
         _status.Text = error ?? "";
         return null;
     }
@@ -86,10 +233,24 @@ public sealed class SuiteBuilderView : Window
     {
         if (Check() is null) return null;
         Directory.CreateDirectory(_root);
-        File.WriteAllText(SuitePath, _draft.ToJson());
+        File.WriteAllText(SuitePath, _draft.ToJson(SuitePath));
         var suite = SuiteParser.Load(SuitePath);
         _status.Text = $"saved {SuitePath} (`zoo run-suite {SuitePath}` runs it headless)";
         return suite;
+    }
+
+    /// <summary>A label that shows its text as it is: variant names and field paths have '_', which would otherwise mark a hot key.</summary>
+    static Label Plain(Label label)
+    {
+        label.HotKeySpecifier = (System.Text.Rune)'\uffff';
+        return label;
+    }
+
+    /// <summary>A folder with the home folder as ~, to fit beside a field.</summary>
+    static string Home(string path)
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return home.Length > 1 && path.StartsWith(home + "/", StringComparison.Ordinal) ? "~" + path[home.Length..] : path;
     }
 
     static string SafeName(string name)

@@ -325,8 +325,8 @@ public sealed class ZooUi
     void ShowBuilder(Views v)
     {
         v.KeepMarks();
-        var draft = new SuiteDraft { Models = v.Catalogue.All.Where(r => v.Catalogue.Marked.Contains(r.Name)).Select(r => r.Entry.Variant.Name).ToList() };
-        using var builder = new SuiteBuilderView(draft, _model.Runner, _outRoot);
+        var draft = new SuiteDraft { Variants = v.Catalogue.All.Where(r => v.Catalogue.Marked.Contains(r.Name)).Select(r => r.Entry.Variant.Name).ToList() };
+        using var builder = new SuiteBuilderView(draft, _model.Runner, _outRoot, _suitePath);
         v.App.Run(builder);
         if (builder.ToRun is { } suite) Start(v, suite, Path.Combine(_outRoot, suite.Name));
     }
@@ -350,7 +350,9 @@ public sealed class ZooUi
         "Ctrl+F      filter the catalogue by name, family or plugin (Enter: back to the list)\n" +
         "F5          compare the marked variants on the built-in data set (3 epochs, 1x28x28)\n" +
         "F6          run the suite file given on the command line (zoo ui SUITE.json)\n" +
-        "F4          new suite: data set and recipe for the marked variants; Check, Save, Run\n" +
+        "F4          suite builder for the marked variants: data set (download state; an image\n" +
+        "            folder from a dialog), recipe, per-model label, options, epochs and LR;\n" +
+        "            Open reads a suite file into it; Check, Save (<out>/<name>.json), Run\n" +
         "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
         "            to compare side by side, s sorts by the column under the cursor\n" +
         "Esc         stop the run after its current step (a rerun resumes); in a dialog: close\n" +
