@@ -31,6 +31,7 @@ public sealed class ZooUi
     readonly PluginCatalog _catalog;
     readonly string? _suitePath;
     readonly string _outRoot;
+    Views? _views;   // the window's views, once Build made them
     CancellationTokenSource? _running;
     Task? _task;
     volatile bool _closed;   // once the screen is gone, a still-running suite reports on stderr
@@ -99,8 +100,12 @@ public sealed class ZooUi
 
     // The views Build makes, for its small parts to share.
     sealed record Views(IApplication App, CatalogueState Catalogue, TextField Filter, ListView List, TextView Details, Label Step, TextView Log,
-        ProgressBar Bar, TableView Board)
+        ProgressBar Bar, TableView Board, CurvesView Curves)
     {
+        /// <summary>The run being shown (null before the first), and which of its curves.</summary>
+        public RunBoard? RunBoard { get; set; }
+        public CurveChoice Choice { get; } = new();
+
         public IReadOnlyList<CatalogueRow> Rows => Catalogue.Shown;
         public CatalogueRow? Selected() => List.SelectedItem is { } i && i >= 0 && i < Rows.Count ? Rows[i] : null;
 
@@ -119,9 +124,10 @@ public sealed class ZooUi
         var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, Space: mark, F4: new suite, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
         var (catalogue, filter, list) = CataloguePane(rows);
         var (detailsFrame, details) = DetailsPane(catalogue);
-        var (runFrame, step, bar, board, log) = RunPane(catalogue, detailsFrame);
-        var v = new Views(app, new CatalogueState(rows), filter, list, details, step, log, bar, board);
+        var (runFrame, step, bar, board, log, curves) = RunPane(catalogue, detailsFrame);
+        var v = _views = new Views(app, new CatalogueState(rows), filter, list, details, step, log, bar, board, curves);
         WireCatalogue(v);
+        WireCurves(v);
         window.Initialized += (_, _) => list.SetFocus();   // keys go to the catalogue first: Space marks, Enter describes
         window.Add(catalogue, detailsFrame, runFrame, StatusBar(v));
         return window;
@@ -164,7 +170,7 @@ public sealed class ZooUi
         return (frame, details);
     }
 
-    (FrameView, Label, ProgressBar, TableView, TextView) RunPane(View catalogue, View detailsFrame)
+    (FrameView, Label, ProgressBar, TableView, TextView, CurvesView) RunPane(View catalogue, View detailsFrame)
     {
         var frame = Pane("Run", Pos.Right(catalogue), Pos.Bottom(detailsFrame), Dim.Fill(), Dim.Fill(1));
         var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "" };
@@ -176,8 +182,10 @@ public sealed class ZooUi
         log.Text = _suitePath is null
             ? "Mark variants with Space and press F5 to compare them on the built-in data set (3 epochs, 1x28x28)."
             : $"F6 runs {_suitePath}; F5 compares the marked variants instead.";
-        frame.Add(step, bar, board, log);
-        return (frame, step, bar, board, log);
+        // F8 swaps the log for the curves (in the same place), and back.
+        var curves = new CurvesView { X = 0, Y = Pos.Bottom(board), Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, CanFocus = true };
+        frame.Add(step, bar, board, log, curves);
+        return (frame, step, bar, board, log, curves);
     }
 
     /// <summary>
@@ -249,6 +257,7 @@ public sealed class ZooUi
         new Shortcut(Key.F6, "Run suite", () => RunSuiteFile(v), null),
         new Shortcut(Key.F4, "New suite", () => ShowBuilder(v), null),
         new Shortcut(Key.F7, "Results", () => ShowResults(v), null),
+        new Shortcut(Key.F8, "Curves/log", () => ToggleCurves(v), null),
         new Shortcut(Key.Esc, "Stop run", () => { _running?.Cancel(); Append(v, "stopping after the current step…"); }, null),
         new Shortcut(Key.Q.WithCtrl, "Quit", () => v.App.RequestStop(), null),
     });
@@ -293,7 +302,9 @@ public sealed class ZooUi
     SyncProgress<SuiteEvent> Progress(Views v, RunBoard board)
     {
         var lastStep = DateTime.MinValue;
+        v.RunBoard = board;
         ShowBoard(v, board);
+        ShowCurves(v);
         return new SyncProgress<SuiteEvent>(e =>
         {
             bool changed = board.Apply(e);
@@ -305,10 +316,48 @@ public sealed class ZooUi
                 if (!_closed) v.App.Invoke(() => { v.Step.Text = text; ShowBoard(v, board); });
                 return;
             }
-            if (changed && !_closed) v.App.Invoke(() => ShowBoard(v, board));
+            if (changed && !_closed) v.App.Invoke(() => { ShowBoard(v, board); if (e is EpochEnded or RunEnded or RunStarted) ShowCurves(v); });
             if (ProgressText.Line(e) is { } line) Append(v, line);
         });
     }
+
+    /// <summary>
+    /// The curves' own keys (they have the focus while shown): l loss or accuracy, a every model or the selected one,
+    /// Up/Down pick the selected model (and show it alone). GraphView's own arrow keys would scroll the plot away.
+    /// </summary>
+    static void WireCurves(Views v)
+    {
+        v.Curves.KeyDown += (_, key) =>
+        {
+            if (key == Key.L) v.Choice.ToggleMetric();
+            else if (key == Key.A) v.Choice.ToggleAll();
+            else if (key == Key.CursorDown || key == Key.CursorUp) { if (v.RunBoard is { } b) v.Choice.Next(b, key == Key.CursorDown ? 1 : -1); }
+            else return;
+            key.Handled = true;
+            ShowCurves(v);
+        };
+    }
+
+    /// <summary>F8: the curves in place of the log, with the focus (their keys work at once), or the log again.</summary>
+    static void ToggleCurves(Views v)
+    {
+        bool curves = !v.Curves.Visible;
+        v.Curves.Visible = curves;
+        v.Log.Visible = !curves;
+        if (curves) { ShowCurves(v); v.Curves.SetFocus(); }
+        else v.Log.SetFocus();
+    }
+
+    /// <summary>Redraws the curves from the board's finished epochs (UI thread); nothing while they are hidden.</summary>
+    static void ShowCurves(Views v)
+    {
+        if (!v.Curves.Visible) return;
+        v.Curves.Show(v.RunBoard is { } board ? v.Choice.Plot(board) : CurvePlot.Of(Array.Empty<(string, IReadOnlyList<EpochRecord>)>(), v.Choice.Metric, null));
+    }
+
+    /// <summary>The observer a run of <paramref name="suite"/> reports to (for the tests: events fed on the UI thread show at once).</summary>
+    internal IProgress<SuiteEvent> Watch(Suite suite) =>
+        Progress(_views ?? throw new InvalidOperationException("Build the window first"), new RunBoard(suite));
 
     /// <summary>Lays the board's rows into the run pane's table and its suite fraction into the bar (UI thread).</summary>
     static void ShowBoard(Views v, RunBoard board)

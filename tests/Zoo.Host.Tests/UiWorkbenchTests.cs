@@ -1,0 +1,165 @@
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Terminal.Gui.App;
+using Terminal.Gui.Drivers;
+using Terminal.Gui.Input;
+using Terminal.Gui.Testing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Zoo.Engine.Plugins;
+using Zoo.Engine.Results;
+using Zoo.Engine.Suites;
+using Zoo.Tui;
+
+// The run pane's log is Terminal.Gui's TextView, obsolete in 2.5 (see ZooUi).
+#pragma warning disable CS0618
+
+namespace Zoo.Host.Tests;
+
+/// <summary>
+/// The terminal UI as a workbench, headless on Terminal.Gui's ANSI driver (a virtual screen, keys injected): live curves
+/// of a run, a run's own results, the catalogue's sort and the plugins view.
+/// </summary>
+public sealed class UiWorkbenchTests
+{
+    internal static string ScreenText(IApplication app, View view)
+    {
+        var r = view.FrameToScreen();
+        var contents = app.Driver!.Contents!;
+        var text = new StringBuilder();
+        for (var y = r.Top; y < r.Bottom; y++)
+        {
+            for (var x = r.Left; x < r.Right; x++) text.Append(contents[y, x].Grapheme);
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    static IEnumerable<T> All<T>(View root) where T : View =>
+        root.SubViews.OfType<T>().Concat(root.SubViews.SelectMany(All<T>));
+
+    /// <summary>The main window on a virtual 200x50 screen, drawn once.</summary>
+    static (IApplication App, Window Window, ZooUi Ui) Drawn(PluginCatalog catalog, string outRoot)
+    {
+        var services = new ServiceCollection().AddSingleton(catalog).AddSingleton(new SuiteRunner(catalog)).BuildServiceProvider();
+        var ui = new ZooUi(services, null, outRoot);
+        var app = Application.Create();
+        app.Init(DriverRegistry.Names.ANSI);
+        app.Driver!.SetScreenSize(200, 50);
+        var window = ui.Build(app);
+        app.Begin(window);
+        app.LayoutAndDraw(true);
+        return (app, window, ui);
+    }
+
+    const string TwoModels = """
+        {
+          "name": "curves",
+          "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 1, "train": 160, "val": 64, "test": 64 },
+          "models": [
+            { "variant": "lenet5", "label": "lenet-tanh" },
+            { "variant": "lenet5", "label": "lenet-relu", "options": { "activation": "relu", "pool": "max" } }
+          ],
+          "recipe": { "epochs": 3, "batch_size": 32, "seed": 42, "optimizer": { "name": "adamw", "lr": 0.003 } }
+        }
+        """;
+
+    /// <summary>A real two-model run of three epochs on the built-in data: its events and its result.</summary>
+    static (Suite Suite, List<SuiteEvent> Events, SuiteResult Result) TwoModelRun(PluginCatalog catalog, string dir)
+    {
+        var path = Path.Combine(dir, "curves.json");
+        File.WriteAllText(path, TwoModels);
+        var model = new UiModel(catalog, new SuiteRunner(catalog));
+        var suite = model.Load(path);
+        var events = new List<SuiteEvent>();
+        var result = model.Run(suite, Path.Combine(dir, "results", "curves"), new SyncProgress<SuiteEvent>(events.Add), CancellationToken.None);
+        return (suite, events, result);
+    }
+
+    [Fact]
+    public void F8_shows_live_curves_of_every_model_or_the_selected_one_from_the_runs_epochs_and_the_log_stays_a_key_away()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var (suite, events, result) = TwoModelRun(catalog, dir);
+            Assert.True(result.AllFinished);
+            var (app, window, ui) = Drawn(catalog, Path.Combine(dir, "results"));
+            using (app) using (window)
+            {
+                var curves = All<CurvesView>(window).Single();
+                var log = All<TextView>(window).Single(t => t.SuperView is FrameView { Title: "Run" });
+                Assert.False(curves.Visible);
+                var progress = ui.Watch(suite);
+
+                // Mid-run: the first model's first epoch is in, the second has none yet.
+                int firstEpoch = events.FindIndex(e => e is EpochEnded);
+                foreach (var e in events.Take(firstEpoch + 1)) progress.Report(e);
+                app.InjectKey(Key.F8);
+                Assert.True(curves.Visible);
+                Assert.False(log.Visible);
+                Assert.Same(curves, window.MostFocused);
+                var plot = curves.Plot!;
+                Assert.Equal("val top-1 (%), every model", plot.Title);
+                Assert.Equal(new[] { "lenet-tanh", "lenet-relu" }, plot.Series.Select(s => s.Name));
+                var first = ((EpochEnded)events[firstEpoch]).Record;
+                Assert.Equal(new[] { (1, first.ValTop1!.Value * 100) }, plot.Series[0].Points);
+                Assert.Empty(plot.Series[1].Points);
+                app.LayoutAndDraw(true);
+                var screen = ScreenText(app, curves);
+                Assert.Contains("val top-1 (%), every model", screen);
+                Assert.Contains("lenet-tanh", screen);
+                Assert.Contains("lenet-relu", screen);
+                Assert.Contains("●", screen);
+
+                // The rest of the run: every epoch of both, as the result records them.
+                foreach (var e in events.Skip(firstEpoch + 1)) progress.Report(e);
+                plot = curves.Plot!;
+                for (int i = 0; i < 2; i++)
+                    Assert.Equal(result.Runs[i].Epochs.Select(r => (r.Epoch, r.ValTop1!.Value * 100)), plot.Series[i].Points);
+
+                app.InjectKey(Key.L);   // loss instead of accuracy
+                Assert.Equal("train loss, every model", curves.Plot!.Title);
+                Assert.Equal(result.Runs[1].Epochs.Select(r => (r.Epoch, r.TrainLoss)), curves.Plot.Series[1].Points);
+                app.InjectKey(Key.A);   // the selected model alone: the one training last (none now), else the first
+                Assert.Equal("loss of lenet-tanh", curves.Plot!.Title);
+                Assert.Equal(new[] { "train loss", "val loss" }, curves.Plot.Series.Select(s => s.Name));
+                app.InjectKey(Key.CursorDown);   // the next model
+                Assert.Equal("loss of lenet-relu", curves.Plot!.Title);
+                Assert.Equal(result.Runs[1].Epochs.Select(r => (r.Epoch, r.ValLoss!.Value)), curves.Plot.Series[1].Points);
+                app.InjectKey(Key.L);
+                Assert.Equal("top-1 (%) of lenet-relu", curves.Plot!.Title);
+                app.LayoutAndDraw(true);
+                Assert.Contains("top-1 (%) of lenet-relu", ScreenText(app, curves));
+
+                app.InjectKey(Key.F8);   // back to the log, which kept every line
+                Assert.True(log.Visible);
+                Assert.False(curves.Visible);
+                Assert.Contains("lenet-relu: finished", log.Text);
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Curve_plots_take_the_epochs_as_recorded_and_skip_values_that_are_not_finite()
+    {
+        EpochRecord E(int epoch, double loss, double? val) => new(epoch, 0.01, loss, 0.5, loss, val, null, 1, 100);
+        var runs = new (string, IReadOnlyList<EpochRecord>)[]
+        {
+            ("a", new[] { E(1, 2.0, 0.25), E(2, 1.0, 0.5) }),
+            ("blown", new[] { E(1, 3.0, 0.1), E(2, double.NaN, null) }),
+            ("queued", Array.Empty<EpochRecord>()),
+        };
+        var all = CurvePlot.Of(runs, CurveMetric.Loss, null);
+        Assert.Equal(new[] { (1, 2.0), (2, 1.0) }, all.Series[0].Points);
+        Assert.Equal(new[] { (1, 3.0) }, all.Series[1].Points);   // the NaN epoch is left out
+        Assert.Empty(all.Series[2].Points);
+        Assert.Equal((2, 1.0, 3.0), (all.LastEpoch, all.Min, all.Max));
+        var acc = CurvePlot.Of(runs, CurveMetric.Accuracy, "a");
+        Assert.Equal(new[] { (1, 25.0), (2, 50.0) }, acc.Series[1].Points);
+        Assert.Contains("val top-1: 50 at epoch 2", acc.Legend());
+        Assert.True(CurvePlot.Of(runs, CurveMetric.Accuracy, "queued").IsEmpty);
+    }
+}
