@@ -9,6 +9,8 @@ using Terminal.Gui.Views;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
+using Zoo.Reports.Export;
+using Zoo.Reports.Model;
 using Zoo.Tui;
 
 // The run pane's log is Terminal.Gui's TextView, obsolete in 2.5 (see ZooUi).
@@ -140,6 +142,92 @@ public sealed class UiWorkbenchTests
             }
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Enter_on_a_run_in_the_results_browser_shows_its_curves_coloured_confusion_per_class_top1_figures_and_mistakes()
+    {
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var dir = Path.Combine(root, "sample");
+            ReportTests.Sample(dir, name: "sample");
+            var thumb = new Thumbnail(1, 2, 2, new byte[] { 0, 255, 255, 0 });
+            new ResultWriter(dir).WritePredictions("good", new PredictionSample(new[]
+            {
+                new PredictedImage(3, 0, 0, 0.9, thumb), new PredictedImage(7, 1, 2, 0.6, thumb), new PredictedImage(11, 2, 1, 0.55, thumb),
+            }) { ConfidentMistakes = new[] { new PredictedImage(7, 1, 2, 0.6, thumb) } });
+            var model = ReportModel.Load(new[] { dir });
+            var good = model.Runs.Single(r => r.Label == "good");
+
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(200, 50);
+            using var view = new ResultsView(root);
+            app.Begin(view);
+            app.LayoutAndDraw(true);
+            app.InjectKey(Key.Enter);   // opens the folder; the table has the focus
+            int row = view.Shown.ToList().FindIndex(r => r.Run.Label == "good");
+            for (int i = 0; i < row; i++) app.InjectKey(Key.CursorDown);
+            app.InjectKey(Key.Enter);
+            var pane = view.RunPane;
+            Assert.True(pane.Visible);
+            Assert.Equal("good", pane.Details!.Run.Label);
+
+            // The matrix is the test evaluation's, as results.json has it, with the engine's per-class top-1 at the end.
+            var test = good.Run.Test!;
+            var table = pane.Confusion.Table!;
+            Assert.Equal(test.Confusion.Length, table.Rows);
+            Assert.Equal(new[] { "true \\ predicted", "disc", "ring", "square", "top-1" }, table.ColumnNames);
+            for (int i = 0; i < table.Rows; i++)
+            {
+                Assert.Equal(test.Confusion[i].Select(c => c.ToString()), Enumerable.Range(1, test.Confusion.Length).Select(c => (string)table[i, c]));
+                Assert.Equal(Numbers.Percent(test.PerClassTop1[i]), table[i, table.Columns - 1]);
+            }
+            // Cells coloured by their share of the true class: the diagonal green, the rest yellow to red.
+            Assert.Equal(3, pane.Details.Level(0, 0));
+            Assert.Equal(0, pane.Details.Level(5, 5));   // outside the matrix
+            app.LayoutAndDraw(true);
+            var backgrounds = Cells(app, pane.Confusion).Select(c => c.Background).ToHashSet();
+            Assert.Contains(Terminal.Gui.Drawing.Color.BrightGreen, backgrounds);
+            Assert.Contains(Terminal.Gui.Drawing.Color.Red, backgrounds);
+
+            // Curves of the run's own epochs; l switches to loss.
+            Assert.Equal(good.Run.Epochs.Select(e => (e.Epoch, e.ValTop1!.Value * 100)), pane.Curves.Plot!.Series[1].Points);
+            app.InjectKey(Key.L);
+            Assert.Equal(good.Run.Epochs.Select(e => (e.Epoch, e.TrainLoss)), pane.Curves.Plot!.Series[0].Points);
+
+            // No figures drawn yet: the text says how; the sampled mistakes are listed from predictions.json.
+            Assert.Contains($"`zoo report {dir}` draws them", pane.Summary);
+            Assert.Contains("2 wrong of 3 sampled test images", pane.Summary);
+            Assert.Contains("test image     7: ring taken for square (60 %)", pane.Summary);
+            var screen = ScreenText(app, view);
+            Assert.Contains("Confusion of good", screen);
+            Assert.Contains("ring taken for square", screen);
+
+            // Esc: back to the comparison, the browser still open.
+            app.InjectKey(Key.Esc);
+            Assert.False(pane.Visible);
+            Assert.Same(view, app.TopRunnableView);
+
+            // With the report drawn, the run lists its PNG figures instead.
+            ReportWriter.Write(model, dir);
+            app.InjectKey(Key.Enter);
+            Assert.True(pane.Visible);
+            Assert.Contains(Path.Combine(dir, "figures", "good-predictions.png"), pane.Summary);
+            Assert.Contains(Path.Combine(dir, "figures", "good-confusion.png"), pane.Summary);
+            Assert.DoesNotContain("draws them", pane.Summary);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    static IEnumerable<Terminal.Gui.Drawing.Attribute> Cells(IApplication app, View view)
+    {
+        var r = view.FrameToScreen();
+        var contents = app.Driver!.Contents!;
+        for (var y = r.Top; y < r.Bottom; y++)
+            for (var x = r.Left; x < r.Right; x++)
+                yield return contents[y, x].Attribute!.Value;
     }
 
     [Fact]

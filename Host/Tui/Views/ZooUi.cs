@@ -201,7 +201,7 @@ public sealed class ZooUi
     /// against the background; with the default theme (terminal default colours, Color.None) both resolve to
     /// Gray, so every cell was grey on grey.
     /// </summary>
-    static TextView ReadOnlyText(int y)
+    internal static TextView ReadOnlyText(int y)
     {
         var text = new TextView { X = 0, Y = y, Width = Dim.Fill(), Height = Dim.Fill(), ReadOnly = true, WordWrap = true, TabKeyAddsTab = false };
         text.GettingAttributeForRole += (_, e) =>
