@@ -6,6 +6,7 @@ using Terminal.Gui.Input;
 using Terminal.Gui.Testing;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
+using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
@@ -228,6 +229,88 @@ public sealed class UiWorkbenchTests
         for (var y = r.Top; y < r.Bottom; y++)
             for (var x = r.Left; x < r.Right; x++)
                 yield return contents[y, x].Attribute!.Value;
+    }
+
+    [Fact]
+    public void F3_sorts_the_catalogue_by_each_column_in_turn_Shift_F3_reverses_the_title_says_how_and_marks_stay()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var (app, window, _) = Drawn(catalog, TestEnvironment.NewTempDirectory());
+        using (app) using (window)
+        {
+            var frame = window.SubViews.OfType<FrameView>().First();
+            var list = frame.SubViews.OfType<ListView>().Single();
+            string Name(int i) => list.Source!.ToList()[i]!.ToString()!.Split(' ')[0];
+            var rows = new UiModel(catalog, new SuiteRunner(catalog)).Rows();
+            var byName = rows.ToDictionary(r => r.Name);
+            IEnumerable<CatalogueRow> Shown() => Enumerable.Range(0, list.Source!.Count).Select(i => byName[Name(i)]);
+            Assert.StartsWith("Catalogue, by family ▲", frame.Title);
+            app.InjectKey(Key.Space);   // mark the first variant
+            var marked = Name(0);
+
+            app.InjectKey(Key.F3);
+            Assert.StartsWith("Catalogue, by name ▲", frame.Title);
+            Assert.Equal(rows.Select(r => r.Name).Order(StringComparer.Ordinal), Shown().Select(r => r.Name));
+            app.InjectKey(Key.F3);
+            Assert.StartsWith("Catalogue, by parameters ▼", frame.Title);
+            var counts = Shown().Select(r => r.Parameters).ToList();
+            Assert.Equal(counts.Where(c => c is not null).OrderDescending(), counts.TakeWhile(c => c is not null));   // largest first, unbuildable last
+            app.InjectKey(Key.F3.WithShift);
+            Assert.StartsWith("Catalogue, by parameters ▲", frame.Title);
+            Assert.Equal(counts.Where(c => c is not null).Order(), Shown().Select(r => r.Parameters).TakeWhile(c => c is not null));
+            app.InjectKey(Key.F3);
+            Assert.StartsWith("Catalogue, by year ▼", frame.Title);
+            Assert.Equal(rows.Select(r => r.Entry.Architecture.Year).OrderDescending(), Shown().Select(r => r.Entry.Architecture.Year));
+            app.LayoutAndDraw(true);
+            Assert.Contains("by year ▼ (F3: next column, Shift+F3: reverse)", ScreenText(app, window));
+            int at = Enumerable.Range(0, list.Source!.Count).Single(i => Name(i) == marked);
+            Assert.True(list.Source.IsMarked(at));
+            Assert.Equal(1, Enumerable.Range(0, list.Source.Count).Count(i => list.Source.IsMarked(i)));
+            app.InjectKey(Key.F3);
+            Assert.Equal(rows.Select(r => r.Name), Shown().Select(r => r.Name));   // family again: the zoo's own order
+        }
+    }
+
+    [Fact]
+    public void The_plugins_view_lists_each_plugins_state_and_reason_and_follows_the_watcher_live()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            TestEnvironment.CopyDirectory(Path.Combine(TestEnvironment.Fixtures, "Zoo.Fixtures.TinyNet"), Path.Combine(dir, "TinyNet"));
+            using var catalog = new PluginCatalog(new[] { dir }, new[] { new BuiltInPlugin() });
+            catalog.Refresh();
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(200, 50);
+            using var view = new PluginsView(catalog, app);
+            app.Begin(view);
+            app.LayoutAndDraw(true);
+            Assert.Equal(catalog.Statuses.Select(s => s.Name), view.Statuses.Select(s => s.Name));
+            var tiny = view.Statuses.ToList().FindIndex(s => s.Path.Contains("TinyNet"));
+            Assert.Equal("loaded", view.Table.Table![tiny, 1]);
+            Assert.Equal(catalog.Statuses[tiny].ContractVersion, view.Table.Table[tiny, 3]);
+            Assert.Contains("Zoo.Fixtures.TinyNet.dll", ScreenText(app, view));
+
+            // A broken plugin dropped in while the view is open: the watcher reports it, the table shows it failed with the reason.
+            var changes = 0;
+            catalog.Changed += _ => Interlocked.Increment(ref changes);
+            catalog.StartWatching(TimeSpan.FromMilliseconds(100));
+            Directory.CreateDirectory(Path.Combine(dir, "Broken"));
+            File.WriteAllText(Path.Combine(dir, "Broken", "Broken.dll"), "not an assembly");
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Volatile.Read(ref changes) == 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
+            Assert.True(changes > 0, "the watcher reported no change");
+            app.TimedEvents!.RunTimers();   // what the main loop does next: the view's refresh, queued from the watcher's thread
+            var broken = view.Statuses.ToList().FindIndex(s => s.Path.Contains("Broken"));
+            Assert.True(broken >= 0);
+            Assert.Equal("failed", view.Table.Table![broken, 1]);
+            Assert.Contains("not a .NET assembly", (string)view.Table.Table[broken, 6]);
+            Assert.Contains("Broken", view.LastChange);
+            app.LayoutAndDraw(true);
+            Assert.Contains("not a .NET assembly", ScreenText(app, view));
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]

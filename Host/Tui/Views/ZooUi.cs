@@ -54,7 +54,12 @@ public sealed class ZooUi
         {
             WriteCursorOnlyWhenItChanges(app);
             var window = Build(app);
+            // Plugins added, rebuilt or removed while the UI is open show in the catalogue, the log and F2.
+            Action<string> changed = change => OnPluginsChanged(_views!, change);
+            _catalog.Changed += changed;
+            _catalog.StartWatching(TimeSpan.FromSeconds(1));
             app.Run(window);
+            _catalog.Changed -= changed;
             _closed = true;
             window.Dispose();
         }
@@ -93,9 +98,10 @@ public sealed class ZooUi
     /// <summary>The catalogue as the list shows it: every row, the rows the filter keeps, and the marked variants (kept across filters).</summary>
     sealed class CatalogueState(IReadOnlyList<CatalogueRow> all)
     {
-        public IReadOnlyList<CatalogueRow> All { get; } = all;
+        public IReadOnlyList<CatalogueRow> All { get; set; } = all;
         public IReadOnlyList<CatalogueRow> Shown { get; set; } = all;
         public HashSet<string> Marked { get; } = new(StringComparer.Ordinal);
+        public CatalogueSort Sort { get; set; } = new();
     }
 
     // The views Build makes, for its small parts to share.
@@ -135,7 +141,7 @@ public sealed class ZooUi
 
     static (FrameView, TextField, ListView) CataloguePane(IReadOnlyList<CatalogueRow> rows)
     {
-        var catalogue = Pane("Catalogue", 0, 0, Dim.Percent(40), Dim.Fill(1));
+        var catalogue = Pane(CatalogueTitle(new CatalogueSort()), 0, 0, Dim.Percent(40), Dim.Fill(1));
         // Ctrl+F reaches the filter (Tab keeps moving between panes; a printable key in the list jumps to a name, as
         // ListView does); it keeps the rows whose name, family or plugin contains the text.
         var label = new Label { X = 0, Y = 0, Text = "Filter (Ctrl+F):" };
@@ -146,11 +152,22 @@ public sealed class ZooUi
         return (catalogue, filter, list);
     }
 
+    /// <summary>The catalogue's title names its order and the keys that change it.</summary>
+    internal static string CatalogueTitle(CatalogueSort sort) => $"Catalogue, by {sort.Text} (F3: next column, Shift+F3: reverse)";
+
+    /// <summary>F3 sorts by the next column, Shift+F3 reverses; the filter and the marks stay.</summary>
+    void Sort(Views v, bool reverse)
+    {
+        v.Catalogue.Sort = reverse ? v.Catalogue.Sort.Reversed() : v.Catalogue.Sort.Next();
+        ApplyFilter(v);
+    }
+
     /// <summary>Shows the rows the filter keeps, with the marks of every variant kept across filters.</summary>
     void ApplyFilter(Views v)
     {
         v.KeepMarks();
-        v.Catalogue.Shown = UiModel.Filter(v.Catalogue.All, v.Filter.Text);
+        v.Catalogue.Shown = v.Catalogue.Sort.Apply(UiModel.Filter(v.Catalogue.All, v.Filter.Text));
+        if (v.List.SuperView is { } frame) frame.Title = CatalogueTitle(v.Catalogue.Sort);
         v.List.SetSource(new ObservableCollection<string>(v.Rows.Select(UiModel.Line)));
         for (int i = 0; i < v.Rows.Count; i++)
             if (v.Catalogue.Marked.Contains(v.Rows[i].Name)) v.List.Source!.SetMark(i, true);
@@ -252,7 +269,10 @@ public sealed class ZooUi
     StatusBar StatusBar(Views v) => new(new[]
     {
         new Shortcut(Key.F1, "Help", () => ShowHelp(v), null),
+        new Shortcut(Key.F2, "Plugins", () => ShowPlugins(v), null),
         new Shortcut(Key.F.WithCtrl, "Filter", () => v.Filter.SetFocus(), null),
+        new Shortcut(Key.F3, "Sort", () => Sort(v, false), null),
+        new Shortcut(Key.F3.WithShift, "Reverse", () => Sort(v, true), null),
         new Shortcut(Key.F5, "Compare marked", () => CompareMarked(v), null),
         new Shortcut(Key.F6, "Run suite", () => RunSuiteFile(v), null),
         new Shortcut(Key.F4, "New suite", () => ShowBuilder(v), null),
@@ -287,12 +307,25 @@ public sealed class ZooUi
                 Append(v, "");
                 Append(v, ResultWriter.Markdown(result));
                 if (result.Interrupted) Append(v, $"stopped; a rerun resumes from the last finished epoch ({outDir})");
+                WriteReport(v, result);
             }
             catch (OperationCanceledException) { Append(v, $"stopped; a rerun resumes from the last finished epoch ({outDir})"); }
             catch (ZooConfigException ex) { Append(v, $"error: {ex.Message}"); }
             catch (Exception ex) { Append(v, $"failed: {ex.GetType().Name}: {ex.Message}"); }
             finally { _running = null; }
         });
+    }
+
+    /// <summary>report.html and figures/ for a run just ended, as `zoo run-suite` writes them (F7 then lists each run's PNGs); a failure is a log line.</summary>
+    void WriteReport(Views v, SuiteResult result)
+    {
+        try
+        {
+            var output = Zoo.Reports.Export.ReportWriter.Write(Zoo.Reports.Model.ReportModel.Load(new[] { result.OutputDirectory }), result.OutputDirectory);
+            foreach (var w in output.Warnings) Append(v, $"warning: {w}");
+            Append(v, $"report: {output.Html} ({output.Figures.Count} figures in {output.FiguresDirectory}; F7 opens the results)");
+        }
+        catch (Exception e) { Append(v, $"report not written: {e.GetType().Name}: {e.Message}"); }
     }
 
     /// <summary>
@@ -378,6 +411,28 @@ public sealed class ZooUi
         using var builder = new SuiteBuilderView(draft, _model.Runner, _outRoot);
         v.App.Run(builder);
         if (builder.ToRun is { } suite) Start(v, suite, Path.Combine(_outRoot, suite.Name));
+    }
+
+    void ShowPlugins(Views v)
+    {
+        using var plugins = new PluginsView(_catalog, v.App);
+        v.App.Run(plugins);
+    }
+
+    /// <summary>
+    /// A plugin added, rebuilt or removed while the UI runs (the watcher `zoo ui` starts): the catalogue's rows are read
+    /// again (filter, order and marks kept) and the change goes into the log.
+    /// </summary>
+    void OnPluginsChanged(Views v, string change)
+    {
+        if (_closed) return;
+        v.App.Invoke(() =>
+        {
+            v.KeepMarks();
+            v.Catalogue.All = _model.Rows();
+            ApplyFilter(v);
+        });
+        Append(v, $"plugins changed: {change.Replace(Environment.NewLine, "; ")}");
     }
 
     void ShowResults(Views v)
