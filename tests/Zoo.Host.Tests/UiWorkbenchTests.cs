@@ -314,6 +314,19 @@ public sealed class UiWorkbenchTests
     }
 
     [Fact]
+    public void F1_help_names_every_key_of_the_status_bar()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var (app, window, _) = Drawn(catalog, TestEnvironment.NewTempDirectory());
+        using (app) using (window)
+        {
+            var keys = All<Shortcut>(window).Select(s => s.Key.ToString()).ToList();
+            Assert.Contains("F8", keys);
+            Assert.All(keys, k => Assert.Contains(k, ZooUi.HelpText));
+        }
+    }
+
+    [Fact]
     public void Curve_plots_take_the_epochs_as_recorded_and_skip_values_that_are_not_finite()
     {
         EpochRecord E(int epoch, double loss, double? val) => new(epoch, 0.01, loss, 0.5, loss, val, null, 1, 100);

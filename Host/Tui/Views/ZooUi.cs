@@ -127,7 +127,7 @@ public sealed class ZooUi
     public Window Build(IApplication app)
     {
         var rows = _model.Rows();
-        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, Space: mark, F4: new suite, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
+        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, F3: sort, Space: mark, F4: new suite, F5: compare marked, F6: run suite, F7: results, F8: curves, F2: plugins, Ctrl+Q: quit)" };
         var (catalogue, filter, list) = CataloguePane(rows);
         var (detailsFrame, details) = DetailsPane(catalogue);
         var (runFrame, step, bar, board, log, curves) = RunPane(catalogue, detailsFrame);
@@ -452,11 +452,19 @@ public sealed class ZooUi
     public const string HelpText =
         "Catalogue:  Up/Down move, Space marks a variant, Enter computes its GMACs and sizes\n" +
         "Ctrl+F      filter the catalogue by name, family or plugin (Enter: back to the list)\n" +
+        "F3          sort the catalogue by the next column (family, name, parameters, year);\n" +
+        "            Shift+F3 reverses; the catalogue's title says the order\n" +
+        "F2          plugins: path, version, contract, state and reason of each, live as plugins\n" +
+        "            are added, rebuilt or removed (Esc closes)\n" +
         "F5          compare the marked variants on the built-in data set (3 epochs, 1x28x28)\n" +
         "F6          run the suite file given on the command line (zoo ui SUITE.json)\n" +
         "F4          new suite: data set and recipe for the marked variants; Check, Save, Run\n" +
         "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
-        "            to compare side by side, s sorts by the column under the cursor\n" +
+        "            to compare side by side, s sorts by the column under the cursor;\n" +
+        "            Enter on a run: its curves, coloured confusion matrix, per-class top-1,\n" +
+        "            figure paths and sampled mistakes (l: loss/accuracy, Esc: back)\n" +
+        "F8          live curves in place of the run's log (again: the log); in the curves:\n" +
+        "            l loss or accuracy, a every model or the selected one, Up/Down select\n" +
         "Esc         stop the run after its current step (a rerun resumes); in a dialog: close\n" +
         "Tab         next pane (Shift+Tab: previous); the mouse works too\n" +
         "F1          this help;  Ctrl+Q quits (a running model stops after its step first)";
