@@ -215,8 +215,9 @@ public sealed class UiWorkbenchTests
             ReportWriter.Write(model, dir);
             app.InjectKey(Key.Enter);
             Assert.True(pane.Visible);
-            Assert.Contains(Path.Combine(dir, "figures", "good-predictions.png"), pane.Summary);
-            Assert.Contains(Path.Combine(dir, "figures", "good-confusion.png"), pane.Summary);
+            Assert.Contains($"in {Path.Combine(dir, "figures")}:", pane.Summary);
+            Assert.All(new[] { "good-predictions.png", "good-confident-mistakes.png", "good-confusion.png", "good-per-class.png" },
+                name => { Assert.True(File.Exists(Path.Combine(dir, "figures", name))); Assert.Contains(name, pane.Summary); });
             Assert.DoesNotContain("draws them", pane.Summary);
         }
         finally { Directory.Delete(root, true); }

@@ -104,8 +104,8 @@ public sealed class RunDetails
         if (figures.Count == 0) lines.Add($"no figures yet: `zoo report {Run.Suite.Directory}` draws them (PNG) into its figures/");
         else
         {
-            lines.Add("figures (PNG; this terminal shows no images):");
-            lines.AddRange(figures.Select(f => $"  {f.What,-24} {f.Path}"));
+            lines.Add($"figures (PNG; this terminal shows no images) in {System.IO.Path.GetDirectoryName(figures[0].Path)}:");
+            lines.AddRange(figures.Select(f => $"  {f.What,-24} {System.IO.Path.GetFileName(f.Path)}"));
         }
         lines.Add("");
         lines.AddRange(Mistakes());

@@ -24,19 +24,23 @@ public sealed class CurvesView : View
 
     readonly GraphView _graph;
     readonly View _legend;
+    readonly Label _title;
 
     public CurvePlot? Plot { get; private set; }
 
     public CurvesView()
     {
-        _graph = new GraphView { X = 0, Y = 0, Width = Dim.Fill(LegendWidth), Height = Dim.Fill(), CanFocus = false, MarginLeft = 8, MarginBottom = 2 };
+        // The title is a label over the whole width: as a TextAnnotation it was cut at the graph's narrower edge.
+        _title = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = ZooUi.NoHotKey };
+        _graph = new GraphView { X = 0, Y = 1, Width = Dim.Fill(LegendWidth), Height = Dim.Fill(), CanFocus = false, MarginLeft = 8, MarginBottom = 2 };
         _graph.AxisX.Text = "epoch";
         _graph.AxisX.ShowLabelsEvery = 1;
         _graph.AxisY.ShowLabelsEvery = 1;
         _graph.AxisX.LabelGetter = v => v.Value >= 1 && Math.Abs(v.Value - Math.Round(v.Value)) < 1e-3 ? Math.Round(v.Value).ToString(Inv) : "";
-        _graph.AxisY.LabelGetter = v => v.Value.ToString("G3", Inv);
+        // As many decimals as the label step needs, so that neighbouring labels differ (G3 printed 10.3 twice).
+        _graph.AxisY.LabelGetter = v => v.Value.ToString("F" + Math.Clamp(1 - (int)Math.Floor(Math.Log10(Math.Max(1e-9, _graph.AxisY.Increment))), 0, 6), Inv);
         _legend = new View { X = Pos.AnchorEnd(LegendWidth), Y = 1, Width = LegendWidth, Height = Dim.Fill() };
-        Add(_graph, _legend);
+        Add(_title, _graph, _legend);
         _graph.FrameChanged += (_, _) => Fit();
     }
 
@@ -66,6 +70,7 @@ public sealed class CurvesView : View
         _graph.AxisX.Increment = Math.Max(1, (float)Math.Ceiling(6 * cellX));   // a label at most every 6 columns, on whole epochs
         _graph.AxisY.Increment = 2 * cellY;                                      // a label every second row
         _graph.AxisY.Text = plot.Axis;
+        _graph.AxisX.Visible = _graph.AxisY.Visible = !plot.IsEmpty;   // no scale to show before the first epoch
         var background = GetAttributeForRole(VisualRole.Normal).Background;
         foreach (var old in _legend.SubViews.ToArray()) { _legend.Remove(old); old.Dispose(); }
         var legend = plot.Legend().ToArray();
@@ -75,11 +80,11 @@ public sealed class CurvesView : View
             var points = plot.Series[i].Points.Select(p => new PointF(p.Epoch, (float)p.Value)).ToList();
             _graph.Series.Add(new ScatterSeries { Points = points, Fill = new GraphCellToRender(new Rune('●'), colour) });
             if (points.Count > 1) _graph.Annotations.Add(new PathAnnotation { Points = points, LineColor = colour, BeforeSeries = true });
-            var entry = new Label { X = 0, Y = i, Width = Dim.Fill(), Height = 1, Text = "● " + legend[i] };
+            var entry = new Label { X = 0, Y = i, Width = Dim.Fill(), Height = 1, Text = "● " + legend[i], HotKeySpecifier = ZooUi.NoHotKey };
             entry.SetScheme(new Scheme(colour));
             _legend.Add(entry);
         }
-        _graph.Annotations.Add(new TextAnnotation { Text = plot.IsEmpty ? plot.Title + ": no finished epoch yet" : plot.Title, ScreenPosition = new Point((int)_graph.MarginLeft + 1, 0) });
+        _title.Text = plot.IsEmpty ? plot.Title + ": no finished epoch yet" : plot.Title;
         _graph.SetNeedsDraw();
         SetNeedsDraw();
     }

@@ -31,7 +31,7 @@ public sealed class ResultsView : Window
     readonly TableView _table;
     readonly Label _status;
     readonly RunResultsPane _run;
-    readonly FrameView _right;
+    readonly FrameView _right, _left;
     ReportModel? _report;
     ComparisonTable? _comparison;
     int _sortColumn = -1;
@@ -39,6 +39,7 @@ public sealed class ResultsView : Window
 
     public ResultsView(string root)
     {
+        HotKeySpecifier = ZooUi.NoHotKey;   // a path's '_' is no hot key
         Title = $"Results in {root} — Enter: open (on a run: its curves, confusion and mistakes), Space: mark to compare side by side, s: sort by the column (again: reverse), Esc: back / close";
         _folders = ResultsBrowser.Folders(root);
         var left = new FrameView { Title = "Folders", X = 0, Y = 0, Width = Dim.Percent(38), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
@@ -52,9 +53,10 @@ public sealed class ResultsView : Window
         _table = new TableView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), FullRowSelect = true };
         right.Add(_table);
         // A run's own results take the comparison's place (Enter on its row); Esc or Backspace goes back to the table.
-        _run = new RunResultsPane { X = Pos.Right(left), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), Visible = false };
+        _run = new RunResultsPane { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), Visible = false };
         _right = right;
-        _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "" };
+        _left = left;
+        _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = ZooUi.NoHotKey };
         Add(left, right, _run, _status);
 
         _list.Accepting += (_, e) => { e.Handled = true; Open(); };
@@ -104,7 +106,7 @@ public sealed class ResultsView : Window
         var run = _report.Runs.FirstOrDefault(r => r.Label == label);
         if (run is null) return;
         _run.Show(new RunDetails(_report, run));
-        _right.Visible = false;
+        _right.Visible = _left.Visible = false;   // the run gets the whole width
         _run.Visible = true;
         _run.SetFocus();
         _status.Text = $"{label}: l switches loss/accuracy curves; Esc or Backspace: back to the comparison";
@@ -114,7 +116,7 @@ public sealed class ResultsView : Window
     {
         if (!_run.Visible) return;
         _run.Visible = false;
-        _right.Visible = true;
+        _right.Visible = _left.Visible = true;
         _table.SetFocus();
     }
 

@@ -28,15 +28,16 @@ public sealed class RunResultsPane : View
     public RunResultsPane()
     {
         CanFocus = true;
-        var left = new View { X = 0, Y = 0, Width = Dim.Percent(50), Height = Dim.Fill() };
-        _curves = new CurvesView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Percent(55) };
-        _text = ZooUi.ReadOnlyText(0);
-        _text.Y = Pos.Bottom(_curves);
-        left.Add(_curves, _text);
-        _matrix = new FrameView { Title = "Confusion", X = Pos.Right(left), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
+        // Left the curves over the whole height; right the matrix (as tall as its rows), and below it the text.
+        _curves = new CurvesView { X = 0, Y = 0, Width = Dim.Percent(45), Height = Dim.Fill() };
+        _matrix = new FrameView { HotKeySpecifier = ZooUi.NoHotKey, Title = "Confusion", X = Pos.Right(_curves) + 1, Y = 0, Width = Dim.Fill(), Height = 8 };
         _confusion = new TableView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), FullRowSelect = false };
         _matrix.Add(_confusion);
-        Add(left, _matrix);
+        _text = ZooUi.ReadOnlyText(0);
+        _text.X = Pos.Right(_curves) + 1;
+        _text.Y = Pos.Bottom(_matrix);
+        _text.Width = Dim.Fill();
+        Add(_curves, _matrix, _text);
         // The keys work wherever the focus is inside the pane: the table and the text would take l for themselves.
         foreach (var view in new View[] { this, _curves, _text, _confusion }) view.KeyDown += OnKey;
     }
@@ -64,6 +65,7 @@ public sealed class RunResultsPane : View
         _text.Text = details.Text();
         _matrix.Title = $"Confusion of {details.Run.Label} ({details.EvaluationName}): rows true, columns predicted";
         var headers = details.ConfusionHeaders();
+        _matrix.Height = Math.Max(details.ConfusionRows().Count, 1) + 5;   // rows, header, rules, frame
         _confusion.Table = new TextTable(headers, details.ConfusionRows());
         int classes = headers.Count - 2;
         for (int c = 1; c <= classes; c++)

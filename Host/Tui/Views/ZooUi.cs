@@ -152,6 +152,12 @@ public sealed class ZooUi
         return (catalogue, filter, list);
     }
 
+    /// <summary>
+    /// For labels that show names (squeezenet1_1, paths): Terminal.Gui takes the first '_' of a label's text as the hot-key
+    /// marker and drops it, so "squeezenet1_1" read "squeezenet11".
+    /// </summary>
+    internal static readonly System.Text.Rune NoHotKey = (System.Text.Rune)0xffff;
+
     /// <summary>The catalogue's title names its order and the keys that change it.</summary>
     internal static string CatalogueTitle(CatalogueSort sort) => $"Catalogue, by {sort.Text} (F3: next column, Shift+F3: reverse)";
 
@@ -190,7 +196,7 @@ public sealed class ZooUi
     (FrameView, Label, ProgressBar, TableView, TextView, CurvesView) RunPane(View catalogue, View detailsFrame)
     {
         var frame = Pane("Run", Pos.Right(catalogue), Pos.Bottom(detailsFrame), Dim.Fill(), Dim.Fill(1));
-        var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "" };
+        var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = NoHotKey };
         // The suite's progress over every model's steps, and one row per model (state, epoch, step, pace, ETA, numbers).
         var bar = new ProgressBar { X = 0, Y = 1, Width = Dim.Fill(), Height = 1, Fraction = 0, Visible = false };
         var board = new TableView { X = 0, Y = 2, Width = Dim.Fill(), Height = 0, FullRowSelect = true, CanFocus = false, Visible = false };
@@ -378,7 +384,11 @@ public sealed class ZooUi
         v.Curves.Visible = curves;
         v.Log.Visible = !curves;
         if (curves) { ShowCurves(v); v.Curves.SetFocus(); }
-        else v.Log.SetFocus();
+        else
+        {
+            v.Log.SetFocus();
+            v.Log.MoveEnd();   // lines that came while it was hidden did not scroll it
+        }
     }
 
     /// <summary>Redraws the curves from the board's finished epochs (UI thread); nothing while they are hidden.</summary>
