@@ -41,7 +41,7 @@ public sealed class UiModel
 
     /// <summary>A row as the catalogue list shows it.</summary>
     public static string Line(CatalogueRow row) => string.Create(CultureInfo.InvariantCulture,
-        $"{row.Name,-22} {row.Entry.Architecture.Family,-11} {(row.Parameters is { } p ? $"{p / 1e6,8:F2} M" : "   error")}");
+        $"{row.Name,-22} {row.Entry.Architecture.Family,-11} {(row.Parameters is { } p ? $"{p / 1e6,8:F2} M" : "   error  ")}  {row.Entry.Architecture.Year}");
 
     /// <summary>The details pane for a variant; with <paramref name="summary"/>, also its describe totals.</summary>
     public string Details(CatalogueRow row, ModelSummary? summary = null)

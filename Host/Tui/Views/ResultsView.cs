@@ -5,6 +5,7 @@ using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Zoo.Abstractions;
 using Zoo.Engine.Results;
+using Zoo.Reports.Model;
 
 namespace Zoo.Tui;
 
@@ -29,13 +30,17 @@ public sealed class ResultsView : Window
     readonly ListView _list;
     readonly TableView _table;
     readonly Label _status;
+    readonly RunResultsPane _run;
+    readonly FrameView _right, _left;
+    ReportModel? _report;
     ComparisonTable? _comparison;
     int _sortColumn = -1;
     bool _descending;
 
     public ResultsView(string root)
     {
-        Title = $"Results in {root} — Enter: open, Space: mark to compare side by side, s: sort by the column (again: reverse), Esc: close";
+        HotKeySpecifier = ZooUi.NoHotKey;   // a path's '_' is no hot key
+        Title = $"Results in {root} — Enter: open (on a run: its curves, confusion and mistakes), Space: mark to compare side by side, s: sort by the column (again: reverse), Esc: back / close";
         _folders = ResultsBrowser.Folders(root);
         var left = new FrameView { Title = "Folders", X = 0, Y = 0, Width = Dim.Percent(38), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
         _list = new ListView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
@@ -47,16 +52,22 @@ public sealed class ResultsView : Window
         var right = new FrameView { Title = "Comparison", X = Pos.Right(left), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
         _table = new TableView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), FullRowSelect = true };
         right.Add(_table);
-        _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "" };
-        Add(left, right, _status);
+        // A run's own results take the comparison's place (Enter on its row); Esc or Backspace goes back to the table.
+        _run = new RunResultsPane { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), Visible = false };
+        _right = right;
+        _left = left;
+        _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = ZooUi.NoHotKey };
+        Add(left, right, _run, _status);
 
         _list.Accepting += (_, e) => { e.Handled = true; Open(); };
         _table.KeyDown += (_, key) =>
         {
+            if (key == Key.Enter) { key.Handled = true; OpenRun(_table.Value?.SelectedCell.Y ?? 0); return; }
             if (key != Key.S) return;
             key.Handled = true;
             SortBy(_table.Value?.SelectedCell.X ?? 0);
         };
+        _run.Back += CloseRun;
         Initialized += (_, _) => _list.SetFocus();
     }
 
@@ -73,13 +84,40 @@ public sealed class ResultsView : Window
         if (marked.Count == 0 && _list.SelectedItem is { } i && i >= 0 && i < _folders.Count) marked.Add(_folders[i].Path);
         try
         {
-            _comparison = ResultsBrowser.Compare(marked);
+            _report = ReportModel.Load(marked);
+            _comparison = ComparisonTable.From(_report.Comparison);
+            CloseRun();
             _sortColumn = -1;
             Show(_comparison.Rows);
             _status.Text = $"{Shown.Count} run(s) from {string.Join(", ", marked.Select(Path.GetFileName))}; report.html and figures/ are in each folder";
             _table.SetFocus();
         }
         catch (ZooConfigException e) { _status.Text = $"cannot open: {e.Message}"; }
+    }
+
+    /// <summary>The run pane, for tests.</summary>
+    public RunResultsPane RunPane => _run;
+
+    /// <summary>Shows the run on row <paramref name="row"/> of the table as shown: its curves, confusion matrix and mistakes.</summary>
+    public void OpenRun(int row)
+    {
+        if (_report is null || row < 0 || row >= Shown.Count) return;
+        var label = Shown[row].Run.Label;
+        var run = _report.Runs.FirstOrDefault(r => r.Label == label);
+        if (run is null) return;
+        _run.Show(new RunDetails(_report, run));
+        _right.Visible = _left.Visible = false;   // the run gets the whole width
+        _run.Visible = true;
+        _run.SetFocus();
+        _status.Text = $"{label}: l switches loss/accuracy curves; Esc or Backspace: back to the comparison";
+    }
+
+    void CloseRun()
+    {
+        if (!_run.Visible) return;
+        _run.Visible = false;
+        _right.Visible = _left.Visible = true;
+        _table.SetFocus();
     }
 
     /// <summary>Sorts by <paramref name="column"/>; the same column again reverses the order. Numbers start with the largest.</summary>

@@ -242,7 +242,7 @@ public sealed class SuiteBuilderView : Window
     /// <summary>A label that shows its text as it is: variant names and field paths have '_', which would otherwise mark a hot key.</summary>
     static Label Plain(Label label)
     {
-        label.HotKeySpecifier = (System.Text.Rune)'\uffff';
+        label.HotKeySpecifier = ZooUi.NoHotKey;
         return label;
     }
 

@@ -31,6 +31,7 @@ public sealed class ZooUi
     readonly PluginCatalog _catalog;
     readonly string? _suitePath;
     readonly string _outRoot;
+    Views? _views;   // the window's views, once Build made them
     CancellationTokenSource? _running;
     Task? _task;
     volatile bool _closed;   // once the screen is gone, a still-running suite reports on stderr
@@ -53,7 +54,12 @@ public sealed class ZooUi
         {
             WriteCursorOnlyWhenItChanges(app);
             var window = Build(app);
+            // Plugins added, rebuilt or removed while the UI is open show in the catalogue, the log and F2.
+            Action<string> changed = change => OnPluginsChanged(_views!, change);
+            _catalog.Changed += changed;
+            _catalog.StartWatching(TimeSpan.FromSeconds(1));
             app.Run(window);
+            _catalog.Changed -= changed;
             _closed = true;
             window.Dispose();
         }
@@ -92,15 +98,20 @@ public sealed class ZooUi
     /// <summary>The catalogue as the list shows it: every row, the rows the filter keeps, and the marked variants (kept across filters).</summary>
     sealed class CatalogueState(IReadOnlyList<CatalogueRow> all)
     {
-        public IReadOnlyList<CatalogueRow> All { get; } = all;
+        public IReadOnlyList<CatalogueRow> All { get; set; } = all;
         public IReadOnlyList<CatalogueRow> Shown { get; set; } = all;
         public HashSet<string> Marked { get; } = new(StringComparer.Ordinal);
+        public CatalogueSort Sort { get; set; } = new();
     }
 
     // The views Build makes, for its small parts to share.
     sealed record Views(IApplication App, CatalogueState Catalogue, TextField Filter, ListView List, TextView Details, Label Step, TextView Log,
-        ProgressBar Bar, TableView Board)
+        ProgressBar Bar, TableView Board, CurvesView Curves)
     {
+        /// <summary>The run being shown (null before the first), and which of its curves.</summary>
+        public RunBoard? RunBoard { get; set; }
+        public CurveChoice Choice { get; } = new();
+
         public IReadOnlyList<CatalogueRow> Rows => Catalogue.Shown;
         public CatalogueRow? Selected() => List.SelectedItem is { } i && i >= 0 && i < Rows.Count ? Rows[i] : null;
 
@@ -116,12 +127,13 @@ public sealed class ZooUi
     public Window Build(IApplication app)
     {
         var rows = _model.Rows();
-        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, Space: mark, F4: new suite, Enter: GMACs, F5: compare marked, F6: run suite, F7: results, Esc: stop run, Ctrl+Q: quit)" };
+        var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, F3: sort, Space: mark, F4: new suite, F5: compare marked, F6: run suite, F7: results, F8: curves, F2: plugins, Ctrl+Q: quit)" };
         var (catalogue, filter, list) = CataloguePane(rows);
         var (detailsFrame, details) = DetailsPane(catalogue);
-        var (runFrame, step, bar, board, log) = RunPane(catalogue, detailsFrame);
-        var v = new Views(app, new CatalogueState(rows), filter, list, details, step, log, bar, board);
+        var (runFrame, step, bar, board, log, curves) = RunPane(catalogue, detailsFrame);
+        var v = _views = new Views(app, new CatalogueState(rows), filter, list, details, step, log, bar, board, curves);
         WireCatalogue(v);
+        WireCurves(v);
         window.Initialized += (_, _) => list.SetFocus();   // keys go to the catalogue first: Space marks, Enter describes
         window.Add(catalogue, detailsFrame, runFrame, StatusBar(v));
         return window;
@@ -129,7 +141,7 @@ public sealed class ZooUi
 
     static (FrameView, TextField, ListView) CataloguePane(IReadOnlyList<CatalogueRow> rows)
     {
-        var catalogue = Pane("Catalogue", 0, 0, Dim.Percent(40), Dim.Fill(1));
+        var catalogue = Pane(CatalogueTitle(new CatalogueSort()), 0, 0, Dim.Percent(40), Dim.Fill(1));
         // Ctrl+F reaches the filter (Tab keeps moving between panes; a printable key in the list jumps to a name, as
         // ListView does); it keeps the rows whose name, family or plugin contains the text.
         var label = new Label { X = 0, Y = 0, Text = "Filter (Ctrl+F):" };
@@ -140,11 +152,28 @@ public sealed class ZooUi
         return (catalogue, filter, list);
     }
 
+    /// <summary>
+    /// For labels that show names (squeezenet1_1, paths): Terminal.Gui takes the first '_' of a label's text as the hot-key
+    /// marker and drops it, so "squeezenet1_1" read "squeezenet11".
+    /// </summary>
+    internal static readonly System.Text.Rune NoHotKey = (System.Text.Rune)0xffff;
+
+    /// <summary>The catalogue's title names its order and the keys that change it.</summary>
+    internal static string CatalogueTitle(CatalogueSort sort) => $"Catalogue, by {sort.Text} (F3: next column, Shift+F3: reverse)";
+
+    /// <summary>F3 sorts by the next column, Shift+F3 reverses; the filter and the marks stay.</summary>
+    void Sort(Views v, bool reverse)
+    {
+        v.Catalogue.Sort = reverse ? v.Catalogue.Sort.Reversed() : v.Catalogue.Sort.Next();
+        ApplyFilter(v);
+    }
+
     /// <summary>Shows the rows the filter keeps, with the marks of every variant kept across filters.</summary>
     void ApplyFilter(Views v)
     {
         v.KeepMarks();
-        v.Catalogue.Shown = UiModel.Filter(v.Catalogue.All, v.Filter.Text);
+        v.Catalogue.Shown = v.Catalogue.Sort.Apply(UiModel.Filter(v.Catalogue.All, v.Filter.Text));
+        if (v.List.SuperView is { } frame) frame.Title = CatalogueTitle(v.Catalogue.Sort);
         v.List.SetSource(new ObservableCollection<string>(v.Rows.Select(UiModel.Line)));
         for (int i = 0; i < v.Rows.Count; i++)
             if (v.Catalogue.Marked.Contains(v.Rows[i].Name)) v.List.Source!.SetMark(i, true);
@@ -164,10 +193,10 @@ public sealed class ZooUi
         return (frame, details);
     }
 
-    (FrameView, Label, ProgressBar, TableView, TextView) RunPane(View catalogue, View detailsFrame)
+    (FrameView, Label, ProgressBar, TableView, TextView, CurvesView) RunPane(View catalogue, View detailsFrame)
     {
         var frame = Pane("Run", Pos.Right(catalogue), Pos.Bottom(detailsFrame), Dim.Fill(), Dim.Fill(1));
-        var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "" };
+        var step = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = NoHotKey };
         // The suite's progress over every model's steps, and one row per model (state, epoch, step, pace, ETA, numbers).
         var bar = new ProgressBar { X = 0, Y = 1, Width = Dim.Fill(), Height = 1, Fraction = 0, Visible = false };
         var board = new TableView { X = 0, Y = 2, Width = Dim.Fill(), Height = 0, FullRowSelect = true, CanFocus = false, Visible = false };
@@ -176,8 +205,10 @@ public sealed class ZooUi
         log.Text = _suitePath is null
             ? "Mark variants with Space and press F5 to compare them on the built-in data set (3 epochs, 1x28x28)."
             : $"F6 runs {_suitePath}; F5 compares the marked variants instead.";
-        frame.Add(step, bar, board, log);
-        return (frame, step, bar, board, log);
+        // F8 swaps the log for the curves (in the same place), and back.
+        var curves = new CurvesView { X = 0, Y = Pos.Bottom(board), Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, CanFocus = true };
+        frame.Add(step, bar, board, log, curves);
+        return (frame, step, bar, board, log, curves);
     }
 
     /// <summary>
@@ -193,7 +224,7 @@ public sealed class ZooUi
     /// against the background; with the default theme (terminal default colours, Color.None) both resolve to
     /// Gray, so every cell was grey on grey.
     /// </summary>
-    static TextView ReadOnlyText(int y)
+    internal static TextView ReadOnlyText(int y)
     {
         var text = new TextView { X = 0, Y = y, Width = Dim.Fill(), Height = Dim.Fill(), ReadOnly = true, WordWrap = true, TabKeyAddsTab = false };
         text.GettingAttributeForRole += (_, e) =>
@@ -244,11 +275,15 @@ public sealed class ZooUi
     StatusBar StatusBar(Views v) => new(new[]
     {
         new Shortcut(Key.F1, "Help", () => ShowHelp(v), null),
+        new Shortcut(Key.F2, "Plugins", () => ShowPlugins(v), null),
         new Shortcut(Key.F.WithCtrl, "Filter", () => v.Filter.SetFocus(), null),
+        new Shortcut(Key.F3, "Sort", () => Sort(v, false), null),
+        new Shortcut(Key.F3.WithShift, "Reverse", () => Sort(v, true), null),
         new Shortcut(Key.F5, "Compare marked", () => CompareMarked(v), null),
         new Shortcut(Key.F6, "Run suite", () => RunSuiteFile(v), null),
         new Shortcut(Key.F4, "New suite", () => ShowBuilder(v), null),
         new Shortcut(Key.F7, "Results", () => ShowResults(v), null),
+        new Shortcut(Key.F8, "Curves/log", () => ToggleCurves(v), null),
         new Shortcut(Key.Esc, "Stop run", () => { _running?.Cancel(); Append(v, "stopping after the current step…"); }, null),
         new Shortcut(Key.Q.WithCtrl, "Quit", () => v.App.RequestStop(), null),
     });
@@ -278,12 +313,25 @@ public sealed class ZooUi
                 Append(v, "");
                 Append(v, ResultWriter.Markdown(result));
                 if (result.Interrupted) Append(v, $"stopped; a rerun resumes from the last finished epoch ({outDir})");
+                WriteReport(v, result);
             }
             catch (OperationCanceledException) { Append(v, $"stopped; a rerun resumes from the last finished epoch ({outDir})"); }
             catch (ZooConfigException ex) { Append(v, $"error: {ex.Message}"); }
             catch (Exception ex) { Append(v, $"failed: {ex.GetType().Name}: {ex.Message}"); }
             finally { _running = null; }
         });
+    }
+
+    /// <summary>report.html and figures/ for a run just ended, as `zoo run-suite` writes them (F7 then lists each run's PNGs); a failure is a log line.</summary>
+    void WriteReport(Views v, SuiteResult result)
+    {
+        try
+        {
+            var output = Zoo.Reports.Export.ReportWriter.Write(Zoo.Reports.Model.ReportModel.Load(new[] { result.OutputDirectory }), result.OutputDirectory);
+            foreach (var w in output.Warnings) Append(v, $"warning: {w}");
+            Append(v, $"report: {output.Html} ({output.Figures.Count} figures in {output.FiguresDirectory}; F7 opens the results)");
+        }
+        catch (Exception e) { Append(v, $"report not written: {e.GetType().Name}: {e.Message}"); }
     }
 
     /// <summary>
@@ -293,7 +341,9 @@ public sealed class ZooUi
     SyncProgress<SuiteEvent> Progress(Views v, RunBoard board)
     {
         var lastStep = DateTime.MinValue;
+        v.RunBoard = board;
         ShowBoard(v, board);
+        ShowCurves(v);
         return new SyncProgress<SuiteEvent>(e =>
         {
             bool changed = board.Apply(e);
@@ -305,10 +355,52 @@ public sealed class ZooUi
                 if (!_closed) v.App.Invoke(() => { v.Step.Text = text; ShowBoard(v, board); });
                 return;
             }
-            if (changed && !_closed) v.App.Invoke(() => ShowBoard(v, board));
+            if (changed && !_closed) v.App.Invoke(() => { ShowBoard(v, board); if (e is EpochEnded or RunEnded or RunStarted) ShowCurves(v); });
             if (ProgressText.Line(e) is { } line) Append(v, line);
         });
     }
+
+    /// <summary>
+    /// The curves' own keys (they have the focus while shown): l loss or accuracy, a every model or the selected one,
+    /// Up/Down pick the selected model (and show it alone). GraphView's own arrow keys would scroll the plot away.
+    /// </summary>
+    static void WireCurves(Views v)
+    {
+        v.Curves.KeyDown += (_, key) =>
+        {
+            if (key == Key.L) v.Choice.ToggleMetric();
+            else if (key == Key.A) v.Choice.ToggleAll();
+            else if (key == Key.CursorDown || key == Key.CursorUp) { if (v.RunBoard is { } b) v.Choice.Next(b, key == Key.CursorDown ? 1 : -1); }
+            else return;
+            key.Handled = true;
+            ShowCurves(v);
+        };
+    }
+
+    /// <summary>F8: the curves in place of the log, with the focus (their keys work at once), or the log again.</summary>
+    static void ToggleCurves(Views v)
+    {
+        bool curves = !v.Curves.Visible;
+        v.Curves.Visible = curves;
+        v.Log.Visible = !curves;
+        if (curves) { ShowCurves(v); v.Curves.SetFocus(); }
+        else
+        {
+            v.Log.SetFocus();
+            v.Log.MoveEnd();   // lines that came while it was hidden did not scroll it
+        }
+    }
+
+    /// <summary>Redraws the curves from the board's finished epochs (UI thread); nothing while they are hidden.</summary>
+    static void ShowCurves(Views v)
+    {
+        if (!v.Curves.Visible) return;
+        v.Curves.Show(v.RunBoard is { } board ? v.Choice.Plot(board) : CurvePlot.Of(Array.Empty<(string, IReadOnlyList<EpochRecord>)>(), v.Choice.Metric, null));
+    }
+
+    /// <summary>The observer a run of <paramref name="suite"/> reports to (for the tests: events fed on the UI thread show at once).</summary>
+    internal IProgress<SuiteEvent> Watch(Suite suite) =>
+        Progress(_views ?? throw new InvalidOperationException("Build the window first"), new RunBoard(suite));
 
     /// <summary>Lays the board's rows into the run pane's table and its suite fraction into the bar (UI thread).</summary>
     static void ShowBoard(Views v, RunBoard board)
@@ -331,6 +423,28 @@ public sealed class ZooUi
         if (builder.ToRun is { } suite) Start(v, suite, Path.Combine(_outRoot, suite.Name));
     }
 
+    void ShowPlugins(Views v)
+    {
+        using var plugins = new PluginsView(_catalog, v.App);
+        v.App.Run(plugins);
+    }
+
+    /// <summary>
+    /// A plugin added, rebuilt or removed while the UI runs (the watcher `zoo ui` starts): the catalogue's rows are read
+    /// again (filter, order and marks kept) and the change goes into the log.
+    /// </summary>
+    void OnPluginsChanged(Views v, string change)
+    {
+        if (_closed) return;
+        v.App.Invoke(() =>
+        {
+            v.KeepMarks();
+            v.Catalogue.All = _model.Rows();
+            ApplyFilter(v);
+        });
+        Append(v, $"plugins changed: {change.Replace(Environment.NewLine, "; ")}");
+    }
+
     void ShowResults(Views v)
     {
         using var results = new ResultsView(_outRoot);
@@ -348,13 +462,21 @@ public sealed class ZooUi
     public const string HelpText =
         "Catalogue:  Up/Down move, Space marks a variant, Enter computes its GMACs and sizes\n" +
         "Ctrl+F      filter the catalogue by name, family or plugin (Enter: back to the list)\n" +
+        "F3          sort the catalogue by the next column (family, name, parameters, year);\n" +
+        "            Shift+F3 reverses; the catalogue's title says the order\n" +
+        "F2          plugins: path, version, contract, state and reason of each, live as plugins\n" +
+        "            are added, rebuilt or removed (Esc closes)\n" +
         "F5          compare the marked variants on the built-in data set (3 epochs, 1x28x28)\n" +
         "F6          run the suite file given on the command line (zoo ui SUITE.json)\n" +
         "F4          suite builder for the marked variants: data set (download state; an image\n" +
         "            folder from a dialog), recipe, per-model label, options, epochs and LR;\n" +
         "            Open reads a suite file into it; Check, Save (<out>/<name>.json), Run\n" +
         "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
-        "            to compare side by side, s sorts by the column under the cursor\n" +
+        "            to compare side by side, s sorts by the column under the cursor;\n" +
+        "            Enter on a run: its curves, coloured confusion matrix, per-class top-1,\n" +
+        "            figure paths and sampled mistakes (l: loss/accuracy, Esc: back)\n" +
+        "F8          live curves in place of the run's log (again: the log); in the curves:\n" +
+        "            l loss or accuracy, a every model or the selected one, Up/Down select\n" +
         "Esc         stop the run after its current step (a rerun resumes); in a dialog: close\n" +
         "Tab         next pane (Shift+Tab: previous); the mouse works too\n" +
         "F1          this help;  Ctrl+Q quits (a running model stops after its step first)";
