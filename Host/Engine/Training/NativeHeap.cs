@@ -12,7 +12,40 @@ public static partial class NativeHeap
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int MallocTrim(nuint pad);
 
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo2 MallInfo();
+
+    [LibraryImport("libc", EntryPoint = "mallopt")]
+    private static partial int MallOpt(int param, int value);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
+    }
+
+    /// <summary>glibc's own account of the C heap, summed over its arenas (mallinfo2), in bytes.</summary>
+    /// <param name="InUse">Bytes handed out by malloc and not yet freed: live tensors and LibTorch's caches.</param>
+    /// <param name="FreeHeld">Bytes freed back to the arenas but kept by glibc (resident until trimmed or reused).</param>
+    /// <param name="Mapped">Of <paramref name="InUse"/>, bytes in chunks of their own mmap (returned on free).</param>
+    public readonly record struct Stats(long InUse, long FreeHeld, long Mapped);
+
+    /// <summary>The C heap's figures, or null where there is no glibc 2.33+.</summary>
+    public static Stats? Read()
+    {
+        if (_unavailable || !OperatingSystem.IsLinux()) return null;
+        try
+        {
+            var m = MallInfo();
+            return new Stats((long)(m.UordBlks + m.HBlkHd), (long)m.FordBlks, (long)m.HBlkHd);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
+    }
+
     static bool _unavailable;
+
+    /// <summary>What the host set for the C heap at start-up (<see cref="Configure"/>), for benchmarks to print.</summary>
+    public static string Settings { get; private set; } = "glibc defaults";
 
     /// <summary>Returns the C heap's free memory to the system (glibc's malloc_trim(0)); false where there is no glibc (macOS, Windows, musl).</summary>
     public static bool Trim()
