@@ -189,12 +189,12 @@ public static class Bench
         double before = Trainer.ResidentMegabytes();
         string Env(string name) => $"{name}={Environment.GetEnvironmentVariable(name) ?? "unset"}";
         Console.WriteLine($"resident memory per epoch: {variant} {channels}x{size}x{size}, batch {batch}, {train} train images, {epochs} epochs, " +
-            $"{torch.get_num_threads()} threads, malloc_trim after each epoch: {(trim ? "yes" : "no")}, host heap settings: {NativeHeap.Settings}");
+            $"{torch.get_num_threads()} threads; the trainer releases freed memory at each epoch's end (GC, malloc_trim); --trim (once more after the checkpoint): {(trim ? "yes" : "no")}");
         Console.WriteLine($"environment: {Env("MALLOC_ARENA_MAX")} {Env("MALLOC_MMAP_THRESHOLD_")} {Env("MALLOC_TRIM_THRESHOLD_")} {Env("GLIBC_TUNABLES")} {Env("ONEDNN_PRIMITIVE_CACHE_CAPACITY")}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"before the run: {before:F0} MiB"));
         // Where the resident memory is: the C heap's live bytes (tensors, LibTorch's caches) and the bytes it has freed
         // but keeps (glibc's mallinfo2, all arenas), the managed heap, and the tensors alive on the training thread.
-        Console.WriteLine((trim ? "epoch  RSS MiB  after trim" : "epoch  RSS MiB") + "  vs epoch 3  anon   file  C live  C free held  C mmapped  GC heap  GC committed  live tensors");
+        Console.WriteLine((trim ? "epoch  RSS MiB  after trim" : "epoch  RSS MiB") + "  vs epoch 3  anon   file  C live  C free held  C mmapped  GC heap  GC committed  live tensors  peak  release s");
         double? third = null;
         const double MiB = 1024.0 * 1024.0;
         try
@@ -214,7 +214,7 @@ public static class Bench
                 string c = heap is { } h ? string.Create(CultureInfo.InvariantCulture, $"{h.InUse / MiB,6:F0}  {h.FreeHeld / MiB,11:F0}  {h.Mapped / MiB,9:F0}") : "     -            -          -";
                 var (anon, file) = ResidentParts();
                 string rest = string.Create(CultureInfo.InvariantCulture,
-                    $"  {GC.GetTotalMemory(false) / MiB,7:F0}  {GC.GetGCMemoryInfo().TotalCommittedBytes / MiB,12:F0}  {DisposeScopeManager.Statistics.ThreadTotalLiveCount,12}");
+                    $"  {GC.GetTotalMemory(false) / MiB,7:F0}  {GC.GetGCMemoryInfo().TotalCommittedBytes / MiB,12:F0}  {DisposeScopeManager.Statistics.ThreadTotalLiveCount,12}  {EpochPeak(),4:F0}  {NativeHeap.LastReleaseSeconds,9:F3}");
                 Console.WriteLine((trim
                     ? string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {after,10:F0}  {vs,10}  ")
                     : string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {vs,10}  "))
@@ -228,6 +228,21 @@ public static class Bench
         if (trim) NativeHeap.Trim();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after the run (model disposed{(trim ? ", heap trimmed" : "")}): {Trainer.ResidentMegabytes():F0} MiB"));
         return 0;
+    }
+
+    /// <summary>The peak resident set in MiB since the last call (VmHWM, then reset through /proc/self/clear_refs); 0 where unreadable.</summary>
+    static double EpochPeak()
+    {
+        try
+        {
+            double peak = 0;
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    peak = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return peak;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
     }
 
     /// <summary>The resident set's anonymous and file-backed parts in MiB (/proc/self/status RssAnon, RssFile; 0 elsewhere).</summary>

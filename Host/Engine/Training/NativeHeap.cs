@@ -15,9 +15,6 @@ public static partial class NativeHeap
     [LibraryImport("libc", EntryPoint = "mallinfo2")]
     private static partial MallInfo2 MallInfo();
 
-    [LibraryImport("libc", EntryPoint = "mallopt")]
-    private static partial int MallOpt(int param, int value);
-
     [StructLayout(LayoutKind.Sequential)]
     private struct MallInfo2
     {
@@ -44,8 +41,25 @@ public static partial class NativeHeap
 
     static bool _unavailable;
 
-    /// <summary>What the host set for the C heap at start-up (<see cref="Configure"/>), for benchmarks to print.</summary>
-    public static string Settings { get; private set; } = "glibc defaults";
+    /// <summary>
+    /// At an epoch's end: collects the epoch's managed garbage (finalising any tensor left to the GC, which frees its
+    /// native memory), then hands the C heap's free pages back (<see cref="Trim"/>). Measured (issue 13): what glibc
+    /// keeps is one step's working set, which the next step takes again, so without this the resident set at an
+    /// epoch's end wanders by that much plus the managed garbage; with it, it is the live memory. It costs one full
+    /// collection and the page faults of the next step's first allocations, once per epoch.
+    /// </summary>
+    public static void ReleaseFreed()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Trim();
+        LastReleaseSeconds = clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>How long the last <see cref="ReleaseFreed"/> took (for bench memory).</summary>
+    public static double LastReleaseSeconds { get; private set; }
 
     /// <summary>Returns the C heap's free memory to the system (glibc's malloc_trim(0)); false where there is no glibc (macOS, Windows, musl).</summary>
     public static bool Trim()
