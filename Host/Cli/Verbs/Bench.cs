@@ -210,7 +210,7 @@ public static class Bench
                     after = Trainer.ResidentMegabytes();
                 }
                 if (x.Record.Epoch == 3) third = after;
-                string vs = third is { } t && x.Record.Epoch > 3 ? string.Create(CultureInfo.InvariantCulture, $"{(after - t) / t * 100:+0.0;-0.0} %") : "";
+                string vs = third is { } t && x.Record.Epoch > 3 ? string.Create(CultureInfo.InvariantCulture, $"{Math.Round((after - t) / t * 100, 1):+0.0;-0.0;0.0} %") : "";
                 string c = heap is { } h ? string.Create(CultureInfo.InvariantCulture, $"{h.InUse / MiB,6:F0}  {h.FreeHeld / MiB,11:F0}  {h.Mapped / MiB,9:F0}") : "     -            -          -";
                 var (anon, file) = ResidentParts();
                 string rest = string.Create(CultureInfo.InvariantCulture,
