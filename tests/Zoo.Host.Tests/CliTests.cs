@@ -73,7 +73,7 @@ public sealed class CliTests
     [Fact]
     public void Run_suite_refuses_in_process_and_isolate_together_before_anything_runs()
     {
-        // Workers are the default; --isolate is kept for old command lines, and asking for both is a contradiction.
+        // --isolate asks for a worker per model, --in-process for none: both at once is a contradiction.
         var dir = TestEnvironment.NewTempDirectory();
         try
         {

@@ -83,7 +83,7 @@ public static class Bench
     }
 
     /// <summary>
-    /// zoo bench engine --worker: the cost of training each run in a worker process (run-suite's default) against the
+    /// zoo bench engine --worker: the cost of training each run in a worker process (run-suite --isolate) against the
     /// same run in this process. Both train the same one-model suite (the built-in data, the given model and batch, 2
     /// epochs) through the suite runner, interleaved round by round, the order swapped each round. Per-step time is
     /// the parent's clock between the step events it receives in the second epoch (its first step left out), so it
