@@ -71,6 +71,23 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Run_suite_refuses_in_process_and_isolate_together_before_anything_runs()
+    {
+        // --isolate asks for a worker per model, --in-process for none: both at once is a contradiction.
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var suite = Path.Combine(dir, "s.json");
+            File.WriteAllText(suite, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1, "batch_size": 8 } }""");
+            var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"), "--in-process", "--isolate");
+            Assert.Equal(2, code);
+            Assert.Contains("--in-process/--isolate: give one of them, not both", stderr);
+            Assert.False(Directory.Exists(Path.Combine(dir, "out")), "nothing should run");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Run_suite_refuses_the_second_models_bad_option_and_missing_weights_before_the_first_trains()
     {
         var dir = TestEnvironment.NewTempDirectory();

@@ -83,6 +83,93 @@ public static class Bench
     }
 
     /// <summary>
+    /// zoo bench engine --worker: the cost of training each run in a worker process (run-suite --isolate) against the
+    /// same run in this process. Both train the same one-model suite (the built-in data, the given model and batch, 2
+    /// epochs) through the suite runner, interleaved round by round, the order swapped each round. Per-step time is
+    /// the parent's clock between the step events it receives in the second epoch (its first step left out), so it
+    /// includes whatever the worker's message stream costs but not a fresh process's warming up; start-up is from handing the run over to its first
+    /// step's event (a worker's includes starting the process, loading the plugins, opening the data, building the
+    /// model), reported apart since it is paid once per run, not per step.
+    /// </summary>
+    public static int WorkerCost(IServiceProvider services, IReadOnlyList<string> pluginFolders, string variant, int size, int channels, int batch, int steps, int rounds)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        if (catalog.FindVariant(variant) is null) throw new ZooConfigException("--arch", $"'{variant}' is not a variant this zoo knows (see `zoo list`)");
+        var dir = Path.Combine(Path.GetTempPath(), $"zoo-bench-worker-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var suitePath = Path.Combine(dir, "bench-worker.json");
+        File.WriteAllText(suitePath, string.Create(CultureInfo.InvariantCulture, $$"""
+            { "name": "bench-worker",
+              "dataset": { "name": "shapes", "channels": {{channels}}, "size": {{size}}, "seed": 7, "train": {{batch * steps}}, "val": {{batch}}, "test": {{batch}} },
+              "models": [ {{System.Text.Json.JsonSerializer.Serialize(variant)}} ],
+              "recipe": { "epochs": 2, "batch_size": {{batch}}, "seed": 42, "optimizer": { "name": "sgd", "lr": 0.01, "momentum": 0.9 } } }
+            """));
+        var suite = Zoo.Engine.Suites.SuiteParser.Load(suitePath);
+        var worker = Worker.Executor(pluginFolders);
+
+        (double Step, double Startup) Once(bool inWorker, int round)
+        {
+            var clock = Stopwatch.StartNew();
+            double handedOver = 0, firstStep = -1;
+            var stepTimes = new Dictionary<int, List<double>>();   // epoch → receipt times of its step events
+            var runner = new Zoo.Engine.Suites.SuiteRunner(catalog)
+            {
+                Executor = new TimedExecutor(inWorker ? worker : Zoo.Engine.Suites.InProcessExecutor.Instance, () => handedOver = clock.Elapsed.TotalSeconds),
+            };
+            var result = runner.Run(suite, Path.Combine(dir, $"{round}-{(inWorker ? "worker" : "in-process")}"), default,
+                new Zoo.Engine.Results.SyncProgress<Zoo.Engine.Results.SuiteEvent>(e =>
+                {
+                    if (e is not Zoo.Engine.Results.StepProgress s) return;
+                    double t = clock.Elapsed.TotalSeconds;
+                    if (firstStep < 0) firstStep = t;
+                    if (!stepTimes.TryGetValue(s.Epoch, out var list)) stepTimes[s.Epoch] = list = new List<double>();
+                    list.Add(t);
+                }));
+            if (result.Runs[0].Status != Zoo.Engine.Results.RunStatus.Finished)
+                throw new InvalidOperationException($"the {(inWorker ? "worker" : "in-process")} run ended {result.Runs[0].Status}: {result.Runs[0].Error}");
+            // The last epoch only: a fresh worker's first epoch also pays its JIT's tiering up and oneDNN's first
+            // primitives, which are start-up, paid once per run (the in-process runs here are warm already).
+            var last = stepTimes[stepTimes.Keys.Max()];
+            return ((last[^1] - last[0]) / (last.Count - 1), firstStep - handedOver);
+        }
+
+        Console.WriteLine($"worker process vs in process: {variant} {channels}x{size}x{size}, batch {batch}, {steps} steps x 2 epochs per run (per-step time from the second), {rounds} rounds (order swapped each round), " +
+            $"{torch.get_num_threads()} threads here, {Environment.ProcessorCount} cores");
+        var inProcess = new List<(double Step, double Startup)>();
+        var inWorkers = new List<(double Step, double Startup)>();
+        try
+        {
+            Once(false, -1);   // warm-up: this process's JIT and oneDNN caches, the data set's first generation
+            for (int r = 0; r < rounds; r++)
+            {
+                bool workerFirst = r % 2 == 1;
+                if (workerFirst) inWorkers.Add(Once(true, r));
+                inProcess.Add(Once(false, r));
+                if (!workerFirst) inWorkers.Add(Once(true, r));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {r + 1}: in process {inProcess[^1].Step * 1000:F2} ms/step, start-up {inProcess[^1].Startup:F2} s; worker {inWorkers[^1].Step * 1000:F2} ms/step, start-up {inWorkers[^1].Startup:F2} s"));
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+        double pStep = Median(inProcess.Select(x => x.Step).ToList()), wStep = Median(inWorkers.Select(x => x.Step).ToList());
+        double pStart = Median(inProcess.Select(x => x.Startup).ToList()), wStart = Median(inWorkers.Select(x => x.Startup).ToList());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in process  {pStep * 1000:F2} ms/step, start-up to the first step {pStart:F2} s (median of {rounds})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"worker      {wStep * 1000:F2} ms/step, start-up to the first step {wStart:F2} s (median of {rounds})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-step cost of the worker: {(wStep / pStep - 1) * 100:+0.0;-0.0} %; its extra start-up per run: {wStart - pStart:F2} s"));
+        return 0;
+    }
+
+    /// <summary>Notes when the runner hands a run to its executor, for <see cref="WorkerCost"/>'s start-up figure.</summary>
+    sealed class TimedExecutor(Zoo.Engine.Suites.IRunExecutor inner, Action handedOver) : Zoo.Engine.Suites.IRunExecutor
+    {
+        public Zoo.Engine.Results.RunResult Execute(Zoo.Engine.Suites.SuiteRunner runner, Zoo.Engine.Suites.RunJob job)
+        {
+            handedOver();
+            return inner.Execute(runner, job);
+        }
+    }
+
+    /// <summary>
     /// zoo bench memory: resident memory after each epoch of one model trained by the suite runner (checkpoints, best
     /// weights and all) on the built-in data, as the quick start trains it; with <paramref name="trim"/> the C heap's
     /// free pages are handed back after each epoch (<see cref="NativeHeap.Trim"/>), to tell growth that is allocator
@@ -101,27 +188,38 @@ public static class Bench
             """);
         var suite = Zoo.Engine.Suites.SuiteParser.Parse(json, Path.Combine(dir, "bench-memory.json"));
         double before = Trainer.ResidentMegabytes();
+        string Env(string name) => $"{name}={Environment.GetEnvironmentVariable(name) ?? "unset"}";
         Console.WriteLine($"resident memory per epoch: {variant} {channels}x{size}x{size}, batch {batch}, {train} train images, {epochs} epochs, " +
-            $"{torch.get_num_threads()} threads, malloc_trim after each epoch: {(trim ? "yes" : "no")}, MALLOC_ARENA_MAX={Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "unset"}");
+            $"{torch.get_num_threads()} threads; the trainer releases freed memory at each epoch's end (GC, malloc_trim); --trim (once more after the checkpoint): {(trim ? "yes" : "no")}");
+        Console.WriteLine($"environment: {Env("MALLOC_ARENA_MAX")} {Env("MALLOC_MMAP_THRESHOLD_")} {Env("MALLOC_TRIM_THRESHOLD_")} {Env("GLIBC_TUNABLES")} {Env("ONEDNN_PRIMITIVE_CACHE_CAPACITY")}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"before the run: {before:F0} MiB"));
-        Console.WriteLine(trim ? "epoch  RSS MiB  after trim  vs epoch 3" : "epoch  RSS MiB  vs epoch 3");
+        // Where the resident memory is: the C heap's live bytes (tensors, LibTorch's caches) and the bytes it has freed
+        // but keeps (glibc's mallinfo2, all arenas), the managed heap, and the tensors alive on the training thread.
+        Console.WriteLine((trim ? "epoch  RSS MiB  after trim" : "epoch  RSS MiB") + "  vs epoch 3  anon   file  C live  C free held  C mmapped  GC heap  GC committed  live tensors  peak  release s");
         double? third = null;
+        const double MiB = 1024.0 * 1024.0;
         try
         {
             var result = runner.Run(suite, dir, default, new Zoo.Engine.Results.SyncProgress<Zoo.Engine.Results.SuiteEvent>(e =>
             {
                 if (e is not Zoo.Engine.Results.EpochEnded x) return;
-                double rss = x.Record.ResidentMb, after = rss;
+                double rss = Trainer.ResidentMegabytes(), after = rss;   // now, after the checkpoint, like the columns beside it
+                var heap = NativeHeap.Read();
                 if (trim)
                 {
                     NativeHeap.Trim();
                     after = Trainer.ResidentMegabytes();
                 }
                 if (x.Record.Epoch == 3) third = after;
-                string vs = third is { } t && x.Record.Epoch > 3 ? string.Create(CultureInfo.InvariantCulture, $"{(after - t) / t * 100:+0.0;-0.0} %") : "";
-                Console.WriteLine(trim
-                    ? string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {after,10:F0}  {vs,9}")
-                    : string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {vs,9}"));
+                string vs = third is { } t && x.Record.Epoch > 3 ? string.Create(CultureInfo.InvariantCulture, $"{Math.Round((after - t) / t * 100, 1):+0.0;-0.0;0.0} %") : "";
+                string c = heap is { } h ? string.Create(CultureInfo.InvariantCulture, $"{h.InUse / MiB,6:F0}  {h.FreeHeld / MiB,11:F0}  {h.Mapped / MiB,9:F0}") : "     -            -          -";
+                var (anon, file) = ResidentParts();
+                string rest = string.Create(CultureInfo.InvariantCulture,
+                    $"  {GC.GetTotalMemory(false) / MiB,7:F0}  {GC.GetGCMemoryInfo().TotalCommittedBytes / MiB,12:F0}  {DisposeScopeManager.Statistics.ThreadTotalLiveCount,12}  {EpochPeak(),4:F0}  {NativeHeap.LastReleaseSeconds,9:F3}");
+                Console.WriteLine((trim
+                    ? string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {after,10:F0}  {vs,10}  ")
+                    : string.Create(CultureInfo.InvariantCulture, $"{x.Record.Epoch,5}  {rss,7:F0}  {vs,10}  "))
+                    + string.Create(CultureInfo.InvariantCulture, $"{anon,4:F0}  {file,5:F0}  ") + c + rest);
             }));
             if (result.Runs[0].Error is { } error) Console.WriteLine($"the run ended {result.Runs[0].Status}: {error}");
         }
@@ -131,6 +229,39 @@ public static class Bench
         if (trim) NativeHeap.Trim();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"after the run (model disposed{(trim ? ", heap trimmed" : "")}): {Trainer.ResidentMegabytes():F0} MiB"));
         return 0;
+    }
+
+    /// <summary>The peak resident set in MiB since the last call (VmHWM, then reset through /proc/self/clear_refs); 0 where unreadable.</summary>
+    static double EpochPeak()
+    {
+        try
+        {
+            double peak = 0;
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    peak = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return peak;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+    }
+
+    /// <summary>The resident set's anonymous and file-backed parts in MiB (/proc/self/status RssAnon, RssFile; 0 elsewhere).</summary>
+    static (double Anon, double File) ResidentParts()
+    {
+        double anon = 0, file = 0;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) anon = Kb(line) / 1024.0;
+                else if (line.StartsWith("RssFile:", StringComparison.Ordinal)) file = Kb(line) / 1024.0;
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return (anon, file);
+        static double Kb(string line) => double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
     internal static double Median(List<double> v)

@@ -24,6 +24,11 @@ public sealed class InProcessExecutor : IRunExecutor
 {
     public static readonly InProcessExecutor Instance = new();
 
-    public RunResult Execute(SuiteRunner runner, RunJob job) =>
-        new ModelRun(runner, job.Suite, job.Entry, job.Index + 1, job.Suite.Models.Count, job.Splits, job.Data, job.Device, job.Writer, job.Report, job.Cancel).Execute();
+    public RunResult Execute(SuiteRunner runner, RunJob job)
+    {
+        var result = new ModelRun(runner, job.Suite, job.Entry, job.Index + 1, job.Suite.Models.Count, job.Splits, job.Data, job.Device, job.Writer, job.Report, job.Cancel).Execute();
+        // The run's model and optimiser are gone: what glibc and the GC keep of them goes back before the next run.
+        Zoo.Engine.Training.NativeHeap.ReleaseFreed();
+        return result;
+    }
 }

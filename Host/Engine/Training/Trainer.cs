@@ -167,6 +167,8 @@ public sealed class Trainer
                 if (val is not null) { metrics["val_loss"] = val.Loss; metrics["val_top1"] = val.Top1; metrics["val_top5"] = val.Top5; }
                 if (emaVal is not null) { metrics["ema_val_loss"] = emaVal.Loss; metrics["ema_val_top1"] = emaVal.Top1; }
                 schedule.EpochEnd(metrics);
+                // Memory stays flat from epoch to epoch (issue 13): the epoch's garbage and glibc's kept pages go back.
+                NativeHeap.ReleaseFreed();
                 sw.Stop();
                 var rec = new EpochRecord(epoch, lrAtStart, loss, top1, val?.Loss, val?.Top1, val?.Top5, sw.Elapsed.TotalSeconds, ResidentMegabytes())
                 {

@@ -81,8 +81,10 @@ public static class Safetensors
                     try
                     {
                         if (t.dtype != e.Type || !t.shape.SequenceEqual(e.Shape)) throw new InvalidOperationException($"{e.Key}: the tensor is not the {e.Type} [{string.Join(", ", e.Shape)}] its entry announced");
-                        using var cpu = t.detach().cpu().contiguous();
-                        f.Write(cpu.bytes);
+                        // detach() and cpu() each make a tensor of their own: in a scope, so they do not wait for the
+                        // finaliser (two per tensor per best-weights save piled up, measured in issue 13).
+                        using var scope = torch.NewDisposeScope();
+                        f.Write(t.detach().cpu().contiguous().bytes);
                     }
                     finally
                     {
@@ -107,60 +109,73 @@ public static class Safetensors
     /// </summary>
     public static void Write(string file, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata, bool durable, bool checksum)
     {
+        // The bytes are hashed and written straight from each tensor's own memory: copying the whole state into
+        // managed arrays for every checkpoint left tens of MiB of large-object garbage per epoch (issue 13).
         var entries = new List<(string Key, JsonObject Node)>();
         var order = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var blobs = new List<byte[]>();
-        long offset = 0;
-        foreach (var key in order)
-        {
-            var t = tensors[key];
-            if (!Names.TryGetValue(t.dtype, out var dtype)) throw new NotSupportedException($"{key}: dtype {t.dtype} has no safetensors name");
-            using var cpu = t.detach().cpu().contiguous();
-            var bytes = cpu.bytes.ToArray();
-            blobs.Add(bytes);
-            entries.Add((key, new JsonObject
-            {
-                ["dtype"] = dtype,
-                ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode?)s).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
-            }));
-            offset += bytes.Length;
-        }
-        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>());
-        if (checksum)
-        {
-            meta.Remove(ChecksumKey);
-            meta[ChecksumKey] = Checksum(meta, blobs.Select(b => (ReadOnlyMemory<byte>)b));
-        }
-        var header = new JsonObject();
-        if (meta.Count > 0)
-            header["__metadata__"] = new JsonObject(meta.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
-        foreach (var (key, node) in entries) header[key] = node;
-        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
-        int padded = (json.Length + 7) / 8 * 8;   // keep the data 8-byte aligned, as the reference writer does
+        var data = new List<Tensor>();
         try
         {
-            using var f = File.Create(file);
-            Span<byte> len = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
-            f.Write(len);
-            f.Write(json);
-            for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
-            foreach (var b in blobs) f.Write(b);
-            if (durable) f.Flush(flushToDisk: true);
+            long offset = 0;
+            foreach (var key in order)
+            {
+                var t = tensors[key];
+                if (!Names.TryGetValue(t.dtype, out var dtype)) throw new NotSupportedException($"{key}: dtype {t.dtype} has no safetensors name");
+                Tensor cpu;
+                using (var scope = torch.NewDisposeScope())   // detach() and cpu() make tensors of their own: gone with the scope
+                    cpu = t.detach().cpu().contiguous().MoveToOuterDisposeScope();   // on the CPU a view of the same memory, not a copy
+                data.Add(cpu);
+                long length = cpu.bytes.Length;
+                entries.Add((key, new JsonObject
+                {
+                    ["dtype"] = dtype,
+                    ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode?)s).ToArray()),
+                    ["data_offsets"] = new JsonArray(offset, offset + length),
+                }));
+                offset += length;
+            }
+            var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>());
+            if (checksum)
+            {
+                meta.Remove(ChecksumKey);
+                using var hash = MetadataHash(meta);
+                foreach (var cpu in data) hash.AppendData(cpu.bytes);
+                meta[ChecksumKey] = Convert.ToHexStringLower(hash.GetHashAndReset());
+            }
+            var header = new JsonObject();
+            if (meta.Count > 0)
+                header["__metadata__"] = new JsonObject(meta.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+            foreach (var (key, node) in entries) header[key] = node;
+            var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+            int padded = (json.Length + 7) / 8 * 8;   // keep the data 8-byte aligned, as the reference writer does
+            try
+            {
+                using var f = File.Create(file);
+                Span<byte> len = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+                f.Write(len);
+                f.Write(json);
+                for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
+                foreach (var cpu in data) f.Write(cpu.bytes);
+                if (durable) f.Flush(flushToDisk: true);
+            }
+            catch (IOException e)
+            {
+                try { File.Delete(file); } catch (IOException) { }   // a partial file helps nobody; what it would replace is untouched
+                if (DiskFullException.Is(e)) throw new DiskFullException(file, e);
+                throw;
+            }
         }
-        catch (IOException e)
+        finally
         {
-            try { File.Delete(file); } catch (IOException) { }   // a partial file helps nobody; what it would replace is untouched
-            if (DiskFullException.Is(e)) throw new DiskFullException(file, e);
-            throw;
+            foreach (var cpu in data) cpu.Dispose();
         }
     }
 
-    /// <summary>SHA-256 (hex) over the metadata but the checksum itself (ordinal key order) and the tensor bytes in file order.</summary>
-    static string Checksum(IReadOnlyDictionary<string, string> metadata, IEnumerable<ReadOnlyMemory<byte>> data)
+    /// <summary>A SHA-256 that has taken in the metadata but the checksum itself (ordinal key order); the tensor bytes follow in file order.</summary>
+    static System.Security.Cryptography.IncrementalHash MetadataHash(IReadOnlyDictionary<string, string> metadata)
     {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         foreach (var (k, v) in metadata.Where(kv => kv.Key != ChecksumKey).OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             hash.AppendData(Encoding.UTF8.GetBytes(k));
@@ -168,6 +183,13 @@ public static class Safetensors
             hash.AppendData(Encoding.UTF8.GetBytes(v));
             hash.AppendData(new byte[] { 0 });
         }
+        return hash;
+    }
+
+    /// <summary>SHA-256 (hex) over the metadata but the checksum itself (ordinal key order) and the tensor bytes in file order.</summary>
+    static string Checksum(IReadOnlyDictionary<string, string> metadata, IEnumerable<ReadOnlyMemory<byte>> data)
+    {
+        using var hash = MetadataHash(metadata);
         foreach (var d in data) hash.AppendData(d.Span);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
@@ -209,7 +231,7 @@ public static class Safetensors
 
     static IEnumerable<ReadOnlyMemory<byte>> Chunks(Stream s, long length)
     {
-        var buffer = new byte[1 << 20];
+        var buffer = new byte[64 * 1024];   // under the large-object threshold: checked once per epoch, it should leave no lasting garbage
         while (length > 0)
         {
             int n = s.Read(buffer, 0, (int)Math.Min(buffer.Length, length));
