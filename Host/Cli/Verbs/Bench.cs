@@ -111,7 +111,7 @@ public static class Bench
         {
             var clock = Stopwatch.StartNew();
             double handedOver = 0, firstStep = -1;
-            var stepTimes = new Dictionary<int, List<double>>();   // epoch → receipt times of its step events
+            var stepTimes = new Dictionary<int, List<(int Step, double Time)>>();   // epoch → its step events' steps and receipt times
             var runner = new Zoo.Engine.Suites.SuiteRunner(catalog)
             {
                 Executor = new TimedExecutor(inWorker ? worker : Zoo.Engine.Suites.InProcessExecutor.Instance, () => handedOver = clock.Elapsed.TotalSeconds),
@@ -122,15 +122,16 @@ public static class Bench
                     if (e is not Zoo.Engine.Results.StepProgress s) return;
                     double t = clock.Elapsed.TotalSeconds;
                     if (firstStep < 0) firstStep = t;
-                    if (!stepTimes.TryGetValue(s.Epoch, out var list)) stepTimes[s.Epoch] = list = new List<double>();
-                    list.Add(t);
+                    if (!stepTimes.TryGetValue(s.Epoch, out var list)) stepTimes[s.Epoch] = list = new List<(int, double)>();
+                    list.Add((s.Step, t));
                 }));
             if (result.Runs[0].Status != Zoo.Engine.Results.RunStatus.Finished)
                 throw new InvalidOperationException($"the {(inWorker ? "worker" : "in-process")} run ended {result.Runs[0].Status}: {result.Runs[0].Error}");
             // The last epoch only: a fresh worker's first epoch also pays its JIT's tiering up and oneDNN's first
             // primitives, which are start-up, paid once per run (the in-process runs here are warm already).
             var last = stepTimes[stepTimes.Keys.Max()];
-            return ((last[^1] - last[0]) / (last.Count - 1), firstStep - handedOver);
+            // A worker sends step events at most every WorkerExecutor.StepInterval, but always an epoch's first and last.
+            return ((last[^1].Time - last[0].Time) / (last[^1].Step - last[0].Step), firstStep - handedOver);
         }
 
         Console.WriteLine($"worker process vs in process: {variant} {channels}x{size}x{size}, batch {batch}, {steps} steps x 2 epochs per run (per-step time from the second), {rounds} rounds (order swapped each round), " +

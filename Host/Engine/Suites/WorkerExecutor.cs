@@ -106,6 +106,9 @@ public sealed class WorkerExecutor(string command, IReadOnlyList<string> argumen
 /// </summary>
 public static class WorkerHost
 {
+    /// <summary>The shortest time between two step events a worker sends (an epoch's first and last always go).</summary>
+    public static readonly TimeSpan StepInterval = TimeSpan.FromMilliseconds(100);
+
     public static int Serve(SuiteRunner runner, TextReader input, TextWriter output)
     {
         var first = input.ReadLine() ?? throw new ZooConfigException("worker", "no request on standard input");
@@ -127,9 +130,18 @@ public static class WorkerHost
         runner.Validate(suite);
         if (request.Index < 0 || request.Index >= suite.Models.Count || suite.Models[request.Index].Label != request.Label)
             throw new ZooConfigException(request.SuitePath, $"has no run '{request.Label}' at place {request.Index + 1} any more; the suite file changed while it ran");
+        // Step events at most every StepInterval (always an epoch's first and last): a small model's step takes a few
+        // milliseconds, and a line written, flushed and parsed for each would wake the parent on every step for
+        // progress nobody can read that fast (the console redraws 4 times a second).
+        var sinceStep = Stopwatch.StartNew();
         var report = new SyncProgress<SuiteEvent>(e =>
         {
             if (!WorkerMessages.Carries(e)) return;
+            if (e is StepProgress s)
+            {
+                if (s.Step != 1 && s.Step != s.Steps && sinceStep.Elapsed < StepInterval) return;
+                sinceStep.Restart();
+            }
             lock (output) { output.WriteLine(WorkerMessages.Write(e)); output.Flush(); }
         });
         var writer = new ResultWriter(request.OutputDirectory);
