@@ -254,19 +254,6 @@ public sealed class SuiteBuilderTests
         Assert.Equal(FormerSuiteFor(new[] { "alexnet" }, epochs: 1, size: 32, channels: 3, train: 200), UiModel.SuiteFor(new[] { "alexnet" }, epochs: 1, size: 32, channels: 3, train: 200));
     }
 
-    static string ScreenText(IApplication app, View view)
-    {
-        var r = view.FrameToScreen();
-        var contents = app.Driver!.Contents!;
-        var text = new StringBuilder();
-        for (var y = r.Top; y < r.Bottom; y++)
-        {
-            for (var x = r.Left; x < r.Right; x++) text.Append(contents[y, x].Grapheme);
-            text.Append('\n');
-        }
-        return text.ToString();
-    }
-
     [Fact]
     public void The_builder_opens_a_suite_file_shows_each_models_fields_and_picks_an_image_folder_in_a_dialog()
     {
@@ -281,7 +268,7 @@ public sealed class SuiteBuilderTests
             using var view = new SuiteBuilderView(new SuiteDraft { Variants = new[] { "lenet5", "resnet18" } }, runner, root);
             app.Begin(view);
             app.LayoutAndDraw(true);
-            var screen = ScreenText(app, view);
+            var screen = UiTests.ScreenText(app, view);
             Assert.Contains("Models (2, the catalogue's marked variants):", screen);
             Assert.True(screen.Contains("built in, nothing to download"), screen);
 
@@ -300,7 +287,7 @@ public sealed class SuiteBuilderTests
             Assert.Null(view.Check());
             Assert.StartsWith("✗ models[0].options.activation: 'sigmoid' is not allowed", view.Note("models[0].options"));
             app.LayoutAndDraw(true);
-            Assert.Contains("✗ models[0].options.activation", ScreenText(app, view));
+            Assert.Contains("✗ models[0].options.activation", UiTests.ScreenText(app, view));
             view.Input("models[0].options").Text = "activation=relu";
             view.Input("models[1].label").Text = "resnet";
             view.Input("models[1].epochs").Text = "2";
@@ -334,7 +321,7 @@ public sealed class SuiteBuilderTests
             Assert.Contains("kept as in the file, not shown here: recipe.schedule.monitor", view.Info);
             Assert.StartsWith(LocalData.Of("mnist")!.Present ? "✓ in" : "↓ not yet in", view.Note("dataset.name"));
             app.LayoutAndDraw(true);
-            screen = ScreenText(app, view);
+            screen = UiTests.ScreenText(app, view);
             Assert.Contains("Models (10, from seed002-mnist.json):", screen);
             Assert.True(screen.Contains("mnasnet1_0"), screen);
             Assert.NotNull(view.Save());

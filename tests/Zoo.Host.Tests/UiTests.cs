@@ -198,7 +198,8 @@ public sealed class UiTests
                 yield return (contents[y, x].Grapheme, contents[y, x].Attribute!.Value);
     }
 
-    static string ScreenText(IApplication app, View view)
+    /// <summary>The characters a view occupies on the driver's screen, a line per row (the UI test files share it).</summary>
+    internal static string ScreenText(IApplication app, View view)
     {
         var r = view.FrameToScreen();
         var contents = app.Driver!.Contents!;

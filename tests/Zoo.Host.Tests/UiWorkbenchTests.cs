@@ -25,19 +25,6 @@ namespace Zoo.Host.Tests;
 /// </summary>
 public sealed class UiWorkbenchTests
 {
-    internal static string ScreenText(IApplication app, View view)
-    {
-        var r = view.FrameToScreen();
-        var contents = app.Driver!.Contents!;
-        var text = new StringBuilder();
-        for (var y = r.Top; y < r.Bottom; y++)
-        {
-            for (var x = r.Left; x < r.Right; x++) text.Append(contents[y, x].Grapheme);
-            text.Append('\n');
-        }
-        return text.ToString();
-    }
-
     static IEnumerable<T> All<T>(View root) where T : View =>
         root.SubViews.OfType<T>().Concat(root.SubViews.SelectMany(All<T>));
 
@@ -110,7 +97,7 @@ public sealed class UiWorkbenchTests
                 Assert.Equal(new[] { (1, first.ValTop1!.Value * 100) }, plot.Series[0].Points);
                 Assert.Empty(plot.Series[1].Points);
                 app.LayoutAndDraw(true);
-                var screen = ScreenText(app, curves);
+                var screen = UiTests.ScreenText(app, curves);
                 Assert.Contains("val top-1 (%), every model", screen);
                 Assert.Contains("lenet-tanh", screen);
                 Assert.Contains("lenet-relu", screen);
@@ -134,7 +121,7 @@ public sealed class UiWorkbenchTests
                 app.InjectKey(Key.L);
                 Assert.Equal("top-1 (%) of lenet-relu", curves.Plot!.Title);
                 app.LayoutAndDraw(true);
-                Assert.Contains("top-1 (%) of lenet-relu", ScreenText(app, curves));
+                Assert.Contains("top-1 (%) of lenet-relu", UiTests.ScreenText(app, curves));
 
                 app.InjectKey(Key.F8);   // back to the log, which kept every line
                 Assert.True(log.Visible);
@@ -202,7 +189,7 @@ public sealed class UiWorkbenchTests
             Assert.Contains($"`zoo report {dir}` draws them", pane.Summary);
             Assert.Contains("2 wrong of 3 sampled test images", pane.Summary);
             Assert.Contains("test image     7: ring taken for square (60 %)", pane.Summary);
-            var screen = ScreenText(app, view);
+            var screen = UiTests.ScreenText(app, view);
             Assert.Contains("Confusion of good", screen);
             Assert.Contains("ring taken for square", screen);
 
@@ -263,7 +250,7 @@ public sealed class UiWorkbenchTests
             Assert.StartsWith("Catalogue, by year ▼", frame.Title);
             Assert.Equal(rows.Select(r => r.Entry.Architecture.Year).OrderDescending(), Shown().Select(r => r.Entry.Architecture.Year));
             app.LayoutAndDraw(true);
-            Assert.Contains("by year ▼ (F3: next column, Shift+F3: reverse)", ScreenText(app, window));
+            Assert.Contains("by year ▼ (F3: next column, Shift+F3: reverse)", UiTests.ScreenText(app, window));
             int at = Enumerable.Range(0, list.Source!.Count).Single(i => Name(i) == marked);
             Assert.True(list.Source.IsMarked(at));
             Assert.Equal(1, Enumerable.Range(0, list.Source.Count).Count(i => list.Source.IsMarked(i)));
@@ -291,7 +278,7 @@ public sealed class UiWorkbenchTests
             var tiny = view.Statuses.ToList().FindIndex(s => s.Path.Contains("TinyNet"));
             Assert.Equal("loaded", view.Table.Table![tiny, 1]);
             Assert.Equal(catalog.Statuses[tiny].ContractVersion, view.Table.Table[tiny, 3]);
-            Assert.Contains("Zoo.Fixtures.TinyNet.dll", ScreenText(app, view));
+            Assert.Contains("Zoo.Fixtures.TinyNet.dll", UiTests.ScreenText(app, view));
 
             // A broken plugin dropped in while the view is open: the watcher reports it, the table shows it failed with the reason.
             var changes = 0;
@@ -309,7 +296,7 @@ public sealed class UiWorkbenchTests
             Assert.Contains("not a .NET assembly", (string)view.Table.Table[broken, 6]);
             Assert.Contains("Broken", view.LastChange);
             app.LayoutAndDraw(true);
-            Assert.Contains("not a .NET assembly", ScreenText(app, view));
+            Assert.Contains("not a .NET assembly", UiTests.ScreenText(app, view));
         }
         finally { Directory.Delete(dir, true); }
     }
