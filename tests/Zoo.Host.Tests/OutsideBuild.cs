@@ -9,6 +9,33 @@ namespace Zoo.Host.Tests;
 /// </summary>
 static class OutsideBuild
 {
+    /// <summary>The test build's configuration: the packages are packed from what it compiled (`dotnet pack` alone means Release, whose output may be older).</summary>
+#if DEBUG
+    public const string Configuration = "Debug";
+#else
+    public const string Configuration = "Release";
+#endif
+
+    /// <summary>Packs the zoo's projects (paths from the repository root) into <paramref name="feed"/>, from the test build's output.</summary>
+    public static void Pack(Xunit.Abstractions.ITestOutputHelper output, string dir, Dictionary<string, string?> env, string feed, params string[] projects)
+    {
+        foreach (var project in projects)
+            Bash(output, dir, env, $"dotnet pack '{Path.Combine(TestEnvironment.Root, project)}' -c {Configuration} --no-build --no-restore -o '{feed}' -v q", TimeSpan.FromMinutes(5));
+    }
+
+    /// <summary>
+    /// A nuget.config in <paramref name="dir"/>: a private packages folder (fresh Zoo packages every time: a repacked package of
+    /// the same version is never served stale from a cache) that falls back on the user's cache (everything else, offline).
+    /// </summary>
+    public static void PrivateNuGetConfig(string dir) =>
+        File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(dir, "nuget-packages")}" /></config>
+              <fallbackPackageFolders><add key="user" value="{UserPackages()}" /></fallbackPackageFolders>
+            </configuration>
+            """);
+
     public static string UserPackages() =>
         System.Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? p
             : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");

@@ -17,11 +17,6 @@ namespace Zoo.Host.Tests;
 /// </summary>
 public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-#if DEBUG
-    const string Configuration = "Debug";
-#else
-    const string Configuration = "Release";
-#endif
 
     /// <summary>The ```sh blocks of README's "Writing a plugin" section, in order.</summary>
     static string Steps()
@@ -51,17 +46,10 @@ public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper ou
 
             // The zoo's side: the three packages, from what the test build already compiled (in its configuration:
             // `dotnet pack` alone means Release, whose output may be older).
-            foreach (var project in new[] { "Abstractions", "tests/Zoo.ContractKit", "templates" })
-                OutsideBuild.Bash(output, dir, env, $"dotnet pack '{Path.Combine(TestEnvironment.Root, project)}' -c {Configuration} --no-build --no-restore -o '{feed}' -v q", TimeSpan.FromMinutes(5));
+            OutsideBuild.Pack(output, dir, env, feed, "Abstractions", "tests/Zoo.ContractKit", "templates");
             Assert.Equal(3, Directory.GetFiles(feed, "*.nupkg").Length);
             // NuGet: a private packages folder (fresh Zoo packages every time) that falls back on the user's cache (everything else, offline).
-            File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <config><add key="globalPackagesFolder" value="{Path.Combine(dir, "nuget-packages")}" /></config>
-                  <fallbackPackageFolders><add key="user" value="{OutsideBuild.UserPackages()}" /></fallbackPackageFolders>
-                </configuration>
-                """);
+            OutsideBuild.PrivateNuGetConfig(dir);
 
             // The author's side: README's steps as written.
             File.WriteAllText(Path.Combine(work, "steps.sh"), steps);

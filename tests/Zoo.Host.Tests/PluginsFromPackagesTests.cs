@@ -13,11 +13,6 @@ namespace Zoo.Host.Tests;
 /// </summary>
 public sealed class PluginsFromPackagesTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-#if DEBUG
-    const string Configuration = "Debug";
-#else
-    const string Configuration = "Release";
-#endif
 
     [Fact]
     [Trait("duration", "minutes")]
@@ -30,16 +25,9 @@ public sealed class PluginsFromPackagesTests(Xunit.Abstractions.ITestOutputHelpe
             var feed = Path.Combine(dir, "zoo-packages");
             var src = Path.Combine(dir, "src");
             var env = OutsideBuild.Environment(dir, feed);
-            foreach (var project in new[] { "Abstractions", "tests/Zoo.ContractKit" })
-                OutsideBuild.Bash(output, dir, env, $"dotnet pack '{Path.Combine(TestEnvironment.Root, project)}' -c {Configuration} --no-build --no-restore -o '{feed}' -v q", TimeSpan.FromMinutes(5));
+            OutsideBuild.Pack(output, dir, env, feed, "Abstractions", "tests/Zoo.ContractKit");
             Assert.Equal(2, Directory.GetFiles(feed, "*.nupkg").Length);
-            File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <config><add key="globalPackagesFolder" value="{Path.Combine(dir, "nuget-packages")}" /></config>
-                  <fallbackPackageFolders><add key="user" value="{OutsideBuild.UserPackages()}" /></fallbackPackageFolders>
-                </configuration>
-                """);
+            OutsideBuild.PrivateNuGetConfig(dir);
 
             // The sources a plugin build reads, and nothing of the host: if a family needed the host to build, this fails.
             foreach (var file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "plugins/Directory.Build.props", "tests/Directory.Build.props" })
@@ -47,9 +35,9 @@ public sealed class PluginsFromPackagesTests(Xunit.Abstractions.ITestOutputHelpe
             foreach (var folder in new[] { "build", "plugins/Layers", "plugins/Lightweight", "tests/Shared", "tests/Zoo.Lightweight.Tests" })
                 CopySources(Path.Combine(TestEnvironment.Root, folder), Path.Combine(src, folder));
 
-            var packages = $"-c {Configuration} -p:ZooReferences=packages '-p:ZooPackageSource={feed}/'";
+            var packages = $"-c {OutsideBuild.Configuration} -p:ZooReferences=packages '-p:ZooPackageSource={feed}/'";
             OutsideBuild.Bash(output, src, env, $"dotnet build plugins/Lightweight/Zoo.Plugins.Lightweight.csproj {packages} -v q", TimeSpan.FromMinutes(8));
-            var built = Path.Combine(src, "artifacts", "plugins", Configuration, "Lightweight");
+            var built = Path.Combine(src, "artifacts", "plugins", OutsideBuild.Configuration, "Lightweight");
             var reference = Path.Combine(TestEnvironment.PluginDrop, "Lightweight");
             Assert.Equal(Names(reference), Names(built));
             Assert.DoesNotContain(Names(built), n => n.StartsWith("Zoo.Abstractions", StringComparison.Ordinal) || n.Contains("torch", StringComparison.OrdinalIgnoreCase));
@@ -65,7 +53,7 @@ public sealed class PluginsFromPackagesTests(Xunit.Abstractions.ITestOutputHelpe
             Assert.Matches(@"""Zoo\.ContractKit/1\.2\.0"": \{\s*""type"": ""package""", testAssets);
 
             // A value that is not a choice stops the build and says what the choices are.
-            var wrong = OutsideBuild.Run(src, env, $"dotnet build plugins/Lightweight/Zoo.Plugins.Lightweight.csproj -c {Configuration} -p:ZooReferences=nuget -v q", TimeSpan.FromMinutes(5));
+            var wrong = OutsideBuild.Run(src, env, $"dotnet build plugins/Lightweight/Zoo.Plugins.Lightweight.csproj -c {OutsideBuild.Configuration} -p:ZooReferences=nuget -v q", TimeSpan.FromMinutes(5));
             Assert.NotEqual(0, wrong.ExitCode);
             Assert.Contains("ZOO002: ZooReferences='nuget' is not a choice: use projects", wrong.Log);
         }
