@@ -72,8 +72,9 @@ public sealed class Fire : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var s = functional.relu(squeeze.call(x));
-        return torch.cat(new[] { functional.relu(expand1x1.call(s)), functional.relu(expand3x3.call(s)) }, 1).MoveToOuterDisposeScope();
+        // In place, as torchvision's ReLU(inplace=True): a convolution's backward needs its input, not its output.
+        var s = squeeze.call(x).relu_();
+        return torch.cat(new[] { expand1x1.call(s).relu_(), expand3x3.call(s).relu_() }, 1).MoveToOuterDisposeScope();
     }
 }
 
