@@ -145,7 +145,11 @@ def check_against_zoo(zoo, name, size, channels):
 
 
 def median_seconds(step, steps):
-    step(); step()   # warm-up: oneDNN primitive caches, allocator
+    # Warm-up as zoo bench models does (two steps and at least two seconds): oneDNN primitive caches, allocator.
+    start = time.perf_counter()
+    step(); step()
+    while time.perf_counter() - start < 2:
+        step()
     times = []
     for _ in range(steps):
         t = time.perf_counter()

@@ -36,7 +36,7 @@ public static class ModelsBench
         if (steps < 1) throw new ZooConfigException("--steps", "must be at least 1");
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training and inference step per model: {channels}x{size}x{size}, batch {batch}, {steps} timed steps after 2 warm-up steps, {torch.get_num_threads()} threads"));
+            $"training and inference step per model: {channels}x{size}x{size}, batch {batch}, {steps} timed steps after at least 2 warm-up steps and 2 s, {torch.get_num_threads()} threads"));
         Console.WriteLine("model                 parameters  train ms/step  images/s  infer ms/step  ms/image at batch 1  peak RSS MiB");
         var rows = new List<Row>();
         foreach (var entry in entries)
@@ -85,10 +85,16 @@ public static class ModelsBench
         return new Row(variant, channels, size, batch, parameters, train * 1000, infer * 1000, latency * 1000, batch / train, PeakRssMib(), torch.get_num_threads());
     }
 
-    /// <summary>Seconds per call: two warm-up calls (oneDNN primitive caches, allocator), then the median of the timed ones.</summary>
+    /// <summary>
+    /// Seconds per call: warm-up calls (at least two, and for at least two seconds: oneDNN primitive caches, the
+    /// allocator, and .NET's tiered JIT, which recompiles hot methods on a background thread after about 30 calls and
+    /// would otherwise take a core from LibTorch's threads while the first steps are timed), then the median of the timed ones.
+    /// </summary>
     static double Time(Action step, int steps)
     {
+        var warm = Stopwatch.StartNew();
         step(); step();
+        while (warm.Elapsed < WarmUp) step();
         var times = new List<double>(steps);
         for (int i = 0; i < steps; i++)
         {
@@ -100,6 +106,8 @@ public static class ModelsBench
     }
 
     /// <summary>Linux resets VmHWM (the peak resident set) when "5" is written to /proc/self/clear_refs.</summary>
+    static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+
     static void ResetPeakRss()
     {
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
