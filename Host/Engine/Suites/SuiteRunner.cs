@@ -80,14 +80,15 @@ public sealed class SuiteRunner
     /// Each model entry's catalogue weights ("weights": "imagenet"), downloaded into the cache on first use and
     /// checked against the hash in their file name; the entries then point at the cached files.
     /// </summary>
-    Suite PullPretrained(Suite suite, IProgress<SuiteEvent> report, CancellationToken cancel)
+    /// <param name="only">The index of the one model to pull for (a worker's run), else every model's.</param>
+    internal Suite PullPretrained(Suite suite, IProgress<SuiteEvent> report, CancellationToken cancel, int? only = null)
     {
         if (suite.Models.All(m => m.Pretrained is null)) return suite;
         var catalogue = new Zoo.Engine.Weights.PretrainedCatalog(_catalog);
         var file = System.IO.Path.GetFileName(suite.SourcePath);
-        var models = suite.Models.Select(m =>
+        var models = suite.Models.Select((m, i) =>
         {
-            if (m.Pretrained is null) return m;
+            if (m.Pretrained is null || (only is { } one && one != i)) return m;
             var entry = catalogue.Resolve(m.Variant, m.Pretrained, $"{file}: {m.Where}.weights");
             if (!File.Exists(entry.CachePath)) report.Report(new WeightsPulling(entry.Id, entry.Weights.Url, entry.CachePath));
             return m with { Weights = Zoo.Engine.Weights.PretrainedCatalog.Pull(entry, cancel: cancel) };

@@ -144,6 +144,9 @@ public static class WorkerHost
             }
             lock (output) { output.WriteLine(WorkerMessages.Write(e)); output.Flush(); }
         });
+        // This run's catalogue weights ("weights": "imagenet") become the cached file's path as in the parent, which pulled
+        // them already (nothing is downloaded here); without this a worker's run would silently start from random weights.
+        suite = runner.PullPretrained(suite, report, cts.Token, request.Index);
         var writer = new ResultWriter(request.OutputDirectory);
         var (splits, summary) = runner.OpenDataset(suite, request.OutputDirectory, report);
         var device = new TorchSharp.torch.Device(suite.Device);
