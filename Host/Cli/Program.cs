@@ -74,10 +74,10 @@ Command RunSuiteVerb()
     var resume = new Option<bool>("--resume") { Description = "Continue the suite in its results folder (the default when the folder has results): finished runs are skipped, an interrupted one resumes from its last epoch's checkpoint. Fails if there is nothing to resume." };
     var restart = new Option<bool>("--restart") { Description = "Discard the results folder's earlier runs and checkpoints and train everything again." };
     var shard = new Option<string?>("--shard") { Description = "I/N: train only the I-th of N shards of the suite's runs (model k goes to shard k mod N + 1), writing results.shard-I-of-N.json; N such processes may share one --out folder, and `zoo report` over it merges them." };
-    var isolate = new Option<bool>("--isolate") { Description = "Train each model in a worker process of its own: a native crash or an out-of-memory kill marks that run crashed and the suite goes on, and each model starts with fresh memory." };
-    // The default for now: `zoo bench engine --worker` measured the worker above 2 % per step on a loaded machine (issue 13);
-    // flip it (and README) if a quiet rerun shows otherwise.
-    var inProcess = new Option<bool>("--in-process") { Description = "Train every model in this process (the default; the opposite of --isolate)." };
+    // Workers are the default: on a quiet machine `zoo bench engine --worker` measured their steady per-step cost at
+    // 0 % (LeNet-5) and -1 % (ResNet-18), within the noise; a run pays about 1.6 s of start-up and its JIT's warm-up once (issue 13).
+    var isolate = new Option<bool>("--isolate") { Description = "Train each model in a worker process of its own (the default): a native crash or an out-of-memory kill marks that run crashed and the suite goes on, and each model starts with fresh memory." };
+    var inProcess = new Option<bool>("--in-process") { Description = "Train every model in this process instead of a worker process each (no start-up per run, but a native crash ends the suite)." };
     var runSuite = new Command("run-suite", "Train and compare the suite's models; writes results.json, per-epoch CSVs and comparison.md. Exit 0 only if every run finished.");
     runSuite.Arguments.Add(suite);
     foreach (var o in new Option[] { output, device, resume, restart, shard, inProcess, isolate }) runSuite.Options.Add(o);
@@ -86,7 +86,7 @@ Command RunSuiteVerb()
         if (pr.GetValue(inProcess) && pr.GetValue(isolate)) throw new ZooConfigException("--in-process/--isolate", "give one of them, not both");
         return Commands.RunSuite(services, pr.GetValue(suite)!, pr.GetValue(output), pr.GetValue(device),
             pr.GetValue(resume), pr.GetValue(restart), pr.GetValue(shard),
-            pr.GetValue(isolate) ? Worker.Executor(pr.GetValue(pluginsOption) ?? Array.Empty<string>()) : null);
+            pr.GetValue(inProcess) ? null : Worker.Executor(pr.GetValue(pluginsOption) ?? Array.Empty<string>()));
     }));
     return runSuite;
 }
@@ -212,12 +212,13 @@ Command BenchVerb()
     var steps = new Option<int>("--steps") { Description = "Steps per round.", DefaultValueFactory = _ => 30 };
     var rounds = new Option<int>("--rounds") { Description = "Rounds (the median is reported).", DefaultValueFactory = _ => 3 };
     var device = DeviceOption();
-    var viaWorker = new Option<bool>("--worker") { Description = "Instead: per-step time of a run in a worker process (run-suite --isolate) against the same run in process, interleaved, and each one's start-up to its first step." };
+    var viaWorker = new Option<bool>("--worker") { Description = "Instead: per-step time of a run in a worker process (run-suite --isolate) against the same run in process, interleaved, per epoch, and each one's start-up to its first step." };
+    var workerEpochs = new Option<int>("--epochs") { Description = "With --worker: epochs per run (the last is the steady state).", DefaultValueFactory = _ => 3 };
     var engine = new Command("engine", "Step time of the training engine against a bare TorchSharp loop on the same model and batch, as a ratio; with --worker, the worker process's cost.");
-    foreach (var o in new Option[] { arch, size, channels, batch, steps, rounds, device, viaWorker }) engine.Options.Add(o);
+    foreach (var o in new Option[] { arch, size, channels, batch, steps, rounds, device, viaWorker, workerEpochs }) engine.Options.Add(o);
     engine.SetAction(pr => Run(pr, services => pr.GetValue(viaWorker)
         ? Bench.WorkerCost(services, pr.GetValue(pluginsOption) ?? Array.Empty<string>(), pr.GetValue(arch)!, pr.GetValue(size), pr.GetValue(channels),
-            pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds))
+            pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds), pr.GetValue(workerEpochs))
         : Bench.Engine(services, pr.GetValue(arch)!, pr.GetValue(size), pr.GetValue(channels),
             pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds), pr.GetValue(device))));
     bench.Subcommands.Add(engine);

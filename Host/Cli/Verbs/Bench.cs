@@ -84,17 +84,21 @@ public static class Bench
 
     /// <summary>
     /// zoo bench engine --worker: the cost of training each run in a worker process (run-suite --isolate) against the
-    /// same run in this process. Both train the same one-model suite (the built-in data, the given model and batch, 2
-    /// epochs) through the suite runner, interleaved round by round, the order swapped each round. Per-step time is
-    /// the parent's clock between the step events it receives in the second epoch (its first step left out), so it
-    /// includes whatever the worker's message stream costs but not a fresh process's warming up; start-up is from handing the run over to its first
-    /// step's event (a worker's includes starting the process, loading the plugins, opening the data, building the
-    /// model), reported apart since it is paid once per run, not per step.
+    /// same run in this process. Both train the same one-model suite (the built-in data, the given model and batch,
+    /// <paramref name="epochs"/> epochs) through the suite runner, interleaved round by round, the order swapped each
+    /// round. Per-step time is the parent's clock between the step events it receives in an epoch (from its first
+    /// step's event to its last), so it includes whatever the worker's message stream costs; it is printed for every
+    /// epoch, because a fresh process runs its first epochs on code the JIT has not optimised yet (tiered
+    /// compilation: .NET recompiles hot methods in the background after about 30 calls), and the per-step cost is the
+    /// last epoch's. What the worker costs once per run is reported apart: its start-up (from handing the run over
+    /// to its first step's event: starting the process, loading the plugins, opening the data, building the model)
+    /// and the whole run's extra wall time, warm-up included.
     /// </summary>
-    public static int WorkerCost(IServiceProvider services, IReadOnlyList<string> pluginFolders, string variant, int size, int channels, int batch, int steps, int rounds)
+    public static int WorkerCost(IServiceProvider services, IReadOnlyList<string> pluginFolders, string variant, int size, int channels, int batch, int steps, int rounds, int epochs)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         if (catalog.FindVariant(variant) is null) throw new ZooConfigException("--arch", $"'{variant}' is not a variant this zoo knows (see `zoo list`)");
+        if (epochs < 2) throw new ZooConfigException("--epochs", "must be at least 2: the last epoch is the steady state, the first ones the warm-up");
         var dir = Path.Combine(Path.GetTempPath(), $"zoo-bench-worker-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         var suitePath = Path.Combine(dir, "bench-worker.json");
@@ -102,19 +106,20 @@ public static class Bench
             { "name": "bench-worker",
               "dataset": { "name": "shapes", "channels": {{channels}}, "size": {{size}}, "seed": 7, "train": {{batch * steps}}, "val": {{batch}}, "test": {{batch}} },
               "models": [ {{System.Text.Json.JsonSerializer.Serialize(variant)}} ],
-              "recipe": { "epochs": 2, "batch_size": {{batch}}, "seed": 42, "optimizer": { "name": "sgd", "lr": 0.01, "momentum": 0.9 } } }
+              "recipe": { "epochs": {{epochs}}, "batch_size": {{batch}}, "seed": 42, "optimizer": { "name": "sgd", "lr": 0.01, "momentum": 0.9 } } }
             """));
         var suite = Zoo.Engine.Suites.SuiteParser.Load(suitePath);
         var worker = Worker.Executor(pluginFolders);
 
-        (double Step, double Startup) Once(bool inWorker, int round)
+        Measured Once(bool inWorker, int round)
         {
             var clock = Stopwatch.StartNew();
-            double handedOver = 0, firstStep = -1;
-            var stepTimes = new Dictionary<int, List<(int Step, double Time)>>();   // epoch → its step events' steps and receipt times
+            double handedOver = 0, firstStep = -1, ended = 0;
+            var stepTimes = new SortedDictionary<int, List<(int Step, double Time)>>();   // epoch → its step events' steps and receipt times
             var runner = new Zoo.Engine.Suites.SuiteRunner(catalog)
             {
-                Executor = new TimedExecutor(inWorker ? worker : Zoo.Engine.Suites.InProcessExecutor.Instance, () => handedOver = clock.Elapsed.TotalSeconds),
+                Executor = new TimedExecutor(inWorker ? worker : Zoo.Engine.Suites.InProcessExecutor.Instance,
+                    () => handedOver = clock.Elapsed.TotalSeconds, () => ended = clock.Elapsed.TotalSeconds),
             };
             var result = runner.Run(suite, Path.Combine(dir, $"{round}-{(inWorker ? "worker" : "in-process")}"), default,
                 new Zoo.Engine.Results.SyncProgress<Zoo.Engine.Results.SuiteEvent>(e =>
@@ -127,17 +132,16 @@ public static class Bench
                 }));
             if (result.Runs[0].Status != Zoo.Engine.Results.RunStatus.Finished)
                 throw new InvalidOperationException($"the {(inWorker ? "worker" : "in-process")} run ended {result.Runs[0].Status}: {result.Runs[0].Error}");
-            // The last epoch only: a fresh worker's first epoch also pays its JIT's tiering up and oneDNN's first
-            // primitives, which are start-up, paid once per run (the in-process runs here are warm already).
-            var last = stepTimes[stepTimes.Keys.Max()];
             // A worker sends step events at most every WorkerExecutor.StepInterval, but always an epoch's first and last.
-            return ((last[^1].Time - last[0].Time) / (last[^1].Step - last[0].Step), firstStep - handedOver);
+            var perEpoch = stepTimes.Values.Select(l => (l[^1].Time - l[0].Time) / (l[^1].Step - l[0].Step)).ToList();
+            return new Measured(perEpoch, firstStep - handedOver, ended - handedOver);
         }
 
-        Console.WriteLine($"worker process vs in process: {variant} {channels}x{size}x{size}, batch {batch}, {steps} steps x 2 epochs per run (per-step time from the second), {rounds} rounds (order swapped each round), " +
+        Console.WriteLine($"worker process vs in process: {variant} {channels}x{size}x{size}, batch {batch}, {steps} steps x {epochs} epochs per run, {rounds} rounds (order swapped each round), " +
             $"{torch.get_num_threads()} threads here, {Environment.ProcessorCount} cores");
-        var inProcess = new List<(double Step, double Startup)>();
-        var inWorkers = new List<(double Step, double Startup)>();
+        var inProcess = new List<Measured>();
+        var inWorkers = new List<Measured>();
+        string Epochs(Measured m) => string.Join(" ", m.PerEpoch.Select(x => (x * 1000).ToString("F2", CultureInfo.InvariantCulture)));
         try
         {
             Once(false, -1);   // warm-up: this process's JIT and oneDNN caches, the data set's first generation
@@ -148,25 +152,32 @@ public static class Bench
                 inProcess.Add(Once(false, r));
                 if (!workerFirst) inWorkers.Add(Once(true, r));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {r + 1}: in process {inProcess[^1].Step * 1000:F2} ms/step, start-up {inProcess[^1].Startup:F2} s; worker {inWorkers[^1].Step * 1000:F2} ms/step, start-up {inWorkers[^1].Startup:F2} s"));
+                    $"round {r + 1}: ms/step per epoch in process {Epochs(inProcess[^1])}, worker {Epochs(inWorkers[^1])}; " +
+                    $"start-up in process {inProcess[^1].Startup:F2} s, worker {inWorkers[^1].Startup:F2} s; run {inProcess[^1].Run:F2} s, {inWorkers[^1].Run:F2} s"));
             }
         }
         finally { Directory.Delete(dir, true); }
-        double pStep = Median(inProcess.Select(x => x.Step).ToList()), wStep = Median(inWorkers.Select(x => x.Step).ToList());
-        double pStart = Median(inProcess.Select(x => x.Startup).ToList()), wStart = Median(inWorkers.Select(x => x.Startup).ToList());
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in process  {pStep * 1000:F2} ms/step, start-up to the first step {pStart:F2} s (median of {rounds})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"worker      {wStep * 1000:F2} ms/step, start-up to the first step {wStart:F2} s (median of {rounds})"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-step cost of the worker: {(wStep / pStep - 1) * 100:+0.0;-0.0} %; its extra start-up per run: {wStart - pStart:F2} s"));
+        double M(List<Measured> l, Func<Measured, double> f) => Median(l.Select(f).ToList());
+        double pStep = M(inProcess, x => x.PerEpoch[^1]), wStep = M(inWorkers, x => x.PerEpoch[^1]);
+        double pStart = M(inProcess, x => x.Startup), wStart = M(inWorkers, x => x.Startup);
+        double pRun = M(inProcess, x => x.Run), wRun = M(inWorkers, x => x.Run);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in process  {pStep * 1000:F2} ms/step in the last epoch, start-up to the first step {pStart:F2} s, whole run {pRun:F2} s (medians of {rounds})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"worker      {wStep * 1000:F2} ms/step in the last epoch, start-up to the first step {wStart:F2} s, whole run {wRun:F2} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"per-step cost of the worker: {(wStep / pStep - 1) * 100:+0.0;-0.0} %; once per run: {wStart - pStart:F2} s more start-up, {wRun - pRun:F2} s more in all (start-up and the fresh process's warm-up)"));
         return 0;
     }
 
+    sealed record Measured(List<double> PerEpoch, double Startup, double Run);
+
     /// <summary>Notes when the runner hands a run to its executor, for <see cref="WorkerCost"/>'s start-up figure.</summary>
-    sealed class TimedExecutor(Zoo.Engine.Suites.IRunExecutor inner, Action handedOver) : Zoo.Engine.Suites.IRunExecutor
+    sealed class TimedExecutor(Zoo.Engine.Suites.IRunExecutor inner, Action handedOver, Action ended) : Zoo.Engine.Suites.IRunExecutor
     {
         public Zoo.Engine.Results.RunResult Execute(Zoo.Engine.Suites.SuiteRunner runner, Zoo.Engine.Suites.RunJob job)
         {
             handedOver();
-            return inner.Execute(runner, job);
+            try { return inner.Execute(runner, job); }
+            finally { ended(); }
         }
     }
 
