@@ -406,8 +406,12 @@ public sealed class ZooUi
     static void ShowBoard(Views v, RunBoard board)
     {
         v.Board.Table = new TextTable(BoardRow.Headers, board.Rows.Select(r => r.Cells()).ToArray());
-        v.Board.Height = Math.Min(board.Rows.Count, 8) + 3;   // header, its rule and the top line
-        v.Board.Visible = v.Bar.Visible = true;
+        // Height and visibility only when they change: setting them lays the whole window out again, and this runs four
+        // times a second while a model trains, when a key should not wait behind a layout.
+        int height = Math.Min(board.Rows.Count, 8) + 3;   // header, its rule and the top line
+        if (v.Board.Frame.Height != height || !v.Board.Visible) v.Board.Height = height;
+        if (!v.Board.Visible) v.Board.Visible = true;
+        if (!v.Bar.Visible) v.Bar.Visible = true;
         v.Bar.Fraction = (float)board.Fraction;
         v.Bar.Text = $"{board.Fraction * 100:F0} %";
         v.Board.Update();
