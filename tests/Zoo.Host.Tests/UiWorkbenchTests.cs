@@ -211,6 +211,60 @@ public sealed class UiWorkbenchTests
         finally { Directory.Delete(root, true); }
     }
 
+    [Fact]
+    public void C_in_the_results_browser_overlays_the_curves_of_the_marked_folders_one_line_per_folder_and_model()
+    {
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // Two earlier results folders, written by the engine's own ResultWriter (runs with epochs, a diverged one, a failed one).
+            var first = Path.Combine(root, "first");
+            var second = Path.Combine(root, "second");
+            ReportTests.Sample(first, name: "first");
+            File.SetLastWriteTimeUtc(Path.Combine(first, "results.json"), DateTime.UtcNow.AddHours(-1));
+            ReportTests.Sample(second, name: "second", labelPrefix: "b-", lr: 0.02);
+            var written = new[] { first, second }.SelectMany(d => ReportModel.Load(new[] { d }).Runs.Select(r => ($"{Path.GetFileName(d)}/{r.Run.Label}", r.Run.Epochs))).ToList();
+
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(200, 50);
+            using var view = new ResultsView(root);
+            app.Begin(view);
+            app.LayoutAndDraw(true);
+            Assert.Equal(new[] { "second", "first" }, view.Folders.Select(f => f.Name));
+            app.InjectKey(Key.Space);   // mark both folders in the list
+            app.InjectKey(Key.CursorDown);
+            app.InjectKey(Key.Space);
+            app.InjectKey(Key.C);
+            var curves = view.AcrossCurves;
+            Assert.True(curves.Visible);
+            Assert.Same(curves, view.MostFocused);
+            var plot = curves.Plot!;
+            Assert.Equal("val top-1 (%), second vs first", plot.Title);
+            Assert.Equal(written.Select(w => w.Item1).OrderBy(n => n, StringComparer.Ordinal), plot.Series.Select(x => x.Name).OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal(10, plot.Series.Count);
+            foreach (var (name, epochs) in written)
+                Assert.Equal(epochs.Where(e => e.ValTop1 is not null).Select(e => (e.Epoch, e.ValTop1!.Value * 100)), plot.Series.Single(x => x.Name == name).Points);
+            Assert.Empty(plot.Series.Single(x => x.Name == "first/broken").Points);   // failed before its first epoch
+            app.LayoutAndDraw(true);
+            var screen = UiTests.ScreenText(app, view);
+            Assert.Contains("val top-1 (%), second vs first", screen);
+            Assert.Contains("first/good", screen);
+            Assert.Contains("second/b-wide", screen);
+
+            app.InjectKey(Key.L);   // train loss instead; the diverged run's NaN epoch is left out
+            plot = curves.Plot!;
+            Assert.Equal("train loss, second vs first", plot.Title);
+            foreach (var (name, epochs) in written)
+                Assert.Equal(epochs.Where(e => double.IsFinite(e.TrainLoss)).Select(e => (e.Epoch, e.TrainLoss)), plot.Series.Single(x => x.Name == name).Points);
+
+            app.InjectKey(Key.Esc);   // back to the folders, the browser still open
+            Assert.False(curves.Visible);
+            Assert.Same(view, app.TopRunnableView);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     static IEnumerable<Terminal.Gui.Drawing.Attribute> Cells(IApplication app, View view)
     {
         var r = view.FrameToScreen();

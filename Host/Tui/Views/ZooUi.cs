@@ -546,7 +546,8 @@ public sealed class ZooUi
         "            folder from a dialog), recipe, per-model label, options, epochs and LR;\n" +
         "            Open reads a suite file into it; Check, Save (<out>/<name>.json), Run\n" +
         "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
-        "            to compare side by side, s sorts by the column under the cursor;\n" +
+        "            to compare side by side, c overlays their curves (folder/model; l: loss),\n" +
+        "            s sorts by the column under the cursor;\n" +
         "            Enter on a run: its curves, coloured confusion matrix, per-class top-1,\n" +
         "            figure paths and sampled mistakes (l: loss/accuracy, Esc: back)\n" +
         "F8          live curves in place of the run's log (again: the log); in the curves:\n" +
