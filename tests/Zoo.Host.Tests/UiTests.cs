@@ -34,7 +34,8 @@ public sealed class UiTests
         Assert.Equal(catalog.Variants.Count, rows.Count);
         var resnet = rows.Single(r => r.Entry.Variant.Name == "resnet18");
         Assert.Equal(11_689_512, resnet.Parameters);
-        Assert.Matches($@"^resnet18\s+Classic\s+11\.69 M  {resnet.Entry.Architecture.Year}$", UiModel.Line(resnet));
+        Assert.Matches($@"^resnet18\s+Classic\s+11\.69 M\s+…  {resnet.Entry.Architecture.Year}$", UiModel.Line(resnet));
+        Assert.Matches($@"^resnet18\s+Classic\s+11\.69 M\s+1\.814  {resnet.Entry.Architecture.Year}$", UiModel.Line(resnet, "1.814"));
         var details = model.Details(resnet);
         Assert.Contains("Reference: 11,689,512 (torchvision resnet18) — equal", details);
         Assert.Contains("Enter: compute GMACs", details);

@@ -6,6 +6,7 @@ using Terminal.Gui.Input;
 using Terminal.Gui.Testing;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
+using Zoo.Abstractions;
 using Zoo.Engine.Inspection;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
@@ -210,6 +211,60 @@ public sealed class UiWorkbenchTests
         finally { Directory.Delete(root, true); }
     }
 
+    [Fact]
+    public void C_in_the_results_browser_overlays_the_curves_of_the_marked_folders_one_line_per_folder_and_model()
+    {
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // Two earlier results folders, written by the engine's own ResultWriter (runs with epochs, a diverged one, a failed one).
+            var first = Path.Combine(root, "first");
+            var second = Path.Combine(root, "second");
+            ReportTests.Sample(first, name: "first");
+            File.SetLastWriteTimeUtc(Path.Combine(first, "results.json"), DateTime.UtcNow.AddHours(-1));
+            ReportTests.Sample(second, name: "second", labelPrefix: "b-", lr: 0.02);
+            var written = new[] { first, second }.SelectMany(d => ReportModel.Load(new[] { d }).Runs.Select(r => ($"{Path.GetFileName(d)}/{r.Run.Label}", r.Run.Epochs))).ToList();
+
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(200, 50);
+            using var view = new ResultsView(root);
+            app.Begin(view);
+            app.LayoutAndDraw(true);
+            Assert.Equal(new[] { "second", "first" }, view.Folders.Select(f => f.Name));
+            app.InjectKey(Key.Space);   // mark both folders in the list
+            app.InjectKey(Key.CursorDown);
+            app.InjectKey(Key.Space);
+            app.InjectKey(Key.C);
+            var curves = view.AcrossCurves;
+            Assert.True(curves.Visible);
+            Assert.Same(curves, view.MostFocused);
+            var plot = curves.Plot!;
+            Assert.Equal("val top-1 (%), second vs first", plot.Title);
+            Assert.Equal(written.Select(w => w.Item1).OrderBy(n => n, StringComparer.Ordinal), plot.Series.Select(x => x.Name).OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal(10, plot.Series.Count);
+            foreach (var (name, epochs) in written)
+                Assert.Equal(epochs.Where(e => e.ValTop1 is not null).Select(e => (e.Epoch, e.ValTop1!.Value * 100)), plot.Series.Single(x => x.Name == name).Points);
+            Assert.Empty(plot.Series.Single(x => x.Name == "first/broken").Points);   // failed before its first epoch
+            app.LayoutAndDraw(true);
+            var screen = UiTests.ScreenText(app, view);
+            Assert.Contains("val top-1 (%), second vs first", screen);
+            Assert.Contains("first/good", screen);
+            Assert.Contains("second/b-wide", screen);
+
+            app.InjectKey(Key.L);   // train loss instead; the diverged run's NaN epoch is left out
+            plot = curves.Plot!;
+            Assert.Equal("train loss, second vs first", plot.Title);
+            foreach (var (name, epochs) in written)
+                Assert.Equal(epochs.Where(e => double.IsFinite(e.TrainLoss)).Select(e => (e.Epoch, e.TrainLoss)), plot.Series.Single(x => x.Name == name).Points);
+
+            app.InjectKey(Key.Esc);   // back to the folders, the browser still open
+            Assert.False(curves.Visible);
+            Assert.Same(view, app.TopRunnableView);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     static IEnumerable<Terminal.Gui.Drawing.Attribute> Cells(IApplication app, View view)
     {
         var r = view.FrameToScreen();
@@ -247,6 +302,8 @@ public sealed class UiWorkbenchTests
             Assert.StartsWith("Catalogue, by parameters ▲", frame.Title);
             Assert.Equal(counts.Where(c => c is not null).Order(), Shown().Select(r => r.Parameters).TakeWhile(c => c is not null));
             app.InjectKey(Key.F3);
+            Assert.StartsWith("Catalogue, by GMACs ▼", frame.Title);   // its order: the GMACs test below
+            app.InjectKey(Key.F3);
             Assert.StartsWith("Catalogue, by year ▼", frame.Title);
             Assert.Equal(rows.Select(r => r.Entry.Architecture.Year).OrderDescending(), Shown().Select(r => r.Entry.Architecture.Year));
             app.LayoutAndDraw(true);
@@ -257,6 +314,108 @@ public sealed class UiWorkbenchTests
             app.InjectKey(Key.F3);
             Assert.Equal(rows.Select(r => r.Name), Shown().Select(r => r.Name));   // family again: the zoo's own order
         }
+    }
+
+    /// <summary>A small catalogue for the GMACs column: two variants that build and run, one whose forward fails, one that cannot be built.</summary>
+    sealed class ProbePlugin : IZooPlugin
+    {
+        public string Name => "Probe";
+        public string Description => "variants for the catalogue's GMACs column";
+        public void ConfigureServices(IServiceCollection services) => services.AddArchitecture<Probe>();
+    }
+
+    sealed class Probe : IArchitecture
+    {
+        public string Name => "Probe";
+        public string Family => "Probes";
+        public string Paper => "none";
+        public int Year => 2026;
+        public string Description => "a convolution, global pooling and a linear head";
+        public IReadOnlyList<ArchitectureVariant> Variants { get; } = new[] { "probe_small", "probe_wide", "probe_noforward", "probe_unbuildable" }
+            .Select(n => new ArchitectureVariant(n, n) { DefaultInput = new InputShape(1, 16, 16), DefaultClasses = 3 }).ToArray();
+
+        public TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Build(ModelSpec spec)
+        {
+            if (spec.Variant == "probe_unbuildable") throw new ZooConfigException("variant", "probe_unbuildable never builds");
+            if (spec.Variant == "probe_noforward") return new NoForward();
+            int width = spec.Variant == "probe_wide" ? 32 : 4;
+            return TorchSharp.torch.nn.Sequential(
+                ("conv", TorchSharp.torch.nn.Conv2d(spec.Channels, width, 3, padding: 1)), ("gap", TorchSharp.torch.nn.AdaptiveAvgPool2d(1)),
+                ("flatten", TorchSharp.torch.nn.Flatten()), ("fc", TorchSharp.torch.nn.Linear(width, spec.Classes)));
+        }
+    }
+
+    sealed class NoForward : TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>
+    {
+        readonly TorchSharp.Modules.Linear fc = TorchSharp.torch.nn.Linear(4, 3);
+        public NoForward() : base(nameof(NoForward)) => RegisterComponents();
+        public override TorchSharp.torch.Tensor forward(TorchSharp.torch.Tensor x) => throw new InvalidOperationException("no forward");
+    }
+
+    [Fact]
+    public void The_catalogue_shows_GMACs_on_every_line_cached_ones_at_once_the_rest_filled_in_the_background_and_F3_sorts_by_them()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = new PluginCatalog(Array.Empty<string>(), new IZooPlugin[] { new BuiltInPlugin(), new ProbePlugin() });
+            catalog.Refresh();
+            VariantEntry Entry(string name) => catalog.Variants.Single(e => e.Variant.Name == name);
+            // `zoo list --json` (the same cache) already computed probe_wide.
+            var cacheDir = Path.Combine(dir, "cache");
+            var earlier = new FactsCache(cacheDir);
+            long wideMacs = earlier.ReferenceMacs(Entry("probe_wide"));
+            earlier.Save();
+
+            var services = new ServiceCollection().AddSingleton(catalog).AddSingleton(new SuiteRunner(catalog)).BuildServiceProvider();
+            var ui = new ZooUi(services, null, Path.Combine(dir, "results"), facts: new FactsCache(cacheDir));
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(200, 50);
+            using var window = ui.Build(app);
+            app.Begin(window);
+            app.LayoutAndDraw(true);
+            var list = All<ListView>(window).First();
+            string LineOf(string name) => list.Source!.ToList().Cast<string>().Single(l => l.Split(' ')[0] == name);
+            string Cell(string name) => LineOf(name).Split(' ', StringSplitOptions.RemoveEmptyEntries)[^2];   // the GMACs column, before the year
+            Assert.Equal(Numbers.Gmacs(wideMacs / 1e9), Cell("probe_wide"));   // cached: at once
+            Assert.Equal("…", Cell("probe_small"));
+            Assert.Equal("…", Cell("probe_noforward"));
+            Assert.Equal("–", Cell("probe_unbuildable"));   // its parameters could not be counted either
+            Assert.Contains("GMACs", UiTests.ScreenText(app, window));
+            app.InjectKey(Key.Space);   // a mark survives the figures arriving
+            var marked = list.Source!.ToList().Cast<string>().First().Split(' ')[0];
+
+            // The background thread computes the rest, one forward pass each; the lines change through the main loop.
+            var thread = ui.FillMacs();
+            Assert.NotEqual(Environment.CurrentManagedThreadId, thread.ManagedThreadId);
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (list.Source!.ToList().Cast<string>().Any(l => l.Contains('…')) && DateTime.UtcNow < deadline)
+            {
+                app.TimedEvents!.RunTimers();
+                Thread.Sleep(20);
+            }
+            long smallMacs = ModelSummary.Describe(new Probe(), "probe_small", new InputShape(1, 16, 16), 3).Macs;
+            Assert.Equal(Numbers.Gmacs(smallMacs / 1e9), Cell("probe_small"));
+            Assert.Equal("–", Cell("probe_noforward"));   // its forward fails
+            Assert.True(new FactsCache(cacheDir).TryCached(Entry("probe_small"), out var stored));   // kept for the next list or UI
+            Assert.Equal(smallMacs, stored);
+            int at = list.Source!.ToList().Cast<string>().ToList().FindIndex(l => l.Split(' ')[0] == marked);
+            Assert.True(list.Source.IsMarked(at));
+            app.LayoutAndDraw(true);
+            Assert.Contains(LineOf("probe_small"), UiTests.ScreenText(app, window));
+
+            // F3 to GMACs: the largest first, those without a figure last (in the zoo's order); Shift+F3 reverses the known ones.
+            string[] Order() => list.Source!.ToList().Cast<string>().Select(l => l.Split(' ')[0]).ToArray();
+            for (int i = 0; i < 3; i++) app.InjectKey(Key.F3);
+            Assert.StartsWith("Catalogue, by GMACs ▼", list.SuperView!.Title);
+            Assert.Equal(new[] { "probe_wide", "probe_small", "probe_noforward", "probe_unbuildable" }, Order());
+            app.InjectKey(Key.F3.WithShift);
+            Assert.Equal(new[] { "probe_small", "probe_wide", "probe_noforward", "probe_unbuildable" }, Order());
+            ui.StopMacs();
+            Assert.False(thread.IsAlive);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]

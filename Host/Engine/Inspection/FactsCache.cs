@@ -23,16 +23,31 @@ public sealed class FactsCache
         catch (Exception) { _macs = new(); }
     }
 
-    /// <summary>Multiply-accumulates at batch 1 of the variant at its reference configuration.</summary>
-    public long ReferenceMacs(VariantEntry entry)
+    /// <summary>
+    /// The key of a variant's figure: the plugin build (its module version id), the variant and its reference configuration;
+    /// a rebuilt plugin gets new keys. v2: linear layers inside windowed attention counted per image, attention products
+    /// counted (IReportsMacs).
+    /// </summary>
+    public static string Key(VariantEntry entry)
     {
         var v = entry.Variant;
-        // v2: linear layers inside windowed attention counted per image, attention products counted (IReportsMacs).
-        var key = $"v2/{entry.Architecture.GetType().Assembly.ManifestModule.ModuleVersionId}/{v.Name}/{v.DefaultInput}/{v.DefaultClasses}";
-        if (_macs.TryGetValue(key, out var macs)) return macs;
+        return $"v2/{entry.Architecture.GetType().Assembly.ManifestModule.ModuleVersionId}/{v.Name}/{v.DefaultInput}/{v.DefaultClasses}";
+    }
+
+    /// <summary>Multiply-accumulates at batch 1 of the variant at its reference configuration (one forward pass unless cached).</summary>
+    public long ReferenceMacs(VariantEntry entry)
+    {
+        if (TryCached(entry, out var macs)) return macs;
+        var v = entry.Variant;
         macs = ModelSummary.Describe(entry.Architecture, v.Name, v.DefaultInput, v.DefaultClasses).Macs;
-        _macs[key] = macs;
+        lock (_macs) _macs[Key(entry)] = macs;
         return macs;
+    }
+
+    /// <summary>The variant's figure if this cache has it, without computing anything (the UI's catalogue shows these at once).</summary>
+    public bool TryCached(VariantEntry entry, out long macs)
+    {
+        lock (_macs) return _macs.TryGetValue(Key(entry), out macs);
     }
 
     /// <summary>Writes what was learnt (atomically; failures are ignored: the cache is only a cache).</summary>
@@ -42,7 +57,9 @@ public sealed class FactsCache
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
             var tmp = _path + $".{Environment.ProcessId}.tmp";
-            File.WriteAllText(tmp, JsonSerializer.Serialize(_macs));
+            string json;
+            lock (_macs) json = JsonSerializer.Serialize(_macs);   // the UI fills it from a background thread
+            File.WriteAllText(tmp, json);
             File.Move(tmp, _path, overwrite: true);
         }
         catch (IOException) { }

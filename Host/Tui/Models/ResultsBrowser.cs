@@ -43,4 +43,19 @@ public static class ResultsBrowser
 
     /// <summary>The comparison of <paramref name="folders"/> (several are merged, their runs named suite/label).</summary>
     public static ComparisonTable Compare(IEnumerable<string> folders) => ComparisonTable.From(ReportModel.Load(folders).Comparison);
+
+    /// <summary>
+    /// The learning curves of every run of <paramref name="folders"/> on one plot (F7, c): validation top-1 or training loss, one
+    /// series per folder and model, named "folder/model", from each results.json's epoch records as written (nothing recomputed).
+    /// </summary>
+    public static CurvePlot CompareCurves(IReadOnlyList<string> folders, CurveMetric metric)
+    {
+        var report = ReportModel.Load(folders);
+        var runs = report.Runs.Select(r => ($"{FolderName(r.Suite.Directory)}/{r.Run.Label}", r.Run.Epochs));
+        var plot = CurvePlot.Of(runs, metric, null);
+        var what = metric == CurveMetric.Accuracy ? "val top-1 (%)" : "train loss";
+        return plot with { Title = $"{what}, {string.Join(" vs ", folders.Select(FolderName))}" };
+    }
+
+    static string FolderName(string dir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
 }

@@ -39,9 +39,12 @@ public sealed class UiModel
         return rows.Where(r => Has(r.Name) || Has(r.Entry.Architecture.Family) || Has(r.Entry.Architecture.Name) || Has(r.Entry.Plugin.Name)).ToArray();
     }
 
-    /// <summary>A row as the catalogue list shows it.</summary>
-    public static string Line(CatalogueRow row) => string.Create(CultureInfo.InvariantCulture,
-        $"{row.Name,-22} {row.Entry.Architecture.Family,-11} {(row.Parameters is { } p ? $"{p / 1e6,8:F2} M" : "   error  ")}  {row.Entry.Architecture.Year}");
+    /// <summary>A row as the catalogue list shows it, with its GMACs cell (<see cref="CatalogueMacs.Cell"/>: "…" until known).</summary>
+    public static string Line(CatalogueRow row, string gmacs = "…") => string.Create(CultureInfo.InvariantCulture,
+        $"{row.Name,-22} {row.Entry.Architecture.Family,-11} {(row.Parameters is { } p ? $"{p / 1e6,8:F2} M" : "   error  ")} {gmacs,7}  {row.Entry.Architecture.Year}");
+
+    /// <summary>The catalogue's column heads, over <see cref="Line"/>'s columns.</summary>
+    public static string Header => $"{"Variant",-22} {"Family",-11} {"Params",10} {"GMACs",7}  Year";
 
     /// <summary>The details pane for a variant; with <paramref name="summary"/>, also its describe totals.</summary>
     public string Details(CatalogueRow row, ModelSummary? summary = null)

@@ -32,14 +32,22 @@ public sealed class ZooUi
     readonly string? _suitePath;
     readonly string _outRoot;
     Views? _views;   // the window's views, once Build made them
-    CancellationTokenSource? _running;
+    volatile CancellationTokenSource? _running;
     Task? _task;
     volatile bool _closed;   // once the screen is gone, a still-running suite reports on stderr
+    readonly bool _inProcess;   // runs train in this process: the GMACs column waits while one does (see FillMacs)
+    readonly CatalogueMacs _macs;
+    readonly CancellationTokenSource _macsStop = new();
+    readonly AutoResetEvent _macsWake = new(false);
+    Thread? _macsThread;
 
     /// <param name="executor">How each model of a run trains: null, in this process; the CLI gives a worker process per
     /// model below normal priority, so a crash cannot take the screen down and the screen stays responsive.</param>
-    public ZooUi(IServiceProvider services, string? suitePath, string outRoot, IRunExecutor? executor = null)
+    /// <param name="facts">Where the catalogue's GMACs come from and go (null: the user's cache, as `zoo list --json`).</param>
+    public ZooUi(IServiceProvider services, string? suitePath, string outRoot, IRunExecutor? executor = null, FactsCache? facts = null)
     {
+        _inProcess = executor is null;
+        _macs = new CatalogueMacs(facts ?? new FactsCache());
         _services = services;
         _catalog = services.GetRequiredService<PluginCatalog>();
         _model = new UiModel(_catalog, executor is null ? services.GetRequiredService<SuiteRunner>() : new SuiteRunner(_catalog) { Executor = executor });
@@ -58,9 +66,11 @@ public sealed class ZooUi
             Action<string> changed = change => OnPluginsChanged(_views!, change);
             _catalog.Changed += changed;
             _catalog.StartWatching(TimeSpan.FromSeconds(1));
+            FillMacs();
             app.Run(window);
             _catalog.Changed -= changed;
             _closed = true;
+            StopMacs();
             window.Dispose();
         }
         ResetKeypadModes();
@@ -100,6 +110,8 @@ public sealed class ZooUi
     {
         public IReadOnlyList<CatalogueRow> All { get; set; } = all;
         public IReadOnlyList<CatalogueRow> Shown { get; set; } = all;
+        /// <summary>The list's lines (one per shown row); a GMACs figure that arrives replaces its row's line.</summary>
+        public ObservableCollection<string> Lines { get; set; } = new();
         public HashSet<string> Marked { get; } = new(StringComparer.Ordinal);
         public CatalogueSort Sort { get; set; } = new();
     }
@@ -128,10 +140,11 @@ public sealed class ZooUi
     {
         var rows = _model.Rows();
         var window = new Window { Title = $"Zoo — {rows.Count} variants (F1: help, Ctrl+F: filter, F3: sort, Space: mark, F4: new suite, F5: compare marked, F6: run suite, F7: results, F8: curves, F2: plugins, Ctrl+Q: quit)" };
-        var (catalogue, filter, list) = CataloguePane(rows);
+        var state = new CatalogueState(rows) { Lines = new ObservableCollection<string>(rows.Select(r => UiModel.Line(r, _macs.Cell(r)))) };
+        var (catalogue, filter, list) = CataloguePane(state.Lines);
         var (detailsFrame, details) = DetailsPane(catalogue);
         var (runFrame, step, bar, board, log, curves) = RunPane(catalogue, detailsFrame);
-        var v = _views = new Views(app, new CatalogueState(rows), filter, list, details, step, log, bar, board, curves);
+        var v = _views = new Views(app, state, filter, list, details, step, log, bar, board, curves);
         WireCatalogue(v);
         WireCurves(v);
         window.Initialized += (_, _) => list.SetFocus();   // keys go to the catalogue first: Space marks, Enter describes
@@ -139,16 +152,18 @@ public sealed class ZooUi
         return window;
     }
 
-    static (FrameView, TextField, ListView) CataloguePane(IReadOnlyList<CatalogueRow> rows)
+    static (FrameView, TextField, ListView) CataloguePane(ObservableCollection<string> lines)
     {
         var catalogue = Pane(CatalogueTitle(new CatalogueSort()), 0, 0, Dim.Percent(40), Dim.Fill(1));
         // Ctrl+F reaches the filter (Tab keeps moving between panes; a printable key in the list jumps to a name, as
         // ListView does); it keeps the rows whose name, family or plugin contains the text.
         var label = new Label { X = 0, Y = 0, Text = "Filter (Ctrl+F):" };
         var filter = new TextField { X = Pos.Right(label) + 1, Y = 0, Width = Dim.Fill(), Text = "", TabStop = TabBehavior.NoStop };
-        var list = new ListView { X = 0, Y = 1, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
-        list.SetSource(new ObservableCollection<string>(rows.Select(UiModel.Line)));
-        catalogue.Add(label, filter, list);
+        // The column heads, past the list's mark column.
+        var header = new Label { X = 2, Y = 1, Width = Dim.Fill(), Height = 1, Text = UiModel.Header, HotKeySpecifier = NoHotKey };
+        var list = new ListView { X = 0, Y = 2, Width = Dim.Fill(), Height = Dim.Fill(), ShowMarks = true, MarkMultiple = true };
+        list.SetSource(lines);
+        catalogue.Add(label, filter, header, list);
         return (catalogue, filter, list);
     }
 
@@ -172,17 +187,74 @@ public sealed class ZooUi
     void ApplyFilter(Views v)
     {
         v.KeepMarks();
-        v.Catalogue.Shown = v.Catalogue.Sort.Apply(UiModel.Filter(v.Catalogue.All, v.Filter.Text));
+        v.Catalogue.Shown = v.Catalogue.Sort.Apply(UiModel.Filter(v.Catalogue.All, v.Filter.Text), _macs.Value);
         if (v.List.SuperView is { } frame) frame.Title = CatalogueTitle(v.Catalogue.Sort);
-        v.List.SetSource(new ObservableCollection<string>(v.Rows.Select(UiModel.Line)));
-        for (int i = 0; i < v.Rows.Count; i++)
-            if (v.Catalogue.Marked.Contains(v.Rows[i].Name)) v.List.Source!.SetMark(i, true);
+        v.Catalogue.Lines = new ObservableCollection<string>(v.Rows.Select(r => UiModel.Line(r, _macs.Cell(r))));
+        v.List.SetSource(v.Catalogue.Lines);
+        RestoreMarks(v);
         if (v.Rows.Count > 0)
         {
             v.List.SelectedItem = 0;
             v.Details.Text = _model.Details(v.Rows[0]);
         }
         else v.Details.Text = $"No variant's name, family or plugin contains '{v.Filter.Text}'.";
+    }
+
+    static void RestoreMarks(Views v)
+    {
+        for (int i = 0; i < v.Rows.Count; i++)
+            v.List.Source!.SetMark(i, v.Catalogue.Marked.Contains(v.Rows[i].Name));
+    }
+
+    /// <summary>
+    /// Starts filling in the catalogue's GMACs column (zoo ui does when its window opens): one variant at a time, on a
+    /// thread of its own below normal priority, each figure put on its line through the main loop (Invoke), never blocking
+    /// it. With runs in this process it waits while one trains (a forward pass reseeds LibTorch's global generator).
+    /// Once every figure is known it sleeps until plugins change.
+    /// </summary>
+    internal Thread FillMacs()
+    {
+        var v = _views ?? throw new InvalidOperationException("Build the window first");
+        var token = _macsStop.Token;
+        _macsThread = new Thread(() =>
+        {
+            CatalogueMacs.LowerThisThread();
+            while (!token.IsCancellationRequested)
+            {
+                if (_inProcess && _running is not null) { token.WaitHandle.WaitOne(500); continue; }
+                bool computed;
+                CatalogueRow? row;
+                try { computed = _macs.ComputeNext(v.Catalogue.All, out row); }
+                catch (Exception) { computed = false; row = null; }   // nothing the column can do; it stays "…"
+                if (!computed) { WaitHandle.WaitAny(new[] { _macsWake, token.WaitHandle }); continue; }
+                _macs.Save();
+                if (!token.IsCancellationRequested && !_closed) v.App.Invoke(() => ShowMacs(v, row!));
+            }
+        }) { IsBackground = true, Name = "catalogue GMACs" };
+        _macsThread.Start();
+        return _macsThread;
+    }
+
+    /// <summary>Stops the GMACs thread and waits for its forward pass (the process must not exit with LibTorch mid-call).</summary>
+    internal void StopMacs()
+    {
+        _macsStop.Cancel();
+        _macsThread?.Join(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>A figure arrived: the lines of that variant get it (UI thread); the order changes only on F3.</summary>
+    void ShowMacs(Views v, CatalogueRow row)
+    {
+        var key = FactsCache.Key(row.Entry);
+        bool changed = false;
+        for (int i = 0; i < v.Rows.Count && i < v.Catalogue.Lines.Count; i++)
+        {
+            if (v.Rows[i] != row && FactsCache.Key(v.Rows[i].Entry) != key) continue;
+            if (!changed) v.KeepMarks();
+            v.Catalogue.Lines[i] = UiModel.Line(v.Rows[i], _macs.Cell(v.Rows[i]));
+            changed = true;
+        }
+        if (changed) { RestoreMarks(v); v.List.SetNeedsDraw(); }
     }
 
     static (FrameView, TextView) DetailsPane(View catalogue)
@@ -445,6 +517,7 @@ public sealed class ZooUi
             v.KeepMarks();
             v.Catalogue.All = _model.Rows();
             ApplyFilter(v);
+            _macsWake.Set();   // new or rebuilt variants get their figures
         });
         Append(v, $"plugins changed: {change.Replace(Environment.NewLine, "; ")}");
     }
@@ -464,9 +537,10 @@ public sealed class ZooUi
 
     /// <summary>Every key the UI answers (F1).</summary>
     public const string HelpText =
-        "Catalogue:  Up/Down move, Space marks a variant, Enter computes its GMACs and sizes\n" +
+        "Catalogue:  Up/Down move, Space marks a variant, Enter computes its layer summary and sizes\n" +
         "Ctrl+F      filter the catalogue by name, family or plugin (Enter: back to the list)\n" +
-        "F3          sort the catalogue by the next column (family, name, parameters, year);\n" +
+        "F3          sort the catalogue by the next column (family, name, parameters, GMACs,\n" +
+        "            year); GMACs fill in by themselves (… until known, – cannot be built);\n" +
         "            Shift+F3 reverses; the catalogue's title says the order\n" +
         "F2          plugins: path, version, contract, state and reason of each, live as plugins\n" +
         "            are added, rebuilt or removed (Esc closes)\n" +
@@ -476,7 +550,8 @@ public sealed class ZooUi
         "            folder from a dialog), recipe, per-model label, options, epochs and LR;\n" +
         "            Open reads a suite file into it; Check, Save (<out>/<name>.json), Run\n" +
         "F7          results: earlier results folders; Enter opens one, Space marks several\n" +
-        "            to compare side by side, s sorts by the column under the cursor;\n" +
+        "            to compare side by side, c overlays their curves (folder/model; l: loss),\n" +
+        "            s sorts by the column under the cursor;\n" +
         "            Enter on a run: its curves, coloured confusion matrix, per-class top-1,\n" +
         "            figure paths and sampled mistakes (l: loss/accuracy, Esc: back)\n" +
         "F8          live curves in place of the run's log (again: the log); in the curves:\n" +
