@@ -70,10 +70,11 @@ public sealed class ZooUi
             app.Run(window);
             _catalog.Changed -= changed;
             _closed = true;
-            StopMacs();
+            _macsStop.Cancel();
             window.Dispose();
         }
         ResetKeypadModes();
+        StopMacs();   // after the terminal is given back, so a long forward pass does not hold a dead screen
         if (_task is { IsCompleted: false })
         {
             // A run still trains: stop it after its current step and let it finish writing, so that the process
@@ -228,18 +229,24 @@ public sealed class ZooUi
                 catch (Exception) { computed = false; row = null; }   // nothing the column can do; it stays "…"
                 if (!computed) { WaitHandle.WaitAny(new[] { _macsWake, token.WaitHandle }); continue; }
                 _macs.Save();
-                if (!token.IsCancellationRequested && !_closed) v.App.Invoke(() => ShowMacs(v, row!));
+                try { if (!token.IsCancellationRequested && !_closed) v.App.Invoke(() => ShowMacs(v, row!)); }
+                catch (Exception) { }   // the UI closed between the check and the call: nothing left to show it on
             }
         }) { IsBackground = true, Name = "catalogue GMACs" };
         _macsThread.Start();
         return _macsThread;
     }
 
-    /// <summary>Stops the GMACs thread and waits for its forward pass (the process must not exit with LibTorch mid-call).</summary>
+    /// <summary>
+    /// Stops the GMACs thread and waits for its forward pass (the process must not exit with LibTorch mid-call), saying
+    /// so when that takes a moment (a large variant at its reference input takes seconds on a small machine).
+    /// </summary>
     internal void StopMacs()
     {
         _macsStop.Cancel();
-        _macsThread?.Join(TimeSpan.FromSeconds(60));
+        if (_macsThread is not { } thread || thread.Join(TimeSpan.FromMilliseconds(300))) return;
+        if (_closed) Console.Error.WriteLine("finishing the GMACs figure being computed…");
+        thread.Join(TimeSpan.FromSeconds(60));
     }
 
     /// <summary>A figure arrived: the lines of that variant get it (UI thread); the order changes only on F3.</summary>
