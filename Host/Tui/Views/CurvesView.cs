@@ -20,7 +20,9 @@ public sealed class CurvesView : View
 {
     static readonly Color[] Palette = { Color.BrightCyan, Color.BrightYellow, Color.BrightMagenta, Color.BrightGreen, Color.BrightRed, Color.BrightBlue, Color.White, Color.Cyan };
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    /// <summary>The legend's narrowest width; it widens to its longest entry (folder/model names in F7), up to half the view.</summary>
     const int LegendWidth = 34;
+    int _legendWidth = LegendWidth;
 
     readonly GraphView _graph;
     readonly View _legend;
@@ -74,6 +76,15 @@ public sealed class CurvesView : View
         var background = GetAttributeForRole(VisualRole.Normal).Background;
         foreach (var old in _legend.SubViews.ToArray()) { _legend.Remove(old); old.Dispose(); }
         var legend = plot.Legend().ToArray();
+        int wanted = Math.Clamp(legend.Select(l => l.Length + 3).DefaultIfEmpty(0).Max(), LegendWidth, Math.Max(LegendWidth, Viewport.Width / 2));
+        if (wanted != _legendWidth)
+        {
+            // The graph's frame changes with it, which fits the plot again at its new width.
+            _legendWidth = wanted;
+            _legend.X = Pos.AnchorEnd(wanted);
+            _legend.Width = wanted;
+            _graph.Width = Dim.Fill(wanted);
+        }
         for (int i = 0; i < plot.Series.Count; i++)
         {
             var colour = new Attribute(ColorOf(i), background);
