@@ -481,6 +481,17 @@ public sealed class SuiteBuilderTests
             app.LayoutAndDraw(true);
             Assert.Contains("✗ models: 'lenet5' appears 2 times", UiTests.ScreenText(app, view));
 
+            // Leaving a model's options checks that model: the architecture's message, with the options it accepts, on the row.
+            view.Input("models[0].options").SetFocus();
+            view.Input("models[0].options").Text = "activation=sigmoid";
+            app.InjectKey(Key.Tab);
+            Assert.StartsWith("✗ models[0].options.activation: 'sigmoid' is not allowed; allowed: tanh, relu", view.Note("models[0].options"));
+            Assert.StartsWith("✗ models: 'lenet5' appears 2 times", view.Note("models[1].label"));   // the suite's error on the other row stays
+            view.Input("models[0].options").SetFocus();
+            view.Input("models[0].options").Text = "activation=relu pool=max";
+            app.InjectKey(Key.Tab);
+            Assert.Equal("", view.Note("models[0].options"));
+
             // Remove it: the rows close up, the focus goes to the next row.
             RowButton(1, "remove").InvokeCommand(Command.Accept);
             Assert.Equal(new[] { "lenet5", "resnet18" }, view.Draft.Models.Select(m => m.Label));

@@ -238,6 +238,19 @@ public sealed class SuiteDraft
         }
     }
 
+    /// <summary>
+    /// One model's verdict: the form with that model alone, checked; its own error (field and message, under its index
+    /// in the whole form), or nulls when that model is fine or the error is the suite's, not the model's.
+    /// </summary>
+    public (string? Field, string? Error) CheckModel(SuiteRunner runner, string path, int index)
+    {
+        var one = new SuiteDraft { _document = _document, _loaded = _loaded, SourcePath = SourcePath, _models = new List<ModelDraft> { _models[index] } };
+        foreach (var (k, v) in _values) one._values[k] = v;
+        var (_, field, error) = one.Check(runner, path);
+        if (field is null || !field.StartsWith("models[0]", StringComparison.Ordinal)) return (null, null);
+        return ($"models[{index}]{field["models[0]".Length..]}", error!.Replace("models[0]", $"models[{index}]"));
+    }
+
     /// <summary>Where the data set's files are for the form's data set and path (null for a set that downloads nothing).</summary>
     public LocalData? DataState()
     {
@@ -252,9 +265,6 @@ public sealed class SuiteDraft
 
     /// <summary>A set's name with its download state: "mnist ✓" (in the data folder), "cifar10 ↓" (the first run downloads it), "shapes".</summary>
     public static string SetState(string name) => LocalData.Of(name) is { } s ? s.Present ? $"{name} ✓" : $"{name} ↓" : name;
-
-    /// <summary>What the marks of <see cref="SetState"/> mean.</summary>
-    public static string DataSetsLegend() => $"✓ in {Downloads.DataRoot} · ↓ the first run downloads it · folder…: your images";
 
     /// <summary>The form's field an error's place names ("recipe.augment[0].p" → "recipe.augment"; "models[1].options.pool" → "models[1].options").</summary>
     public static string? FieldOf(string where)

@@ -3,6 +3,7 @@ using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Zoo.Abstractions;
+using Zoo.Engine.Data;
 using Zoo.Engine.Suites;
 
 namespace Zoo.Tui;
@@ -21,7 +22,7 @@ public sealed class SuiteBuilderView : Window
     const int LabelWidth = 16, InputWidth = 20;
     const int ModelsX = 1, LabelX = 23, OptionsX = 39, DropoutX = 70, EpochsX = 79, LrX = 88, CopyX = 99, RemoveX = 105, ModelNoteX = 113;
     /// <summary>Narrower screens scroll sideways rather than put the recipe over the data set's hints.</summary>
-    const int MinWidth = 150;
+    const int MinWidth = 160;
 
     SuiteDraft _draft;
     readonly SuiteRunner _runner;
@@ -104,11 +105,11 @@ public sealed class SuiteBuilderView : Window
         // Below the data set's fields: the known sets to choose from, each with its download state, and the image-folder dialog.
         _sets = new OptionSelector
         {
-            X = 1, Y = y[0] + 1, Orientation = Orientation.Horizontal, HotKeySpecifier = ZooUi.NoHotKey,
+            X = 1, Y = y[0] + 1, Orientation = Orientation.Horizontal, HorizontalSpace = 1, HotKeySpecifier = ZooUi.NoHotKey,
             Labels = _setNames.Select(n => SuiteDraft.SetState(n)).Append("folder…").ToList(),
         };
         _sets.ValueChanged += (_, _) => ChooseSet();
-        var legend = Plain(new Label { X = 1, Y = y[0] + 2, Width = Dim.Percent(50) - 2, Height = 1, Text = SuiteDraft.DataSetsLegend() });
+        var legend = Plain(new Label { X = 1, Y = y[0] + 2, Width = Dim.Percent(50) - 2, Height = 1, Text = $"✓ in {Home(Downloads.DataRoot)} · ↓ the first run downloads it" });
         var folder = new Button { X = 1, Y = y[0] + 4, Text = "Choose an _image folder…" };
         folder.Accepting += (_, e) => { e.Handled = true; ChooseFolder(); };
         Add(_sets, legend, folder);
@@ -212,6 +213,10 @@ public sealed class SuiteBuilderView : Window
                 var input = new TextField { X = x, Y = y, Width = width, Text = model[field] };
                 input.TextChanged += (_, _) => model[field] = input.Text;
                 var key = $"models[{i}].{field}";
+                int row = i;
+                // Leaving a model's field checks that model (one architecture asked, not the whole suite): a wrong
+                // option's message, which names the accepted ones, shows on its row before Check is pressed.
+                input.HasFocusChanged += (_, _) => { if (!input.HasFocus) CheckModel(row); };
                 _inputs[key] = input;
                 _notes[key] = note;
                 _hints[key] = hint;
@@ -286,7 +291,7 @@ public sealed class SuiteBuilderView : Window
         var path = _draft["dataset.path"].Trim();
         var before = _hints["dataset.name"];
         _hints["dataset.name"] = _draft.DataState() is { } state
-            ? state.Present ? $"✓ in {Home(state.Folder)}" : $"↓ not yet in {Home(state.Folder)}: first run gets it"
+            ? state.Present ? $"✓ in {Home(state.Folder)}" : $"↓ not yet in {Home(state.Folder)}"
             : name switch
             {
                 "shapes" => "built in, nothing to download",
@@ -350,6 +355,15 @@ public sealed class SuiteBuilderView : Window
                          : $"kept as in the file, not shown here: {string.Join(", ", _draft.NotShown)}");
         Check();
         return true;
+    }
+
+    void CheckModel(int index)
+    {
+        if (index >= _draft.Models.Count || !_notes.TryGetValue($"models[{index}]", out var note)) return;
+        var (field, error) = _draft.CheckModel(_runner, SuitePath, index);
+        // Fine alone: the row's own earlier error goes; one about the suite (a label used twice) stays until Check.
+        if (field is not null) note.Text = "✗ " + error;
+        else if (note.Text.StartsWith($"✗ models[{index}]", StringComparison.Ordinal)) note.Text = _hints[$"models[{index}]"];
     }
 
     /// <summary>Runs the parser and validator; puts an error beside its field (or in the status line). Returns the suite when valid.</summary>
