@@ -107,11 +107,11 @@ public sealed class SuiteBuilderTests
         using var catalog = TestEnvironment.Catalog();
         var runner = new SuiteRunner(catalog);
         var path = Path.Combine(Path.GetTempPath(), "builder-models.json");
-        // The same variant twice needs distinct labels: the parser's message, on no field of the form.
+        // The same variant twice needs distinct labels: the parser's message, on the second one's label.
         var draft = new SuiteDraft { Variants = new[] { "lenet5", "lenet5", "resnet18" } };
         var (none, field, error) = draft.Check(runner, path);
         Assert.Null(none);
-        Assert.Null(field);
+        Assert.Equal("models[1].label", field);
         Assert.Contains("'lenet5' appears 2 times", error);
 
         draft.Models[1]["label"] = "lenet5-relu";
@@ -224,7 +224,8 @@ public sealed class SuiteBuilderTests
             draft["dataset.name"] = "mnist";
             draft["dataset.path"] = dir;
             Assert.True(draft.DataState()!.Present);
-            Assert.Contains("mnist", SuiteDraft.DataSets());
+            Assert.Equal(LocalData.Of("mnist")!.Present ? "mnist ✓" : "mnist ↓", SuiteDraft.SetState("mnist"));
+            Assert.Equal("shapes", SuiteDraft.SetState("shapes"));
         }
         finally { Directory.Delete(dir, true); }
     }
@@ -272,11 +273,17 @@ public sealed class SuiteBuilderTests
             Assert.Contains("Models (2, the catalogue's marked variants):", screen);
             Assert.True(screen.Contains("built in, nothing to download"), screen);
 
-            // Tab runs through the models' fields, then to Check.
+            // Tab runs through the models' fields and their copy and remove buttons, then Add model, then Check.
             view.Input("models[0].options").SetFocus();
             app.InjectKey(Key.Tab);
             Assert.Same(view.Input("models[0].dropout"), view.MostFocused);
             view.Input("models[1].lr").SetFocus();
+            app.InjectKey(Key.Tab);
+            Assert.Equal("copy", Assert.IsType<Button>(view.MostFocused).Text);
+            app.InjectKey(Key.Tab);
+            Assert.Equal("remove", Assert.IsType<Button>(view.MostFocused).Text);
+            app.InjectKey(Key.Tab);
+            Assert.Same(view.AddField, view.MostFocused);
             app.InjectKey(Key.Tab);
             Assert.Equal("_Check", Assert.IsType<Button>(view.MostFocused).Text);
 
@@ -328,6 +335,187 @@ public sealed class SuiteBuilderTests
             Assert.True(JsonNode.DeepEquals(ReadJsonc(Path.Combine(Suites, "seed002-mnist.json")), JsonNode.Parse(File.ReadAllText(Path.Combine(root, "seed002-mnist.json")))));
             Assert.False(view.Open(Path.Combine(root, "no-such.json")));
             Assert.Contains("no such file", view.Info);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void Models_are_added_by_name_copied_under_a_fresh_label_and_removed()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var runner = new SuiteRunner(catalog);
+        var path = Path.Combine(Path.GetTempPath(), "builder-rows.json");
+        var draft = new SuiteDraft { Variants = new[] { "lenet5" } };
+        draft.Models[0]["options"] = "activation=relu pool=max";
+        var copy = draft.Duplicate(0);
+        Assert.Equal(("lenet5", "lenet5-2", "activation=relu pool=max"), (copy.Variant, copy.Label, copy["options"]));
+        copy["options"] = "activation=tanh pool=max";   // with and without: the copy's own options
+        Assert.Equal("", draft.AddModel("resnet18")["label"]);   // a name not taken yet needs no label
+        Assert.Equal("lenet5-3", draft.AddModel("lenet5").Label);
+        Assert.Equal("lenet5-4", draft.Duplicate(1).Label);   // a copy of lenet5-2: the stem's next free number
+        var (suite, _, error) = draft.Check(runner, path);
+        Assert.True(suite is not null, error);
+        Assert.Equal(new[] { "lenet5", "lenet5-2", "lenet5-4", "resnet18", "lenet5-3" }, suite.Models.Select(m => m.Label));
+        Assert.Equal(new[] { "relu", "tanh", "tanh", null, null }, suite.Models.Select(m => m.Options.Raw("activation")));
+        draft.RemoveModel(2);
+        Assert.Equal(new[] { "lenet5", "lenet5-2", "resnet18", "lenet5-3" }, draft.Models.Select(m => m.Label));
+
+        // A label typed twice (case does not matter to the parser): its message on the second one's label.
+        draft.Models[3]["label"] = "LENET5-2";
+        var (none, field, message) = draft.Check(runner, path);
+        Assert.Null(none);
+        Assert.Equal("models[3].label", field);
+        Assert.Contains("'lenet5-2' appears 2 times", message);
+
+        // A copy of an opened file's entry keeps what the form does not show, under its new label.
+        var opened = SuiteDraft.Open(Path.Combine(Suites, "seed002-mnist.json"));
+        opened.Duplicate(0);
+        var models = JsonNode.Parse(opened.ToJson(path))!["models"]!.AsArray();
+        var second = models[1]!.DeepClone().AsObject();
+        Assert.Equal("lenet5-2", (string)second["label"]!);
+        second.Remove("label");
+        Assert.True(JsonNode.DeepEquals(models[0], second), second.ToJsonString());
+        Assert.Equal(11, models.Count);
+
+        // Picking a variant by name: the name in any case (and - for _) first, then names that start with it, then those that contain it.
+        var names = new[] { "resnet18", "resnet34", "squeezenet1_1", "mobilenet_v2" };
+        Assert.Equal(new[] { "resnet18", "resnet34" }, SuiteDraft.Matching(names, "ResNet"));
+        Assert.Equal(new[] { "mobilenet_v2" }, SuiteDraft.Matching(names, "mobilenet-v2"));
+        Assert.Equal(new[] { "squeezenet1_1" }, SuiteDraft.Matching(names, "net1_"));
+        Assert.Equal(names, SuiteDraft.Matching(names, ""));
+    }
+
+    [Fact]
+    public void The_builder_scrolls_to_the_focused_field_of_a_long_suite_on_a_small_screen()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var runner = new SuiteRunner(catalog);
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var names = catalog.Variants.Select(e => e.Variant.Name).Distinct().Take(20).ToArray();
+            Assert.Equal(20, names.Length);
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(80, 25);
+            using var view = new SuiteBuilderView(new SuiteDraft { Variants = names }, runner, root, variants: names);
+            app.Begin(view);
+            app.LayoutAndDraw(true);
+            var screen = UiTests.ScreenText(app, view);
+            Assert.DoesNotContain(names[^1], screen);   // below the window at first
+            Assert.True(view.GetContentSize().Height > view.Viewport.Height);
+
+            // Tab, as a user would, from the top to the last model's label: each field is brought on screen as it gets the focus.
+            view.Input("name").SetFocus();
+            for (int i = 0; i < 400 && view.MostFocused != view.Input($"models[{names.Length - 1}].label"); i++)
+            {
+                app.InjectKey(Key.Tab);
+                app.LayoutAndDraw(true);
+                if (view.MostFocused is TextField f)
+                {
+                    var r = f.FrameToScreen();
+                    Assert.True(view.FrameToScreen().Contains(r), $"{f.Text}: {r} is off the window {view.FrameToScreen()}");
+                }
+            }
+            Assert.Same(view.Input($"models[{names.Length - 1}].label"), view.MostFocused);
+            screen = UiTests.ScreenText(app, view);
+            Assert.True(screen.Contains(names[^1]), screen);
+            Assert.True(view.Viewport.Y > 0);
+
+            // PageUp scrolls back towards the top.
+            var y = view.Viewport.Y;
+            app.InjectKey(Key.PageUp);
+            Assert.True(view.Viewport.Y < y);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void The_builder_adds_copies_and_removes_model_rows_and_chooses_the_data_set_among_the_known_ones()
+    {
+        using var catalog = TestEnvironment.Catalog();
+        var runner = new SuiteRunner(catalog);
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var app = Application.Create();
+            app.Init(DriverRegistry.Names.ANSI);
+            app.Driver!.SetScreenSize(160, 45);
+            var names = catalog.Variants.Select(e => e.Variant.Name).ToList();
+            using var view = new SuiteBuilderView(new SuiteDraft { Variants = new[] { "lenet5" } }, runner, root,
+                variants: names, datasets: catalog.Datasets.Select(d => d.Name));
+            app.Begin(view);
+            app.LayoutAndDraw(true);
+
+            // Add model: the names that match as one types; Enter adds the one named.
+            view.AddField.SetFocus();
+            foreach (var c in "resnet") app.InjectKey(new Key(c));
+            Assert.Contains("resnet18", view.AddNote);
+            app.InjectKey(Key.Enter);   // several match: nothing added
+            Assert.Single(view.Draft.Models);
+            Assert.Contains("type more", view.AddNote);
+            foreach (var c in "18") app.InjectKey(new Key(c));
+            app.InjectKey(Key.Enter);
+            Assert.Equal(new[] { "lenet5", "resnet18" }, view.Draft.Models.Select(m => m.Variant));
+            Assert.Equal("", view.AddField.Text);
+            foreach (var c in "no-such-net") app.InjectKey(new Key(c));
+            Assert.StartsWith("✗ no variant matches", view.AddNote);
+            view.AddField.Text = "";
+            app.LayoutAndDraw(true);
+            Assert.Contains("Models (2, the catalogue's marked variants):", UiTests.ScreenText(app, view));
+
+            // Copy a row: same variant and options, a fresh label, the focus on it; then its own options.
+            view.Input("models[0].options").Text = "activation=relu pool=max";
+            Button RowButton(int row, string text) => view.SubViews.OfType<Button>().Where(b => b.Text == text).ElementAt(row);
+            RowButton(0, "copy").InvokeCommand(Command.Accept);
+            Assert.Equal(new[] { "lenet5", "lenet5-2", "resnet18" }, view.Draft.Models.Select(m => m.Label));
+            Assert.Equal(("lenet5-2", "activation=relu pool=max"), (view.Input("models[1].label").Text, view.Input("models[1].options").Text));
+            Assert.Same(view.Input("models[1].label"), view.MostFocused);
+            view.Input("models[1].options").Text = "activation=tanh pool=max";
+            Assert.NotNull(view.Check());
+
+            // Two rows with one label: the parser's message on the second row.
+            view.Input("models[1].label").Text = "lenet5";
+            Assert.Null(view.Check());
+            Assert.StartsWith("✗ models: 'lenet5' appears 2 times", view.Note("models[1].label"));
+            app.LayoutAndDraw(true);
+            Assert.Contains("✗ models: 'lenet5' appears 2 times", UiTests.ScreenText(app, view));
+
+            // Leaving a model's options checks that model: the architecture's message, with the options it accepts, on the row.
+            view.Input("models[0].options").SetFocus();
+            view.Input("models[0].options").Text = "activation=sigmoid";
+            app.InjectKey(Key.Tab);
+            Assert.StartsWith("✗ models[0].options.activation: 'sigmoid' is not allowed; allowed: tanh, relu", view.Note("models[0].options"));
+            Assert.StartsWith("✗ models: 'lenet5' appears 2 times", view.Note("models[1].label"));   // the suite's error on the other row stays
+            view.Input("models[0].options").SetFocus();
+            view.Input("models[0].options").Text = "activation=relu pool=max";
+            app.InjectKey(Key.Tab);
+            Assert.Equal("", view.Note("models[0].options"));
+
+            // Remove it: the rows close up, the focus goes to the next row.
+            RowButton(1, "remove").InvokeCommand(Command.Accept);
+            Assert.Equal(new[] { "lenet5", "resnet18" }, view.Draft.Models.Select(m => m.Label));
+            Assert.Equal("resnet18", view.Draft.Models[1].Variant);
+            Assert.Same(view.Input("models[1].label"), view.MostFocused);
+            Assert.NotNull(view.Check());
+
+            // The data set: a choice among the engine's sets, each with its download state (the tests' data folder is empty).
+            var sets = view.DataSetChoice;
+            Assert.Equal(new[] { "shapes", "mnist ↓", "fashion-mnist ↓", "cifar10 ↓", "cifar100 ↓", "folder…" }, sets.Labels);
+            Assert.Equal(0, sets.Value);
+            app.LayoutAndDraw(true);
+            Assert.Contains("cifar10 ↓", UiTests.ScreenText(app, view));
+            sets.Value = 1;
+            Assert.Equal("mnist", view.Input("dataset.name").Text);
+            Assert.StartsWith("↓ not yet in", view.Note("dataset.name"));
+            view.Input("dataset.name").Text = "cifar100";   // typed: the choice follows
+            Assert.Equal(4, sets.Value);
+            view.Input("dataset.name").Text = "a-plugins-set";
+            Assert.Null(sets.Value);
+            var images = Path.Combine(root, "images");
+            view.PickFolder = () => images;
+            sets.Value = 5;   // folder…: the folder dialog
+            Assert.Equal(("folder", images), (view.Input("dataset.name").Text, view.Input("dataset.path").Text));
         }
         finally { Directory.Delete(root, true); }
     }

@@ -138,6 +138,55 @@ public sealed class SuiteDraft
         return draft;
     }
 
+    /// <summary>
+    /// A model added to the form, at the end. It gets a label of its own only when its variant's name is taken already
+    /// (the parser wants every label distinct, ignoring case): a second resnet18 is "resnet18-2".
+    /// </summary>
+    public ModelDraft AddModel(string variant)
+    {
+        var model = new ModelDraft(variant);
+        if (Taken(variant)) model["label"] = FreshLabel(variant);
+        _models.Add(model);
+        return model;
+    }
+
+    /// <summary>A copy of a model right after it (same variant, options and overrides; a fresh label), for "with and without" comparisons.</summary>
+    public ModelDraft Duplicate(int index)
+    {
+        var copy = _models[index].Copy(FreshLabel(_models[index].Label));
+        _models.Insert(index + 1, copy);
+        return copy;
+    }
+
+    public void RemoveModel(int index) => _models.RemoveAt(index);
+
+    /// <summary>A label no model has yet: <paramref name="label"/> itself, else its stem with -2, -3, … ("resnet18-2" → "resnet18-3").</summary>
+    public string FreshLabel(string label)
+    {
+        if (!Taken(label)) return label;
+        var stem = Regex.Replace(label, @"-\d+$", "");
+        for (int n = 2; ; n++)
+            if (!Taken($"{stem}-{n}")) return $"{stem}-{n}";
+    }
+
+    bool Taken(string label) => _models.Any(m => string.Equals(m.Label, label, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The names that match what is typed, for picking a variant: the name itself (any case) first, then the names that
+    /// start with it, then those that contain it; "_" and "-" are the same here ("mobilenet-v2" finds mobilenet_v2).
+    /// </summary>
+    public static IReadOnlyList<string> Matching(IEnumerable<string> names, string typed)
+    {
+        static string Key(string s) => s.Trim().Replace('-', '_').ToLowerInvariant();
+        var t = Key(typed);
+        var all = names.ToList();
+        if (t.Length == 0) return all;
+        return all.Where(n => Key(n) == t)
+            .Concat(all.Where(n => Key(n) != t && Key(n).StartsWith(t, StringComparison.Ordinal)))
+            .Concat(all.Where(n => !Key(n).StartsWith(t, StringComparison.Ordinal) && Key(n).Contains(t, StringComparison.Ordinal)))
+            .ToList();
+    }
+
     /// <summary>The suite file this form makes (relative paths as they are).</summary>
     public string ToJson() => ToJson(null);
 
@@ -180,8 +229,26 @@ public sealed class SuiteDraft
             var file = Path.GetFileName(path) + ": ";
             var where = e.Where.StartsWith(file, StringComparison.Ordinal) ? e.Where[file.Length..] : e.Where;
             var message = e.Message.StartsWith(e.Where + ": ", StringComparison.Ordinal) ? e.Message[(e.Where.Length + 2)..] : e.Message;
-            return (null, FieldOf(where), $"{where}: {message}");
+            var field = FieldOf(where);
+            // Labels twice: the parser names the label; the message goes on the row of its second use.
+            if (where == "models" && Regex.Match(message, "^'(.+)' appears \\d+ times") is { Success: true } dup)
+                field = _models.Select((m, i) => (m, i)).Where(p => string.Equals(p.m.Label, dup.Groups[1].Value, StringComparison.OrdinalIgnoreCase))
+                    .Skip(1).Select(p => $"models[{p.i}].label").FirstOrDefault();
+            return (null, field, $"{where}: {message}");
         }
+    }
+
+    /// <summary>
+    /// One model's verdict: the form with that model alone, checked; its own error (field and message, under its index
+    /// in the whole form), or nulls when that model is fine or the error is the suite's, not the model's.
+    /// </summary>
+    public (string? Field, string? Error) CheckModel(SuiteRunner runner, string path, int index)
+    {
+        var one = new SuiteDraft { _document = _document, _loaded = _loaded, SourcePath = SourcePath, _models = new List<ModelDraft> { _models[index] } };
+        foreach (var (k, v) in _values) one._values[k] = v;
+        var (_, field, error) = one.Check(runner, path);
+        if (field is null || !field.StartsWith("models[0]", StringComparison.Ordinal)) return (null, null);
+        return ($"models[{index}]{field["models[0]".Length..]}", error!.Replace("models[0]", $"models[{index}]"));
     }
 
     /// <summary>Where the data set's files are for the form's data set and path (null for a set that downloads nothing).</summary>
@@ -193,13 +260,11 @@ public sealed class SuiteDraft
         return LocalData.Of(_values["dataset.name"].Trim(), path.Length == 0 ? null : Path.GetFullPath(path, from));
     }
 
-    /// <summary>Every built-in set with its state, for the form: "shapes built in · mnist ✓ downloaded · cifar10 ↓ on first run · …".</summary>
-    public static string DataSets()
-    {
-        string State(string name) => LocalData.Of(name) is { } s ? s.Present ? $"{name} ✓" : $"{name} ↓" : name;
-        return $"shapes built in · {string.Join(" · ", new[] { "mnist", "fashion-mnist", "cifar10", "cifar100" }.Select(State))}\n"
-               + $"folder: your images · ✓ in {Downloads.DataRoot} · ↓ the first run downloads it";
-    }
+    /// <summary>The built-in plugin's data sets (BuiltInPlugin's providers), for when the catalogue's are not at hand.</summary>
+    public static readonly IReadOnlyList<string> BuiltInSets = new[] { "shapes", "mnist", "fashion-mnist", "cifar10", "cifar100", "folder", "auto" };
+
+    /// <summary>A set's name with its download state: "mnist ✓" (in the data folder), "cifar10 ↓" (the first run downloads it), "shapes".</summary>
+    public static string SetState(string name) => LocalData.Of(name) is { } s ? s.Present ? $"{name} ✓" : $"{name} ↓" : name;
 
     /// <summary>The form's field an error's place names ("recipe.augment[0].p" → "recipe.augment"; "models[1].options.pool" → "models[1].options").</summary>
     public static string? FieldOf(string where)
@@ -397,6 +462,18 @@ public sealed class ModelDraft
     public ModelDraft(string variant) => Variant = variant;
 
     public string Variant { get; private set; }
+
+    /// <summary>The label the suite gives the model: its own, else the variant's name.</summary>
+    public string Label => _values["label"].Trim() is { Length: > 0 } label ? label : Variant;
+
+    /// <summary>The same entry (what the form shows and what it keeps) under another label.</summary>
+    internal ModelDraft Copy(string label)
+    {
+        var copy = new ModelDraft(Variant) { _entry = _entry?.DeepClone(), _loaded = new Dictionary<string, string>(_loaded) };
+        foreach (var (k, v) in _values) copy._values[k] = v;
+        copy._values["label"] = label;
+        return copy;
+    }
 
     public string this[string field]
     {

@@ -3,21 +3,26 @@ using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Zoo.Abstractions;
+using Zoo.Engine.Data;
 using Zoo.Engine.Suites;
 
 namespace Zoo.Tui;
 
 /// <summary>
-/// The suite builder (F4): the suite and its data set (left) and the recipe (right) as fields, then a row per model
-/// (the catalogue's marked variants, or an opened file's entries) with its label, options and recipe overrides. Open
-/// reads an existing suite file into the form; Check runs the suite parser and validator and puts their message beside
-/// the field it names; Save writes the suite file into the results root; Run saves it and starts it. The form itself is
-/// <see cref="SuiteDraft"/>.
+/// The suite builder (F4): the suite and its data set (left; the data set also a choice among the known sets, each with
+/// its download state) and the recipe (right) as fields, then a row per model (the catalogue's marked variants, an
+/// opened file's entries, or variants added by name below them) with its label, options and recipe overrides, and
+/// buttons to copy or remove it. Open reads an existing suite file into the form; Check runs the suite parser and
+/// validator and puts their message beside the field it names; Save writes the suite file into the results root; Run
+/// saves it and starts it. The form is taller (and wider) than small screens: it scrolls, and the focused field is
+/// always brought into view. The form itself is <see cref="SuiteDraft"/>.
 /// </summary>
 public sealed class SuiteBuilderView : Window
 {
     const int LabelWidth = 16, InputWidth = 20;
-    const int ModelsX = 1, LabelX = 23, OptionsX = 39, DropoutX = 70, EpochsX = 79, LrX = 88, ModelNoteX = 99;
+    const int ModelsX = 1, LabelX = 23, OptionsX = 39, DropoutX = 70, EpochsX = 79, LrX = 88, CopyX = 99, RemoveX = 105, ModelNoteX = 113;
+    /// <summary>Narrower screens scroll sideways rather than put the recipe over the data set's hints.</summary>
+    const int MinWidth = 160;
 
     SuiteDraft _draft;
     readonly SuiteRunner _runner;
@@ -26,10 +31,15 @@ public sealed class SuiteBuilderView : Window
     readonly Dictionary<string, Label> _notes = new();
     readonly Dictionary<string, string> _hints = new();
     readonly List<View> _modelViews = new();
-    readonly TextField _open;
-    readonly Label _modelsTitle, _info, _status;
+    readonly TextField _open, _add;
+    readonly Label _modelsTitle, _info, _status, _addLabel, _addNote;
     readonly Button _check, _save, _run;
+    readonly OptionSelector _sets;
+    readonly IReadOnlyList<string> _variants, _setNames;
     readonly int _modelsY;
+    string _from = "the catalogue's marked variants";
+    int _height;
+    bool _settingSet;
 
     /// <summary>The suite to run once the window closes (Run pressed and the suite valid), else null.</summary>
     public Suite? ToRun { get; private set; }
@@ -44,14 +54,20 @@ public sealed class SuiteBuilderView : Window
     public Func<string?> PickFile { get; set; }
 
     /// <param name="openPath">A suite file to put in the Open field (the one `zoo ui SUITE.json` was given), or null.</param>
-    public SuiteBuilderView(SuiteDraft draft, SuiteRunner runner, string root, string? openPath = null)
+    /// <param name="variants">The catalogue's variant names, to add models by (none: models come from marks and files only).</param>
+    /// <param name="datasets">The data sets' names the engine knows (its providers'); null: the built-in ones.</param>
+    public SuiteBuilderView(SuiteDraft draft, SuiteRunner runner, string root, string? openPath = null,
+        IReadOnlyList<string>? variants = null, IEnumerable<string>? datasets = null)
     {
         _draft = draft;
         _runner = runner;
         _root = root;
+        _variants = variants ?? Array.Empty<string>();
+        // The image-folder providers ("folder", and "auto" which detects one) are the last choice, "folder…", with its dialog.
+        _setNames = (datasets ?? SuiteDraft.BuiltInSets).Where(n => n is not ("folder" or "auto")).Distinct().ToList();
         PickFolder = () => Pick(OpenMode.Directory, "Image folder: one sub-folder of images per class (or train/, val/, test/)");
         PickFile = () => Pick(OpenMode.File, "Open a suite file");
-        Title = "Suite builder — Tab moves between fields; Open, Check, Save, Run; Esc closes";
+        Title = "Suite builder — Tab moves between fields (the form scrolls with them; PageUp/PageDown too); Open, Check, Save, Run; Esc closes";
 
         var openLabel = Plain(new Label { X = 1, Y = 0, Text = "Open suite file:" });
         _open = new TextField { X = LabelWidth + 2, Y = 0, Width = 60, Text = openPath ?? "" };
@@ -86,11 +102,17 @@ public sealed class SuiteBuilderView : Window
             _hints[field] = f.Hint;
             y[f.Column]++;
         }
-        // Below the data set's fields: every built-in set with its download state, and the image-folder dialog.
-        var sets = Plain(new Label { X = 1, Y = y[0] + 1, Width = Dim.Percent(50) - 2, Height = 3, Text = SuiteDraft.DataSets() });
+        // Below the data set's fields: the known sets to choose from, each with its download state, and the image-folder dialog.
+        _sets = new OptionSelector
+        {
+            X = 1, Y = y[0] + 1, Orientation = Orientation.Horizontal, HorizontalSpace = 1, HotKeySpecifier = ZooUi.NoHotKey,
+            Labels = _setNames.Select(n => SuiteDraft.SetState(n)).Append("folder…").ToList(),
+        };
+        _sets.ValueChanged += (_, _) => ChooseSet();
+        var legend = Plain(new Label { X = 1, Y = y[0] + 2, Width = Dim.Percent(50) - 2, Height = 1, Text = $"✓ in {Home(Downloads.DataRoot)} · ↓ the first run downloads it" });
         var folder = new Button { X = 1, Y = y[0] + 4, Text = "Choose an _image folder…" };
         folder.Accepting += (_, e) => { e.Handled = true; ChooseFolder(); };
-        Add(sets, folder);
+        Add(_sets, legend, folder);
 
         _modelsY = Math.Max(y[0] + 6, y[1] + 1);
         _modelsTitle = Plain(new Label { X = ModelsX, Y = _modelsY, Width = Dim.Fill(1) });
@@ -99,6 +121,11 @@ public sealed class SuiteBuilderView : Window
             X = ModelsX, Y = _modelsY + 1, Width = Dim.Fill(1),
             Text = $"{"Model",-(LabelX - ModelsX)}{"Label",-(OptionsX - LabelX)}{"Options (key=value …)",-(DropoutX - OptionsX)}{"Dropout",-(EpochsX - DropoutX)}{"Epochs",-(LrX - EpochsX)}{"LR",-(ModelNoteX - LrX)}empty: the variant's and the suite's",
         };
+        _addLabel = Plain(new Label { X = ModelsX, Text = "Add model:" });
+        _add = new TextField { X = LabelX, Width = 15 + 1 + 30 };
+        _addNote = Plain(new Label { X = DropoutX, Width = Dim.Fill(1), Height = 1 });
+        _add.TextChanged += (_, _) => ShowMatches();
+        _add.Accepting += (_, e) => { e.Handled = true; AddTyped(); };
         _check = new Button { X = 1, Text = "_Check" };
         _save = new Button { X = Pos.Right(_check) + 2, Text = "_Save" };
         _run = new Button { X = Pos.Right(_save) + 2, Text = "_Run" };
@@ -107,9 +134,40 @@ public sealed class SuiteBuilderView : Window
         _check.Accepting += (_, e) => { e.Handled = true; Check(); };
         _save.Accepting += (_, e) => { e.Handled = true; Save(); };
         _run.Accepting += (_, e) => { e.Handled = true; if (Save() is { } suite) { ToRun = suite; App?.RequestStop(); } };
-        Add(_modelsTitle, header, _check, _save, _run, _info, _status);
-        ShowModels("the catalogue's marked variants");
+        Add(_modelsTitle, header, _addLabel, _add, _addNote, _check, _save, _run, _info, _status);
+        ShowModels();
         ShowDataState();
+        ShowMatches();
+
+        // Scrolling: the content is the whole form; the focused field is scrolled into view (Tab walks the form).
+        ViewportSettings |= ViewportSettingsFlags.HasVerticalScrollBar | ViewportSettingsFlags.HasHorizontalScrollBar;
+        ViewportChanged += (_, _) => FitContent();
+        FocusedChanged += (_, e) => { if (e.NewFocused is { } f) ScrollTo(f); };
+        KeyDown += (_, key) =>
+        {
+            if (key == Key.PageDown || key == Key.PageUp)
+            {
+                ScrollVertical(key == Key.PageDown ? Math.Max(1, Viewport.Height - 2) : -Math.Max(1, Viewport.Height - 2));
+                key.Handled = true;
+            }
+        };
+    }
+
+    /// <summary>The form's size: as wide as the window (at least <see cref="MinWidth"/>) and as tall as its rows.</summary>
+    void FitContent()
+    {
+        var size = new System.Drawing.Size(Math.Max(Viewport.Width, MinWidth), _height);
+        if (GetContentSize() != size) SetContentSize(size);
+    }
+
+    /// <summary>Scrolls so that a field (and its row's start, where the model's name is) is on the screen.</summary>
+    void ScrollTo(View field)
+    {
+        var f = field.Frame;
+        var vp = Viewport;
+        int x = f.Right <= vp.Width ? 0 : f.X < vp.X ? f.X : f.Right > vp.X + vp.Width ? f.Right - vp.Width : vp.X;
+        int y = f.Y < vp.Y ? Math.Max(0, f.Y - 1) : f.Bottom > vp.Y + vp.Height ? f.Bottom - vp.Height : vp.Y;
+        if (x != vp.X || y != vp.Y) Viewport = vp with { X = x, Y = y };
     }
 
     /// <summary>A field's text box (for tests and focus): a suite field ("recipe.epochs") or a model's ("models[0].options").</summary>
@@ -120,21 +178,29 @@ public sealed class SuiteBuilderView : Window
 
     public string Status => _status.Text;
 
+    /// <summary>Add model's field (a variant's name; Enter adds it) and what is shown beside it (the names that match).</summary>
+    public TextField AddField => _add;
+
+    public string AddNote => _addNote.Text;
+
+    /// <summary>The data set as a choice: the engine's sets with their download state, then "folder…".</summary>
+    public OptionSelector DataSetChoice => _sets;
+
     /// <summary>What Open said: the file opened, and the fields the form keeps without showing them.</summary>
     public string Info => _info.Text;
 
     /// <summary>The form as it stands.</summary>
     public SuiteDraft Draft => _draft;
 
-    /// <summary>One row per model: its variant, then its label, options, dropout, epochs and learning rate as fields.</summary>
-    void ShowModels(string from)
+    /// <summary>One row per model: its variant, then its label, options, dropout, epochs and learning rate as fields, Copy and Remove.</summary>
+    void ShowModels()
     {
         foreach (var v in _modelViews) { Remove(v); v.Dispose(); }
         _modelViews.Clear();
         foreach (var key in _notes.Keys.Where(k => k.StartsWith("models[", StringComparison.Ordinal)).ToList()) { _inputs.Remove(key); _notes.Remove(key); _hints.Remove(key); }
         _modelsTitle.Text = _draft.Models.Count == 0
-            ? "Models: none — close (Esc), mark variants in the catalogue with Space and press F4 again, or open a suite file"
-            : $"Models ({_draft.Models.Count}, {from}):";
+            ? "Models: none — add one below by name, mark variants in the catalogue (Space) and press F4 again, or open a suite file"
+            : $"Models ({_draft.Models.Count}, {_from}):";
         int y = _modelsY + 2;
         for (int i = 0; i < _draft.Models.Count; i++, y++)
         {
@@ -147,22 +213,75 @@ public sealed class SuiteBuilderView : Window
                 var input = new TextField { X = x, Y = y, Width = width, Text = model[field] };
                 input.TextChanged += (_, _) => model[field] = input.Text;
                 var key = $"models[{i}].{field}";
+                int row = i;
+                // Leaving a model's field checks that model (one architecture asked, not the whole suite): a wrong
+                // option's message, which names the accepted ones, shows on its row before Check is pressed.
+                input.HasFocusChanged += (_, _) => { if (!input.HasFocus) CheckModel(row); };
                 _inputs[key] = input;
                 _notes[key] = note;
                 _hints[key] = hint;
                 _modelViews.Add(input);
             }
+            int index = i;
+            _modelViews.Add(RowButton(CopyX, y, "copy", () => EditModels(() => _draft.Duplicate(index), $"models[{index + 1}].label")));
+            _modelViews.Add(RowButton(RemoveX, y, "remove", () =>
+                EditModels(() => _draft.RemoveModel(index), index + 1 < _draft.Models.Count ? $"models[{index}].label" : null)));
             _notes[$"models[{i}]"] = note;
             _hints[$"models[{i}]"] = hint;
             _modelViews.Add(note);
         }
         foreach (var v in _modelViews) Add(v);
-        // Tab follows the order of the subviews: the models' fields before Check, Save and Run.
-        foreach (var v in new View[] { _check, _save, _run, _info, _status }) { Remove(v); Add(v); }
-        y++;
+        // Tab follows the order of the subviews: the models' fields, then Add model, then Check, Save and Run.
+        foreach (var v in new View[] { _addLabel, _add, _addNote, _check, _save, _run, _info, _status }) { Remove(v); Add(v); }
+        _addLabel.Y = _add.Y = _addNote.Y = y;
+        y += 2;
         _check.Y = _save.Y = _run.Y = y;
         _status.Y = y + 2;   // Check's verdict first, under the buttons; then what Open or the folder dialog said
         _info.Y = y + 4;
+        _height = y + 7;
+        FitContent();
+    }
+
+    /// <summary>A one-word button on a model's row, without the shadow and brackets that would take a second row.</summary>
+    static Button RowButton(int x, int y, string text, Action pressed)
+    {
+        var b = new Button { X = x, Y = y, Text = text, NoDecorations = true, NoPadding = true, ShadowStyle = ShadowStyles.None, HotKeySpecifier = ZooUi.NoHotKey };
+        b.Accepting += (_, e) => { e.Handled = true; pressed(); };
+        return b;
+    }
+
+    /// <summary>Adds, copies or removes a model, lays the rows out again and puts the focus on <paramref name="focus"/> (else on Add model).</summary>
+    void EditModels(Action edit, string? focus)
+    {
+        edit();
+        ShowModels();
+        Layout();
+        var target = focus is not null && _inputs.TryGetValue(focus, out var input) ? input : (View)_add;
+        target.SetFocus();
+        ScrollTo(target);
+        Check();
+    }
+
+    /// <summary>Beside Add model: the catalogue's names that match what is typed.</summary>
+    void ShowMatches()
+    {
+        if (_variants.Count == 0) { _addNote.Text = "the catalogue's names (none given here)"; return; }
+        var typed = _add.Text.Trim();
+        var matches = SuiteDraft.Matching(_variants, typed);
+        _addNote.Text = typed.Length == 0 ? $"type a variant's name ({_variants.Count} in the catalogue), Enter adds it"
+            : matches.Count == 0 ? $"✗ no variant matches '{typed}'"
+            : $"{(matches.Count == 1 || string.Equals(matches[0], typed, StringComparison.OrdinalIgnoreCase) ? "Enter adds" : $"{matches.Count} match")}: {string.Join(" ", matches.Take(12))}{(matches.Count > 12 ? " …" : "")}";
+    }
+
+    /// <summary>Enter in Add model: adds the variant typed (any case), or the one variant that matches; else says why not.</summary>
+    void AddTyped()
+    {
+        var typed = _add.Text.Trim();
+        var matches = SuiteDraft.Matching(_variants, typed);
+        var pick = matches.FirstOrDefault(m => string.Equals(m, typed, StringComparison.OrdinalIgnoreCase)) ?? (matches.Count == 1 ? matches[0] : null);
+        if (typed.Length == 0 || pick is null) { ShowMatches(); if (typed.Length > 0 && matches.Count > 1) _addNote.Text = "✗ " + _addNote.Text + " — type more"; return; }
+        _add.Text = "";
+        EditModels(() => _draft.AddModel(pick), null);
     }
 
     /// <summary>Beside the data set: whether its files are in the data folder already, or what the first run downloads.</summary>
@@ -172,7 +291,7 @@ public sealed class SuiteBuilderView : Window
         var path = _draft["dataset.path"].Trim();
         var before = _hints["dataset.name"];
         _hints["dataset.name"] = _draft.DataState() is { } state
-            ? state.Present ? $"✓ in {Home(state.Folder)}" : $"↓ not yet in {Home(state.Folder)}: first run gets it"
+            ? state.Present ? $"✓ in {Home(state.Folder)}" : $"↓ not yet in {Home(state.Folder)}"
             : name switch
             {
                 "shapes" => "built in, nothing to download",
@@ -182,11 +301,31 @@ public sealed class SuiteBuilderView : Window
                 _ => SuiteDraft.Fields.First(f => f.Field == "dataset.name").Hint,
             };
         if (_notes["dataset.name"].Text == before) _notes["dataset.name"].Text = _hints["dataset.name"];   // an error stays until the next Check
+        // The choice follows the field (a plugin's set, typed, is none of them).
+        int? index = name == "folder" ? _setNames.Count : _setNames.IndexOf(name) is >= 0 and var i ? i : null;
+        if (_sets.Value != index)
+        {
+            _settingSet = true;
+            try { _sets.Value = index; } finally { _settingSet = false; }
+        }
+    }
+
+    /// <summary>A set chosen: its name in the field; "folder…" opens the folder dialog unless a folder is given already.</summary>
+    void ChooseSet()
+    {
+        if (_settingSet || _sets.Value is not { } i) return;
+        if (i < _setNames.Count) { _inputs["dataset.name"].Text = _setNames[i]; Check(); return; }
+        if (_draft["dataset.path"].Trim().Length > 0 || PickFolder() is not { } folder) { _inputs["dataset.name"].Text = "folder"; return; }
+        UseFolder(folder);
     }
 
     void ChooseFolder()
     {
-        if (PickFolder() is not { } folder) return;
+        if (PickFolder() is { } folder) UseFolder(folder);
+    }
+
+    void UseFolder(string folder)
+    {
         _inputs["dataset.name"].Text = "folder";
         _inputs["dataset.path"].Text = folder;
         if (_draft["dataset.channels"].Trim() == "1") _inputs["dataset.channels"].Text = "3";   // the grey default is shapes'; photos are RGB
@@ -208,13 +347,23 @@ public sealed class SuiteBuilderView : Window
         try { _draft = SuiteDraft.Open(path.Trim()); }
         catch (ZooConfigException e) { _info.Text = $"✗ {e.Message}"; return false; }
         foreach (var f in SuiteDraft.Fields) _inputs[f.Field].Text = _draft[f.Field];
-        ShowModels($"from {Path.GetFileName(_draft.SourcePath)}");
+        _from = $"from {Path.GetFileName(_draft.SourcePath)}";
+        ShowModels();
         ShowDataState();
         _info.Text = $"opened {_draft.SourcePath} (left as it is); Save writes {SuitePath}, without the file's comments\n"
                      + (_draft.NotShown.Count == 0 ? "the form shows every field of the file"
                          : $"kept as in the file, not shown here: {string.Join(", ", _draft.NotShown)}");
         Check();
         return true;
+    }
+
+    void CheckModel(int index)
+    {
+        if (index >= _draft.Models.Count || !_notes.TryGetValue($"models[{index}]", out var note)) return;
+        var (field, error) = _draft.CheckModel(_runner, SuitePath, index);
+        // Fine alone: the row's own earlier error goes; one about the suite (a label used twice) stays until Check.
+        if (field is not null) note.Text = "✗ " + error;
+        else if (note.Text.StartsWith($"✗ models[{index}]", StringComparison.Ordinal)) note.Text = _hints[$"models[{index}]"];
     }
 
     /// <summary>Runs the parser and validator; puts an error beside its field (or in the status line). Returns the suite when valid.</summary>

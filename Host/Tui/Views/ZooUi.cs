@@ -501,7 +501,8 @@ public sealed class ZooUi
     {
         v.KeepMarks();
         var draft = new SuiteDraft { Variants = v.Catalogue.All.Where(r => v.Catalogue.Marked.Contains(r.Name)).Select(r => r.Entry.Variant.Name).ToList() };
-        using var builder = new SuiteBuilderView(draft, _model.Runner, _outRoot, _suitePath);
+        using var builder = new SuiteBuilderView(draft, _model.Runner, _outRoot, _suitePath,
+            _catalog.Variants.Select(e => e.Variant.Name).ToList(), _catalog.Datasets.Select(d => d.Name));
         v.App.Run(builder);
         if (builder.ToRun is { } suite) Start(v, suite, Path.Combine(_outRoot, suite.Name));
     }
