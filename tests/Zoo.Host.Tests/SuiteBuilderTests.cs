@@ -383,6 +383,14 @@ public sealed class SuiteBuilderTests
         Assert.Equal(new[] { "mobilenet_v2" }, SuiteDraft.Matching(names, "mobilenet-v2"));
         Assert.Equal(new[] { "squeezenet1_1" }, SuiteDraft.Matching(names, "net1_"));
         Assert.Equal(names, SuiteDraft.Matching(names, ""));
+        // The one it can only mean: the name, else the only one starting with it ("lenet": lenet5, though googlenet contains it), else the only match.
+        var zoo = new[] { "lenet5", "googlenet", "mobilenet_v2", "resnet18", "resnet34" };
+        Assert.Equal("lenet5", SuiteDraft.Pick(zoo, "lenet"));
+        Assert.Equal("resnet18", SuiteDraft.Pick(zoo, "RESNET18"));
+        Assert.Null(SuiteDraft.Pick(zoo, "resnet"));
+        Assert.Equal("mobilenet_v2", SuiteDraft.Pick(zoo, "bilenet"));
+        Assert.Null(SuiteDraft.Pick(zoo, "net"));
+        Assert.Null(SuiteDraft.Pick(zoo, ""));
     }
 
     [Fact]
@@ -462,7 +470,7 @@ public sealed class SuiteBuilderTests
             Assert.StartsWith("✗ no variant matches", view.AddNote);
             view.AddField.Text = "";
             app.LayoutAndDraw(true);
-            Assert.Contains("Models (2, the catalogue's marked variants):", UiTests.ScreenText(app, view));
+            Assert.Contains("Models (2, the catalogue's marked variants, edited here):", UiTests.ScreenText(app, view));
 
             // Copy a row: same variant and options, a fresh label, the focus on it; then its own options.
             view.Input("models[0].options").Text = "activation=relu pool=max";

@@ -177,7 +177,6 @@ public sealed class SuiteDraft
     /// </summary>
     public static IReadOnlyList<string> Matching(IEnumerable<string> names, string typed)
     {
-        static string Key(string s) => s.Trim().Replace('-', '_').ToLowerInvariant();
         var t = Key(typed);
         var all = names.ToList();
         if (t.Length == 0) return all;
@@ -186,6 +185,24 @@ public sealed class SuiteDraft
             .Concat(all.Where(n => !Key(n).StartsWith(t, StringComparison.Ordinal) && Key(n).Contains(t, StringComparison.Ordinal)))
             .ToList();
     }
+
+    /// <summary>
+    /// The one variant what is typed means, or null: the name itself (any case), else the only name that starts with it
+    /// ("lenet" is lenet5, though googlenet and mobilenet_v2 contain it), else the only name that contains it.
+    /// </summary>
+    public static string? Pick(IEnumerable<string> names, string typed)
+    {
+        var t = Key(typed);
+        if (t.Length == 0) return null;
+        var all = names.ToList();
+        if (all.FirstOrDefault(n => Key(n) == t) is { } exact) return exact;
+        var starting = all.Where(n => Key(n).StartsWith(t, StringComparison.Ordinal)).ToList();
+        if (starting.Count == 1) return starting[0];
+        var matching = Matching(all, typed);
+        return starting.Count == 0 && matching.Count == 1 ? matching[0] : null;
+    }
+
+    static string Key(string s) => s.Trim().Replace('-', '_').ToLowerInvariant();
 
     /// <summary>The suite file this form makes (relative paths as they are).</summary>
     public string ToJson() => ToJson(null);

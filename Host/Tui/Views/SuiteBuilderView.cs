@@ -254,6 +254,7 @@ public sealed class SuiteBuilderView : Window
     void EditModels(Action edit, string? focus)
     {
         edit();
+        if (!_from.EndsWith(", edited here", StringComparison.Ordinal)) _from += ", edited here";
         ShowModels();
         Layout();
         var target = focus is not null && _inputs.TryGetValue(focus, out var input) ? input : (View)_add;
@@ -270,15 +271,16 @@ public sealed class SuiteBuilderView : Window
         var matches = SuiteDraft.Matching(_variants, typed);
         _addNote.Text = typed.Length == 0 ? $"type a variant's name ({_variants.Count} in the catalogue), Enter adds it"
             : matches.Count == 0 ? $"✗ no variant matches '{typed}'"
-            : $"{(matches.Count == 1 || string.Equals(matches[0], typed, StringComparison.OrdinalIgnoreCase) ? "Enter adds" : $"{matches.Count} match")}: {string.Join(" ", matches.Take(12))}{(matches.Count > 12 ? " …" : "")}";
+            : SuiteDraft.Pick(_variants, typed) is { } pick ? $"Enter adds {pick}" + (matches.Count > 1 ? $" (also matching: {string.Join(" ", matches.Where(m => m != pick).Take(10))}{(matches.Count > 11 ? " …" : "")})" : "")
+            : $"{matches.Count} match: {string.Join(" ", matches.Take(12))}{(matches.Count > 12 ? " …" : "")}";
     }
 
-    /// <summary>Enter in Add model: adds the variant typed (any case), or the one variant that matches; else says why not.</summary>
+    /// <summary>Enter in Add model: adds the variant typed (any case), or the one it can only mean (<see cref="SuiteDraft.Pick"/>); else says why not.</summary>
     void AddTyped()
     {
         var typed = _add.Text.Trim();
         var matches = SuiteDraft.Matching(_variants, typed);
-        var pick = matches.FirstOrDefault(m => string.Equals(m, typed, StringComparison.OrdinalIgnoreCase)) ?? (matches.Count == 1 ? matches[0] : null);
+        var pick = SuiteDraft.Pick(_variants, typed);
         if (typed.Length == 0 || pick is null) { ShowMatches(); if (typed.Length > 0 && matches.Count > 1) _addNote.Text = "✗ " + _addNote.Text + " — type more"; return; }
         _add.Text = "";
         EditModels(() => _draft.AddModel(pick), null);
