@@ -190,7 +190,8 @@ public sealed class UiTests
     // The catalogue's title goes on with its order ("Catalogue, by family ▲ …").
     static FrameView Pane(Window window, string title) => window.SubViews.OfType<FrameView>().Single(f => f.Title.Split(',')[0] == title);
 
-    static IEnumerable<(string Grapheme, Terminal.Gui.Drawing.Attribute Attribute)> Cells(IApplication app, View view)
+    /// <summary>The cells a view occupies on the driver's screen, row by row (the UI test files share it).</summary>
+    internal static IEnumerable<(string Grapheme, Terminal.Gui.Drawing.Attribute Attribute)> Cells(IApplication app, View view)
     {
         var r = view.FrameToScreen();
         var contents = app.Driver!.Contents!;

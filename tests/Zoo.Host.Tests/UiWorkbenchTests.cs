@@ -177,7 +177,7 @@ public sealed class UiWorkbenchTests
             Assert.Equal(3, pane.Details.Level(0, 0));
             Assert.Equal(0, pane.Details.Level(5, 5));   // outside the matrix
             app.LayoutAndDraw(true);
-            var backgrounds = Cells(app, pane.Confusion).Select(c => c.Background).ToHashSet();
+            var backgrounds = UiTests.Cells(app, pane.Confusion).Select(c => c.Attribute.Background).ToHashSet();
             Assert.Contains(Terminal.Gui.Drawing.Color.BrightGreen, backgrounds);
             Assert.Contains(Terminal.Gui.Drawing.Color.Red, backgrounds);
 
@@ -263,15 +263,6 @@ public sealed class UiWorkbenchTests
             Assert.Same(view, app.TopRunnableView);
         }
         finally { Directory.Delete(root, true); }
-    }
-
-    static IEnumerable<Terminal.Gui.Drawing.Attribute> Cells(IApplication app, View view)
-    {
-        var r = view.FrameToScreen();
-        var contents = app.Driver!.Contents!;
-        for (var y = r.Top; y < r.Bottom; y++)
-            for (var x = r.Left; x < r.Right; x++)
-                yield return contents[y, x].Attribute!.Value;
     }
 
     [Fact]
