@@ -1,8 +1,9 @@
 """One convolution's training step at the stems of the 112 px RGB models, batch 16, in PyTorch, as bench/ops/conv.fsx
 times it in Zoo's LibTorch (see there). Measuring only."""
-import statistics, time
 import torch
 import torch.nn.functional as F
+
+from timing import median_ms
 
 SHAPES = [  # name, in channels, out channels, kernel, input size, stride, padding (the same list as conv.fsx)
     ("squeezenet1_1 stem", 3, 64, 3, 112, 2, 0),
@@ -10,17 +11,6 @@ SHAPES = [  # name, in channels, out channels, kernel, input size, stride, paddi
     ("resnet18 stem", 3, 64, 7, 112, 2, 3),
     ("mobilenet_v2 stem", 3, 32, 3, 112, 2, 1),
 ]
-
-
-def median_ms(f, n=60):
-    for _ in range(5):
-        f()
-    ts = []
-    for _ in range(n):
-        t = time.perf_counter()
-        f()
-        ts.append((time.perf_counter() - t) * 1000)
-    return statistics.median(ts)
 
 
 print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -34,4 +24,4 @@ for name, cin, cout, k, h, st, pad in SHAPES:
         w.grad.zero_()
         b.grad.zero_()
 
-    print(f"{name:<20} {cin}x{h}x{h} -> {cout}, {k}x{k} stride {st} pad {pad}: {median_ms(step):.3f} ms")
+    print(f"{name:<20} {cin}x{h}x{h} -> {cout}, {k}x{k} stride {st} pad {pad}: {median_ms(step, 60):.3f} ms")

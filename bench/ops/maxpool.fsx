@@ -4,18 +4,9 @@
 //   dotnet build Host/Cli -c Release
 //   N=Host/Cli/bin/Release/net10.0/runtimes/linux-x64/native
 //   OMP_NUM_THREADS=2 LD_LIBRARY_PATH=$N dotnet fsi bench/ops/maxpool.fsx; OMP_NUM_THREADS=2 /usr/bin/python3 bench/ops/maxpool.py
-let bin = System.IO.Path.Combine(__SOURCE_DIRECTORY__, "../../Host/Cli/bin/Release/net10.0")
-System.Runtime.InteropServices.NativeLibrary.Load(bin + "/runtimes/linux-x64/native/libtorch.so") |> ignore
-System.Runtime.InteropServices.NativeLibrary.Load(bin + "/runtimes/linux-x64/native/libLibTorchSharp.so") |> ignore   // the copy the build patched
-#r "../../Host/Cli/bin/Release/net10.0/TorchSharp.dll"
-open System.Diagnostics
+#load "torchsharp.fsx"
+open Torchsharp
 open TorchSharp
-
-/// Median milliseconds of n calls after 5 warm-up calls.
-let time (f: unit -> unit) n =
-    for _ in 1..5 do f()
-    let ts = [ for _ in 1..n -> (let s = Stopwatch.StartNew() in f(); s.Elapsed.TotalMilliseconds) ] |> List.sort
-    ts.[n / 2]
 
 printfn "LibTorch through TorchSharp, %d threads" (torch.get_num_threads())
 for (c, h) in [ (64L, 55L); (128L, 27L); (256L, 13L) ] do

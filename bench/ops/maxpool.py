@@ -1,19 +1,9 @@
 """Max-pool forward and forward+backward in PyTorch at the three pooling shapes of SqueezeNet 1.1 at 112 px, batch 16,
 as bench/ops/maxpool.fsx times them in Zoo's LibTorch (see there). Measuring only."""
-import statistics, time
 import torch
 import torch.nn.functional as F
 
-
-def median_ms(f, n=200):
-    for _ in range(5):
-        f()
-    ts = []
-    for _ in range(n):
-        t = time.perf_counter()
-        f()
-        ts.append((time.perf_counter() - t) * 1000)
-    return statistics.median(ts)
+from timing import median_ms
 
 
 print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -27,4 +17,4 @@ for c, h in [(64, 55), (128, 27), (256, 13)]:
         F.max_pool2d(x, 3, 2, ceil_mode=True).sum().backward()
         x.grad.zero_()
 
-    print(f"maxpool 16x{c}x{h}x{h} fwd {median_ms(fwd):.3f} ms  fwd+bwd {median_ms(both):.3f} ms")
+    print(f"maxpool 16x{c}x{h}x{h} fwd {median_ms(fwd, 200):.3f} ms  fwd+bwd {median_ms(both, 200):.3f} ms")
