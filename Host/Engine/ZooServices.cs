@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Zoo.Abstractions;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Suites;
+using Zoo.Engine.Training;
 
 namespace Zoo.Engine;
 
@@ -11,6 +12,7 @@ public static class ZooServices
     /// <summary>Builds the container and loads the plugins found in <paramref name="pluginDirectories"/>.</summary>
     public static ServiceProvider Create(IEnumerable<string> pluginDirectories)
     {
+        LibTorchRuntime.Prepare();   // before any forward pass: LibTorch settings that keep native noise off the screen
         var dirs = pluginDirectories.ToArray();
         var services = new ServiceCollection();
         services.AddSingleton<IZooPlugin, BuiltInPlugin>();

@@ -18,7 +18,7 @@ public sealed class DoctorTests
         var doc = JsonNode.Parse(stdout)!.AsObject();
         foreach (var key in new[] { "torchsharp_version", "libtorch_packages", "libtorch_library", "os", "cpu_model", "instruction_sets", "onednn_max_cpu_isa",
                                     "logical_cores", "torch_threads", "torch_interop_threads", "cuda_available", "cuda_unavailable_reason", "cuda_devices",
-                                    "cudnn_available", "libtorchsharp_library", "glibcxx_3_4_32", "system_has_glibcxx_3_4_32", "folders" })
+                                    "cudnn_available", "libtorchsharp_library", "glibcxx_3_4_32", "system_has_glibcxx_3_4_32", "folders", "nnpack" })
             Assert.True(doc.ContainsKey(key), $"no \"{key}\" in {stdout}");
         Assert.StartsWith("0.107", (string)doc["torchsharp_version"]!);
         // This build is the CPU flavour: its natives package, and no CUDA.
@@ -37,7 +37,12 @@ public sealed class DoctorTests
         Assert.Contains("data", folders);
         Assert.All(doc["folders"]!.AsArray(), f => Assert.True((long)f!["free_bytes"]! > 0));
 
+        // NNPACK is usable, or the zoo switched it off where it cannot initialise (LibTorchRuntime).
+        var nnpack = doc["nnpack"]!;
+        Assert.True((bool)nnpack["usable"]! || (bool)nnpack["disabled_by_zoo"]!, nnpack.ToJsonString());
+
         var (textCode, text, _) = TestEnvironment.RunZoo("doctor");
+        Assert.Contains("NNPACK", text);
         Assert.Equal(0, textCode);
         Assert.Contains("TorchSharp", text);
         Assert.Contains("CUDA                 not available", text);
@@ -94,5 +99,29 @@ public sealed class DoctorTests
         var (ok, stdout, err) = TestEnvironment.RunZoo("describe", "lenet5", "--device", "cpu", "--json");
         Assert.True(ok == 0, err);
         Assert.Equal("lenet5", (string)JsonNode.Parse(stdout)!["variant"]!);
+    }
+
+    [Fact]
+    public void A_convolution_writes_nothing_to_standard_error_even_where_NNPACK_cannot_initialise()
+    {
+        // On an AMD EPYC with AVX-512 LibTorch's NNPACK fails to initialise and, unless switched off, writes
+        // "Could not initialize NNPACK! Reason: Unsupported hardware." to fd 2 on every CPU convolution (one line for
+        // describe, 1 130 for a cold `list --json`). Where NNPACK works there is no warning to stop; either way nothing native shows.
+        var (code, stdout, stderr) = TestEnvironment.RunZoo("describe", "lenet5", "--size", "28", "--channels", "1", "--classes", "10");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Conv2d", stdout);
+        Assert.Equal("", stderr.Trim());
+
+        // In this test process too (the engine's own entry point, as the UI's GMACs thread and the trainer use it).
+        LibTorchRuntime.Prepare();
+        var captured = new List<string>();
+        using (var capture = Zoo.Tui.StderrCapture.Start(l => { lock (captured) captured.Add(l); }))
+        {
+            Assert.NotNull(capture);
+            using var conv = TorchSharp.torch.nn.Conv2d(3, 8, 3);
+            using var x = TorchSharp.torch.randn(16, 3, 12, 12);
+            using var y = conv.forward(x);
+        }
+        lock (captured) Assert.DoesNotContain(captured, l => l.Contains("NNPACK"));
     }
 }

@@ -28,6 +28,8 @@ public static class Doctor
         Line("CPU", r.CpuModel);
         Line("instruction sets", r.InstructionSets.Count == 0 ? null : string.Join(" ", r.InstructionSets));
         Line("ONEDNN_MAX_CPU_ISA", r.OneDnnMaxCpuIsa ?? "(not set: oneDNN picks the best the CPU has)");
+        Line("NNPACK", r.Nnpack.Usable ? "usable (LibTorch may take it for some CPU convolutions)"
+            : $"not usable: {r.Nnpack.Reason}{(r.Nnpack.DisabledByZoo ? "; switched off, so LibTorch takes its other kernels without a warning per convolution" : "")}");
         Line("threads", string.Create(inv, $"{r.TorchThreads} intra-op, {r.TorchInteropThreads} inter-op; {r.LogicalCores} logical cores"));
         Line("CUDA", r.CudaAvailable
             ? $"available, {r.CudaDevices.Count} device(s){(r.CudnnAvailable ? ", cuDNN" : "")}"

@@ -35,6 +35,8 @@ public sealed record DoctorReport
     public required IReadOnlyList<string> InstructionSets { get; init; }
     [JsonPropertyName("onednn_max_cpu_isa")]
     public required string? OneDnnMaxCpuIsa { get; init; }
+    /// <summary>Whether LibTorch's NNPACK convolutions initialise on this CPU, and whether the zoo switched them off (<see cref="LibTorchRuntime"/>).</summary>
+    public required NnpackState Nnpack { get; init; }
     public required int LogicalCores { get; init; }
     public required int TorchThreads { get; init; }
     public required int TorchInteropThreads { get; init; }
@@ -80,6 +82,7 @@ public sealed record DoctorReport
             CpuModel = (cpuinfo ?? "").Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim(),
             InstructionSets = InterestingFlags.Where(f => flags.Contains(f.Flag)).Select(f => f.Name).ToArray(),
             OneDnnMaxCpuIsa = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"),
+            Nnpack = LibTorchRuntime.Nnpack,
             LogicalCores = Environment.ProcessorCount,
             TorchThreads = torch.get_num_threads(),
             TorchInteropThreads = torch.get_num_interop_threads(),
