@@ -38,6 +38,9 @@ public sealed class WorkerTests
             Assert.Equal(RunStatus.Crashed, abort.Status);
             Assert.Contains("the worker process was killed by signal 6 (SIGABRT)", abort.Error);
             Assert.True(abort.Error!.Contains("crash_abort aborts on purpose in training step 5"), abort.Error);   // its last error output
+            // A worker's error output also comes as it is written, in order with the run's events (the UI shows it in its log).
+            Assert.Contains(seen.OfType<RunOutput>(), o => o.Label == "crash_abort" && o.Line.Contains("aborts on purpose in training step 5"));
+            Assert.DoesNotContain(seen.OfType<RunOutput>(), o => o.Label == "lenet5");   // a healthy worker writes nothing there
             Assert.Single(abort.Epochs);   // epoch 1 ended before the crash
             var kill = result.Runs[1];
             Assert.Equal(RunStatus.Crashed, kill.Status);

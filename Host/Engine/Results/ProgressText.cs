@@ -25,6 +25,7 @@ public static class ProgressText
             (w.Reinitialised.Count > 0 ? $"; re-initialised for {w.Classes} classes: {string.Join(", ", w.Reinitialised)}" : ""),
         RunResumed r => $"    resuming from the checkpoint after epoch {r.Epoch}",
         RunWarning w => $"    warning: {w.Text}",
+        RunOutput o => $"    [{o.Label} stderr] {o.Line}",
         AnalysisEnded a => string.Create(Inv, $"    feature analysis: {a.Analysis.Images} test images, {a.Analysis.FeatureWidth} features; ARI K-means {a.Analysis.KmeansAri:F3}, DBSCAN {a.Analysis.DbscanAri:F3} (eps {a.Analysis.DbscanEps:G3}, MinPts {a.Analysis.DbscanMinPts}); {a.Analysis.TsneSeconds + a.Analysis.ClusteringSeconds:F1} s"),
         EpochEnded x => Epoch(x),
         TargetReached t => string.Create(Inv, $"    target {t.Metric} {(t.Maximise ? ">=" : "<=")} {Numbers.Short(t.Value, 4)} reached at epoch {t.Epoch}, {t.Seconds:F1} s"),

@@ -44,6 +44,13 @@ public sealed record AnalysisEnded(int Index, int Count, string Label, AnalysisR
 public sealed record RunWarning(int Index, int Count, string Label, string Text) : RunEvent(Index, Count, Label);
 
 /// <summary>
+/// A line the run's worker process wrote on its standard error: a native library's message (LibTorch's warnings), never
+/// Zoo's own words, which come as the other events. Reported in order with the run's other events; a worker whose
+/// output is not a terminal has no other way to be heard, and the terminal UI keeps it in its log, off the screen.
+/// </summary>
+public sealed record RunOutput(int Index, int Count, string Label, string Line) : RunEvent(Index, Count, Label);
+
+/// <summary>
 /// Progress inside an epoch, after every optimiser step: <see cref="Images"/> seen so far this epoch
 /// and their mean loss. Sent often; a front-end shows the latest and drops the rest.
 /// </summary>

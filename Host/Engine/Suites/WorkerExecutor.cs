@@ -47,7 +47,11 @@ public sealed class WorkerExecutor(string command, IReadOnlyList<string> argumen
         }
         var tail = new Queue<string>();
         void Keep(string line) { lock (tail) { tail.Enqueue(line); if (tail.Count > TailLines) tail.Dequeue(); } }
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Keep(e.Data); };
+        // Error lines arrive on a thread of their own; they are reported from this thread, between the run's events, so
+        // that a front-end's progress is only ever called from one thread.
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void ReportErrors() { while (errors.TryDequeue(out var line)) job.Report.Report(new RunOutput(job.Index + 1, job.Suite.Models.Count, job.Entry.Label, line)); }
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Keep(e.Data); errors.Enqueue(e.Data); } };
         process.BeginErrorReadLine();
 
         var request = new WorkerRequest(Path.GetFullPath(job.Suite.SourcePath), job.Suite.Device, job.Index, job.Entry.Label, job.Writer.Directory);
@@ -65,6 +69,7 @@ public sealed class WorkerExecutor(string command, IReadOnlyList<string> argumen
         var clock = Stopwatch.StartNew();
         while (process.StandardOutput.ReadLine() is { } line)
         {
+            ReportErrors();
             SuiteEvent e;
             try { e = WorkerMessages.Read(line); }
             catch (FormatException) { Keep(line); continue; }   // something native printed to stdout: keep it with the error output
@@ -78,7 +83,8 @@ public sealed class WorkerExecutor(string command, IReadOnlyList<string> argumen
                     break;
             }
         }
-        process.WaitForExit();
+        process.WaitForExit();   // also waits for the error stream's last line
+        ReportErrors();
         if (result is not null) return result;
 
         var found = runner.Catalog.FindVariant(job.Entry.Variant);

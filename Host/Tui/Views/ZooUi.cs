@@ -62,6 +62,8 @@ public sealed class ZooUi
         {
             WriteCursorOnlyWhenItChanges(app);
             var window = Build(app);
+            // From here until the screen is given back, native code's fd 2 goes to the log, not over the screen.
+            using var stderr = CaptureNativeOutput();
             // Plugins added, rebuilt or removed while the UI is open show in the catalogue, the log and F2.
             Action<string> changed = change => OnPluginsChanged(_views!, change);
             _catalog.Changed += changed;
@@ -367,14 +369,35 @@ public sealed class ZooUi
         new Shortcut(Key.Q.WithCtrl, "Quit", () => v.App.RequestStop(), null),
     });
 
+    /// <summary>Where native lines written while the UI runs are kept, all of them (the log pane shows each message once).</summary>
+    public string NativeLogFile { get; init; } = Path.Combine(Zoo.Engine.Data.ZooPaths.Cache, "logs", "ui-stderr.log");
+
+    readonly NativeLines _native = new();
+
+    /// <summary>fd 2 into the log pane and <see cref="NativeLogFile"/> (null where the platform has no fd 2 to take).</summary>
+    internal StderrCapture? CaptureNativeOutput()
+    {
+        var v = _views ?? throw new InvalidOperationException("Build the window first");
+        return StderrCapture.Start(line => Native(v, line), NativeLogFile);
+    }
+
+    /// <summary>A native line in the log, once per message; never to the console, which is the capture's own pipe while it runs.</summary>
+    void Native(Views v, string line)
+    {
+        if (_closed || _native.Admit(line) is not { } shown) return;   // the log file has it
+        v.App.Invoke(() => AppendNow(v, $"[native] {shown}  (all native output: {NativeLogFile})"));
+    }
+
     void Append(Views v, string line)
     {
         if (_closed) { Console.Error.WriteLine(line); return; }
-        v.App.Invoke(() =>
-        {
-            v.Log.Text = v.Log.Text.Length > 200_000 ? v.Log.Text[^100_000..] + "\n" + line : v.Log.Text + "\n" + line;
-            v.Log.MoveEnd();
-        });
+        v.App.Invoke(() => AppendNow(v, line));
+    }
+
+    static void AppendNow(Views v, string line)
+    {
+        v.Log.Text = v.Log.Text.Length > 200_000 ? v.Log.Text[^100_000..] + "\n" + line : v.Log.Text + "\n" + line;
+        v.Log.MoveEnd();
     }
 
     void Start(Views v, Suite suite, string outDir)
@@ -435,6 +458,7 @@ public sealed class ZooUi
                 return;
             }
             if (changed && !_closed) v.App.Invoke(() => { ShowBoard(v, board); if (e is EpochEnded or RunEnded or RunStarted) ShowCurves(v); });
+            if (e is RunOutput o) { if (_native.Admit(o.Line) is null) return; }   // a worker's native line, once per message as the UI's own
             if (ProgressText.Line(e) is { } line) Append(v, line);
         });
     }
@@ -566,7 +590,9 @@ public sealed class ZooUi
         "            l loss or accuracy, a every model or the selected one, Up/Down select\n" +
         "Esc         stop the run after its current step (a rerun resumes); in a dialog: close\n" +
         "Tab         next pane (Shift+Tab: previous); the mouse works too\n" +
-        "F1          this help;  Ctrl+Q quits (a running model stops after its step first)";
+        "F1          this help;  Ctrl+Q quits (a running model stops after its step first)\n" +
+        "Native libraries' messages (LibTorch's warnings) go to the log, each once, never over\n" +
+        "            the screen; all of them to logs/ui-stderr.log in the zoo's cache folder";
 
     void CompareMarked(Views v)
     {
