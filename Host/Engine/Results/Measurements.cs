@@ -36,6 +36,8 @@ public sealed record EvalResult(double Loss, double Top1, double Top5, [property
     /// <summary>Each image's predicted class and its softmax probability, in the set's order (not written to JSON).</summary>
     [JsonIgnore] public int[]? Predicted { get; init; }
     [JsonIgnore] public float[]? Confidence { get; init; }
+    /// <summary>Whether each image's top-1 class was its label, in the set's order (not written to JSON here; a run keeps its test's as <c>test_correct</c>).</summary>
+    [JsonIgnore] public bool[]? Correct { get; init; }
 
     /// <summary>Top-1 accuracy of each true class (null for a class with no images).</summary>
     public double?[] PerClassTop1 => Confusion.Select((row, i) => row.Sum() == 0 ? (double?)null : row[i] / (double)row.Sum()).ToArray();

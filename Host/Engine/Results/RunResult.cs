@@ -39,6 +39,11 @@ public sealed record RunResult
     [JsonPropertyName("val_best_weights")] public EvalResult? Validation { get; init; }
     /// <summary>Test with the best-on-validation weights: the figure the comparison reports.</summary>
     public EvalResult? Test { get; init; }
+    /// <summary>
+    /// Which test images <see cref="Test"/> got right, '1' or '0' per image in the test set's order: what the paired
+    /// tests of a comparison (<see cref="PairedTest"/>, McNemar on the same images) read. Null before a test evaluation.
+    /// </summary>
+    public string? TestCorrect { get; init; }
     /// <summary>Test with the final weights and with the weights' moving average.</summary>
     [JsonPropertyName("test_final_weights")] public EvalResult? TestFinal { get; init; }
     public EvalResult? TestEma { get; init; }

@@ -384,7 +384,7 @@ internal sealed class ModelRun
         return Ended(result, RunStatus.Finished) with
         {
             BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
-            Test = test, TestFinal = testFinal, TestEma = testEma, Validation = validation, Analysis = analysis,
+            Test = test, TestCorrect = test?.Correct is { } correct ? PairedTest.Encode(correct) : null, TestFinal = testFinal, TestEma = testEma, Validation = validation, Analysis = analysis,
         };
     }
 

@@ -165,6 +165,7 @@ public sealed class ResultWriter
                 ["text"] = Describe(s.Recipe),
             },
             ["runs"] = JsonSerializer.SerializeToNode(r.Runs, ZooJson.Options),
+            ["paired_tests"] = JsonSerializer.SerializeToNode(PairedTest.AgainstBest(r.Runs), ZooJson.Options),
         };
     }
 
@@ -200,6 +201,14 @@ public sealed class ResultWriter
             sb.AppendLine();
             sb.AppendLine($"Time to {target.Metric} {(target.Maximise ? ">=" : "<=")} {Numbers.Short(target.Value, 4)}: " + string.Join("; ", r.Runs.Select(run =>
                 run.TargetEpoch is null ? $"{run.Label} not reached" : string.Create(inv, $"{run.Label} epoch {run.TargetEpoch}, {run.TargetSeconds:F1} s"))) + ".");
+        }
+        if (PairedTest.AgainstBest(r.Runs) is { Count: > 0 } paired)
+        {
+            sb.AppendLine();
+            sb.AppendLine($"Which differences are real (McNemar's exact test on the same {paired[0].Images:N0} test images, each model against the most accurate, "
+                + $"Holm-corrected over {Numbers.Count(paired.Count, "comparison")}; a difference is real at p < {Numbers.Short(PairedTest.Alpha)}):");
+            sb.AppendLine();
+            foreach (var p in paired) sb.AppendLine($"- {(p.Tied ? "tied with the best" : "worse than the best")}: {p.Sentence}");
         }
         if (r.Interrupted)
         {

@@ -312,6 +312,7 @@ public sealed class Trainer
         double forwardSeconds = 0;
         var predictedAll = new int[set.Count];
         var confidenceAll = new float[set.Count];
+        var correctAll = new bool[set.Count];
         using (torch.no_grad())
         {
             foreach (var batch in loader.Epoch(0))
@@ -335,6 +336,7 @@ public sealed class Trainer
                     if (batch.Labels[i] < classes && predicted[i] < classes) confusion[batch.Labels[i]][predicted[i]]++;
                     predictedAll[n + i] = (int)predicted[i];
                     confidenceAll[n + i] = confidence[i];
+                    correctAll[n + i] = predicted[i] == batch.Labels[i];
                 }
                 n += batch.Count;
             }
@@ -342,7 +344,7 @@ public sealed class Trainer
         if (wasTraining) model.train();
         return new EvalResult(lossSum / Math.Max(1, n), top1 / (double)Math.Max(1, n), top5 / (double)Math.Max(1, n), (int)n, forwardSeconds)
         {
-            Confusion = confusion, Predicted = predictedAll, Confidence = confidenceAll,
+            Confusion = confusion, Predicted = predictedAll, Confidence = confidenceAll, Correct = correctAll,
         };
     }
 

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Zoo.Engine.Analysis;
+
+namespace Zoo.Engine.Results;
+
+/// <summary>
+/// One model against the best of the comparison on the same test images: McNemar's exact test on the images exactly
+/// one of the two got right, the p-value after Holm's correction over all the models compared with the best, and a
+/// paired bootstrap 95 % interval of the accuracy difference (best − this one).
+/// </summary>
+public sealed record PairedTest(
+    string Label, string Best, int Images,
+    [property: JsonPropertyName("only_best_right")] int OnlyBestRight,
+    [property: JsonPropertyName("only_this_right")] int OnlyThisRight,
+    [property: JsonPropertyName("p")] double P,
+    [property: JsonPropertyName("p_holm")] double PHolm,
+    double Difference, [property: JsonPropertyName("difference_low")] double DifferenceLow, [property: JsonPropertyName("difference_high")] double DifferenceHigh)
+{
+    /// <summary>The significance level the comparison uses (family-wise, after Holm).</summary>
+    public const double Alpha = 0.05;
+
+    /// <summary>Not distinguishable from the best on these images at <see cref="Alpha"/> after Holm's correction.</summary>
+    public bool Tied => PHolm >= Alpha;
+
+    /// <summary>A sentence a student can copy into a report.</summary>
+    public string Sentence => Tied
+        ? string.Create(CultureInfo.InvariantCulture, $"{Label} and {Best} are not distinguishable on this test set (McNemar p = {Numbers.PValue(PHolm)} after Holm, {Images:N0} images; accuracy difference {Difference * 100:+0.0;-0.0;0.0} points, 95 % CI {DifferenceLow * 100:+0.0;-0.0;0.0} to {DifferenceHigh * 100:+0.0;-0.0;0.0}).")
+        : string.Create(CultureInfo.InvariantCulture, $"{Best} is more accurate than {Label} on this test set by {Difference * 100:0.0} points (95 % CI {DifferenceLow * 100:0.0} to {DifferenceHigh * 100:0.0}; McNemar p = {Numbers.PValue(PHolm)} after Holm, {Images:N0} images).");
+
+    /// <summary>
+    /// Every finished run with per-image test results against the most accurate of them (highest test top-1; the first in
+    /// suite order on a tie). Each against the best, not every pair: the question a comparison answers is which models
+    /// are as good as the best, and m − 1 tests keep more power under Holm's correction than m(m − 1)/2.
+    /// Runs scored on a different set of test images (another length) are left out: McNemar needs the same images.
+    /// Empty with fewer than two such runs.
+    /// </summary>
+    public static IReadOnlyList<PairedTest> AgainstBest(IReadOnlyList<RunResult> runs)
+    {
+        var scored = runs.Where(r => r.Status == RunStatus.Finished && r.TestCorrect is { Length: > 0 }).ToList();
+        if (scored.Count < 2) return Array.Empty<PairedTest>();
+        var best = scored.OrderByDescending(r => Accuracy(r.TestCorrect!)).First();
+        var bestCorrect = Bits(best.TestCorrect!);
+        var others = scored.Where(r => !ReferenceEquals(r, best) && r.TestCorrect!.Length == bestCorrect.Length).ToList();
+        if (others.Count == 0) return Array.Empty<PairedTest>();
+        var raw = new List<(RunResult Run, int OnlyBest, int OnlyThis, double P, (double D, double Low, double High) Ci)>();
+        foreach (var run in others)
+        {
+            var correct = Bits(run.TestCorrect!);
+            int onlyBest = 0, onlyThis = 0;
+            for (int i = 0; i < correct.Length; i++)
+            {
+                if (bestCorrect[i] && !correct[i]) onlyBest++;
+                else if (correct[i] && !bestCorrect[i]) onlyThis++;
+            }
+            raw.Add((run, onlyBest, onlyThis, Statistics.McNemarExact(onlyBest, onlyThis), Statistics.BootstrapAccuracyDifference(bestCorrect, correct)));
+        }
+        var holm = Statistics.Holm(raw.Select(r => r.P).ToArray());
+        return raw.Select((r, i) => new PairedTest(r.Run.Label, best.Label, bestCorrect.Length, r.OnlyBest, r.OnlyThis, r.P, holm[i], r.Ci.D, r.Ci.Low, r.Ci.High)).ToArray();
+    }
+
+    /// <summary>Per-image correctness as <see cref="RunResult.TestCorrect"/> stores it: '1' right, '0' wrong, in the test set's order.</summary>
+    public static string Encode(IReadOnlyList<bool> correct) => string.Create(correct.Count, correct, (span, c) => { for (int i = 0; i < span.Length; i++) span[i] = c[i] ? '1' : '0'; });
+
+    static bool[] Bits(string s) => s.Select(ch => ch == '1').ToArray();
+
+    static double Accuracy(string s) => s.Count(ch => ch == '1') / (double)s.Length;
+}
