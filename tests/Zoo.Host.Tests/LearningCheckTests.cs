@@ -2,6 +2,7 @@ using System.Text.Json;
 using Zoo.Engine.Results;
 using Zoo.Engine.Suites;
 using Zoo.Engine.Training;
+using Zoo.Tui;
 
 namespace Zoo.Host.Tests;
 
@@ -139,6 +140,23 @@ public sealed class LearningCheckTests
         Assert.Equal(Failure.Symptoms, back.Failure.Symptoms);
         Assert.Equal("    WARNING: not learning since epoch 2: validation top-1 10.0 % is at chance (10.0 %). Likely cause: dead ReLUs. Fix: lower the learning rate.",
             ProgressText.Line(back));
+    }
+
+    [Fact]
+    public void The_run_board_says_not_learning_after_the_warning_and_did_not_learn_after_the_run()
+    {
+        var suite = SuiteParser.Parse("""
+            { "name": "board", "dataset": { "name": "shapes" }, "models": [ "squeezenet1_1", "lenet5" ], "recipe": { "epochs": 2 } }
+            """, "/tmp/board.json");
+        var board = new RunBoard(suite);
+        board.Apply(new RunStarted(1, 2, "squeezenet1_1", "squeezenet1_1", 2, null!));
+        board.Apply(new RunNotLearning(1, 2, "squeezenet1_1", Failure));
+        Assert.Equal("training, not learning", board.Rows[0].Cells()[1]);
+        var result = new RunResult { Label = "squeezenet1_1", Variant = "squeezenet1_1", Status = RunStatus.Finished, DidNotLearn = Failure };
+        board.Apply(new RunEnded(1, 2, "squeezenet1_1", result));
+        board.Apply(new RunEnded(2, 2, "lenet5", new RunResult { Label = "lenet5", Variant = "lenet5", Status = RunStatus.Finished }));
+        Assert.Equal("finished, did not learn", board.Rows[0].Cells()[1]);
+        Assert.Equal("finished", board.Rows[1].Cells()[1]);
     }
 
     [Fact]
