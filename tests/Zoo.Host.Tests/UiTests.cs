@@ -88,7 +88,8 @@ public sealed class UiTests
             var done = board.Rows[0];
             Assert.Equal((RunState.Finished, 1.0, 1), (done.State, board.Fraction, done.History.Count));
             Assert.Equal(result.Runs[0].Test!.Top1, done.TestTop1);
-            Assert.Equal("finished", done.Cells()[1]);
+            // One epoch of 6 steps leaves LeNet-5 at chance on 40 validation images, which the board says as the result does (issue 26).
+            Assert.Equal(result.Runs[0].DidNotLearn is null ? "finished" : "finished, did not learn", done.Cells()[1]);
 
             File.WriteAllText(path, File.ReadAllText(path).Replace("\"lenet5\"", "\"lenet6\""));
             var e = Assert.Throws<ZooConfigException>(() => model.Load(path));

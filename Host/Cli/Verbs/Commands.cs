@@ -62,7 +62,7 @@ public static class Commands
         return 0;
     }
 
-    /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished.</summary>
+    /// <summary>zoo run-suite: validates, runs, prints the comparison; 0 only if every run finished (a run that did not learn did).</summary>
     public static int RunSuite(IServiceProvider services, string file, string? output, string? device, bool resume = false, bool restart = false, string? shardText = null,
         IRunExecutor? executor = null)
     {
@@ -108,6 +108,10 @@ public static class Commands
             return 130;
         }
         Console.Error.WriteLine($"results: {Path.GetFullPath(outDir)} (results.json, comparison.md, runs/*.csv)");
+        // A run that did not learn finished and its numbers are measured: it is flagged, not an error (README, run-suite).
+        var notLearned = result.Runs.Where(r => r.DidNotLearn is not null).Select(r => r.Label).ToList();
+        if (notLearned.Count > 0)
+            Console.Error.WriteLine($"DID NOT LEARN: {string.Join(", ", notLearned)} (at chance; marked in comparison.md and results.json as did_not_learn, with the likely cause and fix)");
         return result.AllFinished ? 0 : 1;
     }
 

@@ -11,7 +11,8 @@ public sealed record ComparisonRow(RunResult Run, IReadOnlyList<string> Cells, I
 /// <summary>
 /// The comparison table of a suite, built once from the results model and read by every front-end that shows it:
 /// comparison.md and report.html (through <c>ResultWriter.Markdown</c>) and the terminal UI's sortable table.
-/// Rows come best test (else validation) top-1 first.
+/// Rows come best test (else validation) top-1 first, and runs that did not learn (<see cref="RunResult.DidNotLearn"/>)
+/// after every run that did (their numbers are chance, not a rank), then the runs without numbers.
 /// </summary>
 public sealed class ComparisonTable
 {
@@ -34,10 +35,10 @@ public sealed class ComparisonTable
             new($"GMACs at {d.Channels}x{d.Height}x{d.Width}", true), new("Best val top-1 (epoch)", true), new("Test top-1", true),
             new("Test top-5", true), new("Test loss", true), new("s/epoch", true), new("Total s", true), new("Infer ms/img", true), new("Status", false),
         };
-        var rows = r.Runs.OrderByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1).Select(run =>
+        var rows = r.Runs.OrderBy(x => x.Test is null && x.BestValTop1 is null ? 2 : x.DidNotLearn is not null ? 1 : 0).ThenByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1).Select(run =>
         {
             string P(double? v) => Numbers.Percent(v);
-            var status = run.Status switch
+            var status = (run.Status switch
             {
                 RunStatus.Finished when run.StoppedEarly is not null => $"finished at epoch {run.Epochs.Count} ({run.StoppedEarly.Split(':')[0]})",
                 RunStatus.Finished => "finished",
@@ -45,7 +46,7 @@ public sealed class ComparisonTable
                 RunStatus.Interrupted => $"interrupted after {Numbers.Count(run.Epochs.Count, "epoch")}, resumable",
                 RunStatus.Crashed => "crashed: " + (run.Error ?? "").Split('\n')[0],
                 _ => "failed: " + (run.Error ?? "").Split('\n')[0],
-            };
+            }) + (run.DidNotLearn is null ? "" : ", did not learn");
             var cells = new[]
             {
                 run.Label + (run.OwnRecipe is null ? "" : " *"), run.Family ?? "", run.Parameters.ToString("N0", inv), run.SizeMb.ToString("F2", inv),

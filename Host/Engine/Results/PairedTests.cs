@@ -29,7 +29,7 @@ public sealed record PairedTest(
         : string.Create(CultureInfo.InvariantCulture, $"{Best} is more accurate than {Label} on this test set by {Difference * 100:0.0} points (95 % CI {DifferenceLow * 100:0.0} to {DifferenceHigh * 100:0.0}; McNemar p = {Numbers.PValue(PHolm)} after Holm, {Images:N0} images).");
 
     /// <summary>
-    /// Every finished run with per-image test results against the most accurate of them (highest test top-1; the first in
+    /// Every finished run that learned (not <see cref="RunResult.DidNotLearn"/>) with per-image test results against the most accurate of them (highest test top-1; the first in
     /// suite order on a tie). Each against the best, not every pair: the question a comparison answers is which models
     /// are as good as the best, and m − 1 tests keep more power under Holm's correction than m(m − 1)/2.
     /// Runs scored on a different set of test images (another length) are left out: McNemar needs the same images.
@@ -37,7 +37,7 @@ public sealed record PairedTest(
     /// </summary>
     public static IReadOnlyList<PairedTest> AgainstBest(IReadOnlyList<RunResult> runs)
     {
-        var scored = runs.Where(r => r.Status == RunStatus.Finished && r.TestCorrect is { Length: > 0 }).ToList();
+        var scored = runs.Where(r => r.Status == RunStatus.Finished && r.DidNotLearn is null && r.TestCorrect is { Length: > 0 }).ToList();
         if (scored.Count < 2) return Array.Empty<PairedTest>();
         var best = scored.OrderByDescending(r => Accuracy(r.TestCorrect!)).First();
         var bestCorrect = Bits(best.TestCorrect!);

@@ -26,6 +26,7 @@ public static class ProgressText
         RunResumed r => $"    resuming from the checkpoint after epoch {r.Epoch}",
         RunWarning w => $"    warning: {w.Text}",
         RunOutput o => $"    [{o.Label} stderr] {o.Line}",
+        RunNotLearning n => $"    WARNING: not learning since epoch {n.Failure.Epoch}: {NotLearning(n.Failure)}",
         AnalysisEnded a => string.Create(Inv, $"    feature analysis: {a.Analysis.Images} test images, {a.Analysis.FeatureWidth} features; ARI K-means {a.Analysis.KmeansAri:F3}, DBSCAN {a.Analysis.DbscanAri:F3} (eps {a.Analysis.DbscanEps:G3}, MinPts {a.Analysis.DbscanMinPts}); {a.Analysis.TsneSeconds + a.Analysis.ClusteringSeconds:F1} s"),
         EpochEnded x => Epoch(x),
         TargetReached t => string.Create(Inv, $"    target {t.Metric} {(t.Maximise ? ">=" : "<=")} {Numbers.Short(t.Value, 4)} reached at epoch {t.Epoch}, {t.Seconds:F1} s"),
@@ -46,7 +47,10 @@ public static class ProgressText
 
     static string Head(RunEvent r) => $"[{r.Index}/{r.Count}] {r.Label}:";
 
-    static string Status(RunResult r) => r.Status.ToString().ToLowerInvariant();
+    static string Status(RunResult r) => r.Status.ToString().ToLowerInvariant() + (r.DidNotLearn is null ? "" : " (did not learn)");
+
+    /// <summary>A learning failure's symptoms, likely cause and fix in one sentence each.</summary>
+    public static string NotLearning(LearningFailure f) => $"{string.Join("; ", f.Symptoms)}. Likely cause: {f.Cause}. Fix: {f.Fix}.";
 
     static string Dataset(DatasetSummary d)
     {
@@ -70,6 +74,7 @@ public static class ProgressText
         var r = e.Result;
         return r.Status switch
         {
+            RunStatus.Finished when r.DidNotLearn is not null => string.Create(Inv, $"{Head(e)} finished but DID NOT LEARN: best val top-1 {Numbers.Percent(r.BestValTop1)}, test top-1 {Numbers.Percent(r.Test?.Top1)} are chance, not a result; {r.TotalSeconds:F1} s"),
             RunStatus.Finished => string.Create(Inv, $"{Head(e)} finished, best val top-1 {Numbers.Percent(r.BestValTop1)} at epoch {r.BestEpoch}, test top-1 {Numbers.Percent(r.Test?.Top1)}, {r.TotalSeconds:F1} s"),
             RunStatus.Diverged => $"{Head(e)} DIVERGED at epoch {r.DivergedAtEpoch}: {r.Error}",
             RunStatus.Interrupted => $"{Head(e)} interrupted after {Numbers.Count(r.Epochs.Count, "epoch")}; a rerun resumes it",

@@ -60,6 +60,18 @@ public sealed record RunResult
     /// <summary>The feature analysis of the best weights on the test set (t-SNE, K-means, DBSCAN, ARI), if the suite asked for it.</summary>
     public AnalysisResult? Analysis { get; init; }
     public double MeanEpochSeconds => Epochs.Count == 0 ? 0 : Epochs.Average(e => e.Seconds);
+    /// <summary>
+    /// Set when the run finished but its best weights are no better than chance on validation (else test): its numbers
+    /// are not a result, and the comparison sorts it after those that are (<see cref="Training.LearningCheck"/>).
+    /// </summary>
+    public LearningFailure? DidNotLearn { get; init; }
     /// <summary>Taken from an earlier run of the same suite into the same folder, not trained again.</summary>
     [JsonIgnore] public bool Reused { get; init; }
 }
+
+/// <summary>
+/// A run that is not learning (issue 26): the epoch it was first seen at, what was measured there (accuracy at chance,
+/// one class for nearly every image, the loss at ln(classes), a zero gradient), the likely cause and the fix, each
+/// in words. <see cref="RunNotLearning"/> carries it while the run goes; <see cref="RunResult.DidNotLearn"/> when it ends so.
+/// </summary>
+public sealed record LearningFailure(int Epoch, IReadOnlyList<string> Symptoms, string Cause, string Fix);

@@ -51,6 +51,13 @@ public sealed record RunWarning(int Index, int Count, string Label, string Text)
 public sealed record RunOutput(int Index, int Count, string Label, string Line) : RunEvent(Index, Count, Label);
 
 /// <summary>
+/// A run is not learning: at chance on training and validation for epochs on end, or with its outputs or its gradient dead
+/// (<see cref="Training.LearningCheck"/>). Reported once per run, at the epoch it is seen, or at the end where the
+/// result is at chance; the front-end prints the symptoms, the likely cause and the fix.
+/// </summary>
+public sealed record RunNotLearning(int Index, int Count, string Label, LearningFailure Failure) : RunEvent(Index, Count, Label);
+
+/// <summary>
 /// Progress inside an epoch, after every optimiser step: <see cref="Images"/> seen so far this epoch
 /// and their mean loss. Sent often; a front-end shows the latest and drops the rest.
 /// </summary>

@@ -53,6 +53,7 @@ internal sealed class ModelRun
     double _previousSeconds;
     EvalResult? _lastValidation;
     bool _warnedStatistics;
+    LearningFailure? _notLearning;
 
     // Alive while training (disposed by Execute).
     ModelSpec? _spec;
@@ -313,6 +314,7 @@ internal sealed class ModelRun
         }
         _report.Report(new EpochEnded(_index, _count, _entry.Label, _recipe.Epochs, rec));
         WarnIfEvalModeDisagrees(rec);
+        WarnIfNotLearning();
         if (reached is not null) _report.Report(reached);
         return goOn;
     }
@@ -350,6 +352,18 @@ internal sealed class ModelRun
             rec.Epoch, val * 100, oneClass ? ", one class predicted for every image" : "", rec.TrainTop1 * 100);
     }
 
+    /// <summary>What the learning check needs to know of this run for the cause and fix it names.</summary>
+    LearningContext LearningContext() =>
+        new(_data.Classes.Count, _recipe.Epochs, _recipe.Optimizer.LearningRate, _recipe.Schedule.WarmupEpochs, _found.Architecture.Name);
+
+    /// <summary>Once per run: the epoch at which the run is seen not to learn (<see cref="LearningCheck.AtEpoch"/>), as a typed event.</summary>
+    void WarnIfNotLearning()
+    {
+        if (_notLearning is not null || LearningCheck.AtEpoch(_epochs, _lastValidation, LearningContext()) is not { } failure) return;
+        _notLearning = failure;
+        _report.Report(new RunNotLearning(_index, _count, _entry.Label, failure));
+    }
+
     /// <summary>
     /// Test: the final weights, the moving average, and the best-on-validation weights (the figure reported);
     /// then validation of the best weights once more, for its per-class accuracy and confusion matrix.
@@ -378,13 +392,16 @@ internal sealed class ModelRun
                 Warn($"prediction sample not written: {e.Message}");   // the grid is an extra; the run's numbers stand
             }
         }
+        // The verdict on the weights the comparison reports; said once more where no epoch had warned (early stopping, the last epoch's test).
+        var failure = LearningCheck.Outcome(_epochs, validation ?? test, validation is null ? "test" : "validation", LearningContext(), _notLearning?.Epoch);
+        if (failure is not null && _notLearning is null) _report.Report(new RunNotLearning(_index, _count, _entry.Label, failure));
         var analysis = _suite.Analysis is { } options && testSet is not null
             ? Analyze(() => SuiteAnalyzer.Analyze(_model!, _device, testSet, _data, options, evalBatch))
             : null;
         return Ended(result, RunStatus.Finished) with
         {
             BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
-            Test = test, TestCorrect = test?.Correct is { } correct ? PairedTest.Encode(correct) : null, TestFinal = testFinal, TestEma = testEma, Validation = validation, Analysis = analysis,
+            Test = test, TestCorrect = test?.Correct is { } correct ? PairedTest.Encode(correct) : null, TestFinal = testFinal, TestEma = testEma, Validation = validation, Analysis = analysis, DidNotLearn = failure,
         };
     }
 

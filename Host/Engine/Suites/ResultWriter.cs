@@ -220,6 +220,8 @@ public sealed class ResultWriter
             sb.AppendLine();
             sb.AppendLine($"{d.Skipped.Count} unreadable image(s) skipped (listed in results.json under dataset.skipped).");
         }
+        foreach (var run in r.Runs.Where(x => x.DidNotLearn is not null))
+            sb.AppendLine().AppendLine($"**{run.Label} did not learn** (since epoch {run.DidNotLearn!.Epoch}; sorted last, its numbers are chance): {ProgressText.NotLearning(run.DidNotLearn)}");
         foreach (var run in r.Runs.Where(x => x.OwnRecipe is not null))
             sb.AppendLine().Append($"\\* {run.Label}: own recipe: {run.OwnRecipe}.");
         if (r.Runs.Any(x => x.OwnRecipe is not null)) sb.AppendLine();

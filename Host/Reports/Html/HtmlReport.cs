@@ -51,13 +51,14 @@ public static class HtmlReport
         foreach (var r in model.Runs)
         {
             var run = r.Run;
-            var css = run.Status switch { RunStatus.Finished => "ok", RunStatus.Interrupted => "mid", _ => "bad" };
+            var css = run.Status switch { RunStatus.Finished when run.DidNotLearn is null => "ok", RunStatus.Finished or RunStatus.Interrupted => "mid", _ => "bad" };
             var details = new List<string>();
             if (run.DivergedAtEpoch is { } de) details.Add($"loss not finite at epoch {de}");
+            if (run.DidNotLearn is { } dnl) details.Add($"did not learn (since epoch {dnl.Epoch}): {ProgressText.NotLearning(dnl)}");
             if (run.StoppedEarly is not null) details.Add($"stopped early: {run.StoppedEarly}");
             if (run.ResumedFromEpoch is { } re) details.Add($"resumed after epoch {re}");
             if (run.OwnRecipe is not null) details.Add($"own recipe: {run.OwnRecipe}");
-            sb.Append($"<tr><td>{H(r.Label)}</td><td>{H(r.Suite.Name)}</td><td>{H(run.Variant)}</td><td class=\"{css}\">{H(run.Status.ToString().ToLowerInvariant())}</td><td class=\"n\">{run.Epochs.Count}</td><td>{H(string.Join("; ", details))}");
+            sb.Append($"<tr><td>{H(r.Label)}</td><td>{H(r.Suite.Name)}</td><td>{H(run.Variant)}</td><td class=\"{css}\">{H(run.Status.ToString().ToLowerInvariant() + (run.DidNotLearn is null ? "" : ", did not learn"))}</td><td class=\"n\">{run.Epochs.Count}</td><td>{H(string.Join("; ", details))}");
             if (run.Error is not null) sb.Append($"<pre>{H(run.Error)}</pre>");
             sb.Append("</td></tr>\n");
         }
@@ -69,7 +70,7 @@ public static class HtmlReport
         sb.Append("<h2 id=\"runs\">Each run</h2>\n");
         foreach (var r in model.Runs)
         {
-            sb.Append($"<h3 id=\"run-{H(ResultWriter.SafeName(r.Label))}\">{H(r.Label)} <small>{H(r.Run.Variant)}{(r.Run.Family is null ? "" : " · " + H(r.Run.Family))} · {H(r.Run.Status.ToString().ToLowerInvariant())}</small></h3>\n");
+            sb.Append($"<h3 id=\"run-{H(ResultWriter.SafeName(r.Label))}\">{H(r.Label)} <small>{H(r.Run.Variant)}{(r.Run.Family is null ? "" : " · " + H(r.Run.Family))} · {H(r.Run.Status.ToString().ToLowerInvariant() + (r.Run.DidNotLearn is null ? "" : ", did not learn"))}</small></h3>\n");
             var own = figures.Where(f => f.Section == FigureExporter.Runs && f.Run == r.Label).ToArray();
             if (own.Length == 0) sb.Append("<p>No figures: the run has no finished epoch and no test evaluation.</p>\n");
             Gallery(sb, own);

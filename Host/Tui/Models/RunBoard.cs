@@ -22,6 +22,8 @@ public sealed record BoardRow(string Label, string Variant)
     public double? ValTop1 { get; init; }
     public double? TestTop1 { get; init; }
     public double? ResidentMb { get; init; }
+    /// <summary>The run was seen not to learn (<see cref="RunNotLearning"/>) or ended so (<see cref="RunResult.DidNotLearn"/>).</summary>
+    public bool NotLearning { get; init; }
     /// <summary>The run's finished epochs, for its curves.</summary>
     public IReadOnlyList<EpochRecord> History { get; init; } = Array.Empty<EpochRecord>();
 
@@ -35,7 +37,7 @@ public sealed record BoardRow(string Label, string Variant)
         string P(double? v) => v is { } x ? (x * 100).ToString("F1", inv) + " %" : "-";
         return new[]
         {
-            Label, State.ToString().ToLowerInvariant(),
+            Label, State.ToString().ToLowerInvariant() + (!NotLearning ? "" : State is RunState.Training ? ", not learning" : ", did not learn"),
             Epochs == 0 ? "-" : $"{Math.Min(Epoch, Epochs)}/{Epochs}",
             Steps == 0 ? "-" : $"{Step}/{Steps}",
             ImagesPerSecond > 0 ? ImagesPerSecond.ToString("F0", inv) : "-",
@@ -89,6 +91,7 @@ public sealed class RunBoard
                 TrainLoss = ee.Record.TrainLoss, ValTop1 = ee.Record.ValTop1 ?? row.ValTop1, ResidentMb = ee.Record.ResidentMb,
                 History = row.History.Append(ee.Record).ToArray(),
             },
+            RunNotLearning => row with { NotLearning = true },
             RunSkipped sk => Ended(row, sk.Result, RunState.Skipped),
             RunEnded end => Ended(row, end.Result, end.Result.Status switch
             {
@@ -107,6 +110,6 @@ public sealed class RunBoard
     {
         State = state, Step = state == RunState.Interrupted ? row.Step : row.Steps, SecondsLeft = null, TestTop1 = result.Test?.Top1,
         ValTop1 = result.BestValTop1 ?? row.ValTop1, Epochs = row.Epochs == 0 ? result.Epochs.Count : row.Epochs,
-        Epoch = result.Epochs.Count, History = result.Epochs,
+        Epoch = result.Epochs.Count, History = result.Epochs, NotLearning = result.DidNotLearn is not null,
     };
 }
