@@ -103,7 +103,7 @@ public sealed class ParameterBag
         var set = new HashSet<string>(allowed, StringComparer.Ordinal);
         foreach (var k in _values.Keys)
             if (!set.Contains(k))
-                throw new ZooConfigException(Field(k), $"unknown parameter; allowed: {(set.Count == 0 ? "none" : string.Join(", ", set.OrderBy(s => s)))}");
+                throw new ZooConfigException(Field(k), $"unknown parameter; {(NearestNames.DidYouMean(k, set) is { } near ? near + " " : "")}allowed: {(set.Count == 0 ? "none" : string.Join(", ", set.OrderBy(s => s)))}");
     }
 
     /// <summary>Throws if a key is present that no <see cref="ParameterInfo"/> describes.</summary>

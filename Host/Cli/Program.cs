@@ -33,7 +33,9 @@ root.Subcommands.Add(WeightsVerb());
 root.Subcommands.Add(DoctorVerb());
 root.Subcommands.Add(LaunchVerb());
 
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+// A word it cannot place is one line and exit 2 (ParseErrors); bare `zoo` still shows the help.
+return parsed.Errors.Count > 0 && args.Length > 0 ? ParseErrors.Report(parsed, Console.Error) : parsed.Invoke();
 
 // zoo list
 Command ListVerb()

@@ -64,10 +64,85 @@ public sealed class CliTests
             File.WriteAllText(suite, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1, "batchsize": 8 } }""");
             var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
             Assert.Equal(2, code);
-            Assert.Contains("bad.json: recipe.batchsize: unknown field; allowed here: epochs, batch_size", stderr);
+            Assert.Contains("bad.json: recipe.batchsize: unknown field; did you mean 'batch_size'? allowed here: epochs, batch_size", stderr);
             Assert.False(Directory.Exists(Path.Combine(dir, "out", "runs")), "nothing should run when the suite is wrong");
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void An_unknown_option_or_command_is_one_line_and_exit_2_naming_the_nearest_valid_one()
+    {
+        // Left to System.CommandLine it printed the whole help and exited 1, the code README keeps for a failed run (issue 26).
+        var (code, stdout, stderr) = TestEnvironment.RunZoo("run-suite", "s.json", "--epochs", "3");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: zoo run-suite: unknown option '--epochs'; its options are --out, --device, ", line);
+
+        (code, _, stderr) = TestEnvironment.RunZoo("run-suite", "s.json", "--devcie", "cpu");
+        Assert.Equal(2, code);
+        Assert.Equal("error: zoo run-suite: unknown option '--devcie'; did you mean '--device'? (`zoo run-suite --help` for more)", stderr.Trim());
+
+        (code, _, stderr) = TestEnvironment.RunZoo("weights", "lst");
+        Assert.Equal(2, code);
+        Assert.Equal("error: zoo weights: unknown command 'lst'; did you mean 'list'? (`zoo weights --help` for more)", stderr.Trim());
+    }
+
+    [Fact]
+    public void A_suite_refused_before_training_leaves_no_results_folder_and_the_device_option_is_named_as_itself()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // One class: found only when the data set opens, after the results folder used to be made.
+            Directory.CreateDirectory(Path.Combine(dir, "images", "cat"));
+            using (var bmp = new SkiaSharp.SKBitmap(8, 8))
+            using (var png = bmp.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100))
+                File.WriteAllBytes(Path.Combine(dir, "images", "cat", "c.png"), png.ToArray());
+            var folder = Path.Combine(dir, "folder.json");
+            File.WriteAllText(folder, $$"""{ "dataset": { "name": "folder", "path": "images" }, "models": ["lenet5"], "recipe": { "epochs": 1 } }""");
+            var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", folder, "--out", Path.Combine(dir, "out"));
+            Assert.Equal(2, code);
+            Assert.Contains("found 1 class sub-folder(s)", stderr);
+            Assert.False(Directory.Exists(Path.Combine(dir, "out")), "a refused suite should leave no results folder");
+
+            var shapes = Path.Combine(dir, "shapes.json");
+            File.WriteAllText(shapes, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1 } }""");
+            (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"), "--device", "tpu");
+            Assert.Equal(2, code);
+            Assert.StartsWith("error: --device: 'tpu'", stderr.Trim());
+            Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+
+            // A CUDA device this CPU build lacks: refused before the folder is made, whichever names it.
+            if (!Zoo.Engine.Training.Devices.CudaAvailable())
+            {
+                (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"), "--device", "cuda");
+                Assert.Equal(2, code);
+                Assert.StartsWith("error: --device: 'cuda': CUDA is not available", stderr.Trim());
+                File.WriteAllText(shapes, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1 }, "device": "cuda" }""");
+                (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"));
+                Assert.Equal(2, code);
+                Assert.StartsWith("error: shapes.json: device: 'cuda': CUDA is not available", stderr.Trim());
+                Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Weights_list_marks_the_entry_imagenet_takes()
+    {
+        var (code, stdout, stderr) = TestEnvironment.RunZoo("weights", "list", "resnet50");
+        Assert.True(code == 0, stderr);
+        var marked = Assert.Single(stdout.Split('\n').Where(l => l.StartsWith("* ", StringComparison.Ordinal)));
+        Assert.StartsWith("* resnet50:IMAGENET1K_V2 ", marked);   // torchvision's recommended weights
+        Assert.Contains("  resnet50:IMAGENET1K_V1 ", stdout);
+        Assert.Contains("* = what \"imagenet\" takes", stdout);
+        (code, stdout, stderr) = TestEnvironment.RunZoo("weights", "list", "resnet50", "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(new[] { "IMAGENET1K_V2" }, doc.RootElement.EnumerateArray().Where(e => e.GetProperty("imagenet").GetBoolean()).Select(e => e.GetProperty("name").GetString()));
     }
 
     [Fact]
@@ -96,7 +171,7 @@ public sealed class CliTests
             foreach (var (second, expected) in new[]
             {
                 ("""{ "variant": "lenet5", "label": "b", "options": { "activation": "swish" } }""", "late.json: models[1].options.activation: 'swish' is not allowed; allowed: tanh, relu"),
-                ("""{ "variant": "lenet5", "label": "b", "options": { "actvation": "relu" } }""", "late.json: models[1].options.actvation: unknown parameter; allowed: activation, pool"),
+                ("""{ "variant": "lenet5", "label": "b", "options": { "actvation": "relu" } }""", "late.json: models[1].options.actvation: unknown parameter; did you mean 'activation'? allowed: activation, pool"),
                 ("""{ "variant": "lenet5", "label": "b", "weights": "gone.safetensors" }""", $"late.json: models[1].weights: {Path.Combine(dir, "gone.safetensors")}: no such weights file"),
             })
             {

@@ -319,6 +319,75 @@ public sealed class DatasetTests
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>
+    /// A 40x32 image of seeded noise in <paramref name="format"/>: noise does not compress, so the pixel data fill
+    /// the file and a cut at any fraction of its bytes falls inside them. BMP is written by hand (Skia encodes none).
+    /// </summary>
+    static byte[] NoiseImage(string format, int seed)
+    {
+        const int w = 40, h = 32;
+        var rng = new Random(seed);
+        if (format == "bmp")
+        {
+            int row = w * 3, size = 54 + row * h;   // 24-bit rows of 120 bytes need no padding
+            var bmp = new byte[size];
+            "BM"u8.CopyTo(bmp);
+            BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(2), size);
+            BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(10), 54);
+            BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(14), 40);
+            BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(18), w);
+            BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(22), h);
+            BinaryPrimitives.WriteInt16LittleEndian(bmp.AsSpan(26), 1);
+            BinaryPrimitives.WriteInt16LittleEndian(bmp.AsSpan(28), 24);
+            BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(34), row * h);
+            rng.NextBytes(bmp.AsSpan(54));
+            return bmp;
+        }
+        using var bitmap = new SKBitmap(w, h);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) bitmap.SetPixel(x, y, new SKColor((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
+        var encoded = format switch { "png" => SKEncodedImageFormat.Png, "jpg" => SKEncodedImageFormat.Jpeg, _ => SKEncodedImageFormat.Webp };
+        using var data = bitmap.Encode(encoded, 90);
+        return data.ToArray();
+    }
+
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpg")]
+    [InlineData("webp")]
+    [InlineData("bmp")]
+    public void An_image_cut_short_is_skipped_and_listed_like_a_file_of_random_bytes_and_left_out_of_the_original_sizes(string format)
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+                foreach (var cls in new[] { "a", "b" })
+                {
+                    Directory.CreateDirectory(Path.Combine(dir, cls));
+                    File.WriteAllBytes(Path.Combine(dir, cls, $"{cls}{i}.{format}"), NoiseImage(format, 10 * i + cls[0]));
+                }
+            var whole = NoiseImage(format, 99);
+            var cuts = new[] { 30, 50, 90 }.Select(percent => Path.Combine(dir, "a", $"cut{percent}.{format}")).ToArray();
+            foreach (var (path, percent) in cuts.Zip(new[] { 30, 50, 90 }))
+                File.WriteAllBytes(path, whole[..(whole.Length * percent / 100)]);
+            var random = Path.Combine(dir, "b", $"random.{format}");
+            File.WriteAllBytes(random, NoiseImage("bmp", 5)[54..]);
+
+            // The one decoder every reader uses (folder sets, predict, augment-preview) refuses each cut.
+            Assert.NotNull(ImageFiles.Decode(Path.Combine(dir, "a", $"a0.{format}")));
+            foreach (var cut in cuts) Assert.Throws<ZooConfigException>(() => ImageFiles.Decode(cut));
+
+            var s = new ImageFolderProvider().Open(new DatasetRequest { Path = dir, Size = 16, Channels = 3 });
+            Assert.Equal(6, s.Train.Count);
+            Assert.Equal(cuts.Append(random).Order(StringComparer.Ordinal), s.Skipped.Select(e => e[..e.IndexOf(": ", StringComparison.Ordinal)]).Order(StringComparer.Ordinal));
+            // The data figures' original sizes are of the images the set kept, though a cut file's header reads well.
+            Assert.Equal(6, DatasetStatistics.OriginalSizes(s, dir, seed: 1)["all"].Length);
+            Assert.Equal(9, DatasetStatistics.OriginalSizes(s.Files, dir, seed: 1)["all"].Length);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void An_image_folder_with_train_val_test_keeps_its_splits_and_can_hold_out_a_test_part()
     {

@@ -200,7 +200,7 @@ public sealed class PredictTests
             var (badOption, _, badOptionErr) = TestEnvironment.RunZoo("predict", "--arch", "lenet5", "--weights", weights, "--channels", "3", "--classes", "7",
                 "--option", "actvation=relu", Path.Combine(dir, "a.png"));
             Assert.Equal(2, badOption);
-            Assert.Contains("--option.actvation: unknown parameter; allowed: activation, pool", badOptionErr);
+            Assert.Contains("--option.actvation: unknown parameter; did you mean 'activation'? allowed: activation, pool", badOptionErr);
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -8,6 +8,7 @@ using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
 using Zoo.Engine.Weights;
 using Zoo.Engine.Suites;
+using Zoo.Engine.Training;
 using Zoo.Reports.Export;
 using Zoo.Reports.Model;
 
@@ -70,13 +71,29 @@ public static class Commands
         if (shard is not null && restart)
             throw new ZooConfigException("--restart", "with --shard it would discard the other shards' runs too; delete the results folder once before starting the shards");
         var suite = SuiteParser.Load(file);
+        // The option's own mistake is the option's, not the suite file's "device" field's.
         if (device is not null) suite = suite with { Device = device };
         var runner = services.GetRequiredService<SuiteRunner>();
         if (executor is not null) runner = new SuiteRunner(services.GetRequiredService<PluginCatalog>()) { Executor = executor };
         var outDir = output ?? Path.Combine("results", suite.Name);
         if (resume && restart) throw new ZooConfigException("--resume/--restart", "give one of them, not both");
-        runner.Validate(suite);   // first, so that a wrong suite leaves no results folder behind
+        // First, so that a wrong suite leaves no results folder behind; the device as well (cuda on a CPU build).
+        Devices.Resolve(suite.Device, device is not null ? "--device" : $"{Path.GetFileName(suite.SourcePath)}: device");
+        runner.Validate(suite);
+        // What only opening the data set finds (no images, one class) is found after the folder is made: a folder this
+        // command made for a suite that then never trained is removed again, so a refused suite leaves nothing behind.
+        bool existed = Directory.Exists(outDir);
         PathChecks.OutputFolder(output is null ? "results folder" : "--out", outDir);
+        try { return RunSuiteIn(services, runner, suite, file, outDir, resume, restart, shard); }
+        catch (ZooConfigException) when (!existed)
+        {
+            RemoveIfNothingRan(outDir);
+            throw;
+        }
+    }
+
+    static int RunSuiteIn(IServiceProvider services, SuiteRunner runner, Suite suite, string file, string outDir, bool resume, bool restart, ShardSpec? shard)
+    {
         // Before --restart deletes anything: a folder another zoo process writes into is refused, naming that process.
         // The shards of one suite share the folder by design, each under its own key.
         using var held = ResultsFolderLock.Acquire(outDir, shard?.Key, command: $"zoo run-suite {file}");
@@ -113,6 +130,17 @@ public static class Commands
         if (notLearned.Count > 0)
             Console.Error.WriteLine($"DID NOT LEARN: {string.Join(", ", notLearned)} (at chance; marked in comparison.md and results.json as did_not_learn, with the likely cause and fix)");
         return result.AllFinished ? 0 : 1;
+    }
+
+    /// <summary>Deletes a results folder in which no run has written anything (its runs/ empty, no results.json) and no other process holds a lock.</summary>
+    static void RemoveIfNothingRan(string outDir)
+    {
+        if (!Directory.Exists(outDir)) return;
+        var runs = Path.Combine(outDir, "runs");
+        if (File.Exists(Path.Combine(outDir, "results.json")) || (Directory.Exists(runs) && Directory.EnumerateFileSystemEntries(runs).Any())
+            || Directory.EnumerateFiles(outDir).Any()) return;
+        try { Directory.Delete(outDir, recursive: true); }
+        catch (IOException) { }   // only tidying up: the refusal itself is what the user must see
     }
 
     /// <summary>

@@ -30,13 +30,15 @@ public static class WeightsCommands
     {
         var catalogue = new PretrainedCatalog(services.GetRequiredService<PluginCatalog>());
         var entries = variant is null ? catalogue.All : catalogue.For(variant);
+        // What "imagenet" (and "default", "torchvision") takes for each variant, asked of the catalogue that resolves it.
+        var recommended = entries.Select(e => e.Weights.Variant).Distinct().Select(v => catalogue.Resolve(v, "imagenet", v).Id).ToHashSet();
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(entries.Select(e => new
             {
                 e.Weights.Variant, e.Weights.Name, e.Weights.Url, Sha256Prefix = e.Sha256Prefix, e.Weights.Dataset, e.Weights.Top1, e.Weights.Top5,
                 e.Weights.ResizeSize, e.Weights.CropSize, e.Weights.Interpolation, e.Weights.Categories, e.Weights.Recipe,
-                Plugin = e.Variant.Plugin.Name, Cached = File.Exists(e.CachePath) ? e.CachePath : null,
+                Plugin = e.Variant.Plugin.Name, Cached = File.Exists(e.CachePath) ? e.CachePath : null, Imagenet = recommended.Contains(e.Id),
             }), ZooJson.Options));
             return 0;
         }
@@ -45,14 +47,14 @@ public static class WeightsCommands
             Console.WriteLine(variant is null ? "no loaded plugin declares published weights" : $"{variant} has no published weights in the catalogue");
             return 0;
         }
-        Console.WriteLine($"{"weights",-40} {"top-1",7} {"top-5",7}  {"eval preprocessing",-30} file");
+        Console.WriteLine($"  {"weights",-40} {"top-1",7} {"top-5",7}  {"eval preprocessing",-30} file");
         foreach (var e in entries)
         {
             var pre = $"resize {e.Weights.ResizeSize}, crop {e.Weights.CropSize}, {e.Weights.Interpolation}";
             var top = (double? v) => v is { } x ? x.ToString("F2", Inv) : "-";
-            Console.WriteLine($"{e.Id,-40} {top(e.Weights.Top1),7} {top(e.Weights.Top5),7}  {pre,-30} {(File.Exists(e.CachePath) ? e.CachePath : e.Weights.Url)}");
+            Console.WriteLine($"{(recommended.Contains(e.Id) ? "* " : "  ")}{e.Id,-40} {top(e.Weights.Top1),7} {top(e.Weights.Top5),7}  {pre,-30} {(File.Exists(e.CachePath) ? e.CachePath : e.Weights.Url)}");
         }
-        Console.WriteLine($"{Numbers.Count(entries.Count, "published weight")} ({Numbers.Count(entries.Select(e => e.Weights.Variant).Distinct().Count(), "variant")}; accuracies are the publishers' own, {entries[0].Weights.Dataset} validation); cache: {ZooPaths.Weights}");
+        Console.WriteLine($"{Numbers.Count(entries.Count, "published weight")} ({Numbers.Count(entries.Select(e => e.Weights.Variant).Distinct().Count(), "variant")}; accuracies are the publishers' own, {entries[0].Weights.Dataset} validation); * = what \"imagenet\" takes; cache: {ZooPaths.Weights}");
         return 0;
     }
 

@@ -26,6 +26,22 @@ public static class DatasetStatistics
     }
 
     /// <summary>
+    /// <see cref="OriginalSizes(IReadOnlyList{string}, string?, int)"/> of the files <paramref name="splits"/> kept:
+    /// a file it skipped (<see cref="DatasetSplits.Skipped"/>, "path: reason") is not in the set, though its
+    /// header may read well, as a truncated image's does.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int[][]> OriginalSizes(DatasetSplits splits, string? root, int seed)
+    {
+        var files = splits.Files.ToHashSet(StringComparer.Ordinal);
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
+        // The path ends at the ": " that makes it one of the files (a path may hold ": " itself).
+        foreach (var entry in splits.Skipped)
+            for (int at = entry.IndexOf(": ", StringComparison.Ordinal); at > 0; at = entry.IndexOf(": ", at + 1, StringComparison.Ordinal))
+                if (files.Contains(Path.GetFullPath(entry[..at]))) { skipped.Add(Path.GetFullPath(entry[..at])); break; }
+        return OriginalSizes(splits.Files.Where(f => !skipped.Contains(f)).ToArray(), root, seed);
+    }
+
+    /// <summary>
     /// Width and height of up to <see cref="MaxSizeSamples"/> image files per split (train/, val/, test/ under
     /// <paramref name="root"/>, else "all"), read from the file headers without decoding the pixels. Files that
     /// are not images, or whose header cannot be read, are left out. Empty when the set has no image files.

@@ -11,7 +11,11 @@ public static class ImageFiles
     /// <summary>ImageNet's per-channel standard deviation (RGB).</summary>
     public static readonly float[] ImageNetStd = { 0.229f, 0.224f, 0.225f };
 
-    /// <summary>Decodes a file upright (EXIF orientation applied) as 8-bit RGBA with opaque alpha; errors name the file.</summary>
+    /// <summary>
+    /// Decodes a file upright (EXIF orientation applied) as 8-bit RGBA with opaque alpha. Every reader of image
+    /// files (folder data sets, predict, previews) comes through here. Throws <see cref="ZooConfigException"/>
+    /// naming the file for a missing file, one SkiaSharp cannot read, and one that ends before its image does.
+    /// </summary>
     public static SKBitmap Decode(string path)
     {
         if (!File.Exists(path)) throw new ZooConfigException(path, "no such image file");
@@ -19,10 +23,15 @@ public static class ImageFiles
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var raw = new SKBitmap(info);
         var result = codec.GetPixels(info, raw.GetPixels());
-        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+        // IncompleteInput is a file cut short: Skia fills the missing rows (grey or the last row) and calls it
+        // partly decoded. Training on it taught the model a half-blank image without a word (issue 26);
+        // torchvision's PIL loader refuses the same file ("image file is truncated"), so Zoo does too.
+        if (result != SKCodecResult.Success)
         {
             raw.Dispose();
-            throw new ZooConfigException(path, $"could not be decoded: {result}");
+            throw new ZooConfigException(path, result == SKCodecResult.IncompleteInput
+                ? "truncated: the file ends before its image does (SkiaSharp: IncompleteInput)"
+                : $"could not be decoded: {result}");
         }
         // Alpha is dropped, not composited, as PIL's convert("RGB") in torchvision's loaders does: a fully
         // transparent pixel keeps its stored colour. Done before any resize, which would premultiply it away.

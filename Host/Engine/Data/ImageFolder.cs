@@ -82,7 +82,8 @@ public sealed class ImageFolderProvider : IDatasetProvider
     static readonly string[] Extensions = { ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif" };
     static readonly string[] TrainNames = { "train", "training" };
     static readonly string[] ValNames = { "val", "valid", "validation" };
-    const int CacheVersion = 1;
+    // 2: a truncated file is skipped (issue 26); a version-1 cache holds it decoded as a good image.
+    const int CacheVersion = 2;
 
     public string Name => "folder";
     public string Description => "Your own images: a folder with one sub-folder of JPEG/PNG images per class (optionally under train/, val/, test/); decoded once into a cache at the training size.";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Zoo.Abstractions;
@@ -104,8 +105,25 @@ public static class SuiteParser
         }
         catch (JsonException e)
         {
-            throw new ZooConfigException(file, $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(" Path:")[0]}");
+            throw InvalidJson(json, file, e);
         }
+    }
+
+    /// <summary>
+    /// A JSON syntax error as one place, 1-based, with the line's text and a caret under the column:
+    /// System.Text.Json's message carries its own 0-based "LineNumber: 3 | BytePositionInLine: 2", which beside a
+    /// 1-based "line 4, byte 3" gave two positions for one mistake (issue 26). The column counts characters, not bytes.
+    /// </summary>
+    public static ZooConfigException InvalidJson(string json, string file, JsonException e)
+    {
+        var what = System.Text.RegularExpressions.Regex.Replace(e.Message.Split(" Path:")[0], @"\s*LineNumber: \d+ \| BytePositionInLine: \d+\.?", "").TrimEnd();
+        if (e.LineNumber is not { } line || e.BytePositionInLine is not { } bytes) return new ZooConfigException(file, $"not valid JSON: {what}");
+        var lines = json.Split('\n');
+        var text = line < lines.Length ? lines[line].TrimEnd('\r') : "";
+        var utf8 = Encoding.UTF8.GetBytes(text);
+        int column = Encoding.UTF8.GetCharCount(utf8, 0, (int)Math.Min(bytes, utf8.Length));
+        var caret = new string(' ', column) + "^";
+        return new ZooConfigException(file, $"not valid JSON at line {line + 1}, column {column + 1}: {what}\n    {text.Replace('\t', ' ')}\n    {caret}");
     }
 
     static DatasetSpec ParseDataset(JsonElement el, Cursor at, string source) =>
@@ -356,7 +374,7 @@ public static class SuiteParser
         {
             foreach (var p in el.EnumerateObject())
                 if (!allowed.Contains(p.Name))
-                    throw new ZooConfigException(Field(p.Name), $"unknown field; allowed here: {string.Join(", ", allowed)}");
+                    throw new ZooConfigException(Field(p.Name), $"unknown field; {(NearestNames.DidYouMean(p.Name, allowed) is { } near ? near + " " : "")}allowed here: {string.Join(", ", allowed)}");
         }
 
         public JsonElement Required(JsonElement el, string name, JsonValueKind kind)

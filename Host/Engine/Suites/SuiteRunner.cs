@@ -137,7 +137,7 @@ public sealed class SuiteRunner
             Normalization = spec.Normalize, Identity = identity,
             ClassCounts = new[] { ("train", splits.Train), ("val", splits.Validation), ("test", splits.Test) }
                 .Where(s => s.Item2 is not null).ToDictionary(s => s.Item1, s => DatasetStatistics.ClassCounts(s.Item2!)),
-            OriginalSizes = DatasetStatistics.OriginalSizes(splits.Files, spec.Path, spec.Seed) is { Count: > 0 } sizes ? sizes : null,
+            OriginalSizes = DatasetStatistics.OriginalSizes(splits, spec.Path, spec.Seed) is { Count: > 0 } sizes ? sizes : null,
         };
         return (splits, summary);
     }

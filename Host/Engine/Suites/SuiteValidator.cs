@@ -32,7 +32,7 @@ public sealed class SuiteValidator
         var file = Path.GetFileName(suite.SourcePath);
         foreach (var m in suite.Models)
             if (_catalog.FindVariant(m.Variant) is null)
-                throw new ZooConfigException($"{file}: {m.Where}", Unknown("model", m.Variant, _catalog.Variants.Select(v => v.Variant.Name)));
+                throw new ZooConfigException($"{file}: {m.Where}", Unknown("model", m.Variant, _catalog.Variants.Select(v => v.Variant.Name), "zoo list"));
         if (_catalog.Datasets.All(d => d.Name != suite.Dataset.Name))
             throw new ZooConfigException($"{file}: dataset.name", Unknown("data set", suite.Dataset.Name, _catalog.Datasets.Select(d => d.Name)));
         // Its options as well (shapes' "train", a folder's "test_fraction"…): the provider checks them only when it opens.
@@ -132,30 +132,16 @@ public sealed class SuiteValidator
             throw new ZooConfigException(where, $"{weights} does not fit {found.Variant.Name}: {mismatch}. Check that the file is for this architecture and variant.");
     }
 
-    /// <summary>"'x' is not a model this zoo knows. Did you mean 'y'? Known: …".</summary>
-    static string Unknown(string what, string name, IEnumerable<string> known)
+    /// <summary>
+    /// "'x' is not a model this zoo knows. Did you mean 'y'? Known: …": the nearest three names (<see cref="NearestNames"/>),
+    /// then every name where they are few, else where to see them all (<paramref name="seeAll"/>).
+    /// </summary>
+    static string Unknown(string what, string name, IEnumerable<string> known, string? seeAll = null)
     {
         var list = known.OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var near = list.OrderBy(k => Levenshtein(k.ToLowerInvariant(), name.ToLowerInvariant())).FirstOrDefault();
-        var hint = near is not null && Levenshtein(near.ToLowerInvariant(), name.ToLowerInvariant()) <= Math.Max(2, name.Length / 3) ? $" Did you mean '{near}'?" : "";
-        return $"'{name}' is not {("aeiou".Contains(what[0]) ? "an" : "a")} {what} this zoo knows.{hint} Known: {(list.Count == 0 ? "none" : string.Join(", ", list))}";
-    }
-
-    static int Levenshtein(string a, string b)
-    {
-        var d = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) d[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int prev = d[0];
-            d[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int tmp = d[j];
-                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), prev + (a[i - 1] == b[j - 1] ? 0 : 1));
-                prev = tmp;
-            }
-        }
-        return d[b.Length];
+        var hint = NearestNames.DidYouMean(name, list, 3) is { } near ? $" D{near[1..]}" : "";
+        var rest = seeAll is not null && list.Count > 12 ? $" `{seeAll}` lists all {list.Count}."
+            : $" Known: {(list.Count == 0 ? "none" : string.Join(", ", list))}";
+        return $"'{name}' is not {("aeiou".Contains(what[0]) ? "an" : "a")} {what} this zoo knows.{hint}{rest}";
     }
 }

@@ -54,7 +54,8 @@ public sealed class PretrainedCatalog
     /// <summary>The entries of one variant (empty when it has none); an unknown variant is an error.</summary>
     public IReadOnlyList<PretrainedEntry> For(string variant)
     {
-        var v = _plugins.FindVariant(variant) ?? throw new ZooConfigException(variant, "is not a model this zoo knows; see `zoo list`");
+        var v = _plugins.FindVariant(variant) ?? throw new ZooConfigException(variant,
+            $"is not a model this zoo knows; {(NearestNames.DidYouMean(variant, _plugins.Variants.Select(v => v.Variant.Name), 3) is { } near ? near + " " : "")}(`zoo list` for all)");
         return Declared(v).Select(w => new PretrainedEntry(w, v)).ToList();
     }
 

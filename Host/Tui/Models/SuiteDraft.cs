@@ -119,19 +119,28 @@ public sealed class SuiteDraft
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new ZooConfigException(path, "no such file; give the path of a suite JSON file (see suites/quick-start.json)");
+        return FromText(File.ReadAllText(full), full, sourcePath: full);
+    }
+
+    /// <summary>
+    /// A suite's text read into the form, as <see cref="Open"/> reads a file; <paramref name="source"/> names it in errors
+    /// and, without a "name", names the suite. <paramref name="sourcePath"/> is the file relative paths are read against, if any.
+    /// </summary>
+    public static SuiteDraft FromText(string json, string source, string? sourcePath = null)
+    {
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(full), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException e)
         {
-            throw new ZooConfigException(Path.GetFileName(full), $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(" Path:")[0]}");
+            throw SuiteParser.InvalidJson(json, Path.GetFileName(source), e);
         }
-        if (root is not JsonObject doc) throw new ZooConfigException(Path.GetFileName(full), "expected an object (a suite file)");
-        var draft = new SuiteDraft { SourcePath = full, _document = doc };
+        if (root is not JsonObject doc) throw new ZooConfigException(Path.GetFileName(source), "expected an object (a suite file)");
+        var draft = new SuiteDraft { SourcePath = sourcePath, _document = doc };
         foreach (var f in Fields) draft._values[f.Field] = Read(doc, f.Field);
-        if (!doc.ContainsKey("name")) draft._values["name"] = Path.GetFileNameWithoutExtension(full);
+        if (!doc.ContainsKey("name")) draft._values["name"] = Path.GetFileNameWithoutExtension(source);
         draft._loaded = new Dictionary<string, string>(draft._values);   // without a "name", the file's name names it, as the parser does
         draft._models = doc["models"] is JsonArray models ? models.Select(m => ModelDraft.From(m)).ToList() : new List<ModelDraft>();
         draft.NotShown = draft.Unshown();
@@ -148,6 +157,21 @@ public sealed class SuiteDraft
         if (Taken(variant)) model["label"] = FreshLabel(variant);
         _models.Add(model);
         return model;
+    }
+
+    /// <summary>
+    /// The form's models made <paramref name="variants"/>, in that order: a variant the form has an entry for keeps that
+    /// entry (its label, options and recipe), as F5 keeps the quick start's LeNet-5; any other is added bare.
+    /// </summary>
+    public void KeepModels(IEnumerable<string> variants)
+    {
+        var had = _models;
+        _models = new List<ModelDraft>();
+        foreach (var v in variants)
+        {
+            if (had.FirstOrDefault(m => m.Variant == v) is { } own) { _models.Add(own); had.Remove(own); }
+            else AddModel(v);
+        }
     }
 
     /// <summary>A copy of a model right after it (same variant, options and overrides; a fresh label), for "with and without" comparisons.</summary>

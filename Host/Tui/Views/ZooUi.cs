@@ -284,7 +284,7 @@ public sealed class ZooUi
         var log = ReadOnlyText(0);   // wraps: an epoch line ends with the RSS, which a cut would lose
         log.Y = Pos.Bottom(board);
         log.Text = _suitePath is null
-            ? "Mark variants with Space and press F5 to compare them on the built-in data set (3 epochs, 1x28x28)."
+            ? "Mark variants with Space and press F5 to compare them with the quick start's data and recipe (suites/quick-start.json; a few minutes for two small models)."
             : $"F6 runs {_suitePath}; F5 compares the marked variants instead.";
         // F8 swaps the log for the curves (in the same place), and back.
         var curves = new CurvesView { X = 0, Y = Pos.Bottom(board), Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, CanFocus = true };
@@ -576,7 +576,7 @@ public sealed class ZooUi
         "            Shift+F3 reverses; the catalogue's title says the order\n" +
         "F2          plugins: path, version, contract, state and reason of each, live as plugins\n" +
         "            are added, rebuilt or removed (Esc closes)\n" +
-        "F5          compare the marked variants on the built-in data set (3 epochs, 1x28x28)\n" +
+        "F5          compare the marked variants with the quick start's data and recipe\n" +
         "F6          run the suite file given on the command line (zoo ui SUITE.json)\n" +
         "F4          suite builder for the marked variants: data set (download state; an image\n" +
         "            folder from a dialog), recipe, per-model label, options, epochs and LR;\n" +
@@ -604,7 +604,9 @@ public sealed class ZooUi
             var path = Path.Combine(_outRoot, "ui-comparison.json");
             Directory.CreateDirectory(_outRoot);
             File.WriteAllText(path, UiModel.SuiteFor(marked));
-            Start(v, _model.Load(path), Path.Combine(_outRoot, "ui-comparison"));
+            var suite = _model.Load(path);
+            Start(v, suite, Path.Combine(_outRoot, "ui-comparison"));
+            Append(v, UiModel.QuickComparisonText(suite));
             Append(v, $"(the suite is saved as {path}: `zoo run-suite {path}` runs it headless)");
         }
         catch (ZooConfigException ex) { Append(v, $"error: {ex.Message}"); }
