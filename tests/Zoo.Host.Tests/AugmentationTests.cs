@@ -207,7 +207,7 @@ public sealed class AugmentationTests
 
             var bad = TestEnvironment.RunZoo("augment-preview", "--augment", "[\"hflipp\"]", "--out", png);
             Assert.Equal(2, bad.Code);
-            Assert.Contains("'hflipp' is not an augmentation this zoo knows. Did you mean 'hflip'?", bad.Err);
+            Assert.Contains("'hflipp' is not an augmentation this zoo knows. Did you mean 'hflip' or 'vflip'?", bad.Err);
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -76,7 +76,7 @@ public sealed class OptimizerTests
         var runner = new SuiteRunner(catalog);
         var e = Assert.Throws<ZooConfigException>(() => runner.Validate(SuiteParser.Parse(Suite("\"name\": \"adamw2\""), "/x/s.json")));
         Assert.Contains("s.json: recipe.optimizer.name", e.Message);
-        Assert.Contains("Did you mean 'adamw'?", e.Message);
+        Assert.Contains("Did you mean 'adamw' or 'adam'?", e.Message);   // the nearest names first
         e = Assert.Throws<ZooConfigException>(() => runner.Validate(SuiteParser.Parse(Suite("\"name\": \"scaled_sgd\", \"momentum\": 0.9"), "/x/s.json")));
         Assert.Contains("recipe.optimizer.momentum: unknown parameter; allowed: lr, name, scale", e.Message);
     }

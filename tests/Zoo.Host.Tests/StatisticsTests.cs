@@ -104,6 +104,21 @@ public sealed class StatisticsTests
     }
 
     [Fact]
+    public void A_model_with_repeats_is_one_contestant_whose_image_is_right_where_most_repeats_got_it_right()
+    {
+        RunResult Repeat(string correct, int k) => Run(k == 1 ? "m" : $"m-r{k}", correct) with { RepeatOf = "m", Repeat = k };
+        // Three repeats disagreeing on images 0-2; the vote is 1,1,0 then as the first repeat.
+        var tests = PairedTest.AgainstBest(new[]
+        {
+            Repeat("110" + new string('1', 7), 1), Repeat("101" + new string('1', 7), 2), Repeat("010" + new string('1', 7), 3),
+            Run("other", "0001111111"),
+        });
+        var t = Assert.Single(tests);
+        Assert.Equal(("other", "m"), (t.Label, t.Best));
+        Assert.Equal((2, 0), (t.OnlyBestRight, t.OnlyThisRight));   // the vote 1101111111 against 0001111111
+    }
+
+    [Fact]
     public void Two_seeds_of_one_model_are_tied_and_a_model_that_cannot_learn_is_significantly_worse()
     {
         var dir = TestEnvironment.NewTempDirectory();
@@ -128,6 +143,7 @@ public sealed class StatisticsTests
             var tests = PairedTest.AgainstBest(result.Runs);
             Assert.Equal(2, tests.Count);
             var frozen = tests.Single(t => t.Label == "lenet-frozen");
+            Assert.NotNull(result.Runs.Single(r => r.Label == "lenet-frozen").DidNotLearn);   // tested against the best, never the best
             Assert.False(frozen.Tied, frozen.Sentence);
             Assert.True(frozen.PHolm < 0.001, frozen.Sentence);
             var seed = tests.Single(t => t.Label is "lenet-a" or "lenet-b");

@@ -29,7 +29,7 @@ public static class Preview
         {
             var entry = suite.Models.FirstOrDefault(m => m.Label == modelLabel)
                 ?? throw new ZooConfigException("--model", $"no model labelled '{modelLabel}' in the suite; labels: {string.Join(", ", suite.Models.Select(m => m.Label))}");
-            recipe = entry.Recipe ?? recipe;
+            recipe = suite.RecipeFor(entry);
         }
         var runner = services.GetRequiredService<SuiteRunner>();
         runner.Validate(suite with { Recipe = recipe });

@@ -29,40 +29,63 @@ public sealed record PairedTest(
         : string.Create(CultureInfo.InvariantCulture, $"{Best} is more accurate than {Label} on this test set by {Difference * 100:0.0} points (95 % CI {DifferenceLow * 100:0.0} to {DifferenceHigh * 100:0.0}; McNemar p = {Numbers.PValue(PHolm)} after Holm, {Images:N0} images).");
 
     /// <summary>
-    /// Every finished run that learned (not <see cref="RunResult.DidNotLearn"/>) with per-image test results against the most accurate of them (highest test top-1; the first in
-    /// suite order on a tie). Each against the best, not every pair: the question a comparison answers is which models
+    /// Every finished run with per-image test results against the most accurate of them (highest test top-1; the first in
+    /// suite order on a tie; a run that did not learn is never the best, only tested against it). Each against the best, not every pair: the question a comparison answers is which models
     /// are as good as the best, and m − 1 tests keep more power under Holm's correction than m(m − 1)/2.
     /// Runs scored on a different set of test images (another length) are left out: McNemar needs the same images.
     /// Empty with fewer than two such runs.
     /// </summary>
+    /// <remarks>
+    /// A model trained several times (<see cref="RunResult.RepeatOf"/>) is one contestant: an image counts as right
+    /// where more than half of its repeats got it right (an exact tie counts as wrong; odd repeat counts avoid ties).
+    /// The majority vote rather than a test per pair of repeats: one test per model keeps the family of comparisons,
+    /// and so Holm's correction, the size of the model list, and the vote is the steadier estimate of what the model
+    /// gets right on these images.
+    /// </remarks>
     public static IReadOnlyList<PairedTest> AgainstBest(IReadOnlyList<RunResult> runs)
     {
-        var scored = runs.Where(r => r.Status == RunStatus.Finished && r.DidNotLearn is null && r.TestCorrect is { Length: > 0 }).ToList();
-        if (scored.Count < 2) return Array.Empty<PairedTest>();
-        var best = scored.OrderByDescending(r => Accuracy(r.TestCorrect!)).First();
-        var bestCorrect = Bits(best.TestCorrect!);
-        var others = scored.Where(r => !ReferenceEquals(r, best) && r.TestCorrect!.Length == bestCorrect.Length).ToList();
+        var scored = runs.Where(r => r.Status == RunStatus.Finished && r.TestCorrect is { Length: > 0 })
+            .GroupBy(r => r.RepeatOf ?? r.Label, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                // A model's repeats that learned, else (it learned in none) all of them: such a model is tested, never the best.
+                var learned = g.Where(RepeatGroup.Counts).ToList();
+                return (Label: g.Key, Learned: learned.Count > 0, Correct: Majority((learned.Count > 0 ? learned : g.ToList()).Select(r => Bits(r.TestCorrect!)).ToList()));
+            })
+            .Where(u => u.Correct is not null).Select(u => (u.Label, u.Learned, Correct: u.Correct!)).ToList();
+        if (scored.Count(u => u.Learned) == 0 || scored.Count < 2) return Array.Empty<PairedTest>();
+        var best = scored.Where(u => u.Learned).OrderByDescending(u => u.Correct.Count(c => c)).First();
+        var bestCorrect = best.Correct;
+        var others = scored.Where(u => u.Label != best.Label && u.Correct.Length == bestCorrect.Length).ToList();
         if (others.Count == 0) return Array.Empty<PairedTest>();
-        var raw = new List<(RunResult Run, int OnlyBest, int OnlyThis, double P, (double D, double Low, double High) Ci)>();
-        foreach (var run in others)
+        var raw = new List<(string Label, int OnlyBest, int OnlyThis, double P, (double D, double Low, double High) Ci)>();
+        foreach (var (label, _, correct) in others)
         {
-            var correct = Bits(run.TestCorrect!);
             int onlyBest = 0, onlyThis = 0;
             for (int i = 0; i < correct.Length; i++)
             {
                 if (bestCorrect[i] && !correct[i]) onlyBest++;
                 else if (correct[i] && !bestCorrect[i]) onlyThis++;
             }
-            raw.Add((run, onlyBest, onlyThis, Statistics.McNemarExact(onlyBest, onlyThis), Statistics.BootstrapAccuracyDifference(bestCorrect, correct)));
+            raw.Add((label, onlyBest, onlyThis, Statistics.McNemarExact(onlyBest, onlyThis), Statistics.BootstrapAccuracyDifference(bestCorrect, correct)));
         }
         var holm = Statistics.Holm(raw.Select(r => r.P).ToArray());
-        return raw.Select((r, i) => new PairedTest(r.Run.Label, best.Label, bestCorrect.Length, r.OnlyBest, r.OnlyThis, r.P, holm[i], r.Ci.D, r.Ci.Low, r.Ci.High)).ToArray();
+        return raw.Select((r, i) => new PairedTest(r.Label, best.Label, bestCorrect.Length, r.OnlyBest, r.OnlyThis, r.P, holm[i], r.Ci.D, r.Ci.Low, r.Ci.High)).ToArray();
+    }
+
+    /// <summary>Per image, right in more than half of the repeats; null where the repeats were scored on different images.</summary>
+    static bool[]? Majority(IReadOnlyList<bool[]> repeats)
+    {
+        if (repeats.Count == 1) return repeats[0];
+        int n = repeats[0].Length;
+        if (repeats.Any(r => r.Length != n)) return null;
+        var vote = new bool[n];
+        for (int i = 0; i < n; i++) vote[i] = repeats.Count(r => r[i]) * 2 > repeats.Count;
+        return vote;
     }
 
     /// <summary>Per-image correctness as <see cref="RunResult.TestCorrect"/> stores it: '1' right, '0' wrong, in the test set's order.</summary>
     public static string Encode(IReadOnlyList<bool> correct) => string.Create(correct.Count, correct, (span, c) => { for (int i = 0; i < span.Length; i++) span[i] = c[i] ? '1' : '0'; });
 
     static bool[] Bits(string s) => s.Select(ch => ch == '1').ToArray();
-
-    static double Accuracy(string s) => s.Count(ch => ch == '1') / (double)s.Length;
 }

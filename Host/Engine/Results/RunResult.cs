@@ -44,6 +44,12 @@ public sealed record RunResult
     /// tests of a comparison (<see cref="PairedTest"/>, McNemar on the same images) read. Null before a test evaluation.
     /// </summary>
     public string? TestCorrect { get; init; }
+    /// <summary>The seed the run trained at (the recipe's, plus its repeat's offset).</summary>
+    public int? Seed { get; init; }
+    /// <summary>The label of the model entry this run is a repeat of ("repeats" in the recipe), or null for a model trained once.</summary>
+    public string? RepeatOf { get; init; }
+    /// <summary>Which repeat, 1 to N (null for a model trained once).</summary>
+    public int? Repeat { get; init; }
     /// <summary>Test with the final weights and with the weights' moving average.</summary>
     [JsonPropertyName("test_final_weights")] public EvalResult? TestFinal { get; init; }
     public EvalResult? TestEma { get; init; }

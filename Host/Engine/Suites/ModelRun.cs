@@ -67,7 +67,7 @@ internal sealed class ModelRun
         (_runner, _suite, _entry, _index, _count, _splits, _data, _device, _writer, _report, _cancel) =
             (runner, suite, entry, index, count, splits, data, device, writer, report, cancel);
         _found = runner.Catalog.FindVariant(entry.Variant)!;
-        _recipe = entry.Recipe ?? suite.Recipe;
+        _recipe = suite.RecipeFor(entry);
         _files = RunFiles.For(writer.Directory, entry.Label);
         _identity = RunIdentity.For(entry, _found, data.Identity);
     }
@@ -98,7 +98,7 @@ internal sealed class ModelRun
         {
             Label = _entry.Label, Variant = _found.Variant.Name, Architecture = _found.Architecture.Name,
             Family = _found.Architecture.Family, Plugin = _found.Plugin.Name,
-            OwnRecipe = _entry.Recipe is null ? null : ResultWriter.Describe(_entry.Recipe),
+            OwnRecipe = _entry.Recipe is null ? null : ResultWriter.Describe(_recipe),
         };
         _clock.Start();
         try

@@ -165,6 +165,7 @@ public sealed class ResultWriter
                 ["text"] = Describe(s.Recipe),
             },
             ["runs"] = JsonSerializer.SerializeToNode(r.Runs, ZooJson.Options),
+            ["repeat_groups"] = JsonSerializer.SerializeToNode(RepeatGroup.From(r.Runs), ZooJson.Options),
             ["paired_tests"] = JsonSerializer.SerializeToNode(PairedTest.AgainstBest(r.Runs), ZooJson.Options),
         };
     }
@@ -202,11 +203,25 @@ public sealed class ResultWriter
             sb.AppendLine($"Time to {target.Metric} {(target.Maximise ? ">=" : "<=")} {Numbers.Short(target.Value, 4)}: " + string.Join("; ", r.Runs.Select(run =>
                 run.TargetEpoch is null ? $"{run.Label} not reached" : string.Create(inv, $"{run.Label} epoch {run.TargetEpoch}, {run.TargetSeconds:F1} s"))) + ".");
         }
+        var groups = RepeatGroup.From(r.Runs);
+        if (groups.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Repeats at different seeds (mean ± standard deviation, and the 95 % interval by Student's t, over the repeats that finished and learned; "
+                + "the interval assumes the seeds' results are independent draws; each repeat is a row of the table above):");
+            sb.AppendLine();
+            var metrics = RepeatGroup.MetricNames.Where(m => groups.Any(g => g.Metrics.ContainsKey(m.Name))).ToList();
+            sb.AppendLine("| Model | Runs | " + string.Join(" | ", metrics.Select(m => m.Header)) + " |");
+            sb.AppendLine("|---|--:|" + string.Join("|", metrics.Select(_ => "--:")) + "|");
+            foreach (var g in groups)
+                sb.AppendLine($"| {g.Label} | {g.Runs.Count} of {g.Repeats} | " + string.Join(" | ", metrics.Select(m => g.Metrics.TryGetValue(m.Name, out var v) ? RepeatGroup.Format(v, m.Percent) : "-")) + " |");
+        }
         if (PairedTest.AgainstBest(r.Runs) is { Count: > 0 } paired)
         {
             sb.AppendLine();
             sb.AppendLine($"Which differences are real (McNemar's exact test on the same {paired[0].Images:N0} test images, each model against the most accurate, "
-                + $"Holm-corrected over {Numbers.Count(paired.Count, "comparison")}; a difference is real at p < {Numbers.Short(PairedTest.Alpha)}):");
+                + $"Holm-corrected over {Numbers.Count(paired.Count, "comparison")}; a difference is real at p < {Numbers.Short(PairedTest.Alpha)}"
+                + (groups.Count > 0 ? "; a model with repeats counts an image right where most of its repeats got it right" : "") + "):");
             sb.AppendLine();
             foreach (var p in paired) sb.AppendLine($"- {(p.Tied ? "tied with the best" : "worse than the best")}: {p.Sentence}");
         }

@@ -25,6 +25,15 @@ public sealed record ModelEntry(string Label, string Variant, string Where, doub
     public string? Weights { get; init; }
 
     /// <summary>
+    /// Where the recipe asks for repeats ("repeats": N), the label of the entry this run repeats (every repeat's, the
+    /// first's included); null for an entry trained once. The comparison groups repeats by it.
+    /// </summary>
+    public string? RepeatOf { get; init; }
+
+    /// <summary>Which repeat this is, 1 to N: it trains at the recipe's seed + <see cref="Repeat"/> − 1 (<see cref="Suite.RecipeFor"/>).</summary>
+    public int Repeat { get; init; } = 1;
+
+    /// <summary>
     /// Catalogue weights the entry asked for ("weights": "imagenet" or "torchvision:IMAGENET1K_V2"): the runner
     /// pulls them into the cache and sets <see cref="Weights"/> to the file before anything trains.
     /// </summary>
@@ -48,6 +57,16 @@ public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, 
 {
     /// <summary>The feature analysis after each run's test ("analysis" in the file), or null when it is off.</summary>
     public AnalysisOptions? Analysis { get; init; }
+
+    /// <summary>
+    /// The recipe a model entry trains with: its own (the suite's with the entry's overrides) or the suite's, at the
+    /// seed of its repeat (weights, data order, augmentation and dropout change; the data split does not).
+    /// </summary>
+    public Recipe RecipeFor(ModelEntry entry)
+    {
+        var recipe = entry.Recipe ?? Recipe;
+        return entry.Repeat > 1 ? recipe with { Seed = recipe.Seed + entry.Repeat - 1 } : recipe;
+    }
 }
 
 /// <summary>
@@ -61,7 +80,7 @@ public static class SuiteParser
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "weights_entry", "strip_prefix", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
-        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs", "head_lr" };
+        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs", "head_lr", "repeats" };
     /// <summary>Metrics an epoch records, which early stopping, targets and plateau can watch.</summary>
     public static readonly string[] Metrics = { "val_top1", "val_top5", "val_loss", "train_top1", "train_loss" };
 
@@ -93,7 +112,7 @@ public static class SuiteParser
         var recipeEl = at.Required(root, "recipe", JsonValueKind.Object);
         var recipe = ParseRecipe(recipeEl, at.In("recipe"));
         var modelsEl = at.Required(root, "models", JsonValueKind.Array);
-        var models = ParseModels(modelsEl, at, source, new RunInputs(dsEl.GetRawText(), recipeEl, JsonSerializer.Serialize(device)));
+        var models = ParseModels(modelsEl, at, source, new RunInputs(dsEl.GetRawText(), recipeEl, JsonSerializer.Serialize(device)), recipe);
         return new Suite(name, source, dataset, models, recipe, device) { Analysis = ParseAnalysis(root, at) };
     }
 
@@ -144,17 +163,42 @@ public static class SuiteParser
     /// <summary>The parts of a suite besides its model entry that decide a run's numbers (its fingerprint).</summary>
     sealed record RunInputs(string Dataset, JsonElement Recipe, string Device);
 
-    static List<ModelEntry> ParseModels(JsonElement modelsEl, Cursor at, string source, RunInputs inputs)
+    static List<ModelEntry> ParseModels(JsonElement modelsEl, Cursor at, string source, RunInputs inputs, Recipe suiteRecipe)
     {
         var models = new List<ModelEntry>();
         int i = 0;
         foreach (var m in modelsEl.EnumerateArray())
-            models.Add(ParseModel(m, at.In($"models[{i++}]"), source, inputs));
+            models.AddRange(Repeats(ParseModel(m, at.In($"models[{i++}]"), source, inputs), suiteRecipe));
         if (models.Count == 0) throw new ZooConfigException(at.Field("models"), "empty; list at least one variant (see `zoo list`)");
         var dup = models.GroupBy(m => m.Label, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null)
             throw new ZooConfigException(at.Field("models"), $"'{dup.Key}' appears {dup.Count()} times; give repeated variants distinct \"label\"s");
         return models;
+    }
+
+    /// <summary>
+    /// An entry whose recipe asks for N repeats as N entries, each a run of its own (own files, resumed, skipped when
+    /// finished, spread over shards): the first keeps the label and the fingerprint it has without repeats, so adding
+    /// repeats to a finished comparison trains only the new ones; the others are "label-r2" … "label-rN".
+    /// </summary>
+    static IEnumerable<ModelEntry> Repeats(ModelEntry entry, Recipe suiteRecipe)
+    {
+        int n = (entry.Recipe ?? suiteRecipe).Repeats;
+        if (n == 1) { yield return entry; yield break; }
+        for (int k = 1; k <= n; k++)
+            yield return entry with
+            {
+                Label = k == 1 ? entry.Label : $"{entry.Label}-r{k}", RepeatOf = entry.Label, Repeat = k,
+                Fingerprint = k == 1 ? entry.Fingerprint : Fingerprint($"\"{entry.Fingerprint}\"", k.ToString(CultureInfo.InvariantCulture)),
+            };
+    }
+
+    /// <summary>A recipe's JSON without "repeats", which decides how many runs there are, not any run's numbers.</summary>
+    static string WithoutRepeats(string recipeJson)
+    {
+        if (JsonNode.Parse(recipeJson) is not JsonObject o || !o.ContainsKey("repeats")) return recipeJson;
+        o.Remove("repeats");
+        return o.ToJsonString();
     }
 
     static ModelEntry ParseModel(JsonElement m, Cursor at, string source, RunInputs inputs)
@@ -164,7 +208,7 @@ public static class SuiteParser
             var v = m.GetString()!;
             return new ModelEntry(v, v, at.Path, null, null, null, new ParameterBag(new Dictionary<string, string>(), at.Field("options")))
             {
-                Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), inputs.Recipe.GetRawText(), inputs.Device),
+                Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), WithoutRepeats(inputs.Recipe.GetRawText()), inputs.Device),
             };
         }
         at.Expect(m, JsonValueKind.Object, "a variant name or an object with \"variant\"");
@@ -192,7 +236,7 @@ public static class SuiteParser
             Pretrained = at.Str(m, "weights") is { } p && Zoo.Engine.Weights.PretrainedCatalog.IsCatalogueName(p) ? p : null,
             WeightSelection = new Zoo.Engine.Weights.WeightSelection(at.Str(m, "weights_entry"), at.Str(m, "strip_prefix")),
             ReinitialiseHead = m.TryGetProperty("reinit_head", out var rh) && rh.ValueKind == JsonValueKind.True,
-            Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), effectiveRecipe, inputs.Device),
+            Fingerprint = Fingerprint(inputs.Dataset, m.GetRawText(), WithoutRepeats(effectiveRecipe), inputs.Device),
         };
     }
 
@@ -269,6 +313,7 @@ public static class SuiteParser
             AccumulateSteps = at.Int(el, "accumulate_steps", 1, 4096) ?? 1,
             FreezeBackboneEpochs = at.Int(el, "freeze_backbone_epochs", 0, 100_000) ?? 0,
             HeadLearningRate = at.Num(el, "head_lr", 1e-12, OptimizerSpec.MaxLearningRate),
+            Repeats = at.Int(el, "repeats", 1, 100) ?? 1,
             EarlyStopping = ParseEarlyStopping(el, at),
             Target = ParseTarget(el, at),
         };

@@ -85,7 +85,7 @@ public sealed class SuiteAnalyzer
     internal AnalysisResult AnalyzeRun(Suite suite, ModelEntry entry, DatasetSplits splits, DatasetSummary data, string resultsDirectory, Device device, AnalysisOptions options)
     {
         var found = _runner.Catalog.FindVariant(entry.Variant)!;
-        var recipe = entry.Recipe ?? suite.Recipe;
+        var recipe = suite.RecipeFor(entry);
         using var model = found.Architecture.Build(ModelRun.Spec(found, data, entry, recipe));
         WeightLoader.Load(model, RunFiles.For(resultsDirectory, entry.Label).Best);
         model.to(device);

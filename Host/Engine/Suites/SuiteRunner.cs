@@ -64,7 +64,10 @@ public sealed class SuiteRunner
         {
             if (shard is not null && !shard.Owns(i)) continue;
             var entry = suite.Models[i];
-            var result = Executor.Execute(this, new RunJob(suite, i, splits, summary, device, writer, report, cancel));
+            var result = Executor.Execute(this, new RunJob(suite, i, splits, summary, device, writer, report, cancel)) with
+            {
+                Seed = suite.RecipeFor(entry).Seed, RepeatOf = entry.RepeatOf, Repeat = entry.RepeatOf is null ? null : entry.Repeat,
+            };
             runs.Add(result);
             indices.Add(i);
             report.Report(new RunEnded(i + 1, suite.Models.Count, entry.Label, result));

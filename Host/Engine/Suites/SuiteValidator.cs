@@ -88,7 +88,7 @@ public sealed class SuiteValidator
     void ValidateModel(Suite suite, ModelEntry entry, string file)
     {
         var found = _catalog.FindVariant(entry.Variant)!;
-        var recipe = entry.Recipe ?? suite.Recipe;
+        var recipe = suite.RecipeFor(entry);
         var own = found.Variant.DefaultInput;
         var spec = new ModelSpec(found.Variant.Name, suite.Dataset.Channels ?? own.Channels, found.Variant.DefaultClasses,
             suite.Dataset.Size ?? own.Height, suite.Dataset.Size ?? own.Width)

@@ -72,6 +72,11 @@ public sealed record Recipe
     /// optimiser's "lr"; schedules and warm-up scale both alike (null: one rate for all).
     /// </summary>
     public double? HeadLearningRate { get; init; }
+    /// <summary>
+    /// How many times each model trains, at seeds Seed, Seed + 1, …: each repeat is a run of its own, and the comparison
+    /// gives every metric a mean, a standard deviation and a 95 % interval over them (<see cref="Results.RepeatGroup"/>).
+    /// </summary>
+    public int Repeats { get; init; } = 1;
     /// <summary>Record when the metric first reaches a value, and optionally stop there (seeds/002's "time to 99 %").</summary>
     public TargetSpec? Target { get; init; }
 }

@@ -142,7 +142,7 @@ public sealed class UiModel
     {
         var d = suite.Dataset;
         var own = suite.Models.Where(m => m.Recipe is not null || m.Options.Keys.Any())
-            .Select(m => $"{m.Label} {Numbers.Count((m.Recipe ?? suite.Recipe).Epochs, "epoch")}{(m.Options.Keys.Any() ? $" ({string.Join(", ", m.Options.Keys.Select(k => $"{k} {m.Options.Raw(k)}"))})" : "")}")
+            .Select(m => $"{m.Label} {Numbers.Count(suite.RecipeFor(m).Epochs, "epoch")}{(m.Options.Keys.Any() ? $" ({string.Join(", ", m.Options.Keys.Select(k => $"{k} {m.Options.Raw(k)}"))})" : "")}")
             .ToList();
         return $"F5 compares on the quick start's data and recipe (suites/quick-start.json): {d.Name} {d.Channels}x{d.Size}x{d.Size}, "
             + $"{ResultWriter.Describe(suite.Recipe)}{(own.Count > 0 ? $"; own entries: {string.Join("; ", own)}" : "")}; "

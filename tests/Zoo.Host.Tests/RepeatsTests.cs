@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Zoo.Engine.Results;
+using Zoo.Engine.Suites;
+
+namespace Zoo.Host.Tests;
+
+/// <summary>"repeats": N in a recipe (issue 29): N runs of each model at seeds seed … seed + N − 1, grouped with intervals.</summary>
+public sealed class RepeatsTests
+{
+    const string Suite = """
+        { "name": "repeats",
+          "dataset": { "name": "shapes", "channels": 1, "size": 16, "seed": 3, "train": 480, "val": 96, "test": 96 },
+          "models": [
+            { "variant": "lenet5", "options": { "activation": "relu", "pool": "max" } },
+            { "variant": "lenet5", "label": "lenet-once", "recipe": { "repeats": 1 } }
+          ],
+          "recipe": { "epochs": 6, "batch_size": 32, "seed": 5, "repeats": 3, "optimizer": { "name": "adamw", "lr": 0.003 } } }
+        """;
+
+    [Fact]
+    public void Repeats_become_runs_of_their_own_at_consecutive_seeds_and_the_first_keeps_its_identity()
+    {
+        var suite = SuiteParser.Parse(Suite, "repeats.json");
+        Assert.Equal(new[] { "lenet5", "lenet5-r2", "lenet5-r3", "lenet-once" }, suite.Models.Select(m => m.Label));
+        Assert.Equal(new[] { 5, 6, 7, 5 }, suite.Models.Select(m => suite.RecipeFor(m).Seed));
+        Assert.Equal(new[] { "lenet5", "lenet5", "lenet5", null }, suite.Models.Select(m => m.RepeatOf));
+        Assert.Equal(4, suite.Models.Select(m => m.Fingerprint).Distinct().Count());
+        // Asking for repeats does not change the first run's identity: a finished single run is reused as repeat 1.
+        var once = SuiteParser.Parse(Suite.Replace("\"repeats\": 3, ", ""), "repeats.json");
+        Assert.Equal(once.Models[0].Fingerprint, suite.Models[0].Fingerprint);
+        Assert.Equal(once.Models[1].Fingerprint, suite.Models[3].Fingerprint);
+        var error = Assert.Throws<Zoo.Abstractions.ZooConfigException>(() => SuiteParser.Parse(Suite.Replace("\"repeats\": 3", "\"repeats\": 0"), "repeats.json"));
+        Assert.Contains("recipe.repeats", error.Message);
+    }
+
+    [Fact]
+    public void Repeats_resume_after_an_interrupt_are_skipped_when_finished_and_are_summarised_with_intervals()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var path = Path.Combine(dir, "repeats.json");
+            File.WriteAllText(path, Suite);
+            using var catalog = TestEnvironment.Catalog();
+            var output = Path.Combine(dir, "out");
+            // Stop during the second repeat, after its first epoch (of six).
+            using var stop = new CancellationTokenSource();
+            var first = new SuiteRunner(catalog).Run(SuiteParser.Load(path), output, stop.Token, new SyncProgress<SuiteEvent>(e =>
+            {
+                if (e is EpochEnded { Label: "lenet5-r2" }) stop.Cancel();
+            }));
+            Assert.True(first.Interrupted);
+            Assert.Equal(new[] { RunStatus.Finished, RunStatus.Interrupted }, first.Runs.Select(r => r.Status));
+
+            var seen = new List<SuiteEvent>();
+            var result = new SuiteRunner(catalog).Run(SuiteParser.Load(path), output, default, new SyncProgress<SuiteEvent>(seen.Add));
+            Assert.True(result.AllFinished);
+            Assert.Single(seen.OfType<RunSkipped>(), e => e.Label == "lenet5");
+            Assert.Single(seen.OfType<RunResumed>(), e => e.Label == "lenet5-r2" && e.Epoch == 1);
+            Assert.Equal(new[] { 5, 6, 7, 5 }, result.Runs.Select(r => r.Seed!.Value));
+            Assert.Equal(new int?[] { 1, 2, 3, null }, result.Runs.Select(r => r.Repeat));
+            // Different seeds, different runs.
+            Assert.NotEqual(result.Runs[0].Epochs[0].TrainLoss, result.Runs[1].Epochs[0].TrainLoss);
+
+            var group = Assert.Single(RepeatGroup.From(result.Runs));
+            Assert.Equal(("lenet5", 3), (group.Label, group.Runs.Count));
+            var top1 = group.Metrics["test_top1"];
+            var values = result.Runs.Take(3).Select(r => r.Test!.Top1).ToArray();
+            Assert.Equal(values.Average(), top1.Mean, 12);
+            Assert.True(top1.Low <= top1.Mean && top1.Mean <= top1.High);
+            // A second run of the same command trains nothing.
+            var again = new List<SuiteEvent>();
+            new SuiteRunner(catalog).Run(SuiteParser.Load(path), output, default, new SyncProgress<SuiteEvent>(again.Add));
+            Assert.Equal(4, again.OfType<RunSkipped>().Count());
+
+            var json = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "results.json")))!;
+            var stored = json["repeat_groups"]!.AsArray().Single()!;
+            Assert.Equal(top1.Mean, (double)stored["metrics"]!["test_top1"]!["mean"]!, 12);
+            Assert.Equal("lenet5", (string)json["runs"]![2]!["repeat_of"]!);
+            var md = File.ReadAllText(Path.Combine(output, "comparison.md"));
+            Assert.Contains("Repeats at different seeds", md);
+            Assert.Contains($"| lenet5 | 3 of 3 | {RepeatGroup.Format(top1, true)} |", md);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
