@@ -245,6 +245,26 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Figures_with_no_value_for_any_run_are_left_out_and_the_others_drawn()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // No test split and no target reached: test loss, latency and time to the target have nothing to show.
+            var r = Sample(dir);
+            var untested = r with { Runs = r.Runs.Select(x => x with { Test = null, TargetEpoch = null, TargetSeconds = null }).ToArray() };
+            var result = FigureExporter.Write(ReportModel.From(untested), Path.Combine(dir, "figures"));
+            Assert.Empty(result.Warnings);
+            var names = result.Figures.Select(f => Path.GetFileNameWithoutExtension(f.Png)).ToHashSet();
+            foreach (var n in new[] { "test-loss", "latency", "epochs-to-target", "seconds-to-target", "top1-vs-parameters" })
+                Assert.DoesNotContain(n, names);
+            foreach (var n in new[] { "accuracy", "seconds-per-epoch", "total-seconds", "size", "parameters", "gmacs", "good-accuracy" })
+                Assert.Contains(n, names);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
     public void A_folder_without_results_json_is_refused_by_name()
     {
         var dir = TestEnvironment.NewTempDirectory();

@@ -130,36 +130,37 @@ public static class FigureExporter
         var d = model.Dataset;
         var input = $"{d.Channels}x{d.Height}x{d.Width}";
 
-        draw("accuracy", Comparison, null, "accuracy", t => Charts.GroupedBars(t, "top-1 accuracy (%)", names, new[]
+        // A figure without a value for any run (test loss where the data has no test split, epochs to a target no run
+        // reached) would be empty axes reading "no value": it is left out, and the comparison table says why.
+        void Bars(string name, string title, string yLabel, (string Name, double[] Values)[] series, Func<double, string> format, string missing = "no value")
+        {
+            if (series.Any(s => s.Values.Any(double.IsFinite)))
+                draw(name, Comparison, null, title, t => Charts.GroupedBars(t, yLabel, names, series, format, missing));
+        }
+        double? Counted(RunResult r, double? v) => r.Parameters > 0 ? v : null;   // 0: never counted (a run stopped before its model was built)
+
+        Bars("accuracy", "accuracy", "accuracy (%)", new[]
         {
             ("test top-1", Of(r => Pct(r.Test?.Top1))),
             ("test top-5", Of(r => Pct(r.Test?.Top5))),
             ("best val top-1", Of(r => Pct(r.BestValTop1))),
             ("train top-1 (last epoch)", Of(r => r.Epochs.Count == 0 ? null : Pct(r.Epochs[^1].TrainTop1))),
-        }, P));
-        draw("test-loss", Comparison, null, "test loss", t => Charts.GroupedBars(t, "test loss (cross-entropy)", names,
-            new[] { ("test loss", Of(r => r.Test?.Loss)) }, v => v.ToString("F3", Inv)));
-        draw("seconds-per-epoch", Comparison, null, "time per epoch", t => Charts.GroupedBars(t, $"seconds per epoch ({device})", names,
-            new[] { ("s/epoch", Of(r => r.Epochs.Count == 0 ? null : r.MeanEpochSeconds)) }, v => v.ToString("F1", Inv)));
-        draw("total-seconds", Comparison, null, "total training time", t => Charts.GroupedBars(t, $"seconds ({device})", names,
-            new[] { ("total s", Of(r => r.TotalSeconds)) }, v => v.ToString("F0", Inv)));
-        draw("size", Comparison, null, "model size", t => Charts.GroupedBars(t, "size (MB, float32 weights)", names,
-            new[] { ("MB", Of(r => r.SizeMb)) }, v => v.ToString("F2", Inv)));
-        draw("parameters", Comparison, null, "parameters", t => Charts.GroupedBars(t, "parameters (millions)", names,
-            new[] { ("parameters", Of(r => r.Parameters / 1e6)) }, v => v.ToString("G3", Inv)));
-        if (runs.Any(r => r.Run.Gmacs is not null))
-            draw("gmacs", Comparison, null, $"GMACs at {input}", t => Charts.GroupedBars(t, $"GMACs (batch 1, {input})", names,
-                new[] { ("GMACs", Of(r => r.Gmacs)) }, Numbers.Gmacs));
-        draw("latency", Comparison, null, "inference latency", t => Charts.GroupedBars(t, $"inference ms per image (batched, {device})", names,
-            new[] { ("ms/image", Of(r => r.Test?.MillisecondsPerImage)) }, v => v.ToString("F3", Inv)));
+        }, P);
+        Bars("test-loss", "test loss", "test loss (cross-entropy)", new[] { ("test loss", Of(r => r.Test?.Loss)) }, v => v.ToString("F3", Inv));
+        Bars("seconds-per-epoch", "time per epoch", $"seconds per epoch ({device})",
+            new[] { ("s/epoch", Of(r => r.Epochs.Count == 0 ? null : r.MeanEpochSeconds)) }, v => v.ToString("F1", Inv));
+        Bars("total-seconds", "total training time", $"seconds ({device})", new[] { ("total s", Of(r => r.TotalSeconds)) }, v => v.ToString("F0", Inv));
+        Bars("size", "model size", "size (MB, float32 weights)", new[] { ("MB", Of(r => Counted(r, r.SizeMb))) }, v => v.ToString("F2", Inv));
+        Bars("parameters", "parameters", "parameters (millions)", new[] { ("parameters", Of(r => Counted(r, r.Parameters / 1e6))) }, v => v.ToString("G3", Inv));
+        Bars("gmacs", $"GMACs at {input}", $"GMACs (batch 1, {input})", new[] { ("GMACs", Of(r => r.Gmacs)) }, Numbers.Gmacs);
+        Bars("latency", "inference latency", $"inference ms per image (batched, {device})",
+            new[] { ("ms/image", Of(r => r.Test?.MillisecondsPerImage)) }, v => v.ToString("F3", Inv));
         var target = ResultWriter.ComparisonTarget(model.Suites[0].Result.Suite);
         if (target is not null)
         {
             var what = $"{target.Metric} {(target.Maximise ? ">=" : "<=")} {Numbers.Short(target.Value, 4)}";
-            draw("epochs-to-target", Comparison, null, $"epochs to {what}", t => Charts.GroupedBars(t, "epochs", names,
-                new[] { ("epochs", Of(r => r.TargetEpoch)) }, v => v.ToString("F0", Inv), "not reached"));
-            draw("seconds-to-target", Comparison, null, $"seconds to {what}", t => Charts.GroupedBars(t, $"seconds ({device})", names,
-                new[] { ("seconds", Of(r => r.TargetSeconds)) }, v => v.ToString("F1", Inv), "not reached"));
+            Bars("epochs-to-target", $"epochs to {what}", "epochs", new[] { ("epochs", Of(r => r.TargetEpoch)) }, v => v.ToString("F0", Inv), "not reached");
+            Bars("seconds-to-target", $"seconds to {what}", $"seconds ({device})", new[] { ("seconds", Of(r => r.TargetSeconds)) }, v => v.ToString("F1", Inv), "not reached");
         }
         var tested = runs.Where(r => r.Run.Test is not null).ToArray();
         if (tested.Length > 0)
