@@ -66,6 +66,7 @@ public sealed class EngineTests
             Assert.True(cut.Interrupted);
             Assert.Equal(RunStatus.Interrupted, cut.Runs.Single().Status);
             Assert.Equal(2, cut.Runs[0].Epochs.Count);
+            Assert.Equal((reference.Parameters, reference.Gmacs), (cut.Runs[0].Parameters, cut.Runs[0].Gmacs));   // counted before the stop, not lost with it
             var written = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(broken, "results.json")))!;
             Assert.True(written["interrupted"]!.GetValue<bool>());
             Assert.Equal("interrupted", written["runs"]![0]!["status"]!.GetValue<string>());

@@ -265,6 +265,25 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_run_that_ended_before_its_model_was_counted_shows_no_parameters_rather_than_zero()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            Sample(dir);   // "broken" failed before its model was built: Parameters 0 in results.json
+            var table = ComparisonTable.From(ReportModel.Load(new[] { dir }).Comparison);
+            var broken = table.Rows.Single(x => x.Run.Label == "broken");
+            Assert.Equal(("-", "-"), (broken.Cells[2], broken.Cells[3]));
+            Assert.Equal(((double?)null, (double?)null), (broken.Keys[2], broken.Keys[3]));
+            var stopped = table.Rows.Single(x => x.Run.Label == "stopped");
+            Assert.Equal(("2,000,000", "7.63"), (stopped.Cells[2], stopped.Cells[3]));
+            // Sorted by parameters, the uncounted run comes last either way, not as the smallest model.
+            Assert.Equal("broken", table.SortedBy(2, descending: false)[^1].Run.Label);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
     public void A_folder_without_results_json_is_refused_by_name()
     {
         var dir = TestEnvironment.NewTempDirectory();
