@@ -34,7 +34,8 @@ public sealed class EngineTests
         }));
 
     static IEnumerable<object?> Numbers(RunResult r) =>
-        r.Epochs.SelectMany(e => new object?[] { e.Epoch, e.LearningRate, e.TrainLoss, e.TrainTop1, e.ValLoss, e.ValTop1, e.EmaValTop1, e.GradNorm });
+        r.Epochs.SelectMany(e => new object?[] { e.Epoch, e.LearningRate, e.TrainLoss, e.TrainTop1, e.ValLoss, e.ValTop1, e.EmaValTop1, e.GradNorm }
+            .Concat((e.LearningRateSteps ?? Array.Empty<double>()).Cast<object?>()));
 
     [Fact]
     public void An_interrupted_run_resumes_from_its_checkpoint_and_ends_exactly_as_an_uninterrupted_one()

@@ -411,6 +411,56 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void The_learning_rate_chart_draws_each_epochs_steps_so_a_warm_up_rises_and_the_cosine_decays()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // 64 images in batches of 16: 4 steps an epoch; one epoch of warm-up, then a per-step cosine to 0 over two.
+            var suite = SuiteParser.Parse("""
+                {
+                  "name": "lr",
+                  "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 64, "val": 16, "test": 16 },
+                  "models": [ { "variant": "lenet5" } ],
+                  "recipe": { "epochs": 3, "batch_size": 16, "seed": 5, "optimizer": { "name": "sgd", "lr": 0.1 },
+                              "schedule": { "name": "cosine", "warmup_epochs": 1, "min_lr": 0 } }
+                }
+                """, Path.Combine(dir, "suite.json"));
+            var epochs = new SuiteRunner(TestEnvironment.Catalog()).Run(suite, dir, CancellationToken.None, new SyncProgress<SuiteEvent>(_ => { })).Runs[0].Epochs;
+            Assert.All(epochs, e => Assert.Equal(4, e.LearningRateSteps!.Count));
+            Assert.Equal(epochs.Select(e => e.LearningRate), epochs.Select(e => e.LearningRateSteps![0]));   // "lr" stays the rate at the start
+            var warmUp = epochs[0].LearningRateSteps!;
+            Assert.True(warmUp.Zip(warmUp.Skip(1)).All(p => p.Second > p.First), string.Join(", ", warmUp));
+            var decay = epochs[1].LearningRateSteps!.Concat(epochs[2].LearningRateSteps!).ToArray();
+            Assert.True(decay.Zip(decay.Skip(1)).All(p => p.Second < p.First), string.Join(", ", decay));
+            // Each epoch's start alone (all the chart had) never showed the end of the decay: the last step is far below epoch 3's start.
+            Assert.True(epochs[2].LearningRateSteps![^1] < 0.3 * 0.1);
+
+            // Read back from results.json, the chart's points span epochs 0 to 3, rising to the peak at 1 and falling after.
+            var (x, y, perStep) = FigureExporter.LearningRateCurve(ReportModel.Load(new[] { dir }).Runs[0].Run.Epochs);
+            Assert.True(perStep);
+            Assert.Equal((0.0, 3.0, 12), (x[0], x[^1], x.Length));
+            Assert.Equal(y.Max(), y[4]);
+            Assert.Equal(1.0, x[4]);
+
+            // results.json of an older Zoo (no "lr_steps") still renders, its rates drawn at each epoch's start.
+            var file = Path.Combine(dir, "results.json");
+            var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+            foreach (var e in root["runs"]![0]!["epochs"]!.AsArray()) e!.AsObject().Remove("lr_steps");
+            File.WriteAllText(file, root.ToJsonString());
+            var old = ReportModel.Load(new[] { dir });
+            var (oldX, oldY, oldPerStep) = FigureExporter.LearningRateCurve(old.Runs[0].Run.Epochs);
+            Assert.False(oldPerStep);
+            Assert.Equal(new[] { 0.0, 1.0, 2.0 }, oldX);
+            Assert.Equal(epochs.Select(e => e.LearningRate), oldY);
+            var output = ReportWriter.Write(old, dir);
+            Assert.Empty(output.Warnings);
+            Assert.Contains(output.Figures, f => f.Png.EndsWith("lenet5-lr.png", StringComparison.Ordinal));
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
     public void A_prediction_sample_keeps_its_images_labels_and_predictions_and_shrinks_large_images_to_thumbnails()
     {
         var info = new DatasetInfo("shapes", 3, 200, 200, Zoo.Engine.Data.ShapesDatasetProvider.ClassNames);

@@ -206,8 +206,10 @@ public static class FigureExporter
             if (run.TargetEpoch is { } te) accMarks.Add(new Marker($"target reached (epoch {te})", te, true));
             draw($"{name}-accuracy", Runs, rr.Label, $"{rr.Label} top-1 accuracy", t => Charts.Lines(t, "epoch", "top-1 accuracy (%)", acc, accMarks));
 
-            draw($"{name}-lr", Runs, rr.Label, $"{rr.Label} learning rate", t => Charts.Lines(t, "epoch", "learning rate (at the end of the epoch)",
-                new[] { new Series("lr", x, Y(e => e.LearningRate)) }));
+            var (lrX, lrY, perStep) = LearningRateCurve(epochs);
+            draw($"{name}-lr", Runs, rr.Label, $"{rr.Label} learning rate", t => Charts.Lines(t, "epochs trained",
+                perStep ? "learning rate (optimiser steps)" : "learning rate (at the start of each epoch)",
+                new[] { new Series("lr", lrX, lrY, Markers: !perStep) }));
         }
         if (run.Test is { Confusion.Length: > 0 } test)
         {
@@ -229,6 +231,27 @@ public static class FigureExporter
             draw($"{name}-per-class", Runs, rr.Label, $"{rr.Label} accuracy per class", t =>
                 Charts.GroupedBars(t, "top-1 accuracy (%)", classes, series, v => v.ToString("F0", Inv)));
         }
+    }
+
+    /// <summary>
+    /// The learning rate against epochs trained: epoch e's sampled steps (<see cref="EpochRecord.LearningRateSteps"/>)
+    /// spread evenly from e - 1 (its first step) to e (its last), so a warm-up rises and a cosine decays within the
+    /// epochs; an epoch recorded by an older Zoo has only its start rate, drawn at e - 1. <c>PerStep</c>: every epoch has its steps.
+    /// </summary>
+    internal static (double[] X, double[] Y, bool PerStep) LearningRateCurve(IReadOnlyList<EpochRecord> epochs)
+    {
+        var x = new List<double>();
+        var y = new List<double>();
+        foreach (var e in epochs)
+        {
+            var steps = e.LearningRateSteps is { Count: > 0 } s ? s : new[] { e.LearningRate };
+            for (int j = 0; j < steps.Count; j++)
+            {
+                x.Add(e.Epoch - 1 + (steps.Count == 1 ? 0 : j / (double)(steps.Count - 1)));
+                y.Add(steps[j]);
+            }
+        }
+        return (x.ToArray(), y.ToArray(), epochs.All(e => e.LearningRateSteps is { Count: > 0 }));
     }
 
     /// <summary>
