@@ -392,7 +392,7 @@ public sealed class ReportTests
             Assert.Contains("Total params: 61,706", model.Runs[0].Layers);
             Assert.Contains("features.0 (Conv2d)", html);
 
-            // The prediction grid's sample: 24 of the 32 test images, mistakes over-sampled (up to a third), thumbnails at full 28 px.
+            // The prediction grid's sample: 24 of the 32 test images, at least a third of them mistakes where the set has as many, thumbnails at full 28 px.
             var sample = model.Runs[0].Predictions!;
             Assert.Equal(24, sample.Images.Count);
             Assert.Equal(sample.Images.Select(i => i.Index).Order().Distinct(), sample.Images.Select(i => i.Index));
@@ -483,6 +483,45 @@ public sealed class ReportTests
         var back = System.Text.Json.JsonSerializer.Deserialize<PredictionSample>(json, ZooJson.Options)!;
         Assert.Equal(first.Pixels, back.Images[0].Image.Pixels);
         Assert.Throws<ArgumentException>(() => PredictionSample.Take(new EvalResult(1, 0.7, 0.9, 10, 0.1), set, 6, 1));
+    }
+
+    [Theory]
+    [InlineData(0.97, "8 wrong of 24 sampled (mistakes over-sampled: 3 % of the 100 test images are wrong)")]
+    [InlineData(0.67, "8 wrong of 24 sampled (in proportion: 33 % of the 100 test images are wrong)")]
+    [InlineData(0.11, "8 wrong of 24 sampled (mistakes under-sampled: 89 % of the 100 test images are wrong)")]
+    [InlineData(0.995, "8 wrong of 24 sampled (mistakes over-sampled: 0.5 % of the 200 test images are wrong)")]
+    public void A_prediction_grids_caption_says_whether_its_mistakes_were_over_or_under_sampled(double top1, string caption)
+    {
+        var thumb = new Thumbnail(1, 1, 1, new byte[] { 0 });
+        var sample = new PredictionSample(Enumerable.Range(0, 24).Select(i => new PredictedImage(i, 0, i < 8 ? 1 : 0, 0.9, thumb)).ToArray());
+        int count = top1 == 0.995 ? 200 : 100;
+        Assert.Equal(caption, sample.Describe(new EvalResult(1, top1, 1, count, 1)));
+        Assert.Equal("8 wrong of 24 sampled", sample.Describe(null));   // predictions.json without its run's test result
+        Assert.Equal("all 24 test images, 8 wrong", sample.Describe(new EvalResult(1, 16 / 24.0, 1, 24, 1)));
+    }
+
+    [Fact]
+    public void A_model_mostly_wrong_gets_its_mistakes_under_sampled_and_its_grid_says_so()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // 89 % of 36 test images wrong: the sample's third of mistakes is fewer than the set's share.
+            var info = new DatasetInfo("shapes", 1, 28, 28, Zoo.Engine.Data.ShapesDatasetProvider.ClassNames);
+            var set = Zoo.Engine.Data.ShapesDatasetProvider.Generate(info, 36, 7, 0, 0.06);
+            var predicted = Enumerable.Range(0, 36).Select(i => i < 32 ? (set.GetLabel(i) + 1) % 10 : set.GetLabel(i)).ToArray();
+            var eval = new EvalResult(1, 4 / 36.0, 0.9, 36, 0.1) { Predicted = predicted, Confidence = Enumerable.Repeat(0.5f, 36).ToArray() };
+            var sample = PredictionSample.Take(eval, set, 24, seed: 1);
+            Assert.Equal(20, sample.Images.Count(i => !i.Correct));   // the 4 right ones fill the rest: 83 % against 89 %
+            Assert.StartsWith("20 wrong of 24 sampled (mistakes under-sampled: 89 % of the 36 test images", sample.Describe(eval));
+
+            var r = Sample(dir);
+            File.WriteAllText(ResultWriter.PredictionsPath(dir, "good"), System.Text.Json.JsonSerializer.Serialize(sample, ZooJson.Options));
+            var runs = r.Runs.Select(x => x.Label == "good" ? x with { Test = eval with { Confusion = x.Test!.Confusion } } : x).ToArray();
+            var figures = FigureExporter.Write(ReportModel.From(r with { Runs = runs }), Path.Combine(dir, "figures")).Figures;
+            Assert.Equal("good test predictions: " + sample.Describe(eval), figures.Single(f => f.Png.EndsWith("good-predictions.png", StringComparison.Ordinal)).Title);
+        }
+        finally { Clean(dir); }
     }
 
     static string ShapesClass() => Zoo.Engine.Data.ShapesDatasetProvider.ClassNames[0];

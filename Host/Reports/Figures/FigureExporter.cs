@@ -95,7 +95,7 @@ public static class FigureExporter
                 var name = ResultWriter.SafeName(r.Label);
                 var classes = ClassNames(d, d.Classes.Count);
                 DrawGrid($"{name}-predictions", Runs, r.Label,
-                    $"{r.Label} test predictions: {sample.Images.Count(i => !i.Correct)} wrong of {sample.Images.Count} sampled (mistakes over-sampled)",
+                    $"{r.Label} test predictions: {sample.Describe(r.Run.Test)}",
                     ImageGrid.Predictions(sample.Images, classes), 8);
                 if (sample.ConfidentMistakes.Count > 0)
                     DrawGrid($"{name}-confident-mistakes", Runs, r.Label, $"{r.Label} the {sample.ConfidentMistakes.Count} most confident test mistakes",
