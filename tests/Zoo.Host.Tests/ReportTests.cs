@@ -351,6 +351,29 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_DBSCAN_map_of_25_clusters_and_noise_gets_26_distinct_colours_and_no_legend_over_its_points()
+    {
+        // 25 clusters and noise (-1), 20 seeded points each, as DBSCAN's labels come.
+        var rng = new Random(3);
+        var labels = Enumerable.Range(0, 26 * 20).Select(i => i % 26 - 1).ToArray();
+        var x = labels.Select(l => (l + 1) % 5 * 10 + rng.NextDouble()).ToArray();
+        var y = labels.Select(l => (l + 1) / 5 * 10 + rng.NextDouble()).ToArray();
+        var plot = Charts.LabelledPoints("t", "x", "y", x, y, labels);
+        var colours = plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Select(p => p.MarkerFillColor).ToArray();
+        Assert.Equal(26, colours.Length);
+        // Clearly apart, pair by pair (the cycled palette gave 0, 10 and 20 one blue, and 7 and 17 noise's grey).
+        double Distance(ScottPlot.Color a, ScottPlot.Color b) => Math.Sqrt(Math.Pow(a.R - b.R, 2) + Math.Pow(a.G - b.G, 2) + Math.Pow(a.B - b.B, 2));
+        var closest = colours.SelectMany((a, i) => colours.Skip(i + 1).Select(b => Distance(a, b))).Min();
+        Assert.True(closest >= 70, $"two colours are {closest:F0} apart in RGB");
+        // The names are written at the clusters instead of a 25-line legend inside the plot; noise alone is in a legend beside it.
+        Assert.False(plot.Legend.IsVisible);
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => i.ToString()), plot.GetPlottables().OfType<ScottPlot.Plottables.Text>().Select(t => t.LabelText).Order(StringComparer.Ordinal).OrderBy(t => t.Length));
+        // Few groups keep the 10-colour palette, without its grey.
+        Assert.DoesNotContain(Charts.Palette[7], Charts.Categorical(9));
+        Assert.Equal(Charts.Palette[8], Charts.Categorical(9)[7]);
+    }
+
+    [Fact]
     public void The_pareto_front_keeps_only_points_no_other_point_beats()
     {
         // (cost, accuracy): b is cheaper and better than c; d is dearest but best; a is cheapest.
