@@ -167,8 +167,17 @@ public sealed class ReportTests
             foreach (Match m in Regex.Matches(html, "href=\"([^\"]*)\""))
             {
                 var href = m.Groups[1].Value;
+                if (href.StartsWith("figures/", StringComparison.Ordinal)) { Assert.True(File.Exists(Path.Combine(dir, Uri.UnescapeDataString(href))), href); continue; }
                 Assert.StartsWith("#", href);
                 Assert.Contains($"id=\"{href[1..]}\"", html);
+            }
+            // Each figure is shown at the size it was drawn (not shrunk to 540 px, its text to 7 px) and its caption links its file.
+            Assert.DoesNotContain("540px", html);
+            foreach (var f in output.Figures)
+            {
+                using var bitmap = SKBitmap.Decode(f.Png);
+                Assert.Contains($"width=\"{bitmap.Width}\" height=\"{bitmap.Height}\"", html);
+                Assert.Contains($"<a href=\"figures/{Path.GetFileName(f.Png)}\">", html);
             }
         }
         finally { Clean(dir); }
