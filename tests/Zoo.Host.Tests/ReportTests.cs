@@ -556,5 +556,20 @@ public sealed class ReportTests
         finally { Clean(dir); }
     }
 
+    [Fact]
+    public void Prediction_captions_show_the_shapes_class_names_and_confidence_whole_and_shorten_only_a_long_name()
+    {
+        var names = Zoo.Engine.Data.ShapesDatasetProvider.ClassNames;
+        var thumb = new Thumbnail(1, 28, 28, new byte[784]);
+        var tiles = ImageGrid.Predictions(names.Select((_, i) => new PredictedImage(i, i, (i + 1) % names.Length, 0.97, thumb)), names);
+        Assert.Contains("pred: v-stripes 97%", tiles.Select(t => t.Detail));
+        Assert.Equal(tiles.SelectMany(t => new[] { t.Caption, t.Detail! }), ImageGrid.CaptionsAsDrawn(tiles));
+        // A name no tile has room for loses its end, never the confidence.
+        var longName = ImageGrid.CaptionsAsDrawn(ImageGrid.Predictions(new[] { new PredictedImage(0, 0, 1, 0.97, thumb) },
+            new[] { "cat", "American Staffordshire terrier, Staffordshire terrier, American pit bull terrier" }));
+        Assert.StartsWith("pred: American Staffordshire", longName[1]);
+        Assert.EndsWith("… 97%", longName[1]);
+    }
+
     static string ShapesClass() => Zoo.Engine.Data.ShapesDatasetProvider.ClassNames[0];
 }
