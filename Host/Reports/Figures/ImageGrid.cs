@@ -46,6 +46,22 @@ public static class ImageGrid
     }
 
     const float CaptionSize = 12;
+    const int TitleLine = 20;
+
+    /// <summary>The title in lines that fit <paramref name="width"/>, broken between words (a grid's caption ran past its right edge).</summary>
+    static IReadOnlyList<string> Wrap(string text, float width, SKFont font)
+    {
+        var lines = new List<string>();
+        var line = "";
+        foreach (var word in text.Split(' '))
+        {
+            var longer = line.Length == 0 ? word : line + " " + word;
+            if (line.Length > 0 && font.MeasureText(longer) > width) { lines.Add(line); line = word; }
+            else line = longer;
+        }
+        lines.Add(line);
+        return lines;
+    }
     static int Zoom(int side) => Math.Max(1, (int)Math.Ceiling(MinTile / (double)side));
 
     public static void Save(IReadOnlyList<GridTile> tiles, int columns, string title, string path)
@@ -59,7 +75,10 @@ public static class ImageGrid
         int tile = TileWidth(tiles, side * zoom, font);
         int caption = tiles.Any(t => t.Detail is not null) ? 36 : 20;
         int cols = Math.Clamp(columns, 1, tiles.Count), rows = (tiles.Count + cols - 1) / cols;
-        int width = cols * (tile + Gap) + Gap, height = TitleHeight + rows * (side * zoom + caption + Gap) + Gap;
+        int width = cols * (tile + Gap) + Gap;
+        var titleLines = Wrap(title, width - 2 * Gap, titleFont);
+        int titleHeight = TitleHeight + (titleLines.Count - 1) * TitleLine;
+        int height = titleHeight + rows * (side * zoom + caption + Gap) + Gap;
 
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
@@ -68,12 +87,12 @@ public static class ImageGrid
         using var right = new SKPaint { Color = new SKColor(0, 128, 0), IsAntialias = true };
         using var wrong = new SKPaint { Color = new SKColor(200, 0, 0), IsAntialias = true };
         using var frame = new SKPaint { Color = wrong.Color, Style = SKPaintStyle.Stroke, StrokeWidth = 3 };
-        canvas.DrawText(title, Gap, 22, SKTextAlign.Left, titleFont, ink);
+        for (int l = 0; l < titleLines.Count; l++) canvas.DrawText(titleLines[l], Gap, 22 + l * TitleLine, SKTextAlign.Left, titleFont, ink);
 
         for (int t = 0; t < tiles.Count; t++)
         {
             var (img, first, second, correct) = (tiles[t].Image, tiles[t].Caption, tiles[t].Detail, tiles[t].Correct);
-            int x0 = Gap + t % cols * (tile + Gap), y0 = TitleHeight + t / cols * (side * zoom + caption + Gap);
+            int x0 = Gap + t % cols * (tile + Gap), y0 = titleHeight + t / cols * (side * zoom + caption + Gap);
             using var bitmap = ToBitmap(img);
             using var image = SKImage.FromBitmap(bitmap);
             var dest = SKRect.Create(x0 + (tile - img.Width * zoom) / 2f, y0, img.Width * zoom, img.Height * zoom);
