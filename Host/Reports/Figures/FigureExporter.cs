@@ -134,8 +134,8 @@ public static class FigureExporter
         // reached) would be empty axes reading "no value": it is left out, and the comparison table says why.
         void Bars(string name, string title, string yLabel, (string Name, double[] Values)[] series, Func<double, string> format, string missing = "no value")
         {
-            if (series.Any(s => s.Values.Any(double.IsFinite)))
-                draw(name, Comparison, null, title, t => Charts.GroupedBars(t, yLabel, names, series, format, missing));
+            series = series.Where(s => s.Values.Any(double.IsFinite)).ToArray();   // nor a legend entry for a series without bars
+            if (series.Length > 0) draw(name, Comparison, null, title, t => Charts.GroupedBars(t, yLabel, names, series, format, missing));
         }
         double? Counted(RunResult r, double? v) => r.Parameters > 0 ? v : null;   // 0: never counted (a run stopped before its model was built)
 
