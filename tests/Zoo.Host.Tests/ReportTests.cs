@@ -468,10 +468,13 @@ public sealed class ReportTests
             // Each epoch's start alone (all the chart had) never showed the end of the decay: the last step is far below epoch 3's start.
             Assert.True(epochs[2].LearningRateSteps![^1] < 0.3 * 0.1);
 
-            // Read back from results.json, the chart's points span epochs 0 to 3, rising to the peak at 1 and falling after.
+            // Read back from results.json, the chart's stairs span epochs 0 to 3, rising to the peak at 1 and falling after.
             var (x, y, perStep) = FigureExporter.LearningRateCurve(ReportModel.Load(new[] { dir }).Runs[0].Run.Epochs);
             Assert.True(perStep);
-            Assert.Equal((0.0, 3.0, 12), (x[0], x[^1], x.Length));
+            Assert.Equal((0.0, 0.25, 3.0, 13), (x[0], x[1], x[^1], x.Length));   // 4 steps an epoch at their starts, and the end
+            Assert.Equal(y[^2], y[^1]);
+            // More steps than kept: 11 evenly spaced, the first the epoch's start.
+            Assert.Equal(new[] { 0.0, 3, 5, 8, 11, 14, 16, 19, 22, 25, 27 }, EpochRecord.SampleSteps(Enumerable.Range(0, 30).Select(i => (double)i).ToArray()));
             Assert.Equal(y.Max(), y[4]);
             Assert.Equal(1.0, x[4]);
 

@@ -2,8 +2,8 @@ using ScottPlot;
 
 namespace Zoo.Reports.Figures;
 
-/// <summary>A line of a line chart: y per x, NaN for a missing point.</summary>
-public sealed record Series(string Name, double[] X, double[] Y, bool Dashed = false, bool Markers = true);
+/// <summary>A line of a line chart: y per x, NaN for a missing point; <paramref name="Stairs"/>: each y holds until the next x.</summary>
+public sealed record Series(string Name, double[] X, double[] Y, bool Dashed = false, bool Markers = true, bool Stairs = false);
 
 /// <summary>A horizontal or vertical reference line (a target, the best epoch, the test accuracy).</summary>
 public sealed record Marker(string Name, double Value, bool Vertical, bool Dashed = true);
@@ -44,6 +44,7 @@ public static class Charts
             line.LineWidth = 2;
             line.MarkerSize = s.Markers ? 6 : 0;
             if (s.Dashed) line.LinePattern = LinePattern.Dashed;
+            if (s.Stairs) line.ConnectStyle = ConnectStyle.StepHorizontal;
         }
         int m = 0;
         foreach (var mk in markers ?? Array.Empty<Marker>())

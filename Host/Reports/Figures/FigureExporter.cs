@@ -209,7 +209,7 @@ public static class FigureExporter
             var (lrX, lrY, perStep) = LearningRateCurve(epochs);
             draw($"{name}-lr", Runs, rr.Label, $"{rr.Label} learning rate", t => Charts.Lines(t, "epochs trained",
                 perStep ? "learning rate (optimiser steps)" : "learning rate (at the start of each epoch)",
-                new[] { new Series("lr", lrX, lrY, Markers: !perStep) }));
+                new[] { new Series("lr", lrX, lrY, Markers: !perStep, Stairs: perStep) }));
         }
         if (run.Test is { Confusion.Length: > 0 } test)
         {
@@ -234,24 +234,27 @@ public static class FigureExporter
     }
 
     /// <summary>
-    /// The learning rate against epochs trained: epoch e's sampled steps (<see cref="EpochRecord.LearningRateSteps"/>)
-    /// spread evenly from e - 1 (its first step) to e (its last), so a warm-up rises and a cosine decays within the
-    /// epochs; an epoch recorded by an older Zoo has only its start rate, drawn at e - 1. <c>PerStep</c>: every epoch has its steps.
+    /// The learning rate against epochs trained: sample j of epoch e's n (<see cref="EpochRecord.LearningRateSteps"/>) at
+    /// e - 1 + j/n, where its step starts, and the last rate again at the end, to be drawn as stairs (each rate holds until
+    /// the next), so a warm-up rises, a cosine decays within the epochs and a per-epoch schedule drops at the epoch's
+    /// end; an epoch recorded by an older Zoo has only its start rate, drawn at e - 1. <c>PerStep</c>: every epoch has its steps.
     /// </summary>
     internal static (double[] X, double[] Y, bool PerStep) LearningRateCurve(IReadOnlyList<EpochRecord> epochs)
     {
         var x = new List<double>();
         var y = new List<double>();
+        bool perStep = epochs.Count > 0 && epochs.All(e => e.LearningRateSteps is { Count: > 0 });
         foreach (var e in epochs)
         {
-            var steps = e.LearningRateSteps is { Count: > 0 } s ? s : new[] { e.LearningRate };
+            var steps = perStep ? e.LearningRateSteps! : new[] { e.LearningRate };
             for (int j = 0; j < steps.Count; j++)
             {
-                x.Add(e.Epoch - 1 + (steps.Count == 1 ? 0 : j / (double)(steps.Count - 1)));
+                x.Add(e.Epoch - 1 + j / (double)steps.Count);
                 y.Add(steps[j]);
             }
         }
-        return (x.ToArray(), y.ToArray(), epochs.All(e => e.LearningRateSteps is { Count: > 0 }));
+        if (perStep) { x.Add(epochs[^1].Epoch); y.Add(y[^1]); }
+        return (x.ToArray(), y.ToArray(), perStep);
     }
 
     /// <summary>
