@@ -34,6 +34,32 @@ public sealed class AnalysisSuiteTests
     }
 
     [Fact]
+    public void Zoo_analyze_redraws_the_folders_report_with_the_t_SNE_figures()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = TestEnvironment.Catalog();
+            var runner = new SuiteRunner(catalog);
+            File.WriteAllText(Path.Combine(dir, "suite.json"), Suite(""));
+            runner.Run(SuiteParser.Load(Path.Combine(dir, "suite.json")), dir);
+            var html = Path.Combine(dir, "report.html");
+            Zoo.Reports.Export.ReportWriter.Write(Zoo.Reports.Model.ReportModel.Load(new[] { dir }), dir);   // as run-suite leaves it
+            Assert.DoesNotContain("id=\"analysis\"", File.ReadAllText(html));
+
+            Assert.Equal(0, Zoo.Cli.Analyze.Run(runner, dir, maxImages: 40, perplexity: 8));
+            var after = File.ReadAllText(html);
+            Assert.Contains("id=\"analysis\"", after);
+            Assert.Contains("figures/lenet5-tsne-dbscan.png", after);
+            Assert.True(File.Exists(Path.Combine(dir, "figures", "lenet5-tsne-classes.png")));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public void A_suite_with_analysis_stores_it_per_run_and_zoo_analyze_redoes_it_from_the_best_weights()
     {
         var dir = TestEnvironment.NewTempDirectory();

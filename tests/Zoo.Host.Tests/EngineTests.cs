@@ -34,7 +34,8 @@ public sealed class EngineTests
         }));
 
     static IEnumerable<object?> Numbers(RunResult r) =>
-        r.Epochs.SelectMany(e => new object?[] { e.Epoch, e.LearningRate, e.TrainLoss, e.TrainTop1, e.ValLoss, e.ValTop1, e.EmaValTop1, e.GradNorm });
+        r.Epochs.SelectMany(e => new object?[] { e.Epoch, e.LearningRate, e.TrainLoss, e.TrainTop1, e.ValLoss, e.ValTop1, e.EmaValTop1, e.GradNorm }
+            .Concat((e.LearningRateSteps ?? Array.Empty<double>()).Cast<object?>()));
 
     [Fact]
     public void An_interrupted_run_resumes_from_its_checkpoint_and_ends_exactly_as_an_uninterrupted_one()
@@ -66,6 +67,7 @@ public sealed class EngineTests
             Assert.True(cut.Interrupted);
             Assert.Equal(RunStatus.Interrupted, cut.Runs.Single().Status);
             Assert.Equal(2, cut.Runs[0].Epochs.Count);
+            Assert.Equal((reference.Parameters, reference.Gmacs), (cut.Runs[0].Parameters, cut.Runs[0].Gmacs));   // counted before the stop, not lost with it
             var written = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(broken, "results.json")))!;
             Assert.True(written["interrupted"]!.GetValue<bool>());
             Assert.Equal("interrupted", written["runs"]![0]!["status"]!.GetValue<string>());

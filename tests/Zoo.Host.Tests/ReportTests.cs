@@ -167,8 +167,17 @@ public sealed class ReportTests
             foreach (Match m in Regex.Matches(html, "href=\"([^\"]*)\""))
             {
                 var href = m.Groups[1].Value;
+                if (href.StartsWith("figures/", StringComparison.Ordinal)) { Assert.True(File.Exists(Path.Combine(dir, Uri.UnescapeDataString(href))), href); continue; }
                 Assert.StartsWith("#", href);
                 Assert.Contains($"id=\"{href[1..]}\"", html);
+            }
+            // Each figure is shown at the size it was drawn (not shrunk to 540 px, its text to 7 px) and its caption links its file.
+            Assert.DoesNotContain("540px", html);
+            foreach (var f in output.Figures)
+            {
+                using var bitmap = SKBitmap.Decode(f.Png);
+                Assert.Contains($"width=\"{bitmap.Width}\" height=\"{bitmap.Height}\"", html);
+                Assert.Contains($"<a href=\"figures/{Path.GetFileName(f.Png)}\">", html);
             }
         }
         finally { Clean(dir); }
@@ -245,6 +254,45 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Figures_with_no_value_for_any_run_are_left_out_and_the_others_drawn()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // No test split and no target reached: test loss, latency and time to the target have nothing to show.
+            var r = Sample(dir);
+            var untested = r with { Runs = r.Runs.Select(x => x with { Test = null, TargetEpoch = null, TargetSeconds = null }).ToArray() };
+            var result = FigureExporter.Write(ReportModel.From(untested), Path.Combine(dir, "figures"));
+            Assert.Empty(result.Warnings);
+            var names = result.Figures.Select(f => Path.GetFileNameWithoutExtension(f.Png)).ToHashSet();
+            foreach (var n in new[] { "test-loss", "latency", "epochs-to-target", "seconds-to-target", "top1-vs-parameters" })
+                Assert.DoesNotContain(n, names);
+            foreach (var n in new[] { "accuracy", "seconds-per-epoch", "total-seconds", "size", "parameters", "gmacs", "good-accuracy" })
+                Assert.Contains(n, names);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void A_run_that_ended_before_its_model_was_counted_shows_no_parameters_rather_than_zero()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            Sample(dir);   // "broken" failed before its model was built: Parameters 0 in results.json
+            var table = ComparisonTable.From(ReportModel.Load(new[] { dir }).Comparison);
+            var broken = table.Rows.Single(x => x.Run.Label == "broken");
+            Assert.Equal(("-", "-"), (broken.Cells[2], broken.Cells[3]));
+            Assert.Equal(((double?)null, (double?)null), (broken.Keys[2], broken.Keys[3]));
+            var stopped = table.Rows.Single(x => x.Run.Label == "stopped");
+            Assert.Equal(("2,000,000", "7.63"), (stopped.Cells[2], stopped.Cells[3]));
+            // Sorted by parameters, the uncounted run comes last either way, not as the smallest model.
+            Assert.Equal("broken", table.SortedBy(2, descending: false)[^1].Run.Label);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
     public void A_folder_without_results_json_is_refused_by_name()
     {
         var dir = TestEnvironment.NewTempDirectory();
@@ -312,6 +360,29 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_DBSCAN_map_of_25_clusters_and_noise_gets_26_distinct_colours_and_no_legend_over_its_points()
+    {
+        // 25 clusters and noise (-1), 20 seeded points each, as DBSCAN's labels come.
+        var rng = new Random(3);
+        var labels = Enumerable.Range(0, 26 * 20).Select(i => i % 26 - 1).ToArray();
+        var x = labels.Select(l => (l + 1) % 5 * 10 + rng.NextDouble()).ToArray();
+        var y = labels.Select(l => (l + 1) / 5 * 10 + rng.NextDouble()).ToArray();
+        var plot = Charts.LabelledPoints("t", "x", "y", x, y, labels);
+        var colours = plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Select(p => p.MarkerFillColor).ToArray();
+        Assert.Equal(26, colours.Length);
+        // Clearly apart, pair by pair (the cycled palette gave 0, 10 and 20 one blue, and 7 and 17 noise's grey).
+        double Distance(ScottPlot.Color a, ScottPlot.Color b) => Math.Sqrt(Math.Pow(a.R - b.R, 2) + Math.Pow(a.G - b.G, 2) + Math.Pow(a.B - b.B, 2));
+        var closest = colours.SelectMany((a, i) => colours.Skip(i + 1).Select(b => Distance(a, b))).Min();
+        Assert.True(closest >= 70, $"two colours are {closest:F0} apart in RGB");
+        // The names are written at the clusters instead of a 25-line legend inside the plot; noise alone is in a legend beside it.
+        Assert.False(plot.Legend.IsVisible);
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => i.ToString()), plot.GetPlottables().OfType<ScottPlot.Plottables.Text>().Select(t => t.LabelText).Order(StringComparer.Ordinal).OrderBy(t => t.Length));
+        // Few groups keep the 10-colour palette, without its grey.
+        Assert.DoesNotContain(Charts.Palette[7], Charts.Categorical(9));
+        Assert.Equal(Charts.Palette[8], Charts.Categorical(9)[7]);
+    }
+
+    [Fact]
     public void The_pareto_front_keeps_only_points_no_other_point_beats()
     {
         // (cost, accuracy): b is cheaper and better than c; d is dearest but best; a is cheapest.
@@ -353,7 +424,7 @@ public sealed class ReportTests
             Assert.Contains("Total params: 61,706", model.Runs[0].Layers);
             Assert.Contains("features.0 (Conv2d)", html);
 
-            // The prediction grid's sample: 24 of the 32 test images, mistakes over-sampled (up to a third), thumbnails at full 28 px.
+            // The prediction grid's sample: 24 of the 32 test images, at least a third of them mistakes where the set has as many, thumbnails at full 28 px.
             var sample = model.Runs[0].Predictions!;
             Assert.Equal(24, sample.Images.Count);
             Assert.Equal(sample.Images.Select(i => i.Index).Order().Distinct(), sample.Images.Select(i => i.Index));
@@ -367,6 +438,59 @@ public sealed class ReportTests
             Assert.Equal(Math.Min(wrongInTest, Math.Max(8, 24 - (32 - wrongInTest))), sample.Images.Count(i => !i.Correct));
             using var grid = SKBitmap.Decode(output.Figures.Single(f => f.Png.EndsWith("lenet5-predictions.png")).Png);
             Assert.True(grid.Width > 8 * 96 && grid.Height > 3 * 96, $"grid is {grid.Width}x{grid.Height}");
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void The_learning_rate_chart_draws_each_epochs_steps_so_a_warm_up_rises_and_the_cosine_decays()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // 64 images in batches of 16: 4 steps an epoch; one epoch of warm-up, then a per-step cosine to 0 over two.
+            var suite = SuiteParser.Parse("""
+                {
+                  "name": "lr",
+                  "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 64, "val": 16, "test": 16 },
+                  "models": [ { "variant": "lenet5" } ],
+                  "recipe": { "epochs": 3, "batch_size": 16, "seed": 5, "optimizer": { "name": "sgd", "lr": 0.1 },
+                              "schedule": { "name": "cosine", "warmup_epochs": 1, "min_lr": 0 } }
+                }
+                """, Path.Combine(dir, "suite.json"));
+            var epochs = new SuiteRunner(TestEnvironment.Catalog()).Run(suite, dir, CancellationToken.None, new SyncProgress<SuiteEvent>(_ => { })).Runs[0].Epochs;
+            Assert.All(epochs, e => Assert.Equal(4, e.LearningRateSteps!.Count));
+            Assert.Equal(epochs.Select(e => e.LearningRate), epochs.Select(e => e.LearningRateSteps![0]));   // "lr" stays the rate at the start
+            var warmUp = epochs[0].LearningRateSteps!;
+            Assert.True(warmUp.Zip(warmUp.Skip(1)).All(p => p.Second > p.First), string.Join(", ", warmUp));
+            var decay = epochs[1].LearningRateSteps!.Concat(epochs[2].LearningRateSteps!).ToArray();
+            Assert.True(decay.Zip(decay.Skip(1)).All(p => p.Second < p.First), string.Join(", ", decay));
+            // Each epoch's start alone (all the chart had) never showed the end of the decay: the last step is far below epoch 3's start.
+            Assert.True(epochs[2].LearningRateSteps![^1] < 0.3 * 0.1);
+
+            // Read back from results.json, the chart's stairs span epochs 0 to 3, rising to the peak at 1 and falling after.
+            var (x, y, perStep) = FigureExporter.LearningRateCurve(ReportModel.Load(new[] { dir }).Runs[0].Run.Epochs);
+            Assert.True(perStep);
+            Assert.Equal((0.0, 0.25, 3.0, 13), (x[0], x[1], x[^1], x.Length));   // 4 steps an epoch at their starts, and the end
+            Assert.Equal(y[^2], y[^1]);
+            // More steps than kept: 11 evenly spaced, the first the epoch's start.
+            Assert.Equal(new[] { 0.0, 3, 5, 8, 11, 14, 16, 19, 22, 25, 27 }, EpochRecord.SampleSteps(Enumerable.Range(0, 30).Select(i => (double)i).ToArray()));
+            Assert.Equal(y.Max(), y[4]);
+            Assert.Equal(1.0, x[4]);
+
+            // results.json of an older Zoo (no "lr_steps") still renders, its rates drawn at each epoch's start.
+            var file = Path.Combine(dir, "results.json");
+            var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+            foreach (var e in root["runs"]![0]!["epochs"]!.AsArray()) e!.AsObject().Remove("lr_steps");
+            File.WriteAllText(file, root.ToJsonString());
+            var old = ReportModel.Load(new[] { dir });
+            var (oldX, oldY, oldPerStep) = FigureExporter.LearningRateCurve(old.Runs[0].Run.Epochs);
+            Assert.False(oldPerStep);
+            Assert.Equal(new[] { 0.0, 1.0, 2.0 }, oldX);
+            Assert.Equal(epochs.Select(e => e.LearningRate), oldY);
+            var output = ReportWriter.Write(old, dir);
+            Assert.Empty(output.Warnings);
+            Assert.Contains(output.Figures, f => f.Png.EndsWith("lenet5-lr.png", StringComparison.Ordinal));
         }
         finally { Clean(dir); }
     }
@@ -394,6 +518,60 @@ public sealed class ReportTests
         var back = System.Text.Json.JsonSerializer.Deserialize<PredictionSample>(json, ZooJson.Options)!;
         Assert.Equal(first.Pixels, back.Images[0].Image.Pixels);
         Assert.Throws<ArgumentException>(() => PredictionSample.Take(new EvalResult(1, 0.7, 0.9, 10, 0.1), set, 6, 1));
+    }
+
+    [Theory]
+    [InlineData(0.97, "8 wrong of 24 sampled (mistakes over-sampled: 3 % of the 100 test images are wrong)")]
+    [InlineData(0.67, "8 wrong of 24 sampled (in proportion: 33 % of the 100 test images are wrong)")]
+    [InlineData(0.11, "8 wrong of 24 sampled (mistakes under-sampled: 89 % of the 100 test images are wrong)")]
+    [InlineData(0.995, "8 wrong of 24 sampled (mistakes over-sampled: 0.5 % of the 200 test images are wrong)")]
+    public void A_prediction_grids_caption_says_whether_its_mistakes_were_over_or_under_sampled(double top1, string caption)
+    {
+        var thumb = new Thumbnail(1, 1, 1, new byte[] { 0 });
+        var sample = new PredictionSample(Enumerable.Range(0, 24).Select(i => new PredictedImage(i, 0, i < 8 ? 1 : 0, 0.9, thumb)).ToArray());
+        int count = top1 == 0.995 ? 200 : 100;
+        Assert.Equal(caption, sample.Describe(new EvalResult(1, top1, 1, count, 1)));
+        Assert.Equal("8 wrong of 24 sampled", sample.Describe(null));   // predictions.json without its run's test result
+        Assert.Equal("all 24 test images, 8 wrong", sample.Describe(new EvalResult(1, 16 / 24.0, 1, 24, 1)));
+    }
+
+    [Fact]
+    public void A_model_mostly_wrong_gets_its_mistakes_under_sampled_and_its_grid_says_so()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // 89 % of 36 test images wrong: the sample's third of mistakes is fewer than the set's share.
+            var info = new DatasetInfo("shapes", 1, 28, 28, Zoo.Engine.Data.ShapesDatasetProvider.ClassNames);
+            var set = Zoo.Engine.Data.ShapesDatasetProvider.Generate(info, 36, 7, 0, 0.06);
+            var predicted = Enumerable.Range(0, 36).Select(i => i < 32 ? (set.GetLabel(i) + 1) % 10 : set.GetLabel(i)).ToArray();
+            var eval = new EvalResult(1, 4 / 36.0, 0.9, 36, 0.1) { Predicted = predicted, Confidence = Enumerable.Repeat(0.5f, 36).ToArray() };
+            var sample = PredictionSample.Take(eval, set, 24, seed: 1);
+            Assert.Equal(20, sample.Images.Count(i => !i.Correct));   // the 4 right ones fill the rest: 83 % against 89 %
+            Assert.StartsWith("20 wrong of 24 sampled (mistakes under-sampled: 89 % of the 36 test images", sample.Describe(eval));
+
+            var r = Sample(dir);
+            File.WriteAllText(ResultWriter.PredictionsPath(dir, "good"), System.Text.Json.JsonSerializer.Serialize(sample, ZooJson.Options));
+            var runs = r.Runs.Select(x => x.Label == "good" ? x with { Test = eval with { Confusion = x.Test!.Confusion } } : x).ToArray();
+            var figures = FigureExporter.Write(ReportModel.From(r with { Runs = runs }), Path.Combine(dir, "figures")).Figures;
+            Assert.Equal("good test predictions: " + sample.Describe(eval), figures.Single(f => f.Png.EndsWith("good-predictions.png", StringComparison.Ordinal)).Title);
+        }
+        finally { Clean(dir); }
+    }
+
+    [Fact]
+    public void Prediction_captions_show_the_shapes_class_names_and_confidence_whole_and_shorten_only_a_long_name()
+    {
+        var names = Zoo.Engine.Data.ShapesDatasetProvider.ClassNames;
+        var thumb = new Thumbnail(1, 28, 28, new byte[784]);
+        var tiles = ImageGrid.Predictions(names.Select((_, i) => new PredictedImage(i, i, (i + 1) % names.Length, 0.97, thumb)), names);
+        Assert.Contains("pred: v-stripes 97%", tiles.Select(t => t.Detail));
+        Assert.Equal(tiles.SelectMany(t => new[] { t.Caption, t.Detail! }), ImageGrid.CaptionsAsDrawn(tiles));
+        // A name no tile has room for loses its end, never the confidence.
+        var longName = ImageGrid.CaptionsAsDrawn(ImageGrid.Predictions(new[] { new PredictedImage(0, 0, 1, 0.97, thumb) },
+            new[] { "cat", "American Staffordshire terrier, Staffordshire terrier, American pit bull terrier" }));
+        Assert.StartsWith("pred: American Staffordshire", longName[1]);
+        Assert.EndsWith("… 97%", longName[1]);
     }
 
     static string ShapesClass() => Zoo.Engine.Data.ShapesDatasetProvider.ClassNames[0];

@@ -188,7 +188,7 @@ public sealed class UiWorkbenchTests
 
             // No figures drawn yet: the text says how; the sampled mistakes are listed from predictions.json.
             Assert.Contains($"`zoo report {dir}` draws them", pane.Summary);
-            Assert.Contains("2 wrong of 3 sampled test images", pane.Summary);
+            Assert.Contains("2 wrong of 3 sampled (in proportion: 40 % of the 30 test images are wrong)", pane.Summary);
             Assert.Contains("test image     7: ring taken for square (60 %)", pane.Summary);
             var screen = UiTests.ScreenText(app, view);
             Assert.Contains("Confusion of good", screen);

@@ -5,20 +5,50 @@ using Microsoft.Extensions.DependencyInjection;
 using TorchSharp;
 using Zoo.Engine.Analysis;
 using Zoo.Engine.Suites;
+using Zoo.Reports.Export;
+using Zoo.Reports.Model;
 
 namespace Zoo.Cli;
 
 /// <summary>zoo analyze and zoo bench analysis: the feature analysis of seeds/002 §4.3.</summary>
 public static class Analyze
 {
-    /// <summary>zoo analyze DIR: analyses every finished run of a results folder, writes results.json, prints ARI per model; 0 if any run was analysed.</summary>
-    public static int Run(IServiceProvider services, string directory, int? maxImages, double? perplexity, string? device = null)
+    /// <summary>
+    /// zoo analyze DIR: analyses every finished run of a results folder, writes results.json, prints ARI per model, and
+    /// redraws the folder's report.html and figures/ with the analysis (they showed none until `zoo report DIR`, and
+    /// nothing said so); 0 if any run was analysed.
+    /// </summary>
+    public static int Run(IServiceProvider services, string directory, int? maxImages, double? perplexity, string? device = null) =>
+        Run(services.GetRequiredService<SuiteRunner>(), directory, maxImages, perplexity, device);
+
+    internal static int Run(SuiteRunner runner, string directory, int? maxImages, double? perplexity, string? device = null)
     {
-        var runner = services.GetRequiredService<SuiteRunner>();
         var lines = new SuiteAnalyzer(runner).AnalyzeResults(directory, maxImages, perplexity, new ConsoleProgress(Console.Error), device);
         Console.WriteLine(Table(lines));
         Console.Error.WriteLine($"written into {Path.GetFullPath(Path.Combine(directory, "results.json"))} (runs[].analysis)");
-        return lines.Any(l => l.Analysis is not null) ? 0 : 1;
+        if (!lines.Any(l => l.Analysis is not null)) return 1;
+        RefreshReport(Path.GetFullPath(directory));
+        return 0;
+    }
+
+    /// <summary>
+    /// The folder's report redrawn from its results.json, with SVGs where the last report had them. A report that
+    /// cannot be written is a warning naming the command that writes it: the analysis is already stored.
+    /// </summary>
+    static void RefreshReport(string directory)
+    {
+        try
+        {
+            var figures = Path.Combine(directory, "figures");
+            bool svg = Directory.Exists(figures) && Directory.EnumerateFiles(figures, "*.svg").Any();
+            var output = ReportWriter.Write(ReportModel.Load(new[] { directory }), directory, svg);
+            foreach (var w in output.Warnings) Console.Error.WriteLine($"warning: {w}");
+            Console.Error.WriteLine($"report: {output.Html} ({output.Figures.Count} figures in {output.FiguresDirectory}, the feature analysis included)");
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"warning: report not refreshed: {e.GetType().Name}: {e.Message}; `zoo report {directory}` writes it");
+        }
     }
 
     /// <summary>The ARI table in Markdown, best DBSCAN ARI first.</summary>

@@ -38,6 +38,7 @@ public sealed class ComparisonTable
         var rows = r.Runs.OrderBy(x => x.Test is null && x.BestValTop1 is null ? 2 : x.DidNotLearn is not null ? 1 : 0).ThenByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1).Select(run =>
         {
             string P(double? v) => Numbers.Percent(v);
+            bool counted = run.Parameters > 0;   // 0: a run that ended before its model was built; no model has no parameters
             var status = (run.Status switch
             {
                 RunStatus.Finished when run.StoppedEarly is not null => $"finished at epoch {run.Epochs.Count} ({run.StoppedEarly.Split(':')[0]})",
@@ -49,7 +50,7 @@ public sealed class ComparisonTable
             }) + (run.DidNotLearn is null ? "" : ", did not learn");
             var cells = new[]
             {
-                run.Label + (run.OwnRecipe is null ? "" : " *"), run.Family ?? "", run.Parameters.ToString("N0", inv), run.SizeMb.ToString("F2", inv),
+                run.Label + (run.OwnRecipe is null ? "" : " *"), run.Family ?? "", counted ? run.Parameters.ToString("N0", inv) : "-", counted ? run.SizeMb.ToString("F2", inv) : "-",
                 run.Gmacs is { } g ? Numbers.Gmacs(g) : "-", P(run.BestValTop1) + (run.BestEpoch is null ? "" : $" ({run.BestEpoch})"),
                 P(run.Test?.Top1), P(run.Test?.Top5), run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv),
                 run.MeanEpochSeconds.ToString("F1", inv), run.TotalSeconds.ToString("F1", inv),
@@ -57,7 +58,7 @@ public sealed class ComparisonTable
             };
             var keys = new double?[]
             {
-                null, null, run.Parameters, run.SizeMb, run.Gmacs, run.BestValTop1, run.Test?.Top1, run.Test?.Top5, run.Test?.Loss,
+                null, null, counted ? run.Parameters : null, counted ? run.SizeMb : null, run.Gmacs, run.BestValTop1, run.Test?.Top1, run.Test?.Top5, run.Test?.Loss,
                 run.MeanEpochSeconds, run.TotalSeconds, run.Test?.MillisecondsPerImage, null,
             };
             return new ComparisonRow(run, cells, keys);

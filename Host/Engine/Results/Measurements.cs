@@ -9,6 +9,23 @@ public sealed record EpochRecord(
 {
     /// <summary>Mean global L2 norm of the gradients before clipping, over the epoch's optimiser steps (every tenth unless clipping by norm).</summary>
     public double GradNorm { get; init; }
+    /// <summary>
+    /// The learning rate of the epoch's optimiser steps: of all of them where there are at most
+    /// <see cref="MaxLearningRateSteps"/>, else of the steps starting the epoch's n equal parts (step round(j·steps/n)
+    /// for j = 0 … n-1), so a warm-up or a per-step decay shows within the epoch; the first is <see cref="LearningRate"/>,
+    /// the rate at the epoch's start. Null in results of an older Zoo.
+    /// </summary>
+    [JsonPropertyName("lr_steps")] public IReadOnlyList<double>? LearningRateSteps { get; init; }
+
+    public const int MaxLearningRateSteps = 11;
+
+    /// <summary>At most <see cref="MaxLearningRateSteps"/> of <paramref name="rates"/>: sample j of n is rate round(j·count/n), evenly spaced from the first.</summary>
+    public static double[] SampleSteps(IReadOnlyList<double> rates)
+    {
+        int n = Math.Min(rates.Count, MaxLearningRateSteps);
+        return Enumerable.Range(0, n).Select(j => rates[Math.Min(rates.Count - 1, (int)Math.Round(j * rates.Count / (double)n))]).ToArray();
+    }
+
     /// <summary>Validation of the weights' moving average, where the recipe keeps one.</summary>
     public double? EmaValLoss { get; init; }
     public double? EmaValTop1 { get; init; }

@@ -56,6 +56,25 @@ public sealed record PredictionSample(IReadOnlyList<PredictedImage> Images)
     public IReadOnlyList<PredictedImage> ConfidentMistakes { get; init; } = Array.Empty<PredictedImage>();
 
     /// <summary>
+    /// What the sample is against the set it was drawn from (the run's test evaluation, <paramref name="set"/>; null
+    /// where the file has none): "8 wrong of 24 sampled (mistakes over-sampled: 3 % of the 900 test images are wrong)".
+    /// Mistakes are over-sampled where the set has few (up to a third of the sample) and under-sampled where more
+    /// than about two thirds of it is wrong, since the rest of the sample is drawn from the right ones.
+    /// </summary>
+    public string Describe(EvalResult? set)
+    {
+        int n = Images.Count, wrong = Images.Count(i => !i.Correct);
+        var head = $"{wrong} wrong of {n} sampled";
+        if (set is not { Count: > 0 } || n == 0) return head;
+        int setWrong = set.Count - (int)Math.Round(set.Top1 * set.Count);
+        if (n >= set.Count) return $"all {set.Count} test images, {wrong} wrong";
+        var share = $"{(setWrong * 100.0 / set.Count).ToString(setWrong * 100 < set.Count ? "0.#" : "0", System.Globalization.CultureInfo.InvariantCulture)} % of the {set.Count} test images are wrong";
+        double expected = n * (double)setWrong / set.Count;
+        var how = Math.Abs(wrong - expected) < 1 ? "in proportion" : wrong > expected ? "mistakes over-sampled" : "mistakes under-sampled";
+        return $"{head} ({how}: {share})";
+    }
+
+    /// <summary>
     /// Draws <paramref name="count"/> images of <paramref name="set"/> (and up to <paramref name="mistakes"/> most confident
     /// mistakes) using the per-image predictions of <paramref name="evaluation"/>, which must be of the same set, in its order.
     /// </summary>

@@ -51,6 +51,7 @@ internal sealed class ModelRun
     readonly Stopwatch _clock = new();
     readonly List<EpochRecord> _epochs = new();
     double _previousSeconds;
+    (long Parameters, double Gmacs)? _counted;
     EvalResult? _lastValidation;
     bool _warnedStatistics;
     LearningFailure? _notLearning;
@@ -131,8 +132,14 @@ internal sealed class ModelRun
         return result;
     }
 
+    // The count is taken as soon as the model is built, so a run stopped or failing later still reports it
+    // (it was lost with Train's result when a Ctrl+C ended the run: the comparison said Params 0, Size 0.00).
     RunResult Ended(RunResult result, RunStatus status) =>
-        result with { Status = status, Epochs = _epochs.ToList(), TotalSeconds = Elapsed };
+        result with
+        {
+            Status = status, Epochs = _epochs.ToList(), TotalSeconds = Elapsed,
+            Parameters = _counted?.Parameters ?? result.Parameters, Gmacs = _counted?.Gmacs ?? result.Gmacs,
+        };
 
     RunResult Train(RunResult result)
     {
@@ -151,7 +158,8 @@ internal sealed class ModelRun
         var macs = summary.Macs;
         _writer.WriteLayers(_entry.Label, summary.ToText());
         model.to(_device);
-        result = result with { Parameters = model.parameters().Sum(p => p.numel()), Gmacs = macs / 1e9 };
+        _counted = (model.parameters().Sum(p => p.numel()), macs / 1e9);
+        result = result with { Parameters = _counted.Value.Parameters, Gmacs = _counted.Value.Gmacs };
         if (_recipe.Ema is { } decay)
         {
             var copy = _found.Architecture.Build(spec);

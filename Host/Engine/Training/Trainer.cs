@@ -152,7 +152,7 @@ public sealed class Trainer
                 if (_device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(CudaEpochSeed(recipe.Seed, epoch));
                 var sw = Stopwatch.StartNew();
                 double lrAtStart = schedule.CurrentLearningRate;
-                var (loss, top1, gradNorm) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
+                var (loss, top1, gradNorm, rates) = TrainEpoch(train, epoch, recipe, optimizer, schedule, cancel);
                 if (recipe.PreciseBatchNorm is { } batches)
                 {
                     // On the epoch's own (seeded) batches, so a resumed run recomputes exactly the same statistics;
@@ -173,6 +173,7 @@ public sealed class Trainer
                 var rec = new EpochRecord(epoch, lrAtStart, loss, top1, val?.Loss, val?.Top1, val?.Top5, sw.Elapsed.TotalSeconds, ResidentMegabytes())
                 {
                     GradNorm = gradNorm, EmaValLoss = emaVal?.Loss, EmaValTop1 = emaVal?.Top1,
+                    LearningRateSteps = EpochRecord.SampleSteps(rates),
                 };
                 records.Add(rec);
                 if (afterEpoch is not null && !afterEpoch(rec)) break;
@@ -188,7 +189,7 @@ public sealed class Trainer
     /// <summary>The CUDA generators' seed for an epoch: fixed by the recipe's seed and the epoch alone.</summary>
     internal static long CudaEpochSeed(long seed, int epoch) => unchecked(seed * 1_000_003 + epoch * 7_919 + 0x5EED);
 
-    (double Loss, double Top1, double GradNorm) TrainEpoch(BatchLoader loader, int epoch, Recipe recipe, torch.optim.Optimizer optimizer,
+    (double Loss, double Top1, double GradNorm, List<double> Rates) TrainEpoch(BatchLoader loader, int epoch, Recipe recipe, torch.optim.Optimizer optimizer,
         ILearningRateSchedule schedule, CancellationToken cancel)
     {
         _model.train();
@@ -202,6 +203,7 @@ public sealed class Trainer
         using var deviceLoss = torch.zeros(Array.Empty<long>(), ScalarType.Float64, device: _device);
         using var deviceCorrect = torch.zeros(Array.Empty<long>(), ScalarType.Int64, device: _device);
         int step = 0, updates = 0, measured = 0, badSteps = 0;
+        var rates = new List<double>(loader.BatchesPerEpoch);   // the rate of each update: the start of an epoch hides a warm-up and a per-step decay
         int accumulate = Math.Max(1, recipe.AccumulateSteps);
         int batches = loader.BatchesPerEpoch;
         var clock = Stopwatch.StartNew();
@@ -259,6 +261,7 @@ public sealed class Trainer
                 foreach (var p in _parameters) p.grad?.mul_(maxNorm / (norm + 1e-6));
             if (recipe.ClipGradValue is { } maxValue)
                 foreach (var p in _parameters) p.grad?.clamp_(-maxValue, maxValue);
+            rates.Add(schedule.CurrentLearningRate);
             optimizer.step();
             optimizer.zero_grad();
             schedule.BatchEnd();
@@ -267,7 +270,7 @@ public sealed class Trainer
             updates++;
         }
         long correct = deviceCorrect.item<long>();
-        return (lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), normSum / Math.Max(1, measured));
+        return (lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), normSum / Math.Max(1, measured), rates);
     }
 
     double GlobalGradNorm()

@@ -95,7 +95,7 @@ public static class FigureExporter
                 var name = ResultWriter.SafeName(r.Label);
                 var classes = ClassNames(d, d.Classes.Count);
                 DrawGrid($"{name}-predictions", Runs, r.Label,
-                    $"{r.Label} test predictions: {sample.Images.Count(i => !i.Correct)} wrong of {sample.Images.Count} sampled (mistakes over-sampled)",
+                    $"{r.Label} test predictions: {sample.Describe(r.Run.Test)}",
                     ImageGrid.Predictions(sample.Images, classes), 8);
                 if (sample.ConfidentMistakes.Count > 0)
                     DrawGrid($"{name}-confident-mistakes", Runs, r.Label, $"{r.Label} the {sample.ConfidentMistakes.Count} most confident test mistakes",
@@ -130,36 +130,37 @@ public static class FigureExporter
         var d = model.Dataset;
         var input = $"{d.Channels}x{d.Height}x{d.Width}";
 
-        draw("accuracy", Comparison, null, "accuracy", t => Charts.GroupedBars(t, "top-1 accuracy (%)", names, new[]
+        // A figure without a value for any run (test loss where the data has no test split, epochs to a target no run
+        // reached) would be empty axes reading "no value": it is left out, and the comparison table says why.
+        void Bars(string name, string title, string yLabel, (string Name, double[] Values)[] series, Func<double, string> format, string missing = "no value")
+        {
+            series = series.Where(s => s.Values.Any(double.IsFinite)).ToArray();   // nor a legend entry for a series without bars
+            if (series.Length > 0) draw(name, Comparison, null, title, t => Charts.GroupedBars(t, yLabel, names, series, format, missing));
+        }
+        double? Counted(RunResult r, double? v) => r.Parameters > 0 ? v : null;   // 0: never counted (a run stopped before its model was built)
+
+        Bars("accuracy", "accuracy", "accuracy (%)", new[]
         {
             ("test top-1", Of(r => Pct(r.Test?.Top1))),
             ("test top-5", Of(r => Pct(r.Test?.Top5))),
             ("best val top-1", Of(r => Pct(r.BestValTop1))),
             ("train top-1 (last epoch)", Of(r => r.Epochs.Count == 0 ? null : Pct(r.Epochs[^1].TrainTop1))),
-        }, P));
-        draw("test-loss", Comparison, null, "test loss", t => Charts.GroupedBars(t, "test loss (cross-entropy)", names,
-            new[] { ("test loss", Of(r => r.Test?.Loss)) }, v => v.ToString("F3", Inv)));
-        draw("seconds-per-epoch", Comparison, null, "time per epoch", t => Charts.GroupedBars(t, $"seconds per epoch ({device})", names,
-            new[] { ("s/epoch", Of(r => r.Epochs.Count == 0 ? null : r.MeanEpochSeconds)) }, v => v.ToString("F1", Inv)));
-        draw("total-seconds", Comparison, null, "total training time", t => Charts.GroupedBars(t, $"seconds ({device})", names,
-            new[] { ("total s", Of(r => r.TotalSeconds)) }, v => v.ToString("F0", Inv)));
-        draw("size", Comparison, null, "model size", t => Charts.GroupedBars(t, "size (MB, float32 weights)", names,
-            new[] { ("MB", Of(r => r.SizeMb)) }, v => v.ToString("F2", Inv)));
-        draw("parameters", Comparison, null, "parameters", t => Charts.GroupedBars(t, "parameters (millions)", names,
-            new[] { ("parameters", Of(r => r.Parameters / 1e6)) }, v => v.ToString("G3", Inv)));
-        if (runs.Any(r => r.Run.Gmacs is not null))
-            draw("gmacs", Comparison, null, $"GMACs at {input}", t => Charts.GroupedBars(t, $"GMACs (batch 1, {input})", names,
-                new[] { ("GMACs", Of(r => r.Gmacs)) }, Numbers.Gmacs));
-        draw("latency", Comparison, null, "inference latency", t => Charts.GroupedBars(t, $"inference ms per image (batched, {device})", names,
-            new[] { ("ms/image", Of(r => r.Test?.MillisecondsPerImage)) }, v => v.ToString("F3", Inv)));
+        }, P);
+        Bars("test-loss", "test loss", "test loss (cross-entropy)", new[] { ("test loss", Of(r => r.Test?.Loss)) }, v => v.ToString("F3", Inv));
+        Bars("seconds-per-epoch", "time per epoch", $"seconds per epoch ({device})",
+            new[] { ("s/epoch", Of(r => r.Epochs.Count == 0 ? null : r.MeanEpochSeconds)) }, v => v.ToString("F1", Inv));
+        Bars("total-seconds", "total training time", $"seconds ({device})", new[] { ("total s", Of(r => r.TotalSeconds)) }, v => v.ToString("F0", Inv));
+        Bars("size", "model size", "size (MB, float32 weights)", new[] { ("MB", Of(r => Counted(r, r.SizeMb))) }, v => v.ToString("F2", Inv));
+        Bars("parameters", "parameters", "parameters (millions)", new[] { ("parameters", Of(r => Counted(r, r.Parameters / 1e6))) }, v => v.ToString("G3", Inv));
+        Bars("gmacs", $"GMACs at {input}", $"GMACs (batch 1, {input})", new[] { ("GMACs", Of(r => r.Gmacs)) }, Numbers.Gmacs);
+        Bars("latency", "inference latency", $"inference ms per image (batched, {device})",
+            new[] { ("ms/image", Of(r => r.Test?.MillisecondsPerImage)) }, v => v.ToString("F3", Inv));
         var target = ResultWriter.ComparisonTarget(model.Suites[0].Result.Suite);
         if (target is not null)
         {
             var what = $"{target.Metric} {(target.Maximise ? ">=" : "<=")} {Numbers.Short(target.Value, 4)}";
-            draw("epochs-to-target", Comparison, null, $"epochs to {what}", t => Charts.GroupedBars(t, "epochs", names,
-                new[] { ("epochs", Of(r => r.TargetEpoch)) }, v => v.ToString("F0", Inv), "not reached"));
-            draw("seconds-to-target", Comparison, null, $"seconds to {what}", t => Charts.GroupedBars(t, $"seconds ({device})", names,
-                new[] { ("seconds", Of(r => r.TargetSeconds)) }, v => v.ToString("F1", Inv), "not reached"));
+            Bars("epochs-to-target", $"epochs to {what}", "epochs", new[] { ("epochs", Of(r => r.TargetEpoch)) }, v => v.ToString("F0", Inv), "not reached");
+            Bars("seconds-to-target", $"seconds to {what}", $"seconds ({device})", new[] { ("seconds", Of(r => r.TargetSeconds)) }, v => v.ToString("F1", Inv), "not reached");
         }
         var tested = runs.Where(r => r.Run.Test is not null).ToArray();
         if (tested.Length > 0)
@@ -205,8 +206,10 @@ public static class FigureExporter
             if (run.TargetEpoch is { } te) accMarks.Add(new Marker($"target reached (epoch {te})", te, true));
             draw($"{name}-accuracy", Runs, rr.Label, $"{rr.Label} top-1 accuracy", t => Charts.Lines(t, "epoch", "top-1 accuracy (%)", acc, accMarks));
 
-            draw($"{name}-lr", Runs, rr.Label, $"{rr.Label} learning rate", t => Charts.Lines(t, "epoch", "learning rate (at the end of the epoch)",
-                new[] { new Series("lr", x, Y(e => e.LearningRate)) }));
+            var (lrX, lrY, perStep) = LearningRateCurve(epochs);
+            draw($"{name}-lr", Runs, rr.Label, $"{rr.Label} learning rate", t => Charts.Lines(t, "epochs trained",
+                perStep ? "learning rate (optimiser steps)" : "learning rate (at the start of each epoch)",
+                new[] { new Series("lr", lrX, lrY, Markers: !perStep, Stairs: perStep) }));
         }
         if (run.Test is { Confusion.Length: > 0 } test)
         {
@@ -228,6 +231,30 @@ public static class FigureExporter
             draw($"{name}-per-class", Runs, rr.Label, $"{rr.Label} accuracy per class", t =>
                 Charts.GroupedBars(t, "top-1 accuracy (%)", classes, series, v => v.ToString("F0", Inv)));
         }
+    }
+
+    /// <summary>
+    /// The learning rate against epochs trained: sample j of epoch e's n (<see cref="EpochRecord.LearningRateSteps"/>) at
+    /// e - 1 + j/n, where its step starts, and the last rate again at the end, to be drawn as stairs (each rate holds until
+    /// the next), so a warm-up rises, a cosine decays within the epochs and a per-epoch schedule drops at the epoch's
+    /// end; an epoch recorded by an older Zoo has only its start rate, drawn at e - 1. <c>PerStep</c>: every epoch has its steps.
+    /// </summary>
+    internal static (double[] X, double[] Y, bool PerStep) LearningRateCurve(IReadOnlyList<EpochRecord> epochs)
+    {
+        var x = new List<double>();
+        var y = new List<double>();
+        bool perStep = epochs.Count > 0 && epochs.All(e => e.LearningRateSteps is { Count: > 0 });
+        foreach (var e in epochs)
+        {
+            var steps = perStep ? e.LearningRateSteps! : new[] { e.LearningRate };
+            for (int j = 0; j < steps.Count; j++)
+            {
+                x.Add(e.Epoch - 1 + j / (double)steps.Count);
+                y.Add(steps[j]);
+            }
+        }
+        if (perStep) { x.Add(epochs[^1].Epoch); y.Add(y[^1]); }
+        return (x.ToArray(), y.ToArray(), perStep);
     }
 
     /// <summary>

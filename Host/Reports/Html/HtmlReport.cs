@@ -11,8 +11,8 @@ using Zoo.Reports.Model;
 namespace Zoo.Reports.Html;
 
 /// <summary>
-/// report.html: one self-contained page (figures embedded as base64 PNG, CSS inline, no script, no
-/// link to anything outside the file) rendered from a <see cref="ReportModel"/> and the figures drawn
+/// report.html: one self-contained page (figures embedded as base64 PNG at their own size, CSS inline, no
+/// script; the only links outside the page are each figure's caption to its own file in figures/) rendered from a <see cref="ReportModel"/> and the figures drawn
 /// from it. The comparison table is <see cref="ResultWriter.Markdown"/> of the same model, so its
 /// numbers are comparison.md's.
 /// </summary>
@@ -150,10 +150,22 @@ public static class HtmlReport
         foreach (var f in figures)
         {
             if (!File.Exists(f.Png)) continue;
-            sb.Append($"<figure{(f.Wide ? " class=\"wide\"" : "")}><img alt=\"{H(f.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(f.Png))}\"><figcaption>{H(f.Title)} <span>figures/{H(Path.GetFileName(f.Png))}</span></figcaption></figure>\n");
+            var png = File.ReadAllBytes(f.Png);
+            var file = "figures/" + Uri.EscapeDataString(Path.GetFileName(f.Png));
+            sb.Append($"<figure{(f.Wide ? " class=\"wide\"" : "")}><img alt=\"{H(f.Title)}\"{Size(png)} src=\"data:image/png;base64,{Convert.ToBase64String(png)}\">"
+                + $"<figcaption>{H(f.Title)} <a href=\"{H(file)}\">figures/{H(Path.GetFileName(f.Png))}</a></figcaption></figure>\n");
         }
         sb.Append("</div>\n");
     }
+
+    /// <summary>
+    /// The PNG's own width and height (from its header) as the image's size on the page: shown at 540 px, the 800 px
+    /// figures' tick and legend text was about 7 px high. A narrow window still scales them down (max-width in the CSS).
+    /// </summary>
+    static string Size(byte[] png) =>
+        png.Length >= 24 && png[12] == 'I' && png[13] == 'H' && png[14] == 'D' && png[15] == 'R'
+            ? $" width=\"{System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16))}\" height=\"{System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20))}\""
+            : "";
 
     /// <summary>The engine's Markdown (a title, paragraphs and one pipe table) as HTML; the title is dropped, the page has its own.</summary>
     public static string MarkdownToHtml(string markdown)
@@ -201,9 +213,8 @@ public static class HtmlReport
         details{margin:6px 0 16px}
         .warn{background:#fff6e0;border:1px solid #e0b050;padding:6px 12px;margin:12px 0}
         .gallery{display:flex;flex-wrap:wrap;gap:12px}
-        figure{margin:0;border:1px solid #ddd;padding:4px;background:#fff}figure img{width:540px;height:auto;display:block}
-        figure.wide img{width:auto;max-width:1100px}
-        figcaption{font-size:12px;color:#444;padding:2px 4px}figcaption span{color:#888;float:right}
+        figure{margin:0;border:1px solid #ddd;padding:4px;background:#fff;max-width:100%;box-sizing:border-box}figure img{max-width:100%;height:auto;display:block}
+        figcaption{font-size:13px;color:#444;padding:2px 4px;max-width:800px}figure.wide figcaption{max-width:none}figcaption a{color:#669;float:right;margin-left:8px}
         ul.files{font-family:monospace;font-size:12px;max-height:240px;overflow:auto}
         footer{margin-top:40px;color:#888;font-size:12px}
         """;

@@ -80,7 +80,7 @@ public sealed class RunDetails
         if (Run.Predictions is not { } sample) return new[] { "no prediction sample (runs/<label>.predictions.json): the run has no test evaluation" };
         string Line(PredictedImage p) => string.Create(Inv, $"test image {p.Index,5}: {ClassName(p.Label)} taken for {ClassName(p.Predicted)} ({p.Confidence * 100:F0} %)");
         var wrong = sample.Images.Where(i => !i.Correct).ToList();
-        var lines = new List<string> { $"{wrong.Count} wrong of {sample.Images.Count} sampled test images (mistakes over-sampled):" };
+        var lines = new List<string> { $"sampled test images: {sample.Describe(Run.Run.Test)}:" };
         lines.AddRange(wrong.Select(Line));
         if (sample.ConfidentMistakes.Count > 0)
         {
