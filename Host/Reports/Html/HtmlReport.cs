@@ -167,7 +167,7 @@ public static class HtmlReport
             ? $" width=\"{System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16))}\" height=\"{System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20))}\""
             : "";
 
-    /// <summary>The engine's Markdown (a title, paragraphs and one pipe table) as HTML; the title is dropped, the page has its own.</summary>
+    /// <summary>The engine's Markdown (a title, paragraphs, pipe tables and "- " lists) as HTML; the title is dropped, the page has its own.</summary>
     public static string MarkdownToHtml(string markdown)
     {
         var sb = new StringBuilder();
@@ -191,6 +191,14 @@ public static class HtmlReport
                     sb.Append("</tr>\n");
                 }
                 sb.Append("</table>\n");
+                continue;
+            }
+            if (line.StartsWith("- ", StringComparison.Ordinal))
+            {
+                sb.Append("<ul>");
+                sb.Append($"<li>{H(line[2..])}</li>");
+                while (i + 1 < lines.Length && lines[i + 1].StartsWith("- ", StringComparison.Ordinal)) sb.Append($"<li>{H(lines[++i][2..])}</li>");
+                sb.Append("</ul>\n");
                 continue;
             }
             sb.Append($"<p>{H(line.Replace("\\*", "*"))}</p>\n");
