@@ -6,7 +6,7 @@ namespace Zoo.Tests;
 /// <summary>
 /// Compiled into every test assembly. Several tests assert exact equality (a seeded run twice, a resumed run
 /// against an uninterrupted one). LibTorch 2.10's oneDNN chooses its convolution kernels by the CPU's
-/// instruction set, and some of its AVX-512 kernels read uninitialised memory (see README: "LibTorch 2.10 and
+/// instruction set, and some of its AVX-512 kernels read uninitialised memory (see docs/troubleshooting.md: "LibTorch 2.10 and
 /// oneDNN's uninitialised reads"); on CI machines we cannot see, that made a repeat-run test fail once. The
 /// test processes therefore cap oneDNN at AVX2 (kernels that showed no fault here) before LibTorch starts, so
 /// the exact-equality checks test Zoo's determinism, not the CPU's kernel selection. The product itself runs

@@ -73,7 +73,7 @@ public sealed class CliTests
     [Fact]
     public void An_unknown_option_or_command_is_one_line_and_exit_2_naming_the_nearest_valid_one()
     {
-        // Left to System.CommandLine it printed the whole help and exited 1, the code README keeps for a failed run (issue 26).
+        // Left to System.CommandLine it printed the whole help and exited 1, the code docs/command-line.md keeps for a failed run (issue 26).
         var (code, stdout, stderr) = TestEnvironment.RunZoo("run-suite", "s.json", "--epochs", "3");
         Assert.Equal(2, code);
         Assert.Equal("", stdout);

@@ -7,7 +7,7 @@ namespace Zoo.Host.Tests;
 
 /// <summary>
 /// What a plugin author does (issue 14), in an empty folder outside the repository, offline: the zoo's packages are
-/// packed into a local folder; README's "Writing a plugin" steps run unchanged from there (dotnet new install of the
+/// packed into a local folder; docs/plugins.md's "Writing a plugin" steps run unchanged from there (dotnet new install of the
 /// template, dotnet new zoo-plugin, build, the contract tests, zoo plugins and zoo list with the plugin folder); the
 /// plugin is listed with its manifest; then it is broken (another contract major, a throwing ConfigureServices) and
 /// `zoo plugins --json` says so with the reason. SLOW: two restores and builds, a test run, zoo list, and a rebuild
@@ -18,12 +18,12 @@ namespace Zoo.Host.Tests;
 public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper output)
 {
 
-    /// <summary>The ```sh blocks of README's "Writing a plugin" section, in order.</summary>
+    /// <summary>The ```sh blocks of docs/plugins.md's "Writing a plugin" section, in order.</summary>
     static string Steps()
     {
-        var readme = File.ReadAllText(Path.Combine(TestEnvironment.Root, "README.md"));
-        var section = Regex.Match(readme, @"^## Writing a plugin\n(.*?)(?=^## )", RegexOptions.Singleline | RegexOptions.Multiline);
-        Assert.True(section.Success, "README has no \"## Writing a plugin\" section");
+        var page = File.ReadAllText(Path.Combine(TestEnvironment.Root, "docs", "plugins.md"));
+        var section = Regex.Match(page, @"^## Writing a plugin\n(.*?)(?=^## )", RegexOptions.Singleline | RegexOptions.Multiline);
+        Assert.True(section.Success, "docs/plugins.md has no \"## Writing a plugin\" section");
         var blocks = Regex.Matches(section.Groups[1].Value, @"^```sh\n(.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline);
         return string.Join("\n", blocks.Select(b => b.Groups[1].Value));
     }
@@ -51,7 +51,7 @@ public sealed class PluginAuthoringTests(Xunit.Abstractions.ITestOutputHelper ou
             // NuGet: a private packages folder (fresh Zoo packages every time) that falls back on the user's cache (everything else, offline).
             OutsideBuild.PrivateNuGetConfig(dir);
 
-            // The author's side: README's steps as written.
+            // The author's side: the page's steps as written.
             File.WriteAllText(Path.Combine(work, "steps.sh"), steps);
             var log = OutsideBuild.Bash(output, work, env, "bash -euo pipefail steps.sh", TimeSpan.FromMinutes(12));
             Assert.Matches(@"Failed:\s+0, Passed:\s+9,", log);

@@ -5,7 +5,7 @@ namespace Zoo.Host.Tests;
 
 /// <summary>
 /// zoo launch slurm against a real Slurm: the generated array script submitted with sbatch, both shards run by
-/// slurmd, then zoo report merges them. Needs a running controller (README: "Single-node Slurm"); where there is
+/// slurmd, then zoo report merges them. Needs a running controller (docs/gpus-and-many-machines.md: "Single-node Slurm"); where there is
 /// none the test is skipped and says why. LaunchTests checks the script itself without Slurm.
 /// </summary>
 public sealed class SlurmSubmitTests
@@ -24,12 +24,12 @@ public sealed class SlurmSubmitTests
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
         if (!path.Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, "sbatch"))))
-            return "no Slurm here: sbatch is not on the PATH (README: \"Single-node Slurm\" sets one up)";
+            return "no Slurm here: sbatch is not on the PATH (docs/gpus-and-many-machines.md: \"Single-node Slurm\" sets one up)";
         try
         {
             var (code, stdout, stderr) = Run("scontrol", TimeSpan.FromSeconds(30), "ping");
             if (code != 0 || !stdout.Contains("UP", StringComparison.Ordinal))
-                return $"no Slurm controller answers (`scontrol ping`: {(stdout + stderr).Trim().Split('\n')[0]}); README: \"Single-node Slurm\"";
+                return $"no Slurm controller answers (`scontrol ping`: {(stdout + stderr).Trim().Split('\n')[0]}); docs/gpus-and-many-machines.md: \"Single-node Slurm\"";
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or TimeoutException)
         {

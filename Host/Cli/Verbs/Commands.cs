@@ -125,7 +125,7 @@ public static class Commands
             return 130;
         }
         Console.Error.WriteLine($"results: {Path.GetFullPath(outDir)} (results.json, comparison.md, runs/*.csv)");
-        // A run that did not learn finished and its numbers are measured: it is flagged, not an error (README, run-suite).
+        // A run that did not learn finished and its numbers are measured: it is flagged, not an error (docs/learning-check.md).
         var notLearned = result.Runs.Where(r => r.DidNotLearn is not null).Select(r => r.Label).ToList();
         if (notLearned.Count > 0)
             Console.Error.WriteLine($"DID NOT LEARN: {string.Join(", ", notLearned)} (at chance; marked in comparison.md and results.json as did_not_learn, with the likely cause and fix)");

@@ -7,7 +7,7 @@ namespace Zoo.Cli;
 /// <summary>
 /// A command line System.CommandLine could not parse, as one line and exit 2, like any other mistake a user can fix
 /// (<see cref="VerbBoundary"/>): left to System.CommandLine, `zoo run-suite S --epochs 3` printed the whole help and
-/// exited 1, which README keeps for a run that failed. The line names the word it could not place and the nearest
+/// exited 1, which docs/command-line.md keeps for a run that failed. The line names the word it could not place and the nearest
 /// valid one (<see cref="NearestNames"/>), else the valid ones.
 /// </summary>
 public static class ParseErrors

@@ -127,7 +127,7 @@ public static class KubernetesLauncher
     public static K8sIndexedJob Job(LaunchRequest r, Options o)
     {
         r.Validate();
-        if (string.IsNullOrWhiteSpace(o.Image)) throw new ZooConfigException("--image", "give the container image that has zoo on its PATH (see README)");
+        if (string.IsNullOrWhiteSpace(o.Image)) throw new ZooConfigException("--image", "give the container image that has zoo on its PATH (see docs/gpus-and-many-machines.md)");
         if (!o.MountPath.StartsWith('/')) throw new ZooConfigException("--mount", $"'{o.MountPath}': give an absolute path in the container, e.g. /zoo");
         var inv = CultureInfo.InvariantCulture;
         // JOB_COMPLETION_INDEX is 0…N−1 in an Indexed Job; the shell turns it into the shard I/N.

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace Zoo.Engine.Suites;
 
-/// <summary>The files of one run in a results folder's runs/ (see README, "Two commands").</summary>
+/// <summary>The files of one run in a results folder's runs/ (see docs/results-folder.md).</summary>
 internal sealed record RunFiles(string Stem)
 {
     public static RunFiles For(string resultsDirectory, string label) =>

@@ -105,7 +105,7 @@ public sealed class UiModel
     /// 28×28 shapes, AdamW with warm-up and cosine, seeded), and for a variant the quick start has, its own entry (LeNet-5
     /// with ReLU and max pooling for 15 epochs). Three epochs of LeNet-5's default (tanh, average pooling) on 2 000 images
     /// gave 16 % test top-1 where the quick start's entry reaches 98 % (issue 26). "precise_bn" is added, since any marked
-    /// BatchNorm model trains briefly here and eval mode then sits at chance (README, "precise_bn"): MobileNet V3 Small
+    /// BatchNorm model trains briefly here and eval mode then sits at chance (docs/suite-files.md, "precise_bn"): MobileNet V3 Small
     /// measured 10 % test top-1 after 3 epochs without it. Written as a suite file so it can be rerun headless; the suite
     /// builder's form (<see cref="SuiteDraft"/>) writes it, so the UI has one way to write a suite.
     /// <paramref name="epochs"/> and <paramref name="train"/> shrink it (every model's epochs; train images, a fifth as
