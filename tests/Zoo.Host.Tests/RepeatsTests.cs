@@ -80,6 +80,12 @@ public sealed class RepeatsTests
             var md = File.ReadAllText(Path.Combine(output, "comparison.md"));
             Assert.Contains("Repeats at different seeds", md);
             Assert.Contains($"| lenet5 | 3 of 3 | {RepeatGroup.Format(top1, true)} |", md);
+            // The comparison table (comparison.md, report.html, the UI's F7) gives each repeat its model's interval.
+            var table = ComparisonTable.From(result);
+            int seeds = table.Columns.ToList().FindIndex(c => c.Header == "Test top-1 over seeds (95 % CI)");
+            Assert.True(seeds > 0);
+            Assert.All(table.Rows.Where(r => r.Run.RepeatOf == "lenet5"), r => Assert.Equal(RepeatGroup.Format(top1, true), r.Cells[seeds]));
+            Assert.Equal("-", table.Rows.Single(r => r.Run.Label == "lenet-once").Cells[seeds]);
         }
         finally { Directory.Delete(dir, true); }
     }

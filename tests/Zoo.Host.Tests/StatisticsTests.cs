@@ -104,6 +104,28 @@ public sealed class StatisticsTests
     }
 
     [Fact]
+    public void The_report_matrix_holds_every_pairs_p_value_Holm_corrected_over_all_pairs()
+    {
+        string best = new string('1', 90) + new string('0', 10);
+        string close = new string('1', 86) + "0000" + "11" + new string('0', 8);
+        string poor = new string('1', 50) + new string('0', 50);
+        var (labels, p) = PairedTest.Matrix(new[] { Run("close", close), Run("best", best), Run("poor", poor) })!.Value;
+        Assert.Equal(new[] { "close", "best", "poor" }, labels);
+        // close/best: b = 2 (only close), c = 4; close/poor: 38 against 0; best/poor: 40 against 0.
+        var raw = new[] { Statistics.McNemarExact(2, 4), Statistics.McNemarExact(38, 0), Statistics.McNemarExact(40, 0) };
+        var holm = Statistics.Holm(raw);
+        Assert.Equal(holm[0], p[0, 1], 12);
+        Assert.Equal(holm[1], p[0, 2], 12);
+        Assert.Equal(holm[2], p[1, 2], 12);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(double.IsNaN(p[i, i]));
+            for (int j = 0; j < 3; j++) Assert.Equal(p[i, j], p[j, i]);
+        }
+        Assert.Null(PairedTest.Matrix(new[] { Run("best", best) }));
+    }
+
+    [Fact]
     public void A_model_with_repeats_is_one_contestant_whose_image_is_right_where_most_repeats_got_it_right()
     {
         RunResult Repeat(string correct, int k) => Run(k == 1 ? "m" : $"m-r{k}", correct) with { RepeatOf = "m", Repeat = k };
@@ -156,6 +178,16 @@ public sealed class StatisticsTests
             Assert.Contains("McNemar's exact test on the same 300 test images", md);
             Assert.Contains("- tied with the best: ", md);
             Assert.Contains("- worse than the best: ", md);
+
+            // The table every front-end shows (comparison.md, report.html, the UI's F7) says it per row too.
+            var table = ComparisonTable.From(result);
+            int against = table.Columns.ToList().FindIndex(c => c.Header == "Against the best (McNemar, Holm)");
+            Assert.True(against > 0);
+            string Cell(string label) => table.Rows.Single(r => r.Run.Label == label).Cells[against];
+            Assert.Equal($"worse, p {Numbers.PValue(frozen.PHolm)}", Cell("lenet-frozen"));
+            Assert.Equal("best", Cell(seed.Best));
+            Assert.Equal($"tied, p {Numbers.PValue(seed.PHolm)}", Cell(seed.Label));
+            Assert.DoesNotContain(table.Columns, c => c.Header.StartsWith("Test top-1 over seeds", StringComparison.Ordinal));   // no repeats here
         }
         finally { Directory.Delete(dir, true); }
     }

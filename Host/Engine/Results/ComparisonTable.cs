@@ -29,12 +29,22 @@ public sealed class ComparisonTable
     {
         var d = r.Dataset;
         var inv = CultureInfo.InvariantCulture;
-        var columns = new ComparisonColumn[]
+        // How sure the comparison is (docs/comparisons.md): a model's test top-1 over its repeats, and its paired test
+        // against the best; each column only where the suite has something to put in it.
+        var groups = RepeatGroup.From(r.Runs).ToDictionary(g => g.Label, StringComparer.Ordinal);
+        var paired = PairedTest.AgainstBest(r.Runs);
+        var best = paired.Count > 0 ? paired[0].Best : null;
+        var columns = new List<ComparisonColumn>
         {
             new("Model", false), new("Family", false), new("Params", true), new("Size MB", true),
             new($"GMACs at {d.Channels}x{d.Height}x{d.Width}", true), new("Best val top-1 (epoch)", true), new("Test top-1", true),
-            new("Test top-5", true), new("Test loss", true), new("s/epoch", true), new("Total s", true), new("Infer ms/img", true), new("Status", false),
         };
+        if (groups.Count > 0) columns.Add(new("Test top-1 over seeds (95 % CI)", true));
+        if (paired.Count > 0) columns.Add(new("Against the best (McNemar, Holm)", false));
+        columns.AddRange(new ComparisonColumn[]
+        {
+            new("Test top-5", true), new("Test loss", true), new("s/epoch", true), new("Total s", true), new("Infer ms/img", true), new("Status", false),
+        });
         var rows = r.Runs.OrderBy(x => x.Test is null && x.BestValTop1 is null ? 2 : x.DidNotLearn is not null ? 1 : 0).ThenByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1).Select(run =>
         {
             string P(double? v) => Numbers.Percent(v);
@@ -48,19 +58,33 @@ public sealed class ComparisonTable
                 RunStatus.Crashed => "crashed: " + (run.Error ?? "").Split('\n')[0],
                 _ => "failed: " + (run.Error ?? "").Split('\n')[0],
             }) + (run.DidNotLearn is null ? "" : ", did not learn");
-            var cells = new[]
+            var cells = new List<string>
             {
                 run.Label + (run.OwnRecipe is null ? "" : " *"), run.Family ?? "", counted ? run.Parameters.ToString("N0", inv) : "-", counted ? run.SizeMb.ToString("F2", inv) : "-",
-                run.Gmacs is { } g ? Numbers.Gmacs(g) : "-", P(run.BestValTop1) + (run.BestEpoch is null ? "" : $" ({run.BestEpoch})"),
-                P(run.Test?.Top1), P(run.Test?.Top5), run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv),
+                run.Gmacs is { } g ? Numbers.Gmacs(g) : "-", P(run.BestValTop1) + (run.BestEpoch is null ? "" : $" ({run.BestEpoch})"), P(run.Test?.Top1),
+            };
+            var keys = new List<double?> { null, null, counted ? run.Parameters : null, counted ? run.SizeMb : null, run.Gmacs, run.BestValTop1, run.Test?.Top1 };
+            var group = run.RepeatOf is { } of && groups.TryGetValue(of, out var found) && found.Metrics.TryGetValue("test_top1", out var top1) ? top1 : null;
+            if (groups.Count > 0)
+            {
+                cells.Add(group is null ? "-" : RepeatGroup.Format(group, percent: true));
+                keys.Add(group?.Mean);
+            }
+            if (paired.Count > 0)
+            {
+                var name = run.RepeatOf ?? run.Label;
+                var test = paired.FirstOrDefault(t => t.Label == name);
+                cells.Add(run.Status != RunStatus.Finished ? "-" : name == best ? "best" : test is null ? "-"
+                    : $"{(test.Tied ? "tied" : "worse")}, p {Numbers.PValue(test.PHolm)}");
+                keys.Add(null);
+            }
+            cells.AddRange(new[]
+            {
+                P(run.Test?.Top5), run.Test is null ? "-" : run.Test.Loss.ToString("F4", inv),
                 run.MeanEpochSeconds.ToString("F1", inv), run.TotalSeconds.ToString("F1", inv),
                 run.Test is null ? "-" : run.Test.MillisecondsPerImage.ToString("F3", inv), status,
-            };
-            var keys = new double?[]
-            {
-                null, null, counted ? run.Parameters : null, counted ? run.SizeMb : null, run.Gmacs, run.BestValTop1, run.Test?.Top1, run.Test?.Top5, run.Test?.Loss,
-                run.MeanEpochSeconds, run.TotalSeconds, run.Test?.MillisecondsPerImage, null,
-            };
+            });
+            keys.AddRange(new double?[] { run.Test?.Top5, run.Test?.Loss, run.MeanEpochSeconds, run.TotalSeconds, run.Test?.MillisecondsPerImage, null });
             return new ComparisonRow(run, cells, keys);
         }).ToArray();
         return new ComparisonTable(columns, rows);

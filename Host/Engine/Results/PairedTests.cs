@@ -44,15 +44,7 @@ public sealed record PairedTest(
     /// </remarks>
     public static IReadOnlyList<PairedTest> AgainstBest(IReadOnlyList<RunResult> runs)
     {
-        var scored = runs.Where(r => r.Status == RunStatus.Finished && r.TestCorrect is { Length: > 0 })
-            .GroupBy(r => r.RepeatOf ?? r.Label, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                // A model's repeats that learned, else (it learned in none) all of them: such a model is tested, never the best.
-                var learned = g.Where(RepeatGroup.Counts).ToList();
-                return (Label: g.Key, Learned: learned.Count > 0, Correct: Majority((learned.Count > 0 ? learned : g.ToList()).Select(r => Bits(r.TestCorrect!)).ToList()));
-            })
-            .Where(u => u.Correct is not null).Select(u => (u.Label, u.Learned, Correct: u.Correct!)).ToList();
+        var scored = Contestants(runs);
         if (scored.Count(u => u.Learned) == 0 || scored.Count < 2) return Array.Empty<PairedTest>();
         var best = scored.Where(u => u.Learned).OrderByDescending(u => u.Correct.Count(c => c)).First();
         var bestCorrect = best.Correct;
@@ -72,6 +64,51 @@ public sealed record PairedTest(
         var holm = Statistics.Holm(raw.Select(r => r.P).ToArray());
         return raw.Select((r, i) => new PairedTest(r.Label, best.Label, bestCorrect.Length, r.OnlyBest, r.OnlyThis, r.P, holm[i], r.Ci.D, r.Ci.Low, r.Ci.High)).ToArray();
     }
+
+    /// <summary>
+    /// McNemar's exact p for every pair of models on the same test images, Holm-corrected over all m(m − 1)/2 pairs (the
+    /// report's matrix; the comparison's own verdicts are <see cref="AgainstBest"/>'s). The diagonal is NaN. Models as in
+    /// <see cref="AgainstBest"/> (repeats by majority vote), those on another number of test images left out; null with fewer than two.
+    /// </summary>
+    public static (IReadOnlyList<string> Labels, double[,] PHolm)? Matrix(IReadOnlyList<RunResult> runs)
+    {
+        var all = Contestants(runs);
+        if (all.Count < 2) return null;
+        int n = all.GroupBy(u => u.Correct.Length).OrderByDescending(g => g.Count()).First().Key;
+        var units = all.Where(u => u.Correct.Length == n).ToList();
+        if (units.Count < 2) return null;
+        var pairs = new List<(int A, int B, double P)>();
+        for (int a = 0; a < units.Count; a++)
+            for (int b = a + 1; b < units.Count; b++)
+            {
+                int onlyA = 0, onlyB = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    if (units[a].Correct[i] && !units[b].Correct[i]) onlyA++;
+                    else if (units[b].Correct[i] && !units[a].Correct[i]) onlyB++;
+                }
+                pairs.Add((a, b, Statistics.McNemarExact(onlyA, onlyB)));
+            }
+        var holm = Statistics.Holm(pairs.Select(p => p.P).ToArray());
+        var matrix = new double[units.Count, units.Count];
+        for (int i = 0; i < units.Count; i++) matrix[i, i] = double.NaN;
+        for (int k = 0; k < pairs.Count; k++) matrix[pairs[k].A, pairs[k].B] = matrix[pairs[k].B, pairs[k].A] = holm[k];
+        return (units.Select(u => u.Label).ToArray(), matrix);
+    }
+
+    /// <summary>
+    /// The models a paired test compares: each finished run with per-image results, a model's repeats as one (majority
+    /// vote of those that learned, else of all; <c>Learned</c> false where none did: such a model is tested, never the best).
+    /// </summary>
+    static List<(string Label, bool Learned, bool[] Correct)> Contestants(IReadOnlyList<RunResult> runs) =>
+        runs.Where(r => r.Status == RunStatus.Finished && r.TestCorrect is { Length: > 0 })
+            .GroupBy(r => r.RepeatOf ?? r.Label, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var learned = g.Where(RepeatGroup.Counts).ToList();
+                return (Label: g.Key, Learned: learned.Count > 0, Correct: Majority((learned.Count > 0 ? learned : g.ToList()).Select(r => Bits(r.TestCorrect!)).ToList()));
+            })
+            .Where(u => u.Correct is not null).Select(u => (u.Label, u.Learned, Correct: u.Correct!)).ToList();
 
     /// <summary>Per image, right in more than half of the repeats; null where the repeats were scored on different images.</summary>
     static bool[]? Majority(IReadOnlyList<bool[]> repeats)

@@ -119,6 +119,48 @@ public static class Charts
         return plot;
     }
 
+    /// <summary>
+    /// Per category a bar at the mean, a black whisker over its interval (with caps) and each individual value as a dot:
+    /// repeats of a model at different seeds, so the reader sees the spread and not the mean alone.
+    /// </summary>
+    public static Plot MeanWithIntervals(string title, string yLabel, IReadOnlyList<string> categories, double[] means, double[] lows, double[] highs,
+        IReadOnlyList<double[]> points, Func<double, string> format)
+    {
+        var plot = New(title, "", yLabel);
+        var bars = new List<Bar>();
+        for (int c = 0; c < categories.Count; c++)
+            bars.Add(new Bar { Position = c, Value = means[c], Size = 0.6, FillColor = Palette[0].WithAlpha(0.55), LineWidth = 0, Label = format(means[c]) });
+        var bp = plot.Add.Bars(bars);
+        bp.ValueLabelStyle.FontSize = 11;
+        for (int c = 0; c < categories.Count; c++)
+        {
+            if (highs[c] > lows[c])
+            {
+                foreach (var (x1, y1, x2, y2) in new[] { (c, lows[c], c, highs[c]), (c - 0.08, lows[c], c + 0.08, lows[c]), (c - 0.08, highs[c], c + 0.08, highs[c]) })
+                {
+                    var line = plot.Add.Line(x1, y1, x2, y2);
+                    line.LineColor = Colors.Black;
+                    line.LineWidth = 1.5f;
+                }
+            }
+            var ys = points[c];
+            // Spread the dots a little sideways so equal values stay visible.
+            var xs = ys.Select((_, i) => c + (ys.Length == 1 ? 0 : -0.15 + 0.3 * i / (ys.Length - 1))).ToArray();
+            var dots = plot.Add.Markers(xs, ys);
+            dots.Color = Palette[1];
+            dots.MarkerSize = 7;
+        }
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "mean", FillColor = Palette[0].WithAlpha(0.55) });
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "95 % interval (Student's t)", LineColor = Colors.Black, LineWidth = 1.5f });
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "each repeat", MarkerColor = Palette[1], MarkerShape = MarkerShape.FilledCircle, MarkerSize = 7 });
+        plot.ShowLegend(Edge.Bottom);
+        CategoryTicks(plot, categories);
+        plot.Axes.Margins(bottom: 0, top: 0.15);
+        plot.Axes.AutoScale();
+        plot.Axes.SetLimitsX(-0.5, categories.Count - 0.5);
+        return plot;
+    }
+
     /// <summary>Category names under the x axis, slanted when they are long or many.</summary>
     static void CategoryTicks(Plot plot, IReadOnlyList<string> categories)
     {
@@ -205,8 +247,11 @@ public static class Charts
     /// A heatmap of <paramref name="values"/>[row][column] in [0, 1] with row names on the y axis (first
     /// at the top) and column names on the x axis; each cell written as a percentage when there are at most 20 rows.
     /// </summary>
-    public static Plot Heatmap(string title, string xLabel, string yLabel, double[,] values, IReadOnlyList<string> rowNames, IReadOnlyList<string> columnNames, string colorbarLabel)
+    /// <param name="cellText">Each cell's text (default: the value as a whole percentage).</param>
+    public static Plot Heatmap(string title, string xLabel, string yLabel, double[,] values, IReadOnlyList<string> rowNames, IReadOnlyList<string> columnNames, string colorbarLabel,
+        Func<double, string>? cellText = null)
     {
+        cellText ??= v => (v * 100).ToString("0", System.Globalization.CultureInfo.InvariantCulture);
         var plot = New(title, xLabel, yLabel);
         int rows = values.GetLength(0), cols = values.GetLength(1);
         var hm = plot.Add.Heatmap(values);
@@ -220,7 +265,7 @@ public static class Charts
                 for (int c = 0; c < cols; c++)
                 {
                     if (!double.IsFinite(values[r, c])) continue;
-                    var t = plot.Add.Text((values[r, c] * 100).ToString("0", System.Globalization.CultureInfo.InvariantCulture), c, rows - 1 - r);
+                    var t = plot.Add.Text(cellText(values[r, c]), c, rows - 1 - r);
                     t.LabelFontSize = rows > 12 ? 8 : 11;
                     t.LabelAlignment = Alignment.MiddleCenter;
                     t.LabelFontColor = values[r, c] > 0.6 ? Colors.Black : Colors.White;

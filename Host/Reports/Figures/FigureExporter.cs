@@ -162,6 +162,20 @@ public static class FigureExporter
             Bars("epochs-to-target", $"epochs to {what}", "epochs", new[] { ("epochs", Of(r => r.TargetEpoch)) }, v => v.ToString("F0", Inv), "not reached");
             Bars("seconds-to-target", $"seconds to {what}", $"seconds ({device})", new[] { ("seconds", Of(r => r.TargetSeconds)) }, v => v.ToString("F1", Inv), "not reached");
         }
+        var groups = RepeatGroup.From(model.Comparison.Runs).Where(g => g.Metrics.ContainsKey("test_top1") && g.Runs.Count > 1).ToArray();
+        if (groups.Length > 0)
+        {
+            var byLabel = model.Comparison.Runs.ToDictionary(r => r.Label, StringComparer.Ordinal);
+            draw("repeats-test-top1", Comparison, null, "test top-1 over repeats at different seeds", t => Charts.MeanWithIntervals(t, "test top-1 (%)",
+                groups.Select(g => g.Label).ToArray(),
+                groups.Select(g => g.Metrics["test_top1"].Mean * 100).ToArray(),
+                groups.Select(g => g.Metrics["test_top1"].Low * 100).ToArray(),
+                groups.Select(g => g.Metrics["test_top1"].High * 100).ToArray(),
+                groups.Select(g => g.Runs.Select(l => byLabel[l].Test!.Top1 * 100).ToArray()).ToArray(), P));
+        }
+        if (PairedTest.Matrix(model.Comparison.Runs) is { } matrix)
+            draw("paired-p-values", Comparison, null, "McNemar p between models on the same test images (Holm over all pairs)", t =>
+                Charts.Heatmap(t, "", "", matrix.PHolm, matrix.Labels, matrix.Labels, "p (below 0.05: a real difference)", Numbers.PValue));
         var tested = runs.Where(r => r.Run.Test is not null).ToArray();
         if (tested.Length > 0)
         {

@@ -103,6 +103,7 @@ public sealed record ReportModel(IReadOnlyList<ReportSuite> Suites)
             var runs = Runs.Select(r => r.Run with
             {
                 Label = r.Label,
+                RepeatOf = r.Run.RepeatOf is { } of ? $"{r.Suite.Name}/{of}" : null,   // repeats group within their own suite
                 OwnRecipe = r.Run.OwnRecipe ?? (r.Suite == first || r.Suite.RecipeText == first.RecipeText ? null : r.Suite.RecipeText),
             }).ToArray();
             var suite = first.Result.Suite with
