@@ -15,6 +15,17 @@ namespace Zoo.Host.Tests;
 /// <summary>Reports: one model read back from results folders, and the exporters over it (figures, report.html, merged comparison.md).</summary>
 public sealed class ReportTests
 {
+    [Fact]
+    public void The_engines_markdown_becomes_html_with_its_tables_lists_and_bold_and_nothing_unescaped()
+    {
+        var html = HtmlReport.MarkdownToHtml("# title\n\n| A | B |\n|---|--:|\n| x | 1 |\n\ntext <b>\n\n| C |\n|---|\n| y |\n\n- one\n- two & three\n\n**m did not learn** (since epoch 2)\n");
+        Assert.DoesNotContain("title", html);
+        Assert.Equal(2, html.Split("<table").Length - 1);
+        Assert.Contains("<ul><li>one</li><li>two &amp; three</li></ul>", html);
+        Assert.Contains("<p><strong>m did not learn</strong> (since epoch 2)</p>", html);
+        Assert.Contains("<p>text &lt;b&gt;</p>", html);
+    }
+
     static readonly string[] Classes = { "disc", "ring", "square" };
 
     static EpochRecord Epoch(int e, double loss, double top1, double? val) =>

@@ -29,7 +29,7 @@ public sealed record PairedTest(
         : string.Create(CultureInfo.InvariantCulture, $"{Best} is more accurate than {Label} on this test set by {Difference * 100:0.0} points (95 % CI {DifferenceLow * 100:0.0} to {DifferenceHigh * 100:0.0}; McNemar p = {Numbers.PValue(PHolm)} after Holm, {Images:N0} images).");
 
     /// <summary>
-    /// Every finished run with per-image test results against the most accurate of them (highest test top-1; the first in
+    /// Every finished run with per-image test results against the most accurate of them (highest test top-1, a model with repeats by their mean; the first in
     /// suite order on a tie; a run that did not learn is never the best, only tested against it). Each against the best, not every pair: the question a comparison answers is which models
     /// are as good as the best, and m − 1 tests keep more power under Holm's correction than m(m − 1)/2.
     /// Runs scored on a different set of test images (another length) are left out: McNemar needs the same images.
@@ -46,12 +46,12 @@ public sealed record PairedTest(
     {
         var scored = Contestants(runs);
         if (scored.Count(u => u.Learned) == 0 || scored.Count < 2) return Array.Empty<PairedTest>();
-        var best = scored.Where(u => u.Learned).OrderByDescending(u => u.Correct.Count(c => c)).First();
+        var best = scored.Where(u => u.Learned).OrderByDescending(u => u.MeanAccuracy).First();
         var bestCorrect = best.Correct;
         var others = scored.Where(u => u.Label != best.Label && u.Correct.Length == bestCorrect.Length).ToList();
         if (others.Count == 0) return Array.Empty<PairedTest>();
         var raw = new List<(string Label, int OnlyBest, int OnlyThis, double P, (double D, double Low, double High) Ci)>();
-        foreach (var (label, _, correct) in others)
+        foreach (var (label, _, correct, _) in others)
         {
             int onlyBest = 0, onlyThis = 0;
             for (int i = 0; i < correct.Length; i++)
@@ -100,15 +100,19 @@ public sealed record PairedTest(
     /// The models a paired test compares: each finished run with per-image results, a model's repeats as one (majority
     /// vote of those that learned, else of all; <c>Learned</c> false where none did: such a model is tested, never the best).
     /// </summary>
-    static List<(string Label, bool Learned, bool[] Correct)> Contestants(IReadOnlyList<RunResult> runs) =>
+    /// <remarks><c>MeanAccuracy</c>, the mean of the counted repeats' own test top-1, picks the best, as the table ranks it;
+    /// the vote of weak repeats can be less accurate than each of them.</remarks>
+    static List<(string Label, bool Learned, bool[] Correct, double MeanAccuracy)> Contestants(IReadOnlyList<RunResult> runs) =>
         runs.Where(r => r.Status == RunStatus.Finished && r.TestCorrect is { Length: > 0 })
             .GroupBy(r => r.RepeatOf ?? r.Label, StringComparer.Ordinal)
             .Select(g =>
             {
                 var learned = g.Where(RepeatGroup.Counts).ToList();
-                return (Label: g.Key, Learned: learned.Count > 0, Correct: Majority((learned.Count > 0 ? learned : g.ToList()).Select(r => Bits(r.TestCorrect!)).ToList()));
+                var used = learned.Count > 0 ? learned : g.ToList();
+                return (Label: g.Key, Learned: learned.Count > 0, Correct: Majority(used.Select(r => Bits(r.TestCorrect!)).ToList()),
+                    MeanAccuracy: used.Average(r => r.TestCorrect!.Count(ch => ch == '1') / (double)r.TestCorrect!.Length));
             })
-            .Where(u => u.Correct is not null).Select(u => (u.Label, u.Learned, Correct: u.Correct!)).ToList();
+            .Where(u => u.Correct is not null).Select(u => (u.Label, u.Learned, Correct: u.Correct!, u.MeanAccuracy)).ToList();
 
     /// <summary>Per image, right in more than half of the repeats; null where the repeats were scored on different images.</summary>
     static bool[]? Majority(IReadOnlyList<bool[]> repeats)

@@ -22,6 +22,9 @@ public static class HtmlReport
 
     static string H(string? s) => WebUtility.HtmlEncode(s ?? "");
 
+    /// <summary>Markdown's **bold** (the engine's "**x did not learn**") as HTML, in text already escaped.</summary>
+    static string Strong(string escaped) => System.Text.RegularExpressions.Regex.Replace(escaped, @"\*\*(.+?)\*\*", "<strong>$1</strong>");
+
     public static string Render(ReportModel model, IReadOnlyList<FigureInfo> figures, IReadOnlyList<string>? warnings = null)
     {
         var sb = new StringBuilder();
@@ -201,7 +204,7 @@ public static class HtmlReport
                 sb.Append("</ul>\n");
                 continue;
             }
-            sb.Append($"<p>{H(line.Replace("\\*", "*"))}</p>\n");
+            sb.Append($"<p>{Strong(H(line.Replace("\\*", "*")))}</p>\n");
         }
         return sb.ToString();
     }
