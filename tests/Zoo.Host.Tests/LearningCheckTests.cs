@@ -130,6 +130,11 @@ public sealed class LearningCheckTests
         Assert.NotNull(outcome);
         Assert.Contains("train top-1 40.0 % is above chance but validation is not", outcome.Cause);
         Assert.Contains("\"precise_bn\": 50", outcome.Fix);
+        // A model without BatchNorm (LeNet-5) is not told to look at BatchNorm statistics it does not have.
+        var noBatchNorm = LearningCheck.Outcome(epochs, OneClass(3, 0, 2.45), "validation", context with { Architecture = "LeNet", HasBatchNorm = false })!;
+        Assert.DoesNotContain("BatchNorm", noBatchNorm.Cause);
+        Assert.DoesNotContain("precise_bn", noBatchNorm.Fix);
+        Assert.Contains("more training images", noBatchNorm.Fix);
     }
 
     [Fact]

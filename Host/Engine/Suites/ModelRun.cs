@@ -362,7 +362,10 @@ internal sealed class ModelRun
 
     /// <summary>What the learning check needs to know of this run for the cause and fix it names.</summary>
     LearningContext LearningContext() =>
-        new(_data.Classes.Count, _recipe.Epochs, _recipe.Optimizer.LearningRate, _recipe.Schedule.WarmupEpochs, _found.Architecture.Name);
+        new(_data.Classes.Count, _recipe.Epochs, _recipe.Optimizer.LearningRate, _recipe.Schedule.WarmupEpochs, _found.Architecture.Name,
+            _hasBatchNorm ??= _model is not null && PreciseBatchNorm.Layers(_model).Count > 0);
+
+    bool? _hasBatchNorm;   // asked of the model once, for the learning check's wording
 
     /// <summary>Once per run: the epoch at which the run is seen not to learn (<see cref="LearningCheck.AtEpoch"/>), as a typed event.</summary>
     void WarnIfNotLearning()

@@ -9,7 +9,8 @@ namespace Zoo.Engine.Training;
 /// <param name="LearningRate">The optimiser's learning rate.</param>
 /// <param name="WarmupEpochs">The schedule's warm-up, in epochs (0: none).</param>
 /// <param name="Architecture">The architecture's name ("SqueezeNet"), for failures known of one family.</param>
-public sealed record LearningContext(int Classes, int Epochs, double LearningRate, double WarmupEpochs, string Architecture);
+/// <param name="HasBatchNorm">Whether the model keeps BatchNorm running statistics (then eval mode can disagree with training).</param>
+public sealed record LearningContext(int Classes, int Epochs, double LearningRate, double WarmupEpochs, string Architecture, bool HasBatchNorm = true);
 
 /// <summary>
 /// Tells a run that is not learning from one that is learning slowly (issue 26). SqueezeNet 1.1 from scratch on shapes
@@ -143,9 +144,9 @@ public static class LearningCheck
         }
         else if (!s.TrainAtChance)
         {
-            cause = $"train top-1 {P(s.TrainTop1)} is above chance but {split} is not: the model fits the training images without generalising, "
-                + "or evaluates differently from training (BatchNorm's running statistics, see the warning about them)";
-            fix = "add \"precise_bn\": 50 to the recipe where the model has BatchNorm; else more training images, augmentation or regularisation";
+            cause = $"train top-1 {P(s.TrainTop1)} is above chance but {split} is not: the model fits the training images without generalising"
+                + (context.HasBatchNorm ? ", or evaluates differently from training (BatchNorm's running statistics, see the warning about them)" : "");
+            fix = (context.HasBatchNorm ? "add \"precise_bn\": 50 to the recipe; else " : "") + "more training images or epochs, augmentation or regularisation";
         }
         else
         {
