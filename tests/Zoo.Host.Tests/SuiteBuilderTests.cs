@@ -262,9 +262,7 @@ public sealed class SuiteBuilderTests
         var root = TestEnvironment.NewTempDirectory();
         try
         {
-            using var app = Application.Create();
-            app.Init(DriverRegistry.Names.ANSI);
-            app.Driver!.SetScreenSize(160, 45);
+            using var app = UiTests.VirtualScreen(160, 45);
             using var view = new SuiteBuilderView(new SuiteDraft { Variants = new[] { "lenet5", "resnet18" } }, runner, root);
             app.Begin(view);
             app.LayoutAndDraw(true);
@@ -402,9 +400,7 @@ public sealed class SuiteBuilderTests
         {
             var names = catalog.Variants.Select(e => e.Variant.Name).Distinct().Take(20).ToArray();
             Assert.Equal(20, names.Length);
-            using var app = Application.Create();
-            app.Init(DriverRegistry.Names.ANSI);
-            app.Driver!.SetScreenSize(80, 25);
+            using var app = UiTests.VirtualScreen(80, 25);
             using var view = new SuiteBuilderView(new SuiteDraft { Variants = names }, runner, root, variants: names);
             app.Begin(view);
             app.LayoutAndDraw(true);
@@ -445,9 +441,7 @@ public sealed class SuiteBuilderTests
         var root = TestEnvironment.NewTempDirectory();
         try
         {
-            using var app = Application.Create();
-            app.Init(DriverRegistry.Names.ANSI);
-            app.Driver!.SetScreenSize(160, 45);
+            using var app = UiTests.VirtualScreen(160, 45);
             var names = catalog.Variants.Select(e => e.Variant.Name).ToList();
             using var view = new SuiteBuilderView(new SuiteDraft { Variants = new[] { "lenet5" } }, runner, root,
                 variants: names, datasets: catalog.Datasets.Select(d => d.Name));

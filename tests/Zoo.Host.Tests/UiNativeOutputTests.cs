@@ -40,9 +40,7 @@ public sealed class UiNativeOutputTests
                 var services = new ServiceCollection().AddSingleton(catalog).AddSingleton(new SuiteRunner(catalog)).BuildServiceProvider();
                 var logFile = Path.Combine(dir, "logs", "ui-stderr.log");
                 var ui = new ZooUi(services, null, Path.Combine(dir, "results")) { NativeLogFile = logFile };
-                using var app = Application.Create();
-                app.Init(DriverRegistry.Names.ANSI);
-                app.Driver!.SetScreenSize(160, 45);
+                using var app = UiTests.VirtualScreen(160, 45);
                 using var window = ui.Build(app);
                 app.Begin(window);
                 app.LayoutAndDraw(true);

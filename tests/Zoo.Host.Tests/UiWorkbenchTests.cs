@@ -34,9 +34,7 @@ public sealed class UiWorkbenchTests
     {
         var services = new ServiceCollection().AddSingleton(catalog).AddSingleton(new SuiteRunner(catalog)).BuildServiceProvider();
         var ui = new ZooUi(services, null, outRoot);
-        var app = Application.Create();
-        app.Init(DriverRegistry.Names.ANSI);
-        app.Driver!.SetScreenSize(200, 50);
+        var app = UiTests.VirtualScreen(200, 50);
         var window = ui.Build(app);
         app.Begin(window);
         app.LayoutAndDraw(true);
@@ -149,9 +147,7 @@ public sealed class UiWorkbenchTests
             var model = ReportModel.Load(new[] { dir });
             var good = model.Runs.Single(r => r.Label == "good");
 
-            using var app = Application.Create();
-            app.Init(DriverRegistry.Names.ANSI);
-            app.Driver!.SetScreenSize(200, 50);
+            using var app = UiTests.VirtualScreen(200, 50);
             using var view = new ResultsView(root);
             app.Begin(view);
             app.LayoutAndDraw(true);
@@ -225,9 +221,7 @@ public sealed class UiWorkbenchTests
             ReportTests.Sample(second, name: "second", labelPrefix: "b-", lr: 0.02);
             var written = new[] { first, second }.SelectMany(d => ReportModel.Load(new[] { d }).Runs.Select(r => ($"{Path.GetFileName(d)}/{r.Run.Label}", r.Run.Epochs))).ToList();
 
-            using var app = Application.Create();
-            app.Init(DriverRegistry.Names.ANSI);
-            app.Driver!.SetScreenSize(200, 50);
+            using var app = UiTests.VirtualScreen(200, 50);
             using var view = new ResultsView(root);
             app.Begin(view);
             app.LayoutAndDraw(true);
@@ -360,9 +354,7 @@ public sealed class UiWorkbenchTests
 
             var services = new ServiceCollection().AddSingleton(catalog).AddSingleton(new SuiteRunner(catalog)).BuildServiceProvider();
             var ui = new ZooUi(services, null, Path.Combine(dir, "results"), facts: new FactsCache(cacheDir));
-            using var app = Application.Create();
-            app.Init(DriverRegistry.Names.ANSI);
-            app.Driver!.SetScreenSize(200, 50);
+            using var app = UiTests.VirtualScreen(200, 50);
             using var window = ui.Build(app);
             app.Begin(window);
             app.LayoutAndDraw(true);
@@ -418,9 +410,7 @@ public sealed class UiWorkbenchTests
             TestEnvironment.CopyDirectory(Path.Combine(TestEnvironment.Fixtures, "Zoo.Fixtures.TinyNet"), Path.Combine(dir, "TinyNet"));
             using var catalog = new PluginCatalog(new[] { dir }, new[] { new BuiltInPlugin() });
             catalog.Refresh();
-            using var app = Application.Create();
-            app.Init(DriverRegistry.Names.ANSI);
-            app.Driver!.SetScreenSize(200, 50);
+            using var app = UiTests.VirtualScreen(200, 50);
             using var view = new PluginsView(catalog, app);
             app.Begin(view);
             app.LayoutAndDraw(true);
