@@ -70,7 +70,7 @@ def small_input(name, m, channels, small):
             m.maxpool = nn.Identity()
     elif name == "squeezenet1_1":   # SqueezeNet.cs: 3x3 stride-1 first convolution with padding 1
         m.features[0] = conv(m.features[0], channels, *((3, 1, 1) if small else ()))
-    elif name == "mobilenet_v2":    # MobileNet.cs: stem and the 24-channel stage's first block at stride 1
+    elif name == "mobilenet_v2":    # MobileNetV2.cs: stem and the 24-channel stage's first block at stride 1
         m.features[0][0] = conv(m.features[0][0], channels, stride=1 if small else None)
         if small:
             m.features[2].conv[1][0].stride = (1, 1)
