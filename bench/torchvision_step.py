@@ -58,7 +58,7 @@ def small_input(name, m, channels, small):
                     layer.ceil_mode = True
             m.avgpool = nn.AdaptiveAvgPool2d((1, 1))
             m.classifier[0] = nn.Linear(512, m.classifier[0].out_features)
-    elif name == "googlenet":    # Inception.cs: conv1 3x3 stride 1, no maxpool1/maxpool2
+    elif name == "googlenet":    # GoogLeNet.cs: conv1 3x3 stride 1, no maxpool1/maxpool2
         from torchvision.models.googlenet import BasicConv2d
         m.conv1 = BasicConv2d(channels, 64, kernel_size=3, padding=1) if small else BasicConv2d(channels, 64, kernel_size=7, stride=2, padding=3)
         if small:

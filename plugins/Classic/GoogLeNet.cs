@@ -8,6 +8,46 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Zoo.Plugins.Classic;
 
+/// <summary>
+/// GoogLeNet (Szegedy, Liu, Jia, Sermanet, Reed, Anguelov, Erhan, Vanhoucke, Rabinovich, "Going Deeper with
+/// Convolutions", 2015), Inception v1 as torchvision builds it. Departs from the paper where torchvision does,
+/// so its weights load: BatchNorm after every convolution (<see cref="BasicConv2d"/>) and no local response
+/// normalisation, a 3×3 convolution in the branch the paper gives 5×5, the auxiliary heads' pool adaptive to 4×4,
+/// and dropout 0.2 before the classifier (the paper's 0.4). The two auxiliary classifiers (after inception4a and
+/// inception4d, dropout 0.7, loss weight 0.3 each, as the paper) run only in training; option "aux_logits": false
+/// leaves them out. Small inputs (shorter side below 96) get conv1 3×3 stride 1 and no maxpool1/maxpool2, as
+/// seeds/003's CIFAR GoogLeNet does, so a 32×32 image reaches inception5b as 8×8.
+/// </summary>
+public sealed class GoogLeNet : IArchitecture, IPretrainedWeights
+{
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
+    public string Name => "GoogLeNet";
+    public string Family => "Classic";
+    public string Paper => "Szegedy et al., Going Deeper with Convolutions";
+    public int Year => 2015;
+    public string Description =>
+        "Nine Inception modules (1x1, 3x3, 'five-by-five' (3x3 as torchvision), pool branches) with BatchNorm and two auxiliary heads (weight 0.3) that run only in training. " +
+        "Inputs under 96 px skip the stem's downsampling. Option aux_logits (default true).";
+
+    public IReadOnlyList<ArchitectureVariant> Variants { get; } = new[]
+    {
+        new ArchitectureVariant("googlenet", "GoogLeNet (Inception v1) with auxiliary heads")
+        {
+            ReferenceParameters = 13_004_888, ReferenceSource = "torchvision googlenet(aux_logits=True); 6,624,904 without the heads", DefaultDropout = 0.2,
+        },
+    };
+
+    public Module<Tensor, Tensor> Build(ModelSpec spec)
+    {
+        spec.Options.EnsureOnly(new[] { "aux_logits" });
+        bool aux = spec.Options.GetBool("aux_logits", true);
+        if (spec.Variant != "googlenet") throw new ZooConfigException("variant", $"GoogLeNet has no variant '{spec.Variant}'; allowed: googlenet");
+        return new GoogLeNetModel(spec.Channels, spec.Classes, aux, spec.Dropout ?? 0.2, Nn.IsSmallInput(spec.Height, spec.Width));
+    }
+}
+
 /// <summary>GoogLeNet's Inception module: 1×1, 1×1→3×3, 1×1→3×3, pool→1×1 branches, concatenated.</summary>
 public sealed class InceptionModule : Module<Tensor, Tensor>
 {

@@ -8,6 +8,49 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Zoo.Plugins.Classic;
 
+/// <summary>
+/// Inception v3 (Szegedy, Vanhoucke, Ioffe, Shlens, Wojna, "Rethinking the Inception Architecture for Computer
+/// Vision", 2016) as torchvision builds it: factorised 7×7 and asymmetric 1×n/n×1 convolutions (Inception A–E),
+/// grid reductions, BatchNorm after every convolution (<see cref="BasicConv2d"/>), 299×299 input. Departs from the
+/// paper's Table 1 where torchvision follows the released model, so its weights load: the stem is 3×3/2, 3×3, 3×3,
+/// max-pool, 1×1 to 80, 3×3 to 192, max-pool. One auxiliary classifier on the 17×17 grid (loss weight 0.4) runs
+/// only in training; option "aux_logits": false leaves it out. Small inputs (shorter side below 96) run the stem at
+/// stride 1 with its 3×3 convolutions padded and without its max-pools, so a 32×32 image reaches Mixed_7c as 7×7
+/// and the auxiliary head pools adaptively to 5×5.
+/// </summary>
+public sealed class InceptionV3 : IArchitecture, IPretrainedWeights
+{
+    /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
+    public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
+
+    public string Name => "Inception v3";
+    public string Family => "Classic";
+    public string Paper => "Szegedy et al., Rethinking the Inception Architecture for Computer Vision";
+    public int Year => 2016;
+    public string Description =>
+        "Factorised Inception A-E modules, one auxiliary head (weight 0.4) that runs only in training, 299x299 default input. " +
+        "Inputs under 96 px skip the stem's downsampling. Option aux_logits (default true).";
+
+    public IReadOnlyList<ArchitectureVariant> Variants { get; } = new[]
+    {
+        new ArchitectureVariant("inception_v3", "Inception v3 with auxiliary head")
+        {
+            DefaultInput = new InputShape(3, 299, 299),
+            ReferenceParameters = 27_161_264, ReferenceSource = "torchvision inception_v3(aux_logits=True)", DefaultDropout = 0.5,
+        },
+    };
+
+    public Module<Tensor, Tensor> Build(ModelSpec spec)
+    {
+        spec.Options.EnsureOnly(new[] { "aux_logits" });
+        bool aux = spec.Options.GetBool("aux_logits", true);
+        bool small = Nn.IsSmallInput(spec.Height, spec.Width);
+        if (spec.Variant != "inception_v3") throw new ZooConfigException("variant", $"Inception v3 has no variant '{spec.Variant}'; allowed: inception_v3");
+        if (!small && Math.Min(spec.Height, spec.Width) < 75) throw new ZooConfigException("input", "Inception v3 needs at least 75x75 on its ImageNet stem");
+        return new InceptionV3Model(spec.Channels, spec.Classes, aux, spec.Dropout ?? 0.5, small);
+    }
+}
+
 /// <summary>Inception v3's 35×35 module (Figure 5): 1×1, 5×5, double 3×3 and pool branches.</summary>
 public sealed class InceptionA : Module<Tensor, Tensor>
 {
