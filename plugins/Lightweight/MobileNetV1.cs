@@ -8,12 +8,15 @@ using static TorchSharp.torch.nn;
 namespace Zoo.Plugins.Lightweight;
 
 /// <summary>
-/// MobileNet V1 (Howard et al., "MobileNets: Efficient Convolutional Neural Networks for Mobile Vision
-/// Applications", 2017), Table 1: a 3×3 stride-2 stem and 13 depthwise separable convolutions
-/// (32→64→…→1024), global pool, linear; width multiplier α as option "width_mult". torchvision has no
-/// MobileNet V1; names are features.N (stem, then blocks with dw/pw) and classifier. Reference: 4,231,976
-/// parameters at 3×224×224 with 1000 classes (own count; the paper's 4.2 M). Small inputs (shorter side
-/// below 96) run the stem and the first stride-2 block at stride 1.
+/// MobileNet V1 (Howard, Zhu, Chen, Kalenichenko, Wang, Weyand, Andreetto, Adam, "MobileNets: Efficient
+/// Convolutional Neural Networks for Mobile Vision Applications", 2017), Table 1: a 3×3 stride-2 stem and 13
+/// depthwise separable convolutions (<see cref="DepthwiseSeparable"/>, 32→64→…→1024), global pool, linear; width
+/// multiplier α as option "width_mult". torchvision has no MobileNet V1, so names and counts are Zoo's own:
+/// features.N (stem, then blocks with dw/pw) and classifier; 4,231,976 parameters at 3×224×224 with 1000 classes
+/// (the paper's 4.2 M). Where the paper leaves details open the choices are Zoo's: α·channels rounded down with a
+/// floor of 8, and an optional dropout before the classifier (default 0). Small inputs (shorter side below 96)
+/// run the stem and the first stride-2 block at stride 1 (total stride 8), so a 32×32 image reaches the last
+/// block as 4×4.
 /// </summary>
 public sealed class MobileNetV1 : IArchitecture
 {

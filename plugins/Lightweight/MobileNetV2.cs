@@ -8,11 +8,13 @@ using static TorchSharp.torch.nn;
 namespace Zoo.Plugins.Lightweight;
 
 /// <summary>
-/// MobileNet V2 (Sandler, Howard, Zhu, Zhmoginov, Chen, "MobileNetV2: Inverted Residuals and Linear
-/// Bottlenecks", 2018) as torchvision builds it: features.0 stem, features.1–17 InvertedResidual,
-/// features.18 1×1 to 1280, classifier (dropout 0.2, linear). Small inputs (shorter side below 96)
-/// keep the stem and the first stride-2 stage at stride 1 (total stride 8 instead of 32), as CIFAR
-/// ports do, so 32×32 reaches the last block at 4×4.
+/// MobileNet V2 (Sandler, Howard, Zhu, Zhmoginov, Chen, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
+/// 2018) as torchvision builds it: features.0 stem, features.1–17 InvertedResidual (Table 2's t, c, n, s),
+/// features.18 1×1 to 1280, classifier (dropout 0.2, linear). Where the paper leaves details open Zoo follows
+/// torchvision, so its weights load: channels scaled by option "width_mult" are rounded to multiples of 8 (the
+/// last 1280 is never scaled down, as the paper says), and the classifier has a dropout of 0.2. Small inputs
+/// (shorter side below 96) keep the stem and the first stride-2 stage at stride 1 (total stride 8 instead of 32),
+/// as CIFAR ports do, so 32×32 reaches the last block at 4×4.
 /// </summary>
 public sealed class MobileNetV2 : IArchitecture, IPretrainedWeights
 {

@@ -8,11 +8,14 @@ using static TorchSharp.torch.nn;
 namespace Zoo.Plugins.Lightweight;
 
 /// <summary>
-/// MobileNet V3 (Howard et al., "Searching for MobileNetV3", 2019), Large and Small as torchvision builds
-/// them: inverted residuals with optional squeeze-and-excitation (hard-sigmoid gate) and ReLU or
-/// hard-swish, BatchNorm eps 0.001 momentum 0.01, a 1×1 to 6× the last width, then Linear–hard-swish–
-/// dropout–Linear. Small inputs (shorter side below 96) run the stem and the first stride-2 block at
-/// stride 1 (total stride 8).
+/// MobileNet V3 (Howard, Sandler, Chu, Chen, Chen, Tan, Wang, Zhu, Pang, Vasudevan, Le, Adam, "Searching for
+/// MobileNetV3", 2019), Large and Small (Tables 1 and 2) as torchvision builds them: inverted residuals with
+/// optional squeeze-and-excitation (hard-sigmoid gate) and ReLU or hard-swish, BatchNorm eps 0.001 momentum 0.01,
+/// a 1×1 to 6× the last width, then Linear–hard-swish–dropout–Linear. Where the paper leaves details open Zoo
+/// follows torchvision, so its weights load: the squeeze-and-excitation width (a quarter of the expanded width,
+/// as the paper says) is rounded to a multiple of 8, as are channels scaled by option "width_mult", and the
+/// classifier has a dropout of 0.2. Small inputs (shorter side below 96) run the stem and the first stride-2
+/// block at stride 1 (total stride 8), so a 32×32 image reaches the last block as 4×4.
 /// </summary>
 public sealed class MobileNetV3 : IArchitecture, IPretrainedWeights
 {
