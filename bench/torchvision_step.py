@@ -58,7 +58,7 @@ def small_input(name, m, channels, small):
                     layer.ceil_mode = True
             m.avgpool = nn.AdaptiveAvgPool2d((1, 1))
             m.classifier[0] = nn.Linear(512, m.classifier[0].out_features)
-    elif name == "googlenet":    # Inception.cs: conv1 3x3 stride 1, no maxpool1/maxpool2
+    elif name == "googlenet":    # GoogLeNet.cs: conv1 3x3 stride 1, no maxpool1/maxpool2
         from torchvision.models.googlenet import BasicConv2d
         m.conv1 = BasicConv2d(channels, 64, kernel_size=3, padding=1) if small else BasicConv2d(channels, 64, kernel_size=7, stride=2, padding=3)
         if small:
@@ -70,7 +70,7 @@ def small_input(name, m, channels, small):
             m.maxpool = nn.Identity()
     elif name == "squeezenet1_1":   # SqueezeNet.cs: 3x3 stride-1 first convolution with padding 1
         m.features[0] = conv(m.features[0], channels, *((3, 1, 1) if small else ()))
-    elif name == "mobilenet_v2":    # MobileNet.cs: stem and the 24-channel stage's first block at stride 1
+    elif name == "mobilenet_v2":    # MobileNetV2.cs: stem and the 24-channel stage's first block at stride 1
         m.features[0][0] = conv(m.features[0][0], channels, stride=1 if small else None)
         if small:
             m.features[2].conv[1][0].stride = (1, 1)

@@ -14,7 +14,8 @@ public sealed class ClassicPlugin : IZooPlugin
         services.AddArchitecture<LeNet5>();
         services.AddArchitecture<AlexNet>();
         services.AddArchitecture<VGG>();
-        services.AddArchitecture<Inception>();
+        services.AddArchitecture<GoogLeNet>();
+        services.AddArchitecture<InceptionV3>();
         services.AddArchitecture<ResNet>();
         services.AddArchitecture<DenseNet>();
         services.AddArchitecture<SENet>();

@@ -58,8 +58,15 @@ public static class BuiltInAugmentations
 
     static double Uniform(Random rng, double lo, double hi) => lo + (hi - lo) * rng.NextDouble();
 
-    public static IEnumerable<IAugmentationFactory> All() => new IAugmentationFactory[]
-    {
+    /// <summary>
+    /// Every per-image augmentation, in the order the catalogue lists them: one place that registers them all,
+    /// a group at a time (Mixup and CutMix, which work on batches, are <see cref="Batch"/>).
+    /// </summary>
+    public static IEnumerable<IAugmentationFactory> All() => [.. Geometric(), .. Photometric(), .. NoiseAndDropout(), .. Policies()];
+
+    /// <summary>Flips, crops and affine warps: where the pixels go, not what they are.</summary>
+    static IAugmentationFactory[] Geometric() =>
+    [
         new AugmentationFactory("hflip", "Mirrors the image left-right with probability p.", new[] { P() }, bag =>
         {
             double p = bag.GetDouble("p", 0.5, 0, 1);
@@ -113,6 +120,30 @@ public static class BuiltInAugmentations
             return Maybe(p, (img, rng) => Transforms.Affine(img, Uniform(rng, -deg, deg), Uniform(rng, sc0, sc1), Uniform(rng, -sh, sh), Uniform(rng, -sh, sh),
                 Uniform(rng, -tr, tr) * img.Height, Uniform(rng, -tr, tr) * img.Width));
         }),
+        new AugmentationFactory("elastic", "Elastic distortion (Simard et al. 2003; torchvision's ElasticTransform): a random displacement field smoothed by σ and scaled by α.",
+            new[] { P(), new ParameterInfo("alpha", "number", "50", "displacement strength"), new ParameterInfo("sigma", "number", "5", "smoothness in pixels") }, bag =>
+        {
+            double p = bag.GetDouble("p", 0.5, 0, 1), alpha = bag.GetDouble("alpha", 50, 0, 1000), sigma = bag.GetDouble("sigma", 5, 0.1, 100);
+            return Maybe(p, (img, rng) =>
+            {
+                int h = img.Height, w = img.Width;
+                ImageData Field()
+                {
+                    var f = new ImageData(1, h, w);
+                    for (int i = 0; i < f.Pixels.Length; i++) f.Pixels[i] = (float)(rng.NextDouble() * 2 - 1);
+                    return Transforms.GaussianBlur(f, sigma);
+                }
+                var dy = Field();
+                var dx = Field();
+                // torchvision scales the field by alpha / size in [-1, 1] grid units: alpha / 2 pixels here.
+                return Transforms.Warp(img, (y, x) => (y + dy.At(0, (int)y, (int)x) * alpha / 2 * h / Math.Max(h, w), x + dx.At(0, (int)y, (int)x) * alpha / 2 * w / Math.Max(h, w)));
+            });
+        }),
+    ];
+
+    /// <summary>Colour, tone and sharpness: what the pixels are, not where they go.</summary>
+    static IAugmentationFactory[] Photometric() =>
+    [
         new AugmentationFactory("color_jitter", "Brightness, contrast and saturation factors in [1 − x, 1 + x] and a hue shift in ±hue turns, applied in random order (torchvision's ColorJitter).",
             new[]
             {
@@ -159,6 +190,11 @@ public static class BuiltInAugmentations
             double p = bag.GetDouble("p", 0.5, 0, 1), a0 = bag.GetDouble("amount_min", 0.5, 0, 20), a1 = bag.GetDouble("amount_max", 1.5, a0, 20);
             return Maybe(p, (img, rng) => Transforms.Sharpness(img, (float)(1 + Uniform(rng, a0, a1))));
         }),
+    ];
+
+    /// <summary>Per-pixel noise and zeroed pixels or rectangles.</summary>
+    static IAugmentationFactory[] NoiseAndDropout() =>
+    [
         new AugmentationFactory("gaussian_noise", "Adds Gaussian noise of standard deviation std (in [0, 1] pixel units), clamped.",
             new[] { P(), new ParameterInfo("std", "number", "0.05", "noise standard deviation") }, bag =>
         {
@@ -198,25 +234,11 @@ public static class BuiltInAugmentations
                 return img;
             });
         }),
-        new AugmentationFactory("elastic", "Elastic distortion (Simard et al. 2003; torchvision's ElasticTransform): a random displacement field smoothed by σ and scaled by α.",
-            new[] { P(), new ParameterInfo("alpha", "number", "50", "displacement strength"), new ParameterInfo("sigma", "number", "5", "smoothness in pixels") }, bag =>
-        {
-            double p = bag.GetDouble("p", 0.5, 0, 1), alpha = bag.GetDouble("alpha", 50, 0, 1000), sigma = bag.GetDouble("sigma", 5, 0.1, 100);
-            return Maybe(p, (img, rng) =>
-            {
-                int h = img.Height, w = img.Width;
-                ImageData Field()
-                {
-                    var f = new ImageData(1, h, w);
-                    for (int i = 0; i < f.Pixels.Length; i++) f.Pixels[i] = (float)(rng.NextDouble() * 2 - 1);
-                    return Transforms.GaussianBlur(f, sigma);
-                }
-                var dy = Field();
-                var dx = Field();
-                // torchvision scales the field by alpha / size in [-1, 1] grid units: alpha / 2 pixels here.
-                return Transforms.Warp(img, (y, x) => (y + dy.At(0, (int)y, (int)x) * alpha / 2 * h / Math.Max(h, w), x + dx.At(0, (int)y, (int)x) * alpha / 2 * w / Math.Max(h, w)));
-            });
-        }),
+    ];
+
+    /// <summary>Recipe-level regularisers as timm's training script sets them: RandAugment's policy of random operations, and Random Erasing.</summary>
+    static IAugmentationFactory[] Policies() =>
+    [
         new AugmentationFactory("randaugment",
             "RandAugment (Cubuk et al. 2020, timm's rand-mM-mstdS): n operations per image drawn from 15 (auto-contrast, equalise, invert, rotate, posterise, solarise, solarise-add, colour, contrast, brightness, sharpness, shear x/y, translate x/y), each with probability 0.5 at magnitude m of 10 (jittered by mstd). seeds/000 uses m 9, mstd 0.5.",
             new[]
@@ -256,7 +278,7 @@ public static class BuiltInAugmentations
                 return img;
             });
         }),
-    };
+    ];
 
     /// <summary>Mixup and CutMix: batch-level, with soft targets.</summary>
     public static IEnumerable<IBatchAugmentationFactory> Batch() => new IBatchAugmentationFactory[]
