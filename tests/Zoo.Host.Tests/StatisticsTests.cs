@@ -168,6 +168,7 @@ public sealed class StatisticsTests
             Assert.NotNull(result.Runs.Single(r => r.Label == "lenet-frozen").DidNotLearn);   // tested against the best, never the best
             Assert.False(frozen.Tied, frozen.Sentence);
             Assert.True(frozen.PHolm < 0.001, frozen.Sentence);
+            Assert.Contains("McNemar p < 0.001 after Holm", frozen.Sentence);   // not "p = < 0.001"
             var seed = tests.Single(t => t.Label is "lenet-a" or "lenet-b");
             Assert.True(seed.Tied, seed.Sentence);
 

@@ -19,6 +19,9 @@ public static class Numbers
     /// <summary>GMACs: three decimals from 0.001 up (1.814), significant digits below (0.00068), never a bare 0.000.</summary>
     public static string Gmacs(double value) => value == 0 || Math.Abs(value) >= 0.001 ? value.ToString("F3", Inv) : LowerExponent(value.ToString("G2", Inv));
 
+    /// <summary>"p = 0.31", or "p &lt; 0.001" below that, for a sentence.</summary>
+    public static string PIs(double p) => p < 0.001 ? "p < 0.001" : "p = " + PValue(p);
+
     /// <summary>A p-value: "&lt; 0.001", three decimals below 0.01 (0.004), else two significant digits (0.039, 0.31, 1).</summary>
     public static string PValue(double p) => p < 0.001 ? "< 0.001" : LowerExponent(p.ToString(p < 0.01 ? "F3" : "G2", Inv));
 

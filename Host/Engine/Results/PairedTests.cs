@@ -25,8 +25,8 @@ public sealed record PairedTest(
 
     /// <summary>A sentence a student can copy into a report.</summary>
     public string Sentence => Tied
-        ? string.Create(CultureInfo.InvariantCulture, $"{Label} and {Best} are not distinguishable on this test set (McNemar p = {Numbers.PValue(PHolm)} after Holm, {Images:N0} images; accuracy difference {Difference * 100:+0.0;-0.0;0.0} points, 95 % CI {DifferenceLow * 100:+0.0;-0.0;0.0} to {DifferenceHigh * 100:+0.0;-0.0;0.0}).")
-        : string.Create(CultureInfo.InvariantCulture, $"{Best} is more accurate than {Label} on this test set by {Difference * 100:0.0} points (95 % CI {DifferenceLow * 100:0.0} to {DifferenceHigh * 100:0.0}; McNemar p = {Numbers.PValue(PHolm)} after Holm, {Images:N0} images).");
+        ? string.Create(CultureInfo.InvariantCulture, $"{Label} and {Best} are not distinguishable on this test set (McNemar {Numbers.PIs(PHolm)} after Holm, {Images:N0} images; accuracy difference {Difference * 100:+0.0;-0.0;0.0} points, 95 % CI {DifferenceLow * 100:+0.0;-0.0;0.0} to {DifferenceHigh * 100:+0.0;-0.0;0.0}).")
+        : string.Create(CultureInfo.InvariantCulture, $"{Best} is more accurate than {Label} on this test set by {Difference * 100:0.0} points (95 % CI {DifferenceLow * 100:0.0} to {DifferenceHigh * 100:0.0}; McNemar {Numbers.PIs(PHolm)} after Holm, {Images:N0} images).");
 
     /// <summary>
     /// Every finished run with per-image test results against the most accurate of them (highest test top-1, a model with repeats by their mean; the first in
