@@ -248,11 +248,14 @@ Command BenchVerb()
     var modelBatch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 16 };
     var modelSteps = new Option<int>("--steps") { Description = "Timed steps per measurement (the median is reported).", DefaultValueFactory = _ => 10 };
     var jsonOut = new Option<string?>("--json") { Description = "Also write the rows to this JSON file (bench/compare_step.sh reads it)." };
+    var modelPrecision = PrecisionOption("Number format of the forward passes: fp32, or mixed precision bf16 / fp16 (LibTorch's autocast; float32 weights).");
+    var channelsLast = new Option<bool>("--channels-last") { Description = "Give the model its input in channels-last (NHWC) memory order, so oneDNN's convolutions keep that order." };
     var modelsBench = new Command("models", "Training-step and inference ms/step, images/s, batch-1 latency and peak resident memory per model; bench/torchvision_step.py measures the same in PyTorch.");
-    foreach (var o in new Option[] { models, modelSize, modelChannels, modelBatch, modelSteps, jsonOut }) modelsBench.Options.Add(o);
+    foreach (var o in new Option[] { models, modelSize, modelChannels, modelBatch, modelSteps, modelPrecision, channelsLast, jsonOut }) modelsBench.Options.Add(o);
     modelsBench.SetAction(pr => Run(pr, services => ModelsBench.Run(services,
         pr.GetValue(models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? ModelsBench.SeedModels,
-        pr.GetValue(modelSize), pr.GetValue(modelChannels), pr.GetValue(modelBatch), pr.GetValue(modelSteps), pr.GetValue(jsonOut))));
+        pr.GetValue(modelSize), pr.GetValue(modelChannels), pr.GetValue(modelBatch), pr.GetValue(modelSteps), pr.GetValue(jsonOut),
+        ParsePrecision(pr.GetValue(modelPrecision)), pr.GetValue(channelsLast))));
     bench.Subcommands.Add(modelsBench);
 
     var memArch = new Option<string>("--arch") { Description = "Variant to train.", DefaultValueFactory = _ => "mobilenet_v2" };
@@ -373,6 +376,12 @@ Command LaunchVerb()
 }
 
 static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };
+
+static Option<string?> PrecisionOption(string description) => new("--precision") { Description = description + " Default fp32." };
+
+static Zoo.Engine.Training.Precision ParsePrecision(string? text) => text is null ? Zoo.Engine.Training.Precision.Fp32
+    : Zoo.Engine.Training.Precisions.Parse(text) ?? throw new Zoo.Abstractions.ZooConfigException("--precision",
+        $"'{text}' is not a precision; use one of {string.Join(", ", Zoo.Engine.Training.Precisions.Names)}");
 
 static Option<string?> DeviceOption() => new("--device") { Description = "cpu (default), cuda or cuda:N; a device this build or machine lacks is refused (see `zoo doctor`)." };
 

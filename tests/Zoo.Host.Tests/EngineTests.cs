@@ -37,8 +37,11 @@ public sealed class EngineTests
         r.Epochs.SelectMany(e => new object?[] { e.Epoch, e.LearningRate, e.TrainLoss, e.TrainTop1, e.ValLoss, e.ValTop1, e.EmaValTop1, e.GradNorm }
             .Concat((e.LearningRateSteps ?? Array.Empty<double>()).Cast<object?>()));
 
-    [Fact]
-    public void An_interrupted_run_resumes_from_its_checkpoint_and_ends_exactly_as_an_uninterrupted_one()
+    [Theory]
+    [InlineData("fp32")]
+    [InlineData("bf16")]
+    [InlineData("fp16")]   // the loss scaler's state travels in the checkpoint
+    public void An_interrupted_run_resumes_from_its_checkpoint_and_ends_exactly_as_an_uninterrupted_one(string precision)
     {
         var whole = TestEnvironment.NewTempDirectory();
         var broken = TestEnvironment.NewTempDirectory();
@@ -46,9 +49,10 @@ public sealed class EngineTests
         {
             using var catalog = Catalog();
             // EMA, clipping and a per-batch schedule all carry state across the interruption.
-            var json = Suite(""", "ema": 0.99, "clip_grad_norm": 5""");
+            var json = Suite(""", "ema": 0.99, "clip_grad_norm": 5""" + (precision == "fp32" ? "" : $$""", "precision": "{{precision}}" """));
             var reference = Run(catalog, json, whole).Runs[0];
             Assert.Equal(RunStatus.Finished, reference.Status);
+            Assert.Equal(precision, reference.Precision);
             Assert.Equal(4, reference.Epochs.Count);
             Assert.All(reference.Epochs, e => Assert.NotNull(e.EmaValTop1));
 

@@ -6,6 +6,7 @@ using TorchSharp;
 using Zoo.Abstractions;
 using Zoo.Engine.Plugins;
 using Zoo.Engine.Results;
+using Zoo.Engine.Training;
 using static TorchSharp.torch;
 
 namespace Zoo.Cli;
@@ -26,22 +27,29 @@ public static class ModelsBench
     };
 
     public sealed record Row(string Model, int Channels, int Size, int Batch, long Parameters, double TrainMs, double InferMs, double LatencyMs,
-        double TrainImagesPerSecond, double PeakRssMib, int Threads);
+        double TrainImagesPerSecond, double PeakRssMib, int Threads)
+    {
+        /// <summary>fp32, bf16 or fp16 (<see cref="Precisions.Names"/>).</summary>
+        public string Precision { get; init; } = "fp32";
+        public bool ChannelsLast { get; init; }
+    }
 
-    public static int Run(IServiceProvider services, string[] models, int size, int channels, int batch, int steps, string? jsonPath)
+    public static int Run(IServiceProvider services, string[] models, int size, int channels, int batch, int steps, string? jsonPath,
+        Precision precision = Precision.Fp32, bool channelsLast = false)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         var entries = models.Select(m => catalog.FindVariant(m)
             ?? throw new ZooConfigException("--models", $"'{m}' is not a variant this zoo knows (see `zoo list`)")).ToList();
         if (steps < 1) throw new ZooConfigException("--steps", "must be at least 1");
+        if (precision != Precision.Fp32 && !Autocast.Available) throw new ZooConfigException("--precision", $"mixed precision needs LibTorch's autocast: {Autocast.Unavailable}");
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training and inference step per model: {channels}x{size}x{size}, batch {batch}, {steps} timed steps after at least 2 warm-up steps and 2 s, {torch.get_num_threads()} threads"));
+            $"training and inference step per model: {channels}x{size}x{size}, batch {batch}, {precision.Name()}{(channelsLast ? ", channels-last input" : "")}, {steps} timed steps after at least 2 warm-up steps and 2 s, {torch.get_num_threads()} threads"));
         Console.WriteLine("model                 parameters  train ms/step  images/s  infer ms/step  ms/image at batch 1  peak RSS MiB");
         var rows = new List<Row>();
         foreach (var entry in entries)
         {
-            var row = Measure(entry.Architecture, entry.Variant.Name, size, channels, batch, steps);
+            var row = Measure(entry.Architecture, entry.Variant.Name, size, channels, batch, steps, precision, channelsLast);
             rows.Add(row);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{row.Model,-21} {row.Parameters,10}  {row.TrainMs,13:F1}  {row.TrainImagesPerSecond,8:F0}  {row.InferMs,13:F1}  {row.LatencyMs,19:F2}  {row.PeakRssMib,12:F0}"));
@@ -51,14 +59,15 @@ public static class ModelsBench
         return 0;
     }
 
-    static Row Measure(IArchitecture architecture, string variant, int size, int channels, int batch, int steps)
+    static Row Measure(IArchitecture architecture, string variant, int size, int channels, int batch, int steps, Precision precision, bool channelsLast)
     {
         ResetPeakRss();
         torch.manual_seed(1);
         using var model = architecture.Build(new ModelSpec(variant, channels, 10, size, size));
-        using var x = torch.randn(batch, channels, size, size);
+        using var x = MemoryOrder.Input(torch.randn(batch, channels, size, size), channelsLast);
         using var y = torch.randint(0, 10, batch, dtype: ScalarType.Int64);
-        using var one = torch.randn(1, channels, size, size);
+        using var one = MemoryOrder.Input(torch.randn(1, channels, size, size), channelsLast);
+        var cpu = torch.CPU;
         using var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
 
         model.train();
@@ -66,7 +75,9 @@ public static class ModelsBench
         {
             using var scope = torch.NewDisposeScope();
             opt.zero_grad();
-            var loss = nn.functional.cross_entropy(model.call(x), y);
+            Tensor logits;
+            using (Autocast.Enter(cpu, precision)) logits = model.call(x);
+            var loss = nn.functional.cross_entropy(logits.to(ScalarType.Float32), y);
             loss.backward();
             opt.step();
             loss.item<float>();
@@ -76,13 +87,17 @@ public static class ModelsBench
         model.eval();
         double infer, latency;
         using (torch.inference_mode())
+        using (Autocast.Enter(cpu, precision))
         {
-            infer = Time(() => { using var scope = torch.NewDisposeScope(); model.call(x).sum().item<float>(); }, steps);
-            latency = Time(() => { using var scope = torch.NewDisposeScope(); model.call(one).sum().item<float>(); }, steps);
+            infer = Time(() => { using var scope = torch.NewDisposeScope(); model.call(x).to(ScalarType.Float32).sum().item<float>(); }, steps);
+            latency = Time(() => { using var scope = torch.NewDisposeScope(); model.call(one).to(ScalarType.Float32).sum().item<float>(); }, steps);
         }
         // The parameter count lets bench/compare_step.sh show that PyTorch ran the same network (torchvision_step.py prints its own).
         long parameters = model.parameters().Sum(p => p.numel());
-        return new Row(variant, channels, size, batch, parameters, train * 1000, infer * 1000, latency * 1000, batch / train, PeakRssMib(), torch.get_num_threads());
+        return new Row(variant, channels, size, batch, parameters, train * 1000, infer * 1000, latency * 1000, batch / train, PeakRssMib(), torch.get_num_threads())
+        {
+            Precision = precision.Name(), ChannelsLast = channelsLast,
+        };
     }
 
     /// <summary>

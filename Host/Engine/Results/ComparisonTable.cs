@@ -39,6 +39,9 @@ public sealed class ComparisonTable
             new("Model", false), new("Family", false), new("Params", true), new("Size MB", true),
             new($"GMACs at {d.Channels}x{d.Height}x{d.Width}", true), new("Best val top-1 (epoch)", true), new("Test top-1", true),
         };
+        // The number format, where any run trained in mixed precision (its time and accuracy are not fp32's).
+        bool mixed = r.Runs.Any(x => x.Precision is not null and not "fp32");
+        if (mixed) columns.Insert(2, new("Precision", false));
         if (groups.Count > 0) columns.Add(new("Test top-1 over seeds (95 % CI)", true));
         if (paired.Count > 0) columns.Add(new("Against the best (McNemar, Holm)", false));
         columns.AddRange(new ComparisonColumn[]
@@ -64,6 +67,7 @@ public sealed class ComparisonTable
                 run.Gmacs is { } g ? Numbers.Gmacs(g) : "-", P(run.BestValTop1) + (run.BestEpoch is null ? "" : $" ({run.BestEpoch})"), P(run.Test?.Top1),
             };
             var keys = new List<double?> { null, null, counted ? run.Parameters : null, counted ? run.SizeMb : null, run.Gmacs, run.BestValTop1, run.Test?.Top1 };
+            if (mixed) { cells.Insert(2, run.Precision ?? "fp32"); keys.Insert(2, null); }
             var group = run.RepeatOf is { } of && groups.TryGetValue(of, out var found) && found.Metrics.TryGetValue("test_top1", out var top1) ? top1 : null;
             if (groups.Count > 0)
             {

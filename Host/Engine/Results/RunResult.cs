@@ -46,6 +46,11 @@ public sealed record RunResult
     public string? TestCorrect { get; init; }
     /// <summary>The seed the run trained at (the recipe's, plus its repeat's offset).</summary>
     public int? Seed { get; init; }
+    /// <summary>
+    /// The number format of the run's forward passes: "fp32", or mixed precision "bf16" or "fp16" (float32 weights). Null in
+    /// results written before precision was recorded, which were all fp32.
+    /// </summary>
+    public string? Precision { get; init; }
     /// <summary>The label of the model entry this run is a repeat of ("repeats" in the recipe), or null for a model trained once.</summary>
     public string? RepeatOf { get; init; }
     /// <summary>Which repeat, 1 to N (null for a model trained once).</summary>

@@ -60,6 +60,8 @@ internal sealed class ModelRun
     ModelSpec? _spec;
     nn.Module<Tensor, Tensor>? _model;
     WeightAverage? _ema;
+    /// <summary>The fp16 loss scale, carried by the checkpoint (unused in fp32 and bf16).</summary>
+    readonly LossScaler _scaler = new();
     torch.optim.Optimizer? _optimizer;
 
     public ModelRun(SuiteRunner runner, Suite suite, ModelEntry entry, int index, int count, DatasetSplits splits, DatasetSummary data,
@@ -186,7 +188,7 @@ internal sealed class ModelRun
         var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);
         var trainer = new Trainer(model, _device)
         {
-            Warning = Warn, Average = _ema, Head = _head,
+            Warning = Warn, Average = _ema, Head = _head, Precision = _recipe.Precision, Scaler = _scaler,
             Step = s => _report.Report(new StepProgress(_index, _count, _entry.Label, s.Epoch, _recipe.Epochs, s.Step, s.Steps, s.Images, s.MeanLoss, s.Seconds)),
         };
 
@@ -196,7 +198,7 @@ internal sealed class ModelRun
         int evalBatch = _recipe.BatchSize * 2;
         trainer.Fit(loader, m =>
             {
-                var v = _splits.Validation is null ? null : Trainer.Evaluate(m, _device, _splits.Validation, mean, std, evalBatch);
+                var v = _splits.Validation is null ? null : Trainer.Evaluate(m, _device, _splits.Validation, mean, std, evalBatch, _recipe.Precision);
                 if (ReferenceEquals(m, _model)) _lastValidation = v;
                 return v;
             },
@@ -270,6 +272,7 @@ internal sealed class ModelRun
                 continue;
             }
             schedule.LoadState(state.Schedule);
+            if (state.LossScaler is { } scale) _scaler.Restore(scale);
             _epochs.AddRange(state.Epochs);
             progress.FirstEpoch = state.EpochsDone + 1;
             _previousSeconds = state.ElapsedSeconds;
@@ -318,6 +321,7 @@ internal sealed class ModelRun
                 Fingerprint = _identity.Hash, Identity = _identity, EpochsDone = rec.Epoch, ElapsedSeconds = Elapsed, Epochs = _epochs.ToList(),
                 Schedule = schedule.SaveState().ToDictionary(kv => kv.Key, kv => kv.Value), EmaUpdates = _ema?.Updates ?? 0,
                 TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds,
+                LossScaler = _recipe.Precision == Precision.Fp16 ? _scaler.State : null,
             });
         }
         _report.Report(new EpochEnded(_index, _count, _entry.Label, _recipe.Epochs, rec));
@@ -386,7 +390,7 @@ internal sealed class ModelRun
         if (testSet is not null) testFinal = trainer.Evaluate(testSet, mean, std, evalBatch);
         if (_ema is not null)
         {
-            if (testSet is not null) testEma = Trainer.Evaluate(_ema.Model, _device, testSet, mean, std, evalBatch);
+            if (testSet is not null) testEma = Trainer.Evaluate(_ema.Model, _device, testSet, mean, std, evalBatch, _recipe.Precision);
             WeightLoader.Save(_ema.Model, _files.Ema, Card().ToMetadata(("ema_decay", _ema.Decay.ToString("R", CultureInfo.InvariantCulture))));
         }
         var best = progress.Best;

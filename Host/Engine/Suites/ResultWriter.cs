@@ -160,6 +160,7 @@ public sealed class ResultWriter
                 ["label_smoothing"] = s.Recipe.LabelSmoothing,
                 ["augment"] = new JsonArray(s.Recipe.Augment.Select(a => (JsonNode?)a.Name).ToArray()),
                 ["ema"] = s.Recipe.Ema,
+                ["precision"] = s.Recipe.Precision.Name(),
                 // What a report read back from this file needs to print the comparison as comparison.md does.
                 ["target"] = ComparisonTarget(s) is { } t ? new JsonObject { ["metric"] = t.Metric, ["value"] = t.Value, ["stop"] = t.Stop } : null,
                 ["text"] = Describe(s.Recipe),
@@ -178,7 +179,8 @@ public sealed class ResultWriter
         $"{Numbers.Count(recipe.Epochs, "epoch")}, batch {recipe.BatchSize}, {recipe.Optimizer.Name} lr {Numbers.Short(recipe.Optimizer.LearningRate, 4)}, "
         + $"{(recipe.Schedule.WarmupEpochs > 0 ? $"{Numbers.Short(recipe.Schedule.WarmupEpochs)}-epoch warm-up then " : "")}{recipe.Schedule.Name}"
         + $"{(recipe.Augment.Count > 0 ? ", augment " + string.Join("+", recipe.Augment.Select(a => a.Name)) : "")}"
-        + $"{(recipe.LabelSmoothing > 0 ? $", label smoothing {Numbers.Short(recipe.LabelSmoothing)}" : "")}, seed {recipe.Seed}");
+        + $"{(recipe.LabelSmoothing > 0 ? $", label smoothing {Numbers.Short(recipe.LabelSmoothing)}" : "")}"
+        + $"{(recipe.Precision != Precision.Fp32 ? $", {recipe.Precision.Name()} mixed precision" : "")}, seed {recipe.Seed}");
 
     /// <summary>The comparison table in Markdown, best test (else validation) accuracy first.</summary>
     public static string Markdown(SuiteResult r)

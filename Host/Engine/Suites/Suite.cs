@@ -80,7 +80,8 @@ public static class SuiteParser
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "weights_entry", "strip_prefix", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
-        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs", "head_lr", "repeats" };
+        "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs", "head_lr", "repeats",
+        "precision" };
     /// <summary>Metrics an epoch records, which early stopping, targets and plateau can watch.</summary>
     public static readonly string[] Metrics = { "val_top1", "val_top5", "val_loss", "train_top1", "train_loss" };
 
@@ -314,9 +315,20 @@ public static class SuiteParser
             FreezeBackboneEpochs = at.Int(el, "freeze_backbone_epochs", 0, 100_000) ?? 0,
             HeadLearningRate = at.Num(el, "head_lr", 1e-12, OptimizerSpec.MaxLearningRate),
             Repeats = at.Int(el, "repeats", 1, 100) ?? 1,
+            Precision = ParsePrecision(el, at),
             EarlyStopping = ParseEarlyStopping(el, at),
             Target = ParseTarget(el, at),
         };
+    }
+
+    /// <summary>"precision": "fp32" (default), "bf16" or "fp16".</summary>
+    static Precision ParsePrecision(JsonElement el, Cursor at)
+    {
+        var text = at.Str(el, "precision");
+        if (text is null) return Precision.Fp32;
+        return Precisions.Parse(text) ?? throw new ZooConfigException(at.Field("precision"),
+            $"'{text}' is not a precision; use \"fp32\" (the default), \"bf16\" (mixed precision for CPUs with native bf16 and recent GPUs) or \"fp16\" (mixed precision with loss scaling, for GPUs)"
+            + (NearestNames.DidYouMean(text, Precisions.Names) is { } near ? $"; {near}" : ""));
     }
 
     static double? EmaDecay(JsonElement el, Cursor at)

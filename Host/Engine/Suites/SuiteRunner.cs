@@ -66,7 +66,7 @@ public sealed class SuiteRunner
             var entry = suite.Models[i];
             var result = Executor.Execute(this, new RunJob(suite, i, splits, summary, device, writer, report, cancel)) with
             {
-                Seed = suite.RecipeFor(entry).Seed, RepeatOf = entry.RepeatOf, Repeat = entry.RepeatOf is null ? null : entry.Repeat,
+                Seed = suite.RecipeFor(entry).Seed, Precision = suite.RecipeFor(entry).Precision.Name(), RepeatOf = entry.RepeatOf, Repeat = entry.RepeatOf is null ? null : entry.Repeat,
             };
             runs.Add(result);
             indices.Add(i);

@@ -20,6 +20,8 @@ public sealed record CheckpointState
     public IReadOnlyList<EpochRecord> Epochs { get; init; } = Array.Empty<EpochRecord>();
     public Dictionary<string, double> Schedule { get; init; } = new();
     public long EmaUpdates { get; init; }
+    /// <summary>The fp16 loss scaler's state (null: not fp16).</summary>
+    public LossScalerState? LossScaler { get; init; }
     /// <summary>Epoch and elapsed seconds at which the recipe's target was first reached.</summary>
     public int? TargetEpoch { get; init; }
     public double? TargetSeconds { get; init; }

@@ -38,7 +38,8 @@ public static class PreciseBatchNorm
     /// batches every time). Momenta and the train/eval mode are restored. Returns the batches used (0 when the model has
     /// no BatchNorm, and then nothing is run).
     /// </summary>
-    public static int Update(nn.Module<Tensor, Tensor> model, BatchLoader loader, int batches, Device device, int epoch = 0)
+    public static int Update(nn.Module<Tensor, Tensor> model, BatchLoader loader, int batches, Device device, int epoch = 0,
+        Precision precision = Precision.Fp32)
     {
         var layers = Layers(model);
         if (layers.Count == 0 || batches <= 0) return 0;
@@ -69,7 +70,7 @@ public static class PreciseBatchNorm
                     foreach (var b in layers) b.momentum = 1.0 / used;
                     var s = batch.Shape;
                     var x = tensor(batch.Images).reshape(batch.Count, s.Channels, s.Height, s.Width).to(device);
-                    model.call(x);
+                    using (Autocast.Enter(device, precision)) model.call(x);   // statistics of the activations evaluation will see
                     if (model is IAuxiliaryClassifiers aux) aux.TakeAuxiliaryOutputs();   // the auxiliary heads' BatchNorms are updated too; their logits are dropped
                 }
             }

@@ -77,6 +77,11 @@ public sealed record Recipe
     /// gives every metric a mean, a standard deviation and a 95 % interval over them (<see cref="Results.RepeatGroup"/>).
     /// </summary>
     public int Repeats { get; init; } = 1;
+    /// <summary>
+    /// The number format of the run's forward passes: fp32, or mixed precision (bf16, fp16) under LibTorch's autocast with
+    /// float32 weights, optimiser state and losses (<see cref="Autocast"/>); fp16 adds a dynamic loss scale (<see cref="LossScaler"/>).
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
     /// <summary>Record when the metric first reaches a value, and optionally stop there (seeds/002's "time to 99 %").</summary>
     public TargetSpec? Target { get; init; }
 }

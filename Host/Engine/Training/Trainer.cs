@@ -98,6 +98,18 @@ public sealed class Trainer
     /// <summary>Steps between reads of the summed loss where it is not read every step (and the progress events then).</summary>
     internal const int ReadInterval = 10;
 
+    /// <summary>
+    /// The number format of evaluation (<see cref="Evaluate(IImageSet, float[], float[], int)"/>) and of the precise
+    /// BatchNorm passes; training takes the recipe's. A run sets both alike.
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+
+    /// <summary>The fp16 loss scale (used only when the recipe's precision is fp16); a checkpoint keeps its state.</summary>
+    public LossScaler Scaler { get; init; } = new();
+
+    /// <summary>Below this the fp16 loss scale has halved 40 times from 2^16: the gradients overflow at any scale.</summary>
+    const double SmallestScale = 1.0 / (1 << 24);
+
     /// <summary>The weights' moving average, updated after every optimiser step (null: none).</summary>
     public WeightAverage? Average { get; init; }
 
@@ -158,8 +170,8 @@ public sealed class Trainer
                     // On the epoch's own (seeded) batches, so a resumed run recomputes exactly the same statistics;
                     // unblended (no Mixup/CutMix), since evaluation never sees blended images.
                     var plain = train.WithoutBatchAugmentations();
-                    PreciseBatchNorm.Update(_model, plain, batches, _device, epoch);
-                    if (Average is not null) PreciseBatchNorm.Update(Average.Model, plain, batches, _device, epoch);
+                    PreciseBatchNorm.Update(_model, plain, batches, _device, epoch, Precision);
+                    if (Average is not null) PreciseBatchNorm.Update(Average.Model, plain, batches, _device, epoch, Precision);
                 }
                 var val = validate(_model);
                 var emaVal = Average is null ? null : validate(Average.Model);
@@ -205,6 +217,7 @@ public sealed class Trainer
         int step = 0, updates = 0, measured = 0, badSteps = 0;
         var rates = new List<double>(loader.BatchesPerEpoch);   // the rate of each update: the start of an epoch hides a warm-up and a per-step decay
         int accumulate = Math.Max(1, recipe.AccumulateSteps);
+        bool scaled = recipe.Precision == Precision.Fp16;
         int batches = loader.BatchesPerEpoch;
         var clock = Stopwatch.StartNew();
         using (torch.NewDisposeScope()) optimizer.zero_grad();   // zero_grad wraps each existing gradient in a tensor handle
@@ -226,7 +239,8 @@ public sealed class Trainer
                 Warning?.Invoke($"epoch {epoch}, step {step}: the loss was {lossValue} once and {again:G6} when recomputed on the same weights and batch (a transient numeric fault, not a divergence); training goes on");
                 lossValue = again;
             }
-            (accumulate == 1 ? loss : loss / accumulate).backward();
+            var toBackward = accumulate == 1 ? loss : loss / accumulate;
+            (scaled ? Scaler.Scaled(toBackward) : toBackward).backward();
             seen += batch.Count;
             using (torch.no_grad()) deviceCorrect.add_(logits.argmax(1).eq(y).sum());
             if (eager) lossSum += lossValue * batch.Count;
@@ -244,6 +258,14 @@ public sealed class Trainer
                 Step?.Invoke(new TrainingStep(epoch, step, batches, seen, lossSum / seen, clock.Elapsed.TotalSeconds));
 
             if (step % accumulate != 0 && step != batches) continue;
+            if (scaled && !Scaler.Unscale(_parameters))
+            {
+                // fp16 overflowed at this scale (expected now and then, most at the start): skip the update, halve the scale.
+                optimizer.zero_grad();
+                Scaler.Update(finite: false);
+                if (Scaler.Scale < SmallestScale) throw new DivergedException(epoch, step, double.NaN, "every fp16 gradient, at any loss scale,");
+                continue;
+            }
             // The global gradient norm costs a reduction per parameter tensor: every update when clipping needs it,
             // else every tenth (enough for the recorded mean and to catch a non-finite gradient early).
             bool measure = recipe.ClipGradNorm is not null || updates % 10 == 0;
@@ -264,6 +286,7 @@ public sealed class Trainer
             rates.Add(schedule.CurrentLearningRate);
             optimizer.step();
             optimizer.zero_grad();
+            if (scaled) Scaler.Update(finite: true);
             schedule.BatchEnd();
             Average?.Update();
             if (measure) { normSum += norm; measured++; }
@@ -280,17 +303,30 @@ public sealed class Trainer
         return norms.Length == 0 ? 0 : torch.stack(norms).norm().item<float>();
     }
 
+    /// <summary>
+    /// The forward pass in the recipe's precision (<see cref="Autocast"/>) and the losses in float32 on float32 logits,
+    /// as PyTorch's autocast recipe does: the region ends at the model's output.
+    /// </summary>
     (Tensor Logits, Tensor Loss) Forward(Tensor x, Tensor y, Batch batch, Recipe recipe)
     {
-        var logits = _model.call(x);
+        Tensor logits;
+        IReadOnlyList<(Tensor Logits, double LossWeight)> auxiliary = Array.Empty<(Tensor, double)>();
+        using (Autocast.Enter(_device, recipe.Precision))
+        {
+            logits = _model.call(x);
+            if (_model is IAuxiliaryClassifiers aux) auxiliary = aux.TakeAuxiliaryOutputs().Select(a => (a.Logits, (double)a.LossWeight)).ToList();
+        }
+        logits = Full(logits);
         var loss = batch.SoftTargets is null
             ? nn.functional.cross_entropy(logits, y, label_smoothing: recipe.LabelSmoothing)
             : SoftCrossEntropy(logits, tensor(batch.SoftTargets).reshape(batch.Count, -1).to(_device), recipe.LabelSmoothing);
-        if (_model is IAuxiliaryClassifiers aux)
-            foreach (var a in aux.TakeAuxiliaryOutputs())
-                loss = loss + a.LossWeight * nn.functional.cross_entropy(a.Logits, y, label_smoothing: recipe.LabelSmoothing);
+        foreach (var a in auxiliary)
+            loss = loss + a.LossWeight * nn.functional.cross_entropy(Full(a.Logits), y, label_smoothing: recipe.LabelSmoothing);
         return (logits, loss);
     }
+
+    /// <summary>A mixed-precision output widened to float32 (float32 as it is).</summary>
+    internal static Tensor Full(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 
     /// <summary>Cross-entropy against soft targets (Mixup/CutMix), with optional label smoothing.</summary>
     static Tensor SoftCrossEntropy(Tensor logits, Tensor targets, double smoothing)
@@ -300,10 +336,11 @@ public sealed class Trainer
     }
 
     /// <summary>Loss, top-1 and top-5 and the confusion matrix of the trainer's model over a set.</summary>
-    public EvalResult Evaluate(IImageSet set, float[] mean, float[] std, int batchSize) => Evaluate(_model, _device, set, mean, std, batchSize);
+    public EvalResult Evaluate(IImageSet set, float[] mean, float[] std, int batchSize) => Evaluate(_model, _device, set, mean, std, batchSize, Precision);
 
     /// <summary>Loss, top-1 and top-5 and the confusion matrix over a set, in eval mode without gradients.</summary>
-    public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Device device, IImageSet set, float[] mean, float[] std, int batchSize)
+    public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Device device, IImageSet set, float[] mean, float[] std, int batchSize,
+        Precision precision = Precision.Fp32)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -323,7 +360,8 @@ public sealed class Trainer
                 using var scope = torch.NewDisposeScope();
                 var (x, y) = ToTensors(batch, device);
                 var sw = Stopwatch.StartNew();
-                var logits = model.call(x);
+                Tensor logits;
+                using (Autocast.Enter(device, precision)) logits = Full(model.call(x));
                 if (device.type != DeviceType.CPU) logits.cpu();   // wait for the device so the time is real
                 forwardSeconds += sw.Elapsed.TotalSeconds;
                 lossSum += nn.functional.cross_entropy(logits, y).item<float>() * batch.Count;
