@@ -5,13 +5,18 @@ nothing in Zoo needs Python). Same batch, same optimiser, same warm-up and the s
 
     python3 bench/torchvision_step.py --size 28 --channels 1 --batch 16
 
+    python3 bench/torchvision_step.py --amp bf16    # mixed precision, as `zoo bench models --precision bf16`
+
+--amp bf16|fp16 runs the forward pass under torch.autocast("cpu", dtype=...) and the loss in float32 on the float32
+logits, with float32 weights and optimiser: the same split Zoo's Trainer makes (Host/Engine/Training/Autocast.cs).
+
 At 96 px and above Zoo's stems equal torchvision's. Below 96 px (Nn.IsSmallInput) Zoo's plugins swap in small-input
 stems; small_input() below makes the same change to torchvision's model (each plugin's small-input branch, written
 out), and any channel count replaces the first convolution's input channels, so both sides run the same network:
 the parameter count printed here equals `zoo describe VARIANT --size N --channels C --classes 10`.
 lenet5 is not in torchvision: it is written out below exactly as Zoo's Classic plugin builds it (tanh, avg-pool).
 """
-import argparse, json, resource, statistics, subprocess, time
+import argparse, contextlib, json, resource, statistics, subprocess, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -144,21 +149,31 @@ def check_against_zoo(zoo, name, size, channels):
     return problems
 
 
-def median_seconds(step, steps):
+def median_seconds(step, steps, cpu=None):
     # Warm-up as zoo bench models does (two steps and at least two seconds): oneDNN primitive caches, allocator.
     start = time.perf_counter()
     step(); step()
     while time.perf_counter() - start < 2:
         step()
     times = []
+    cpu_start = time.process_time()
     for _ in range(steps):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
+    if cpu is not None:   # the process's CPU seconds per step, as zoo bench models' "train CPU ms/step"
+        cpu.append((time.process_time() - cpu_start) / steps)
     return statistics.median(times)
 
 
-def measure(name, size, channels, batch, steps):
+def autocast(amp):
+    """The forward pass's region: nothing for fp32, torch.autocast on the CPU for bf16/fp16."""
+    if amp == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast("cpu", dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
+
+
+def measure(name, size, channels, batch, steps, amp="fp32"):
     torch.manual_seed(1)
     model = build(name, size, channels, 10)
     parameters = sum(p.numel() for p in model.parameters())
@@ -170,23 +185,26 @@ def measure(name, size, channels, batch, steps):
 
     def train_step():
         opt.zero_grad()
-        out = model(x)
-        loss = F.cross_entropy(out[0] if isinstance(out, tuple) else out, y)   # googlenet: (logits, aux2, aux1)
+        with autocast(amp):
+            out = model(x)
+        out = out[0] if isinstance(out, tuple) else out   # googlenet: (logits, aux2, aux1)
+        loss = F.cross_entropy(out.float(), y)
         loss.backward()
         opt.step()
         loss.item()
 
-    train = median_seconds(train_step, steps)
+    cpu = []
+    train = median_seconds(train_step, steps, cpu)
     model.eval()
-    with torch.inference_mode():
-        infer = median_seconds(lambda: model(x).sum().item(), steps)
-        latency = median_seconds(lambda: model(one).sum().item(), steps)
+    with torch.inference_mode(), autocast(amp):
+        infer = median_seconds(lambda: model(x).float().sum().item(), steps)
+        latency = median_seconds(lambda: model(one).float().sum().item(), steps)
         output = list(model(one).shape)
     return {"model": name, "channels": channels, "size": size, "batch": batch, "parameters": parameters, "output": output,
-            "train_ms": train * 1000, "infer_ms": infer * 1000, "latency_ms": latency * 1000,
+            "train_ms": train * 1000, "train_cpu_ms": cpu[0] * 1000, "infer_ms": infer * 1000, "latency_ms": latency * 1000,
             "train_images_per_second": batch / train,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,   # whole process, not per model
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "precision": amp}
 
 
 def main():
@@ -197,18 +215,23 @@ def main():
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--json")
+    p.add_argument("--amp", choices=["fp32", "bf16", "fp16"], default="fp32", help="number format of the forward pass (torch.autocast on the CPU)")
     p.add_argument("--check", metavar="ZOO", help="only compare each model with `ZOO describe` (parameters, layer shapes); exit 1 if any differs")
     a = p.parse_args()
     if a.check:
         bad = [m for m in a.models.split(",") if check_against_zoo(a.check, m.strip(), a.size, a.channels)]
         raise SystemExit(f"different from Zoo's: {', '.join(bad)}" if bad else 0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {a.channels}x{a.size}x{a.size}, batch {a.batch}")
-    print("model                 parameters  train ms/step  images/s  infer ms/step  ms/image at batch 1  output")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {a.channels}x{a.size}x{a.size}, batch {a.batch}, {a.amp}")
+    print("model                 parameters  train ms/step  train CPU ms/step  images/s  infer ms/step  ms/image at batch 1  output")
     rows = []
     for name in a.models.split(","):
-        r = measure(name.strip(), a.size, a.channels, a.batch, a.steps)
+        try:
+            r = measure(name.strip(), a.size, a.channels, a.batch, a.steps, a.amp)
+        except RuntimeError as e:   # PyTorch 1.13 has no bf16 backward for some CPU ops (hardtanh, so ReLU6: MobileNet V2)
+            print(f"{name.strip():<21} not measured: this PyTorch cannot train it in {a.amp} ({str(e).splitlines()[0]})")
+            continue
         rows.append(r)
-        print(f"{r['model']:<21} {r['parameters']:10d}  {r['train_ms']:13.1f}  {r['train_images_per_second']:8.0f}  {r['infer_ms']:13.1f}  "
+        print(f"{r['model']:<21} {r['parameters']:10d}  {r['train_ms']:13.1f}  {r['train_cpu_ms']:17.1f}  {r['train_images_per_second']:8.0f}  {r['infer_ms']:13.1f}  "
               f"{r['latency_ms']:19.2f}  {'x'.join(map(str, r['output']))}")
     if a.json:
         with open(a.json, "w") as f:

@@ -153,13 +153,14 @@ Command PredictVerb()
     var size = new Option<int?>("--size") { Description = "Square input size of a file without a model card (default: the variant's own; images are resized to size/0.875 and centre-cropped)." };
     var options = new Option<string[]>("--option") { Description = "An architecture option of a file without a model card, key=value (repeatable), e.g. --option activation=relu.", AllowMultipleArgumentsPerToken = false };
     var device = DeviceOption();
+    var precision = PrecisionOption("Number format of the forward pass: fp32, or bf16 / fp16 under LibTorch's autocast (faster where the CPU or GPU computes them natively; see `zoo doctor`).");
     var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF).", Arity = ArgumentArity.OneOrMore };
     var predict = new Command("predict", "Top-5 classes per image. A Zoo run's weights rebuild their own model and preprocessing; other files get ImageNet-style resize, centre crop and normalisation.");
-    foreach (var o in new Option[] { arch, weights, entry, strip, labels, channels, classes, size, options, device }) predict.Options.Add(o);
+    foreach (var o in new Option[] { arch, weights, entry, strip, labels, channels, classes, size, options, device, precision }) predict.Options.Add(o);
     predict.Arguments.Add(images);
     predict.SetAction(pr => Run(pr, services => Commands.Predict(services, pr.GetValue(arch), pr.GetValue(weights)!, pr.GetValue(labels),
         pr.GetValue(channels), pr.GetValue(classes), pr.GetValue(size), pr.GetValue(options) ?? Array.Empty<string>(), pr.GetValue(images)!,
-        new Zoo.Engine.Weights.WeightSelection(pr.GetValue(entry), pr.GetValue(strip)), pr.GetValue(device))));
+        new Zoo.Engine.Weights.WeightSelection(pr.GetValue(entry), pr.GetValue(strip)), pr.GetValue(device), ParsePrecision(pr.GetValue(precision)))));
     return predict;
 }
 
@@ -216,13 +217,14 @@ Command BenchVerb()
     var device = DeviceOption();
     var viaWorker = new Option<bool>("--worker") { Description = "Instead: per-step time of a run in a worker process (run-suite --isolate) against the same run in process, interleaved, per epoch, and each one's start-up to its first step." };
     var workerEpochs = new Option<int>("--epochs") { Description = "With --worker: epochs per run (the last is the steady state).", DefaultValueFactory = _ => 3 };
+    var enginePrecision = PrecisionOption("Number format of both loops' forward passes: fp32, or mixed precision bf16 / fp16.");
     var engine = new Command("engine", "Step time of the training engine against a bare TorchSharp loop on the same model and batch, as a ratio; with --worker, the worker process's cost.");
-    foreach (var o in new Option[] { arch, size, channels, batch, steps, rounds, device, viaWorker, workerEpochs }) engine.Options.Add(o);
+    foreach (var o in new Option[] { arch, size, channels, batch, steps, rounds, device, enginePrecision, viaWorker, workerEpochs }) engine.Options.Add(o);
     engine.SetAction(pr => Run(pr, services => pr.GetValue(viaWorker)
         ? Bench.WorkerCost(services, pr.GetValue(pluginsOption) ?? Array.Empty<string>(), pr.GetValue(arch)!, pr.GetValue(size), pr.GetValue(channels),
             pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds), pr.GetValue(workerEpochs))
         : Bench.Engine(services, pr.GetValue(arch)!, pr.GetValue(size), pr.GetValue(channels),
-            pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds), pr.GetValue(device))));
+            pr.GetValue(batch), pr.GetValue(steps), pr.GetValue(rounds), pr.GetValue(device), ParsePrecision(pr.GetValue(enginePrecision)))));
     bench.Subcommands.Add(engine);
 
     var keep = new Option<string?>("--keep") { Description = "Write the generated files here and keep them (to run bench/torchvision_loader.py on the same files)." };

@@ -18,7 +18,8 @@ public static class Bench
     /// finite-loss check, gradient norm, schedule, metrics) against a bare TorchSharp loop (pre-built tensors:
     /// forward, loss, backward, step) on the same model, batch and data; prints both and their ratio.
     /// </summary>
-    public static int Engine(IServiceProvider services, string variant, int size, int channels, int batch, int steps, int rounds, string? deviceName = null)
+    public static int Engine(IServiceProvider services, string variant, int size, int channels, int batch, int steps, int rounds, string? deviceName = null,
+        Precision precision = Precision.Fp32)
     {
         var device = Devices.Resolve(deviceName, "--device");
         var catalog = services.GetRequiredService<PluginCatalog>();
@@ -27,7 +28,7 @@ public static class Bench
         var data = ShapesDatasetProvider.Generate(info, batch * steps, 11, 0, 0.06);
         var (mean, std) = Splits.ChannelStats(data);
         var spec = new ModelSpec(entry.Variant.Name, channels, 10, size, size);
-        var recipe = new Recipe { Epochs = 1, BatchSize = batch };
+        var recipe = new Recipe { Epochs = 1, BatchSize = batch, Precision = precision };
 
         // The bare loop's batches, built once up front so it measures nothing but the step.
         var loader = new BatchLoader(data, batch, shuffle: false, seed: 1, mean, std);
@@ -45,8 +46,10 @@ public static class Bench
             {
                 using var scope = torch.NewDisposeScope();
                 opt.zero_grad();
-                var loss = nn.functional.cross_entropy(model.call(x), y);
-                loss.backward();
+                Tensor logits;
+                using (Autocast.Enter(device, precision)) logits = model.call(x);
+                var loss = nn.functional.cross_entropy(Trainer.Full(logits), y);
+                (precision == Precision.Fp16 ? loss * LossScaler.InitialScale : loss).backward();   // the engine's fp16 scaling, without its checks
                 opt.step();
                 loss.item<float>();   // a loop that reports its loss must wait for it, as the engine does
             }
@@ -65,7 +68,7 @@ public static class Bench
             return sw.Elapsed.TotalSeconds / steps;
         }
 
-        Console.WriteLine($"engine vs bare TorchSharp loop: {variant} {channels}x{size}x{size}, batch {batch}, {steps} steps per round, {rounds} rounds, on {device}, {torch.get_num_threads()} threads");
+        Console.WriteLine($"engine vs bare TorchSharp loop: {variant} {channels}x{size}x{size}, batch {batch}, {precision.Name()}, {steps} steps per round, {rounds} rounds, on {device}, {torch.get_num_threads()} threads");
         Bare(); Engine();   // warm-up: JIT, allocator, oneDNN primitive caches
         var bare = new List<double>();
         var engine = new List<double>();

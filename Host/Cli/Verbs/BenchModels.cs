@@ -32,6 +32,11 @@ public static class ModelsBench
         /// <summary>fp32, bf16 or fp16 (<see cref="Precisions.Names"/>).</summary>
         public string Precision { get; init; } = "fp32";
         public bool ChannelsLast { get; init; }
+        /// <summary>
+        /// The process's CPU seconds per training step, as ms (mean over the timed steps): on a machine shared with other
+        /// work this moves much less than the wall time; run with OMP_NUM_THREADS=1 so no thread spins at a barrier.
+        /// </summary>
+        public double TrainCpuMs { get; init; }
     }
 
     public static int Run(IServiceProvider services, string[] models, int size, int channels, int batch, int steps, string? jsonPath,
@@ -45,14 +50,14 @@ public static class ModelsBench
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training and inference step per model: {channels}x{size}x{size}, batch {batch}, {precision.Name()}{(channelsLast ? ", channels-last input" : "")}, {steps} timed steps after at least 2 warm-up steps and 2 s, {torch.get_num_threads()} threads"));
-        Console.WriteLine("model                 parameters  train ms/step  images/s  infer ms/step  ms/image at batch 1  peak RSS MiB");
+        Console.WriteLine("model                 parameters  train ms/step  train CPU ms/step  images/s  infer ms/step  ms/image at batch 1  peak RSS MiB");
         var rows = new List<Row>();
         foreach (var entry in entries)
         {
             var row = Measure(entry.Architecture, entry.Variant.Name, size, channels, batch, steps, precision, channelsLast);
             rows.Add(row);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Model,-21} {row.Parameters,10}  {row.TrainMs,13:F1}  {row.TrainImagesPerSecond,8:F0}  {row.InferMs,13:F1}  {row.LatencyMs,19:F2}  {row.PeakRssMib,12:F0}"));
+                $"{row.Model,-21} {row.Parameters,10}  {row.TrainMs,13:F1}  {row.TrainCpuMs,17:F1}  {row.TrainImagesPerSecond,8:F0}  {row.InferMs,13:F1}  {row.LatencyMs,19:F2}  {row.PeakRssMib,12:F0}"));
         }
         if (jsonPath is not null)
             File.WriteAllText(jsonPath, JsonSerializer.Serialize(rows, ZooJson.Options));
@@ -82,7 +87,7 @@ public static class ModelsBench
             opt.step();
             loss.item<float>();
         }
-        double train = Time(TrainStep, steps);
+        double train = Time(TrainStep, steps, out double trainCpu);
 
         model.eval();
         double infer, latency;
@@ -96,7 +101,7 @@ public static class ModelsBench
         long parameters = model.parameters().Sum(p => p.numel());
         return new Row(variant, channels, size, batch, parameters, train * 1000, infer * 1000, latency * 1000, batch / train, PeakRssMib(), torch.get_num_threads())
         {
-            Precision = precision.Name(), ChannelsLast = channelsLast,
+            Precision = precision.Name(), ChannelsLast = channelsLast, TrainCpuMs = trainCpu * 1000,
         };
     }
 
@@ -105,18 +110,22 @@ public static class ModelsBench
     /// allocator, and .NET's tiered JIT, which recompiles hot methods on a background thread after about 30 calls and
     /// would otherwise take a core from LibTorch's threads while the first steps are timed), then the median of the timed ones.
     /// </summary>
-    static double Time(Action step, int steps)
+    static double Time(Action step, int steps) => Time(step, steps, out _);
+
+    static double Time(Action step, int steps, out double cpuSecondsPerStep)
     {
         var warm = Stopwatch.StartNew();
         step(); step();
         while (warm.Elapsed < WarmUp) step();
         var times = new List<double>(steps);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         for (int i = 0; i < steps; i++)
         {
             var sw = Stopwatch.StartNew();
             step();
             times.Add(sw.Elapsed.TotalSeconds);
         }
+        cpuSecondsPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / steps;
         return Bench.Median(times);
     }
 

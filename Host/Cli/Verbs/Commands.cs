@@ -247,7 +247,7 @@ public static class Commands
 
     /// <summary>zoo predict: top-5 classes per image; 1 if an image could not be read, 2 for a wrong request.</summary>
     public static int Predict(IServiceProvider services, string? variant, string weights, string? labelsFile, int? channels, int? classes, int? size,
-        string[] options, string[] images, WeightSelection? selection = null, string? device = null)
+        string[] options, string[] images, WeightSelection? selection = null, string? device = null, Zoo.Engine.Training.Precision precision = Zoo.Engine.Training.Precision.Fp32)
     {
         var catalog = services.GetRequiredService<PluginCatalog>();
         string[]? labels = null;
@@ -277,7 +277,7 @@ public static class Commands
         using var predictor = Predictor.Open(catalog, new PredictRequest(weights)
         {
             Variant = variant, Channels = channels, Classes = classes, Size = size, Options = parsed, Labels = labels, Device = device,
-            Selection = selection ?? WeightSelection.None, ResizeSize = resize,
+            Selection = selection ?? WeightSelection.None, ResizeSize = resize, Precision = precision,
         });
         Console.Error.WriteLine(predictor.Describe());
         foreach (var note in predictor.Notes) Console.Error.WriteLine($"note: {note}");

@@ -30,12 +30,17 @@ public static class Doctor
         Line("ONEDNN_MAX_CPU_ISA", r.OneDnnMaxCpuIsa ?? "(not set: oneDNN picks the best the CPU has)");
         Line("NNPACK", r.Nnpack.Usable ? "usable (LibTorch may take it for some CPU convolutions)"
             : $"not usable: {r.Nnpack.Reason}{(r.Nnpack.DisabledByZoo ? "; switched off, so LibTorch takes its other kernels without a warning per convolution" : "")}");
+        var mp = r.MixedPrecision;
+        Line("bf16 on the CPU", mp.CpuBf16.Native ? $"native ({mp.CpuBf16.Why})" : $"emulated ({mp.CpuBf16.Why})");
+        Line("fp16 on the CPU", mp.CpuFp16.Native ? $"native ({mp.CpuFp16.Why})" : "emulated (no AVX-512 FP16 / AMX-FP16): fp16 is for GPUs");
+        if (!mp.Autocast) Line("mixed precision", $"not available: {Zoo.Engine.Training.Autocast.Unavailable}");
         Line("threads", string.Create(inv, $"{r.TorchThreads} intra-op, {r.TorchInteropThreads} inter-op; {r.LogicalCores} logical cores"));
         Line("CUDA", r.CudaAvailable
             ? $"available, {r.CudaDevices.Count} device(s){(r.CudnnAvailable ? ", cuDNN" : "")}"
             : $"not available: {r.CudaUnavailableReason}");
         foreach (var d in r.CudaDevices)
-            Line($"  cuda:{d.Index}", $"{d.Name ?? "(name unknown: nvidia-smi not found)"}{(d.MemoryMb is { } mb ? string.Create(inv, $", {mb} MiB") : "")}");
+            Line($"  cuda:{d.Index}", $"{d.Name ?? "(name unknown: nvidia-smi not found)"}{(d.MemoryMb is { } mb ? string.Create(inv, $", {mb} MiB") : "")}"
+                + (d.Fp16 is { } f && d.Bf16 is { } b ? $"; fp16 {(f.Native ? "tensor cores" : "no tensor cores")}, bf16 {(b.Native ? "tensor cores" : "no tensor cores")}{(d.ComputeCapability is { } cc ? $" (compute capability {cc})" : "")}" : ""));
         Line("libLibTorchSharp", r.LibTorchSharpLibrary);
         Line("GLIBCXX_3.4.32", r.Glibcxx332Need switch
         {

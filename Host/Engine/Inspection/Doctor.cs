@@ -13,7 +13,15 @@ namespace Zoo.Engine.Inspection;
 public sealed record FolderFacts(string Role, string Path, bool Exists, long? FreeBytes);
 
 /// <summary>One CUDA device: its index and, where nvidia-smi answers, its name and memory.</summary>
-public sealed record CudaDeviceFacts(int Index, string? Name, long? MemoryMb);
+public sealed record CudaDeviceFacts(int Index, string? Name, long? MemoryMb)
+{
+    /// <summary>major.minor, from nvidia-smi's compute_cap (null where it did not say).</summary>
+    [JsonPropertyName("compute_capability")] public string? ComputeCapability { get; init; }
+    /// <summary>fp16 tensor cores (compute capability 7.0 and later).</summary>
+    public FormatSupport? Fp16 { get; init; }
+    /// <summary>bf16 tensor cores (8.0 and later).</summary>
+    public FormatSupport? Bf16 { get; init; }
+}
 
 /// <summary>
 /// What `zoo doctor` reports: the TorchSharp and LibTorch builds, the CPU, threads, CUDA, whether the
@@ -37,6 +45,9 @@ public sealed record DoctorReport
     public required string? OneDnnMaxCpuIsa { get; init; }
     /// <summary>Whether LibTorch's NNPACK convolutions initialise on this CPU, and whether the zoo switched them off (<see cref="LibTorchRuntime"/>).</summary>
     public required NnpackState Nnpack { get; init; }
+    /// <summary>Whether the CPU computes bf16 and fp16 natively, and whether mixed precision can be switched on (<see cref="Autocast"/>).</summary>
+    [JsonPropertyName("mixed_precision")]
+    public required PrecisionSupport MixedPrecision { get; init; }
     public required int LogicalCores { get; init; }
     public required int TorchThreads { get; init; }
     public required int TorchInteropThreads { get; init; }
@@ -83,6 +94,7 @@ public sealed record DoctorReport
             InstructionSets = InterestingFlags.Where(f => flags.Contains(f.Flag)).Select(f => f.Name).ToArray(),
             OneDnnMaxCpuIsa = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"),
             Nnpack = LibTorchRuntime.Nnpack,
+            MixedPrecision = PrecisionSupport.FromFlags(flags, Autocast.Available),
             LogicalCores = Environment.ProcessorCount,
             TorchThreads = torch.get_num_threads(),
             TorchInteropThreads = torch.get_num_interop_threads(),
@@ -132,7 +144,7 @@ public sealed record DoctorReport
         string[] lines = Array.Empty<string>();
         try
         {
-            var psi = new ProcessStartInfo("nvidia-smi", "--query-gpu=name,memory.total --format=csv,noheader,nounits") { RedirectStandardOutput = true, RedirectStandardError = true };
+            var psi = new ProcessStartInfo("nvidia-smi", "--query-gpu=name,memory.total,compute_cap --format=csv,noheader,nounits") { RedirectStandardOutput = true, RedirectStandardError = true };
             using var p = Process.Start(psi);
             if (p is not null && p.WaitForExit(10_000) && p.ExitCode == 0) lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         }
@@ -140,8 +152,13 @@ public sealed record DoctorReport
         for (int i = 0; i < count; i++)
         {
             var parts = i < lines.Length ? lines[i].Split(',') : Array.Empty<string>();
+            var cc = parts.Length > 2 && parts[2].Trim() is { Length: > 0 } c && c != "[N/A]" ? c : null;
+            var (fp16, bf16) = PrecisionSupport.OfCuda(cc);
             rows.Add(new CudaDeviceFacts(i, parts.Length > 0 ? parts[0].Trim() : null,
-                parts.Length > 1 && long.TryParse(parts[1].Trim(), out var mb) ? mb : null));
+                parts.Length > 1 && long.TryParse(parts[1].Trim(), out var mb) ? mb : null)
+            {
+                ComputeCapability = cc, Fp16 = fp16, Bf16 = bf16,
+            });
         }
         return rows;
     }

@@ -30,6 +30,8 @@ public sealed record PredictRequest(string Weights)
     public int Top { get; init; } = 5;
     /// <summary>cpu, cuda or cuda:N; an unavailable device is refused before the model is built.</summary>
     public string? Device { get; init; }
+    /// <summary>The forward pass's number format (fp32, or bf16/fp16 under LibTorch's autocast).</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
 }
 
 /// <summary>One class of a prediction: its index, its name if known, and its softmax probability.</summary>
@@ -51,6 +53,7 @@ public sealed class Predictor : IDisposable
     readonly nn.Module<Tensor, Tensor> _model;
     readonly int _top;
     int _resizeTo;
+    Precision _precision;
     readonly Device _device;
 
     Predictor(ModelCard card, bool fromFile, IReadOnlyList<string>? labels, nn.Module<Tensor, Tensor> model, int top, IReadOnlyList<string> notes, Device device)
@@ -109,7 +112,7 @@ public sealed class Predictor : IDisposable
             WeightLoader.Load(model, path, select: request.Selection);
             model.to(device);
             model.eval();
-            return new Predictor(card, fromFile, labels, model, request.Top, notes, device) { _resizeTo = request.ResizeSize ?? (int)Math.Round(card.Height / 0.875) };
+            return new Predictor(card, fromFile, labels, model, request.Top, notes, device) { _resizeTo = request.ResizeSize ?? (int)Math.Round(card.Height / 0.875), _precision = request.Precision };
         }
         catch
         {
@@ -202,7 +205,9 @@ public sealed class Predictor : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = torch.tensor(img.Pixels).reshape(1, img.Channels, img.Height, img.Width).to(_device);
-        var p = nn.functional.softmax(_model.call(x), 1).cpu();
+        Tensor logits;
+        using (Autocast.Enter(_device, _precision)) logits = Trainer.Full(_model.call(x));
+        var p = nn.functional.softmax(logits, 1).cpu();
         var (values, indexes) = p.topk(_top, 1);
         var v = values.data<float>().ToArray();
         var ix = indexes.data<long>().ToArray();

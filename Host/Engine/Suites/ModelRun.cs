@@ -145,6 +145,7 @@ internal sealed class ModelRun
 
     RunResult Train(RunResult result)
     {
+        WarnIfPrecisionIsEmulated();
         torch.manual_seed(_recipe.Seed);
         var spec = _spec = Spec(_found, _data, _entry, _recipe);
         var model = _model = _found.Architecture.Build(spec);
@@ -329,6 +330,20 @@ internal sealed class ModelRun
         WarnIfNotLearning();
         if (reached is not null) _report.Report(reached);
         return goOn;
+    }
+
+    /// <summary>
+    /// Mixed precision on a CPU without the format's instructions is emulated by oneDNN and runs slower than fp32: the
+    /// run goes on as asked (its numbers are still right), with a warning that says what to write instead.
+    /// </summary>
+    void WarnIfPrecisionIsEmulated()
+    {
+        if (_recipe.Precision == Precision.Fp32 || _device.type != DeviceType.CPU) return;
+        if (!Autocast.Available) throw new NotSupportedException($"\"precision\": \"{_recipe.Precision.Name()}\" needs LibTorch's autocast: {Autocast.Unavailable}");
+        var cpu = PrecisionSupport.OfThisCpu();
+        var format = _recipe.Precision == Precision.Bf16 ? cpu.CpuBf16 : cpu.CpuFp16;
+        if (!format.Native)
+            Warn($"\"precision\": \"{_recipe.Precision.Name()}\" on this CPU: {format.Why}; \"fp32\" will most likely train faster here (`zoo doctor` says what the CPU has)");
     }
 
     /// <summary>How far (absolute) the epoch's train top-1 may exceed validation top-1 before a BatchNorm model is warned about.</summary>

@@ -156,3 +156,57 @@ public static unsafe class Autocast
         public void Dispose() { }
     }
 }
+
+/// <summary>Whether a device computes a low-precision format in hardware, and how it was told.</summary>
+/// <param name="Native">Dot products in that format run on the hardware's own instructions or tensor cores.</param>
+/// <param name="Why">What says so ("AVX-512 BF16", "compute capability 8.0") or why not.</param>
+public sealed record FormatSupport(bool Native, string Why);
+
+/// <summary>What this machine does with bf16 and fp16 (<c>zoo doctor</c>; the warning for a bf16 suite on a CPU without it).</summary>
+/// <param name="CpuBf16">The CPU: AVX-512 BF16, AMX-BF16 (x86) or the bf16 extension (Arm); otherwise oneDNN converts in software and bf16 runs slower than fp32.</param>
+/// <param name="CpuFp16">The CPU: AVX-512 FP16 or AMX-FP16 (x86), FP16 arithmetic (Arm); otherwise emulated.</param>
+/// <param name="Autocast">LibTorch's autocast can be switched from here (<see cref="Training.Autocast.Available"/>).</param>
+public sealed record PrecisionSupport(FormatSupport CpuBf16, FormatSupport CpuFp16, bool Autocast)
+{
+    /// <summary>This machine's CPU, read from /proc/cpuinfo (x86 "flags", Arm "Features").</summary>
+    public static PrecisionSupport OfThisCpu()
+    {
+        string text = "";
+        try { text = File.Exists("/proc/cpuinfo") ? File.ReadAllText("/proc/cpuinfo") : ""; }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        var flags = text.Split('\n')
+            .Where(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal))
+            .Take(1).SelectMany(l => l.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal);
+        return FromFlags(flags, global::Zoo.Engine.Training.Autocast.Available);
+    }
+
+    /// <summary>From a CPU's feature flags as /proc/cpuinfo spells them.</summary>
+    public static PrecisionSupport FromFlags(IReadOnlySet<string> flags, bool autocast)
+    {
+        FormatSupport Find(string format, params (string Flag, string Name)[] native)
+        {
+            var found = native.Where(n => flags.Contains(n.Flag)).Select(n => n.Name).ToList();
+            return found.Count > 0
+                ? new FormatSupport(true, string.Join(", ", found))
+                : new FormatSupport(false, $"no {format} instructions on this CPU: oneDNN converts in software, slower than fp32");
+        }
+        return new PrecisionSupport(
+            Find("bf16", ("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX-BF16"), ("bf16", "Arm BF16")),
+            Find("fp16", ("avx512_fp16", "AVX-512 FP16"), ("amx_fp16", "AMX-FP16"), ("fphp", "Arm FP16")),
+            autocast);
+    }
+
+    /// <summary>
+    /// A CUDA device's tensor cores by compute capability (major.minor, as nvidia-smi's compute_cap gives it): fp16 from
+    /// Volta (7.0), bf16 from Ampere (8.0).
+    /// </summary>
+    public static (FormatSupport Fp16, FormatSupport Bf16) OfCuda(string? computeCapability)
+    {
+        if (computeCapability is null || !double.TryParse(computeCapability, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var cc))
+            return (new FormatSupport(false, "compute capability unknown (nvidia-smi did not say)"), new FormatSupport(false, "compute capability unknown (nvidia-smi did not say)"));
+        string at = $"compute capability {computeCapability}";
+        return (new FormatSupport(cc >= 7.0, cc >= 7.0 ? $"tensor cores ({at})" : $"no fp16 tensor cores ({at}, from 7.0)"),
+                new FormatSupport(cc >= 8.0, cc >= 8.0 ? $"tensor cores ({at})" : $"no bf16 tensor cores ({at}, from 8.0); use fp16"));
+    }
+}

@@ -326,7 +326,7 @@ public sealed class Trainer
     }
 
     /// <summary>A mixed-precision output widened to float32 (float32 as it is).</summary>
-    internal static Tensor Full(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
+    public static Tensor Full(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 
     /// <summary>Cross-entropy against soft targets (Mixup/CutMix), with optional label smoothing.</summary>
     static Tensor SoftCrossEntropy(Tensor logits, Tensor targets, double smoothing)
