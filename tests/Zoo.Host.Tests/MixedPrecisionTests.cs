@@ -99,6 +99,12 @@ public sealed class MixedPrecisionTests
             // Ten shapes: chance is 10 %. Both learn, and bf16 ends close to fp32 (its rounding is a small noise in training).
             Assert.True(bf16.Test!.Top1 > 0.5, $"bf16 test top-1 {bf16.Test.Top1}, fp32 {fp32.Test!.Top1}");
             Assert.True(Math.Abs(bf16.Test.Top1 - fp32.Test!.Top1) < 0.15, $"bf16 {bf16.Test.Top1} against fp32 {fp32.Test.Top1}");
+            // Epoch by epoch the bf16 loss curve follows the fp32 one (same seed, same batches): bf16 rounds each product to
+            // 8 mantissa bits, which moves the loss a little, not the course of training.
+            Assert.Equal(fp32.Epochs.Count, bf16.Epochs.Count);
+            var gaps = fp32.Epochs.Zip(bf16.Epochs, (a, b) => Math.Abs(a.TrainLoss - b.TrainLoss) / a.TrainLoss).ToList();
+            Assert.True(gaps.Max() < 0.1, "train loss fp32 " + string.Join(" ", fp32.Epochs.Select(e => e.TrainLoss.ToString("F4")))
+                + ", bf16 " + string.Join(" ", bf16.Epochs.Select(e => e.TrainLoss.ToString("F4"))));
             var table = ComparisonTable.From(result);
             int column = table.Columns.ToList().FindIndex(c => c.Header == "Precision");
             Assert.True(column >= 0);
@@ -107,6 +113,26 @@ public sealed class MixedPrecisionTests
             Assert.Contains(json2["runs"]!.AsArray(), r => r!["precision"]?.GetValue<string>() == "bf16");
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void The_cpu_flags_say_whether_bf16_and_fp16_are_native_and_a_gpu_s_compute_capability_says_which_tensor_cores_it_has()
+    {
+        var epyc = PrecisionSupport.FromFlags(new HashSet<string> { "avx2", "avx512f", "avx512_bf16" }, autocast: true);
+        Assert.True(epyc.CpuBf16.Native);
+        Assert.Contains("AVX-512 BF16", epyc.CpuBf16.Why);
+        Assert.False(epyc.CpuFp16.Native);
+        var sapphire = PrecisionSupport.FromFlags(new HashSet<string> { "avx512f", "amx_bf16", "amx_tile", "avx512_fp16" }, autocast: true);
+        Assert.True(sapphire.CpuBf16.Native && sapphire.CpuFp16.Native);
+        var older = PrecisionSupport.FromFlags(new HashSet<string> { "avx2", "fma" }, autocast: true);
+        Assert.False(older.CpuBf16.Native);
+        Assert.Contains("slower than fp32", older.CpuBf16.Why);
+        Assert.True(PrecisionSupport.FromFlags(new HashSet<string> { "asimd", "bf16" }, autocast: true).CpuBf16.Native);   // Arm Neoverse V1/V2
+
+        Assert.Equal((true, true), (PrecisionSupport.OfCuda("8.0").Fp16.Native, PrecisionSupport.OfCuda("8.0").Bf16.Native));   // A100
+        Assert.Equal((true, false), (PrecisionSupport.OfCuda("7.5").Fp16.Native, PrecisionSupport.OfCuda("7.5").Bf16.Native));  // T4
+        Assert.Equal((false, false), (PrecisionSupport.OfCuda("6.1").Fp16.Native, PrecisionSupport.OfCuda("6.1").Bf16.Native));
+        Assert.False(PrecisionSupport.OfCuda(null).Bf16.Native);
     }
 
     [Fact]
