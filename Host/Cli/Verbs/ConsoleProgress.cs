@@ -12,7 +12,7 @@ public sealed class ConsoleProgress : IProgress<SuiteEvent>
     readonly TextWriter _out;
     readonly bool _terminal;
     readonly object _gate = new();
-    DateTime _lastStep = DateTime.MinValue;
+    StepThrottle? _steps;
     int _drawn;   // characters of the in-place step line now on screen
 
     public ConsoleProgress(TextWriter output, bool? terminal = null)
@@ -38,10 +38,8 @@ public sealed class ConsoleProgress : IProgress<SuiteEvent>
 
     void Step(StepProgress s)
     {
-        var now = DateTime.UtcNow;
-        var every = _terminal ? TimeSpan.FromMilliseconds(250) : PipeInterval;
-        if (now - _lastStep < every) return;
-        _lastStep = now;
+        _steps ??= new StepThrottle(_terminal ? TimeSpan.FromMilliseconds(250) : PipeInterval, keepEpochEdges: false);
+        if (!_steps.Admit(s)) return;
         var text = ProgressText.StepLine(s);
         if (_terminal)
         {

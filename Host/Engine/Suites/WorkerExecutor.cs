@@ -139,14 +139,13 @@ public static class WorkerHost
         // Step events at most every StepInterval (always an epoch's first and last): a small model's step takes a few
         // milliseconds, and a line written, flushed and parsed for each would wake the parent on every step for
         // progress nobody can read that fast (the console redraws 4 times a second).
-        var sinceStep = Stopwatch.StartNew();
+        var steps = new StepThrottle(StepInterval, keepEpochEdges: true);
         var report = new SyncProgress<SuiteEvent>(e =>
         {
             if (!WorkerMessages.Carries(e)) return;
             if (e is StepProgress s)
             {
-                if (s.Step != 1 && s.Step != s.Steps && sinceStep.Elapsed < StepInterval) return;
-                sinceStep.Restart();
+                if (!steps.Admit(s)) return;
             }
             lock (output) { output.WriteLine(WorkerMessages.Write(e)); output.Flush(); }
         });

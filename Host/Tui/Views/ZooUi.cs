@@ -442,7 +442,7 @@ public sealed class ZooUi
     /// </summary>
     SyncProgress<SuiteEvent> Progress(Views v, RunBoard board)
     {
-        var lastStep = DateTime.MinValue;
+        var steps = new StepThrottle(TimeSpan.FromMilliseconds(250), keepEpochEdges: true);
         v.RunBoard = board;
         ShowBoard(v, board);
         ShowCurves(v);
@@ -451,8 +451,7 @@ public sealed class ZooUi
             bool changed = board.Apply(e);
             if (e is StepProgress s)
             {
-                if (s.Step != s.Steps && (DateTime.UtcNow - lastStep).TotalMilliseconds < 250) return;
-                lastStep = DateTime.UtcNow;
+                if (!steps.Admit(s)) return;
                 var text = ProgressText.StepLine(s);
                 if (!_closed) v.App.Invoke(() => { v.Step.Text = text; ShowBoard(v, board); });
                 return;
