@@ -160,6 +160,15 @@ public sealed class LrFindTests(ITestOutputHelper log)
         Assert.Contains("\"find\"", suiteWide.Message);
         var entry = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(SuiteJson("""{ "variant": "lenet5", "recipe": { "optimizer": { "lr": "Find" } } }""", lr: "0.003"), "s.json"));
         Assert.Contains("models[0].recipe.optimizer.lr", entry.Message);
+
+        // The test's range, and its identity: the found rate is not part of it, the range is.
+        var longer = SuiteParser.Parse(SuiteJson(LeNet, extra: ", \"lr_find\": { \"steps\": 300, \"start\": 1e-6 }"), "s.json");
+        Assert.Equal(new LearningRateSearch(1e-6, 10, 300), longer.Recipe.Optimizer.Find);
+        Assert.NotEqual(SuiteParser.Parse(SuiteJson(LeNet), "s.json").Models[0].Fingerprint, longer.Models[0].Fingerprint);
+        var steps = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(SuiteJson(LeNet, extra: ", \"lr_find\": { \"steps\": 5 }"), "s.json"));
+        Assert.Contains("recipe.lr_find.steps", steps.Message);
+        var range = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(SuiteJson(LeNet, extra: ", \"lr_find\": { \"start\": 0.1, \"end\": 0.01 }"), "s.json"));
+        Assert.Contains("recipe.lr_find", range.Message);
     }
 
     [Fact]
@@ -211,6 +220,37 @@ public sealed class LrFindTests(ITestOutputHelper log)
             new SuiteRunner(catalog).Run(SuiteParser.Load(path), output, default, new SyncProgress<SuiteEvent>(third.Add));
             Assert.Single(third.OfType<RunSkipped>());
             Assert.Empty(third.OfType<LearningRateFound>());
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Zoo_lr_find_prints_each_models_curve_and_suggestion_and_refuses_a_label_the_suite_lacks()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var suite = Path.Combine(dir, "lr-find.json");
+            File.WriteAllText(suite, SuiteJson($$"""{{LeNet}}, { "variant": "lenet5", "label": "other" }""", train: 200));
+            var (code, stdout, stderr) = TestEnvironment.RunZoo("lr-find", suite, "--model", "LENET5", "--steps", "40", "--start", "1e-5");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("lenet5 (lenet5): 40 steps", stdout);
+            Assert.DoesNotContain("other", stdout);
+            Assert.Contains("| 1 | 1.00e-5 |", stdout);
+            Assert.Matches(@"\| suggested \|", stdout);
+            Assert.Matches(@"suggested learning rate for lenet5: [0-9.e-]+", stdout);
+            Assert.Contains("rule: steepest descent", stdout);
+
+            var (json, jsonOut, jsonErr) = TestEnvironment.RunZoo("lr-find", suite, "--model", "other", "--steps", "20", "--json");
+            Assert.True(json == 0, jsonErr);
+            var found = JsonNode.Parse(jsonOut)!.AsArray().Single()!;
+            Assert.Equal("other", (string)found["label"]!);
+            Assert.True(found["curve"]!["rates"]!.AsArray().Count is > 2 and <= 20);
+
+            var (wrong, _, wrongErr) = TestEnvironment.RunZoo("lr-find", suite, "--model", "resnet");
+            Assert.Equal(2, wrong);
+            Assert.Contains("--model", wrongErr);
+            Assert.Contains("lenet5, other", wrongErr);
         }
         finally { Directory.Delete(dir, true); }
     }
