@@ -225,6 +225,21 @@ public sealed class LrFindTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_found_rate_crosses_from_a_worker_process_to_its_parent_whole()
+    {
+        var curve = new LearningRateCurve
+        {
+            Rates = new[] { 1e-7, 1e-3, 10 }, Losses = new[] { 2.3, 1.9, 40 }, Smoothed = new[] { 2.3, 2.1, 9.5 }, Suggested = 1e-3, SuggestedStep = 1,
+            Start = 1e-7, End = 10, Steps = 3, StoppedBecause = "the smoothed loss 9.5 passed 4 × its lowest, 2.1, at 10", Rule = LearningRateFinder.SuggestionRule,
+        };
+        var read = Assert.IsType<LearningRateFound>(WorkerMessages.Read(WorkerMessages.Write(new LearningRateFound(2, 3, "resnet18", curve, Kept: true))));
+        Assert.Equal((2, 3, "resnet18", true), (read.Index, read.Count, read.Label, read.Kept));
+        Assert.Equal(curve.Smoothed, read.Curve.Smoothed);
+        Assert.Equal(curve with { Rates = read.Curve.Rates, Losses = read.Curve.Losses, Smoothed = read.Curve.Smoothed }, read.Curve);
+        Assert.Contains("learning rate 0.001, from this run's range test before the interrupt", ProgressText.Line(read));
+    }
+
+    [Fact]
     public void Zoo_lr_find_prints_each_models_curve_and_suggestion_and_refuses_a_label_the_suite_lacks()
     {
         var dir = TestEnvironment.NewTempDirectory();
