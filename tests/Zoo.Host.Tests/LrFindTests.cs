@@ -225,6 +225,27 @@ public sealed class LrFindTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_run_that_diverges_at_its_found_rate_says_which_rate_that_was()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // Plain SGD searched between 10 and 100 only: the test stops at once and suggests its first rate, which diverges.
+            var json = SuiteJson(LeNet, train: 200, extra: ", \"lr_find\": { \"steps\": 10, \"start\": 10, \"end\": 100 }")
+                .Replace("\"name\": \"adamw\", \"lr\": \"find\"", "\"name\": \"sgd\", \"momentum\": 0, \"lr\": \"find\"");
+            using var catalog = TestEnvironment.Catalog();
+            var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir);
+            var run = Assert.Single(result.Runs);
+            Assert.Equal(RunStatus.Diverged, run.Status);
+            Assert.NotNull(run.LearningRateFind);
+            Assert.Equal(run.LearningRateFind!.Suggested, run.LearningRate);
+            Assert.InRange(run.LearningRate!.Value, 10, 100);
+            Assert.Contains("(found)", File.ReadAllText(Path.Combine(dir, "comparison.md")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void A_found_rate_crosses_from_a_worker_process_to_its_parent_whole()
     {
         var curve = new LearningRateCurve

@@ -54,6 +54,7 @@ internal sealed class ModelRun
     readonly List<EpochRecord> _epochs = new();
     double _previousSeconds;
     (long Parameters, double Gmacs)? _counted;
+    (double Rate, LearningRateCurve? Curve)? _rate;   // the rate it trains at, once known (from the range test where the recipe says "find")
     EvalResult? _lastValidation;
     bool _warnedStatistics;
     LearningFailure? _notLearning;
@@ -141,6 +142,8 @@ internal sealed class ModelRun
         {
             Status = status, Epochs = _epochs.ToList(), TotalSeconds = Elapsed,
             Parameters = _counted?.Parameters ?? result.Parameters, Gmacs = _counted?.Gmacs ?? result.Gmacs,
+            // The rate too: a run that diverges at its found rate says which rate that was.
+            LearningRate = _rate?.Rate ?? result.LearningRate, LearningRateFind = _rate?.Curve ?? result.LearningRateFind,
         };
 
     RunResult Train(RunResult result)
@@ -172,13 +175,14 @@ internal sealed class ModelRun
         var catalog = _runner.Catalog;
         var (mean, std) = (_data.Mean.ToArray(), _data.Std.ToArray());
         var loader = TrainLoader(catalog, _recipe, _splits.Train, mean, std);
+        LearningRateCurve? curve = null;
         if (_recipe.Optimizer.Find is { } search)
         {
-            var curve = FoundRate(model, loader, search);
+            curve = FoundRate(model, loader, search);
             _recipe = _recipe with { Optimizer = _recipe.Optimizer with { LearningRate = curve.Suggested } };
-            result = result with { LearningRateFind = curve };
         }
-        result = result with { LearningRate = _recipe.Optimizer.LearningRate };
+        _rate = (_recipe.Optimizer.LearningRate, curve);
+        result = result with { LearningRate = _recipe.Optimizer.LearningRate, LearningRateFind = curve };
         var optimizer = _optimizer = CreateOptimizer(catalog, _recipe, model, _head);
         int stepsPerEpoch = (loader.BatchesPerEpoch + _recipe.AccumulateSteps - 1) / _recipe.AccumulateSteps;
         var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);

@@ -328,7 +328,7 @@ public static class SuiteParser
         var fAt = at.In("lr_find");
         fAt.Expect(f, JsonValueKind.Object, "an object such as {\"steps\": 300, \"start\": 1e-7, \"end\": 10}");
         fAt.OnlyFields(f, new[] { "steps", "start", "end" });
-        return new LearningRateSearch(fAt.Num(f, "start", 1e-12, 1) ?? defaults.Start, fAt.Num(f, "end", 1e-6, OptimizerSpec.MaxLearningRate) ?? defaults.End,
+        return new LearningRateSearch(fAt.Num(f, "start", 1e-12, OptimizerSpec.MaxLearningRate) ?? defaults.Start, fAt.Num(f, "end", 1e-6, OptimizerSpec.MaxLearningRate) ?? defaults.End,
             fAt.Int(f, "steps", 10, 100_000) ?? defaults.Steps).Checked(fAt.Field("end"));
     }
 
