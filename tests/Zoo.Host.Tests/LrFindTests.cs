@@ -267,7 +267,7 @@ public sealed class LrFindTests(ITestOutputHelper log)
         try
         {
             var suite = Path.Combine(dir, "lr-find.json");
-            File.WriteAllText(suite, SuiteJson($$"""{{LeNet}}, { "variant": "lenet5", "label": "other" }""", train: 200));
+            File.WriteAllText(suite, SuiteJson($$"""{{LeNet}}, { "variant": "lenet5", "label": "other" }""", train: 200, extra: ", \"lr_find\": { \"steps\": 20 }"));
             var (code, stdout, stderr) = TestEnvironment.RunZoo("lr-find", suite, "--model", "LENET5", "--steps", "40", "--start", "1e-5");
             Assert.True(code == 0, stderr);
             Assert.Contains("lenet5 (lenet5): 40 steps", stdout);
@@ -277,10 +277,13 @@ public sealed class LrFindTests(ITestOutputHelper log)
             Assert.Matches(@"suggested learning rate for lenet5: [0-9.e-]+", stdout);
             Assert.Contains("rule: steepest descent", stdout);
 
-            var (json, jsonOut, jsonErr) = TestEnvironment.RunZoo("lr-find", suite, "--model", "other", "--steps", "20", "--json");
+            // Without options, the recipe's own range: the test its run would make.
+            var (json, jsonOut, jsonErr) = TestEnvironment.RunZoo("lr-find", suite, "--model", "other", "--json");
             Assert.True(json == 0, jsonErr);
             var found = JsonNode.Parse(jsonOut)!.AsArray().Single()!;
             Assert.Equal("other", (string)found["label"]!);
+            Assert.Equal(20, (int)found["curve"]!["steps"]!);
+            Assert.Equal(1e-7, (double)found["curve"]!["start"]!);
             Assert.True(found["curve"]!["rates"]!.AsArray().Count is > 2 and <= 20);
 
             var (wrong, _, wrongErr) = TestEnvironment.RunZoo("lr-find", suite, "--model", "resnet");
@@ -316,7 +319,7 @@ public sealed class LrFindTests(ITestOutputHelper log)
             var runner = new SuiteRunner(catalog);
             var find = SuiteParser.Parse(SuiteJson(entry, epochs: epochs, train: train, batch: batch, extra: ", \"lr_find\": { \"steps\": 300 }"), Path.Combine(dir, "find.json"));
             Assert.Equal(300, find.Recipe.Optimizer.Find!.Steps);
-            var curve = Assert.Single(LearningRateSearches.Run(runner, find, null, find.Recipe.Optimizer.Find, dir)).Curve;
+            var curve = Assert.Single(LearningRateSearches.Run(runner, find, null, null, dir)).Curve;
             double findSeconds = clock.Elapsed.TotalSeconds;
 
             var grid = new[] { 1e-4, 1e-3, 1e-2, 1e-1 };

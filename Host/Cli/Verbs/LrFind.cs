@@ -18,15 +18,17 @@ public static class LrFind
     /// <summary>Rows of the curve printed per model (the suggestion and the lowest smoothed loss always among them).</summary>
     const int Rows = 12;
 
-    public static int Run(IServiceProvider services, string file, string? model, int steps, double start, double end, bool json, string? device)
+    public static int Run(IServiceProvider services, string file, string? model, int? steps, double? start, double? end, bool json, string? device)
     {
-        var search = new LearningRateSearch(start, end, steps).Checked("--start/--end/--steps");
+        // Each option replaces that part of the model's own range (its recipe's "lr_find", else the defaults).
+        Func<LearningRateSearch, LearningRateSearch>? change = steps is null && start is null && end is null ? null
+            : s => new LearningRateSearch(start ?? s.Start, end ?? s.End, steps ?? s.Steps);
         var suite = SuiteParser.Load(file);
         if (device is not null) suite = suite with { Device = device };
         var runner = new SuiteRunner(services.GetRequiredService<PluginCatalog>());
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping after the current step…"); };
-        var found = LearningRateSearches.Run(runner, suite, model, search, Path.Combine("results", suite.Name), new ConsoleProgress(Console.Error), cts.Token);
+        var found = LearningRateSearches.Run(runner, suite, model, change, Path.Combine("results", suite.Name), new ConsoleProgress(Console.Error), cts.Token);
         if (json) Console.WriteLine(JsonSerializer.Serialize(found, ZooJson.Options));
         else
         {

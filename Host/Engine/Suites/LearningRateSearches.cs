@@ -17,11 +17,13 @@ public static class LearningRateSearches
 {
     /// <summary>
     /// Tests every model entry of <paramref name="suite"/>, or only the one labelled <paramref name="label"/> (its repeats
-    /// share its test: repeats after the first are left out). <paramref name="resultsDirectory"/> is where the data set's
+    /// share its test: repeats after the first are left out), each with its recipe's range ("lr_find") where it gives one, else
+    /// the defaults, as its run would; <paramref name="change"/> may change that range (the command line's options).
+    /// <paramref name="resultsDirectory"/> is where the data set's
     /// cache goes, as for a run. Throws <see cref="Zoo.Abstractions.ZooConfigException"/> for a suite that cannot run or an
     /// unknown label.
     /// </summary>
-    public static IReadOnlyList<ModelLearningRate> Run(SuiteRunner runner, Suite suite, string? label, LearningRateSearch search, string resultsDirectory,
+    public static IReadOnlyList<ModelLearningRate> Run(SuiteRunner runner, Suite suite, string? label, Func<LearningRateSearch, LearningRateSearch>? change, string resultsDirectory,
         IProgress<SuiteEvent>? progress = null, CancellationToken cancel = default)
     {
         var report = progress ?? new SyncProgress<SuiteEvent>(_ => { });
@@ -56,6 +58,8 @@ public static class LearningRateSearches
             model.to(device);
             var loader = ModelRun.TrainLoader(runner.Catalog, recipe, splits.Train, mean, std);
             using var optimizer = ModelRun.CreateOptimizer(runner.Catalog, recipe, model, head);
+            var search = recipe.Optimizer.Find ?? new LearningRateSearch();
+            if (change is not null) search = change(search).Checked("--start/--end/--steps");
             var curve = LearningRateFinder.Find(model, device, loader, recipe, optimizer, search, cancel: cancel);
             report.Report(new LearningRateFound(found.Count + 1, entries.Count, pulled.Label, curve, Kept: false));
             found.Add(new ModelLearningRate(pulled.Label, variant.Variant.Name, curve));
