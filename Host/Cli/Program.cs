@@ -20,6 +20,7 @@ root.Options.Add(pluginsOption);
 root.Subcommands.Add(ListVerb());
 root.Subcommands.Add(PluginsVerb());
 root.Subcommands.Add(RunSuiteVerb());
+root.Subcommands.Add(LrFindVerb());
 root.Subcommands.Add(WorkerVerb());
 root.Subcommands.Add(ReportVerb());
 root.Subcommands.Add(WatchVerb());
@@ -91,6 +92,25 @@ Command RunSuiteVerb()
             pr.GetValue(inProcess) ? null : Worker.Executor(pr.GetValue(pluginsOption) ?? Array.Empty<string>()));
     }));
     return runSuite;
+}
+
+// zoo lr-find SUITE
+Command LrFindVerb()
+{
+    var suite = new Argument<string>("suite") { Description = "A suite JSON file; each model is tested with its own recipe, data and initial weights." };
+    var model = new Option<string?>("--model") { Description = "Only the model with this label." };
+    var defaults = new Zoo.Engine.Training.LearningRateSearch();
+    string Default(string what, object value) => $" (default: the recipe's \"lr_find\" {what}, else {Convert.ToString(value, CultureInfo.InvariantCulture)})";
+    var steps = new Option<int?>("--steps") { Description = "Steps of the test (fewer where the loss diverges first)" + Default("steps", defaults.Steps) + "." };
+    var start = new Option<double?>("--start") { Description = "The first step's learning rate" + Default("start", defaults.Start) + "." };
+    var end = new Option<double?>("--end") { Description = "The last step's learning rate" + Default("end", defaults.End) + "." };
+    var json = JsonOption();
+    var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N; overrides the suite's \"device\"." };
+    var lrFind = new Command("lr-find", "The learning-rate range test (Smith 2015, fastai's lr_find) of each model of a suite: the loss as the rate rises exponentially, and the suggested rate (steepest descent of the smoothed loss). Trains nothing.");
+    lrFind.Arguments.Add(suite);
+    foreach (var o in new Option[] { model, steps, start, end, json, device }) lrFind.Options.Add(o);
+    lrFind.SetAction(pr => Run(pr, services => LrFind.Run(services, pr.GetValue(suite)!, pr.GetValue(model), pr.GetValue(steps), pr.GetValue(start), pr.GetValue(end), pr.GetValue(json), pr.GetValue(device))));
+    return lrFind;
 }
 
 // zoo worker: hidden; one run for a parent `zoo run-suite` or `zoo ui` (WorkerExecutor)

@@ -18,7 +18,7 @@ public sealed class DoctorTests
         var doc = JsonNode.Parse(stdout)!.AsObject();
         foreach (var key in new[] { "torchsharp_version", "libtorch_packages", "libtorch_library", "os", "cpu_model", "instruction_sets", "onednn_max_cpu_isa",
                                     "logical_cores", "torch_threads", "torch_interop_threads", "cuda_available", "cuda_unavailable_reason", "cuda_devices",
-                                    "cudnn_available", "libtorchsharp_library", "glibcxx_3_4_32", "system_has_glibcxx_3_4_32", "folders", "nnpack" })
+                                    "cudnn_available", "libtorchsharp_library", "glibcxx_3_4_32", "system_has_glibcxx_3_4_32", "folders", "nnpack", "mixed_precision" })
             Assert.True(doc.ContainsKey(key), $"no \"{key}\" in {stdout}");
         Assert.StartsWith("0.107", (string)doc["torchsharp_version"]!);
         // This build is the CPU flavour: its natives package, and no CUDA.
@@ -41,8 +41,15 @@ public sealed class DoctorTests
         var nnpack = doc["nnpack"]!;
         Assert.True((bool)nnpack["usable"]! || (bool)nnpack["disabled_by_zoo"]!, nnpack.ToJsonString());
 
+        // Mixed precision: the autocast natives are found in this LibTorch, and the CPU's bf16 is told as it is.
+        var mixed = doc["mixed_precision"]!;
+        Assert.True((bool)mixed["autocast"]!, mixed.ToJsonString());
+        bool bf16 = doc["instruction_sets"]!.AsArray().Any(s => (string)s! is "AVX-512 BF16" or "AMX-BF16");
+        Assert.Equal(bf16, (bool)mixed["cpu_bf16"]!["native"]!);
+
         var (textCode, text, _) = TestEnvironment.RunZoo("doctor");
         Assert.Contains("NNPACK", text);
+        Assert.Contains("bf16 on the CPU", text);
         Assert.Equal(0, textCode);
         Assert.Contains("TorchSharp", text);
         Assert.Contains("CUDA                 not available", text);

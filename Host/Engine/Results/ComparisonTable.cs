@@ -44,6 +44,9 @@ public sealed class ComparisonTable
         if (mixed) columns.Insert(2, new("Precision", false));
         if (groups.Count > 0) columns.Add(new("Test top-1 over seeds (95 % CI)", true));
         if (paired.Count > 0) columns.Add(new("Against the best (McNemar, Holm)", false));
+        // "lr": "find" (issue 29): each model trained at its own rate, so the table says which.
+        bool foundRates = r.Runs.Any(x => x.LearningRateFind is not null);
+        if (foundRates) columns.Add(new("Learning rate", true));
         columns.AddRange(new ComparisonColumn[]
         {
             new("Test top-5", true), new("Test loss", true), new("s/epoch", true), new("Total s", true), new("Infer ms/img", true), new("Status", false),
@@ -81,6 +84,11 @@ public sealed class ComparisonTable
                 cells.Add(run.Status != RunStatus.Finished ? "-" : name == best ? "best" : test is null ? "-"
                     : $"{(test.Tied ? "tied" : "worse")}, p {Numbers.PValue(test.PHolm)}");
                 keys.Add(null);
+            }
+            if (foundRates)
+            {
+                cells.Add(run.LearningRate is not { } lr ? "-" : Numbers.Short(lr, 3) + (run.LearningRateFind is null ? " (given)" : " (found)"));
+                keys.Add(run.LearningRate);
             }
             cells.AddRange(new[]
             {

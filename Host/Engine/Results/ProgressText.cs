@@ -24,6 +24,7 @@ public static class ProgressText
         WeightsLoaded w => $"    loaded {w.Tensors} tensors from {w.Path}" +
             (w.Reinitialised.Count > 0 ? $"; re-initialised for {w.Classes} classes: {string.Join(", ", w.Reinitialised)}" : ""),
         RunResumed r => $"    resuming from the checkpoint after epoch {r.Epoch}",
+        LearningRateFound f => LearningRate(f),
         RunWarning w => $"    warning: {w.Text}",
         RunOutput o => $"    [{o.Label} stderr] {o.Line}",
         RunNotLearning n => $"    WARNING: not learning since epoch {n.Failure.Epoch}: {NotLearning(n.Failure)}",
@@ -35,6 +36,11 @@ public static class ProgressText
         RunEnded r => Ended(r),
         _ => null,
     };
+
+    /// <summary>"    learning rate 0.0023 from a range test: 100 steps, 1e-07 to 10 (…); steepest descent of the smoothed loss".</summary>
+    static string LearningRate(LearningRateFound f) => f.Kept
+        ? $"    learning rate {Numbers.Short(f.Curve.Suggested, 3)}, from this run's range test before the interrupt (kept, so the run goes on at the same rate)"
+        : $"    learning rate {Numbers.Short(f.Curve.Suggested, 3)} from a range test of {Numbers.Count(f.Curve.Rates.Count, "step")} from {Numbers.Short(f.Curve.Start, 3)} up ({f.Curve.StoppedBecause}): the steepest descent of the smoothed loss";
 
     /// <summary>One line of progress inside an epoch: step, images per second, time left, mean loss so far.</summary>
     public static string Step(StepProgress s) => "    " + StepBody(s);

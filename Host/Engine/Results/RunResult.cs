@@ -76,6 +76,10 @@ public sealed record RunResult
     /// are not a result, and the comparison sorts it after those that are (<see cref="Training.LearningCheck"/>).
     /// </summary>
     public LearningFailure? DidNotLearn { get; init; }
+    /// <summary>The (base) learning rate the run trained at: the recipe's, or where it says "find", the range test's suggestion.</summary>
+    [JsonPropertyName("lr")] public double? LearningRate { get; init; }
+    /// <summary>The learning-rate range test the run's rate came from (<c>"lr": "find"</c>), or null.</summary>
+    [JsonPropertyName("lr_find")] public LearningRateCurve? LearningRateFind { get; init; }
     /// <summary>Taken from an earlier run of the same suite into the same folder, not trained again.</summary>
     [JsonIgnore] public bool Reused { get; init; }
 }

@@ -40,6 +40,12 @@ public sealed record RunResumed(int Index, int Count, string Label, int Epoch) :
 /// <summary>A run's feature analysis (t-SNE, K-means, DBSCAN) is done; the same record goes into its result.</summary>
 public sealed record AnalysisEnded(int Index, int Count, string Label, AnalysisResult Analysis) : RunEvent(Index, Count, Label);
 
+/// <summary>
+/// A run whose recipe says "lr": "find" has its rate: a range test just run, or (<see cref="Kept"/>) the one this run's
+/// inputs had before an interrupt, kept so that the resumed run trains at the same rate.
+/// </summary>
+public sealed record LearningRateFound(int Index, int Count, string Label, LearningRateCurve Curve, bool Kept) : RunEvent(Index, Count, Label);
+
 /// <summary>Something about a run worth a line that does not stop it: a recomputed transient fault, an unreadable checkpoint.</summary>
 public sealed record RunWarning(int Index, int Count, string Label, string Text) : RunEvent(Index, Count, Label);
 

@@ -23,6 +23,8 @@ internal sealed record RunFiles(string Stem)
     public string Best => Stem + ".best.safetensors";
     public string Ema => Stem + ".ema.safetensors";
     public string TensorBoard => Stem + ".tensorboard";
+    /// <summary>The learning-rate range test of a run whose recipe says "lr": "find", kept so that a resumed run trains at the same rate.</summary>
+    public string LearningRateFind => Stem + ".lr-find.json";
 }
 
 /// <summary>
@@ -44,7 +46,7 @@ internal sealed class ModelRun
     readonly IProgress<SuiteEvent> _report;
     readonly CancellationToken _cancel;
     readonly VariantEntry _found;
-    readonly Recipe _recipe;
+    Recipe _recipe;   // with "lr": "find", replaced by the recipe at the found rate once the range test is done
     readonly RunFiles _files;
     readonly RunIdentity _identity;
     IReadOnlySet<string>? _head;
@@ -52,6 +54,7 @@ internal sealed class ModelRun
     readonly List<EpochRecord> _epochs = new();
     double _previousSeconds;
     (long Parameters, double Gmacs)? _counted;
+    (double Rate, LearningRateCurve? Curve)? _rate;   // the rate it trains at, once known (from the range test where the recipe says "find")
     EvalResult? _lastValidation;
     bool _warnedStatistics;
     LearningFailure? _notLearning;
@@ -141,6 +144,8 @@ internal sealed class ModelRun
         {
             Status = status, Epochs = _epochs.ToList(), TotalSeconds = Elapsed,
             Parameters = _counted?.Parameters ?? result.Parameters, Gmacs = _counted?.Gmacs ?? result.Gmacs,
+            // The rate too: a run that diverges at its found rate says which rate that was.
+            LearningRate = _rate?.Rate ?? result.LearningRate, LearningRateFind = _rate?.Curve ?? result.LearningRateFind,
         };
 
     RunResult Train(RunResult result)
@@ -171,20 +176,17 @@ internal sealed class ModelRun
         }
 
         var catalog = _runner.Catalog;
-        var augment = _recipe.Augment.Count == 0 ? null : new Compose(_recipe.Augment.Select(a =>
-            catalog.Augmentations.First(f => f.Name == a.Name).Create(a.Parameters)));
-        var batchAugment = _recipe.BatchAugment.Select(a => catalog.BatchAugmentations.First(f => f.Name == a.Name).Create(a.Parameters)).ToArray();
         var (mean, std) = (_data.Mean.ToArray(), _data.Std.ToArray());
-        var loader = new BatchLoader(_splits.Train, _recipe.BatchSize, shuffle: true, _recipe.Seed, mean, std, augment, batchAugment,
-            dropLast: _splits.Train.Count > _recipe.BatchSize);
-        Func<string, double>? rateOf = null;
-        if (_recipe.HeadLearningRate is { } headRate)
+        var loader = TrainLoader(catalog, _recipe, _splits.Train, mean, std);
+        LearningRateCurve? curve = null;
+        if (_recipe.Optimizer.Find is { } search)
         {
-            var head = _head ?? Trainer.LastLayer(model);
-            rateOf = name => head.Contains(name) ? headRate : _recipe.Optimizer.LearningRate;
+            curve = FoundRate(model, loader, search);
+            _recipe = _recipe with { Optimizer = _recipe.Optimizer with { LearningRate = curve.Suggested } };
         }
-        var optimizer = _optimizer = _recipe.Optimizer.Create(catalog.Optimizers.First(f => f.Name == _recipe.Optimizer.Name),
-            model.named_parameters().Select(p => (p.name, p.parameter)), rateOf);
+        _rate = (_recipe.Optimizer.LearningRate, curve);
+        result = result with { LearningRate = _recipe.Optimizer.LearningRate, LearningRateFind = curve };
+        var optimizer = _optimizer = CreateOptimizer(catalog, _recipe, model, _head);
         int stepsPerEpoch = (loader.BatchesPerEpoch + _recipe.AccumulateSteps - 1) / _recipe.AccumulateSteps;
         var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);
         var trainer = new Trainer(model, _device)
@@ -215,6 +217,66 @@ internal sealed class ModelRun
         {
             TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds, StoppedEarly = progress.StopReason,
         };
+    }
+
+    /// <summary>The run's training batches: shuffled at the recipe's seed, with its augmentations, the last short batch dropped.</summary>
+    internal static BatchLoader TrainLoader(PluginCatalog catalog, Recipe recipe, IImageSet train, float[] mean, float[] std)
+    {
+        var augment = recipe.Augment.Count == 0 ? null : new Compose(recipe.Augment.Select(a =>
+            catalog.Augmentations.First(f => f.Name == a.Name).Create(a.Parameters)));
+        var batchAugment = recipe.BatchAugment.Select(a => catalog.BatchAugmentations.First(f => f.Name == a.Name).Create(a.Parameters)).ToArray();
+        return new BatchLoader(train, recipe.BatchSize, shuffle: true, recipe.Seed, mean, std, augment, batchAugment,
+            dropLast: train.Count > recipe.BatchSize);
+    }
+
+    /// <summary>The recipe's optimiser over the model's parameters, the head (<paramref name="head"/>, else the last layer) at "head_lr" where the recipe gives one.</summary>
+    internal static torch.optim.Optimizer CreateOptimizer(PluginCatalog catalog, Recipe recipe, nn.Module<Tensor, Tensor> model, IReadOnlySet<string>? head)
+    {
+        Func<string, double>? rateOf = null;
+        if (recipe.HeadLearningRate is { } headRate)
+        {
+            var layer = head ?? Trainer.LastLayer(model);
+            rateOf = name => layer.Contains(name) ? headRate : recipe.Optimizer.LearningRate;
+        }
+        return recipe.Optimizer.Create(catalog.Optimizers.First(f => f.Name == recipe.Optimizer.Name),
+            model.named_parameters().Select(p => (p.name, p.parameter)), rateOf);
+    }
+
+    /// <summary>A range test kept beside a run's other files, with the identity of the inputs it was found for.</summary>
+    internal sealed record StoredLearningRateFind(string Fingerprint, LearningRateCurve Curve);
+
+    /// <summary>
+    /// The rate a run with "lr": "find" trains at: the range test this run's inputs already had (kept in
+    /// <see cref="RunFiles.LearningRateFind"/>, so a resumed run trains on at the rate it started with, whatever a new test
+    /// would say on another machine), else a new test on the run's own model, batches and optimiser, which is then kept.
+    /// The test leaves the model as it found it (<see cref="LearningRateFinder"/>); its optimiser is a throwaway one.
+    /// </summary>
+    LearningRateCurve FoundRate(nn.Module<Tensor, Tensor> model, BatchLoader loader, LearningRateSearch search)
+    {
+        if (File.Exists(_files.LearningRateFind))
+        {
+            try
+            {
+                var stored = System.Text.Json.JsonSerializer.Deserialize<StoredLearningRateFind>(File.ReadAllText(_files.LearningRateFind), ZooJson.Options);
+                if (stored is not null && stored.Fingerprint == _identity.Hash && double.IsFinite(stored.Curve.Suggested) && stored.Curve.Suggested > 0)
+                {
+                    _report.Report(new LearningRateFound(_index, _count, _entry.Label, stored.Curve, Kept: true));
+                    return stored.Curve;
+                }
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or IOException or NotSupportedException)
+            {
+                Warn($"{_files.LearningRateFind} is unreadable ({e.Message}); the range test runs again");
+            }
+        }
+        LearningRateCurve curve;
+        using (var optimizer = CreateOptimizer(_runner.Catalog, _recipe, model, _head))
+            curve = LearningRateFinder.Find(model, _device, loader, _recipe, optimizer, search, cancel: _cancel);
+        if (!(curve.Suggested > 0) || !double.IsFinite(curve.Suggested))
+            throw new InvalidOperationException($"the learning-rate range test suggested no rate ({curve.StoppedBecause} after {curve.Rates.Count} steps); give \"lr\" a number instead of \"find\"");
+        ResultWriter.WriteAtomic(_files.LearningRateFind, System.Text.Json.JsonSerializer.Serialize(new StoredLearningRateFind(_identity.Hash, curve), ZooJson.Options));
+        _report.Report(new LearningRateFound(_index, _count, _entry.Label, curve, Kept: false));
+        return curve;
     }
 
     /// <summary>What a run of <paramref name="entry"/> builds on <paramref name="data"/>.</summary>

@@ -155,7 +155,7 @@ public sealed class ResultWriter
             ["recipe"] = new JsonObject
             {
                 ["epochs"] = s.Recipe.Epochs, ["batch_size"] = s.Recipe.BatchSize, ["seed"] = s.Recipe.Seed,
-                ["optimizer"] = s.Recipe.Optimizer.Name, ["lr"] = s.Recipe.Optimizer.LearningRate,
+                ["optimizer"] = s.Recipe.Optimizer.Name, ["lr"] = s.Recipe.Optimizer.Find is null ? s.Recipe.Optimizer.LearningRate : "find",
                 ["schedule"] = s.Recipe.Schedule.Name, ["warmup_epochs"] = s.Recipe.Schedule.WarmupEpochs,
                 ["label_smoothing"] = s.Recipe.LabelSmoothing,
                 ["augment"] = new JsonArray(s.Recipe.Augment.Select(a => (JsonNode?)a.Name).ToArray()),
@@ -176,7 +176,7 @@ public sealed class ResultWriter
 
     /// <summary>A recipe in one line.</summary>
     public static string Describe(Recipe recipe) => string.Create(CultureInfo.InvariantCulture,
-        $"{Numbers.Count(recipe.Epochs, "epoch")}, batch {recipe.BatchSize}, {recipe.Optimizer.Name} lr {Numbers.Short(recipe.Optimizer.LearningRate, 4)}, "
+        $"{Numbers.Count(recipe.Epochs, "epoch")}, batch {recipe.BatchSize}, {recipe.Optimizer.Name} lr {(recipe.Optimizer.Find is null ? Numbers.Short(recipe.Optimizer.LearningRate, 4) : "found per model (range test)")}, "
         + $"{(recipe.Schedule.WarmupEpochs > 0 ? $"{Numbers.Short(recipe.Schedule.WarmupEpochs)}-epoch warm-up then " : "")}{recipe.Schedule.Name}"
         + $"{(recipe.Augment.Count > 0 ? ", augment " + string.Join("+", recipe.Augment.Select(a => a.Name)) : "")}"
         + $"{(recipe.LabelSmoothing > 0 ? $", label smoothing {Numbers.Short(recipe.LabelSmoothing)}" : "")}"

@@ -81,7 +81,7 @@ public static class SuiteParser
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "weights_entry", "strip_prefix", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
         "ema", "clip_grad_norm", "clip_grad_value", "accumulate_steps", "early_stopping", "target", "precise_bn", "freeze_backbone_epochs", "head_lr", "repeats",
-        "precision" };
+        "lr_find", "precision" };
     /// <summary>Metrics an epoch records, which early stopping, targets and plateau can watch.</summary>
     public static readonly string[] Metrics = { "val_top1", "val_top5", "val_loss", "train_top1", "train_loss" };
 
@@ -282,7 +282,8 @@ public static class SuiteParser
             // The name and the optimiser's own fields are checked against the catalogue (plugins may add optimisers): SuiteValidator.
             var oName = (oAt.Str(oEl, "name") ?? "adamw").ToLowerInvariant();
             var bag = oAt.Rest(oEl, new[] { "name", "lr" });
-            optimizer = new OptimizerSpec(oName, oAt.LearningRate(oEl, "lr") ?? 1e-3, bag);
+            bool find = oAt.FindsLearningRate(oEl, "lr");
+            optimizer = new OptimizerSpec(oName, find ? 1e-3 : oAt.LearningRate(oEl, "lr") ?? 1e-3, bag) { Find = find ? ParseSearch(el, at) : null };
         }
         var schedule = new ScheduleSpec("cosine", new ParameterBag(new Dictionary<string, string>(), at.Field("schedule")));
         if (el.TryGetProperty("schedule", out var sEl))
@@ -329,6 +330,18 @@ public static class SuiteParser
         return Precisions.Parse(text) ?? throw new ZooConfigException(at.Field("precision"),
             $"'{text}' is not a precision; use \"fp32\" (the default), \"bf16\" (mixed precision for CPUs with native bf16 and recent GPUs) or \"fp16\" (mixed precision with loss scaling, for GPUs)"
             + (NearestNames.DidYouMean(text, Precisions.Names) is { } near ? $"; {near}" : ""));
+    }
+
+    /// <summary>"lr_find": {"steps": 100, "start": 1e-7, "end": 10}, the range test's settings where "lr" is "find" (each optional).</summary>
+    static LearningRateSearch ParseSearch(JsonElement el, Cursor at)
+    {
+        var defaults = new LearningRateSearch();
+        if (!el.TryGetProperty("lr_find", out var f) || f.ValueKind == JsonValueKind.Null) return defaults;
+        var fAt = at.In("lr_find");
+        fAt.Expect(f, JsonValueKind.Object, "an object such as {\"steps\": 300, \"start\": 1e-7, \"end\": 10}");
+        fAt.OnlyFields(f, new[] { "steps", "start", "end" });
+        return new LearningRateSearch(fAt.Num(f, "start", 1e-12, OptimizerSpec.MaxLearningRate) ?? defaults.Start, fAt.Num(f, "end", 1e-6, OptimizerSpec.MaxLearningRate) ?? defaults.End,
+            fAt.Int(f, "steps", 10, 100_000) ?? defaults.Steps).Checked(fAt.Field("end"));
     }
 
     static double? EmaDecay(JsonElement el, Cursor at)
@@ -456,6 +469,18 @@ public static class SuiteParser
             if (d < min || d > max)
                 throw new ZooConfigException(Field(name), $"{d.ToString(CultureInfo.InvariantCulture)} is out of range; allowed {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
             return d;
+        }
+
+        /// <summary>
+        /// Whether a learning rate is the word "find" (a range test per model, issue 29); any other word is refused here,
+        /// naming the field, so "fast" is not reported as merely "expected a number".
+        /// </summary>
+        public bool FindsLearningRate(JsonElement el, string name)
+        {
+            if (!el.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String) return false;
+            if (v.GetString() == "find") return true;
+            throw new ZooConfigException(Field(name), $"'{v.GetString()}' is not allowed; give a number more than 0, up to {OptimizerSpec.MaxLearningRate.ToString(CultureInfo.InvariantCulture)} (e.g. 0.001), " +
+                "or \"find\" for a learning-rate range test per model (see docs/comparisons.md)");
         }
 
         /// <summary>A learning rate: more than 0 (0 would train nothing), at most 100.</summary>

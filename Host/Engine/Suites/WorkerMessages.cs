@@ -15,7 +15,7 @@ public static class WorkerMessages
     static readonly Dictionary<string, Type> Types = new[]
     {
         typeof(DatasetOpened), typeof(DatasetMessage), typeof(RunStarted), typeof(RunSkipped), typeof(RunInputsChanged), typeof(WeightsLoaded),
-        typeof(RunResumed), typeof(AnalysisEnded), typeof(RunWarning), typeof(RunNotLearning), typeof(StepProgress), typeof(EpochEnded), typeof(TargetReached),
+        typeof(RunResumed), typeof(LearningRateFound), typeof(AnalysisEnded), typeof(RunWarning), typeof(RunNotLearning), typeof(StepProgress), typeof(EpochEnded), typeof(TargetReached),
         typeof(StoppedEarly), typeof(RunEnded),
     }.ToDictionary(t => JsonNamingPolicy.SnakeCaseLower.ConvertName(t.Name), StringComparer.Ordinal);
 

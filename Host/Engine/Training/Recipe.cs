@@ -13,6 +13,13 @@ public sealed record OptimizerSpec(string Name, double LearningRate, ParameterBa
     /// <summary>The largest learning rate a suite may give.</summary>
     public const double MaxLearningRate = 100;
 
+    /// <summary>
+    /// Where the suite says <c>"lr": "find"</c>: each model runs a learning-rate range test first and trains at the rate it
+    /// suggests (<see cref="LearningRateFinder"/>); <see cref="LearningRate"/> is then only the optimiser's starting value
+    /// until the run replaces it with the found rate. Null: train at <see cref="LearningRate"/>.
+    /// </summary>
+    public LearningRateSearch? Find { get; init; }
+
     /// <summary>Why a learning rate of 0 or less is refused.</summary>
     public static string NotPositive(double lr) =>
         $"{lr.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range; a learning rate must be more than 0 (allowed: more than 0, up to {MaxLearningRate})";

@@ -296,6 +296,34 @@ public sealed class Trainer
         return (lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), normSum / Math.Max(1, measured), rates);
     }
 
+    /// <summary>
+    /// One optimiser step on one batch with the training step's forward, loss and clipping, but no accumulation, schedule
+    /// or moving average: the learning-rate range test's step (<see cref="LearningRateFinder"/>). Returns the batch's loss
+    /// before the update; a non-finite loss (recomputed once, as in training) is returned without an update.
+    /// </summary>
+    internal double RangeTestStep(Batch batch, Recipe recipe, torch.optim.Optimizer optimizer)
+    {
+        _model.train();
+        using var scope = torch.NewDisposeScope();
+        var (x, y) = ToTensors(batch);
+        var (_, loss) = Forward(x, y, batch, recipe);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+        {
+            (_, loss) = Forward(x, y, batch, recipe);
+            value = loss.item<float>();
+            if (!double.IsFinite(value)) return value;
+        }
+        loss.backward();
+        if (recipe.ClipGradNorm is { } maxNorm && GlobalGradNorm() is var norm && norm > maxNorm)
+            foreach (var p in _parameters) p.grad?.mul_(maxNorm / (norm + 1e-6));
+        if (recipe.ClipGradValue is { } maxValue)
+            foreach (var p in _parameters) p.grad?.clamp_(-maxValue, maxValue);
+        optimizer.step();
+        optimizer.zero_grad();
+        return value;
+    }
+
     double GlobalGradNorm()
     {
         using var scope = torch.NewDisposeScope();

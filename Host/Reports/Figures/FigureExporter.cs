@@ -225,6 +225,8 @@ public static class FigureExporter
                 perStep ? "learning rate (optimiser steps)" : "learning rate (at the start of each epoch)",
                 new[] { new Series("lr", lrX, lrY, Markers: !perStep, Stairs: perStep) }));
         }
+        if (run.LearningRateFind is { Rates.Count: > 1 } find)
+            draw($"{name}-lr-find", Runs, rr.Label, $"{rr.Label} learning-rate range test: trained at {Numbers.Short(find.Suggested, 3)}", t => LearningRateFind(t, find));
         if (run.Test is { Confusion.Length: > 0 } test)
         {
             var classes = ClassNames(model.Dataset, test.Confusion.Length);
@@ -245,6 +247,34 @@ public static class FigureExporter
             draw($"{name}-per-class", Runs, rr.Label, $"{rr.Label} accuracy per class", t =>
                 Charts.GroupedBars(t, "top-1 accuracy (%)", classes, series, v => v.ToString("F0", Inv)));
         }
+    }
+
+    /// <summary>
+    /// A learning-rate range test (issue 29): each step's loss (thin, dashed) and the smoothed loss against the rate on a
+    /// log axis (ticks at the decades), the suggested rate the run trained at marked. The y axis follows the smoothed loss,
+    /// so a last, diverging batch's loss of hundreds does not flatten the curve.
+    /// </summary>
+    internal static Plot LearningRateFind(string title, LearningRateCurve find)
+    {
+        var x = find.Rates.Select(Math.Log10).ToArray();
+        var series = new[]
+        {
+            new Series("loss of each step's batch", x, find.Losses.ToArray(), Dashed: true, Markers: false),
+            new Series("smoothed loss", x, find.Smoothed.ToArray(), Markers: false),
+        };
+        var marks = new[] { new Marker($"suggested (steepest descent): {Numbers.Short(find.Suggested, 3)}", Math.Log10(find.Suggested), true) };
+        var plot = Charts.Lines(title, "learning rate (log scale)", "loss (cross-entropy)", series, marks);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            IntegerTicksOnly = true, LabelFormatter = v => v == 0 ? "1" : $"1e{v.ToString("0", Inv)}",
+        };
+        var finite = find.Smoothed.Where(double.IsFinite).ToArray();
+        if (finite.Length > 0)
+        {
+            double low = finite.Min(), high = finite.Max(), pad = Math.Max(1e-3, (high - low) * 0.08);
+            plot.Axes.SetLimitsY(low - pad, high + pad);
+        }
+        return plot;
     }
 
     /// <summary>

@@ -187,7 +187,7 @@ public sealed record ReportModel(IReadOnlyList<ReportSuite> Suites)
             Epochs = Get("epochs", 0),
             BatchSize = Get("batch_size", 0),
             Seed = Get("seed", 0),
-            Optimizer = new OptimizerSpec(Get("optimizer", "?"), Get("lr", 0.0), ParameterBag.Empty),
+            Optimizer = new OptimizerSpec(Get("optimizer", "?"), Get("lr", 0.0), ParameterBag.Empty) { Find = Get("lr", "") == "find" ? new LearningRateSearch() : null },
             Schedule = new ScheduleSpec(Get("schedule", "?"), ParameterBag.Empty, Get("warmup_epochs", 0.0)),
             LabelSmoothing = Get("label_smoothing", 0.0),
             Augment = (r["augment"] as JsonArray)?.Select(a => ((string?)a ?? "?", ParameterBag.Empty)).ToArray() ?? Array.Empty<(string, ParameterBag)>(),
