@@ -26,6 +26,7 @@ root.Subcommands.Add(ReportVerb());
 root.Subcommands.Add(WatchVerb());
 root.Subcommands.Add(DescribeVerb());
 root.Subcommands.Add(PredictVerb());
+root.Subcommands.Add(ExplainVerb());
 root.Subcommands.Add(UiVerb());
 root.Subcommands.Add(AugmentPreviewVerb());
 root.Subcommands.Add(AnalyzeVerb());
@@ -182,6 +183,26 @@ Command PredictVerb()
         pr.GetValue(channels), pr.GetValue(classes), pr.GetValue(size), pr.GetValue(options) ?? Array.Empty<string>(), pr.GetValue(images)!,
         new Zoo.Engine.Weights.WeightSelection(pr.GetValue(entry), pr.GetValue(strip)), pr.GetValue(device), ParsePrecision(pr.GetValue(precision)))));
     return predict;
+}
+
+// zoo explain --weights FILE [--arch NAME] [--class NAME] [--layer NAME] [--out DIR] IMAGE...
+Command ExplainVerb()
+{
+    var arch = new Option<string?>("--arch") { Description = "The variant the weights are for: required for a file without a Zoo model card; checked against a Zoo run's file." };
+    var weights = new Option<string>("--weights") { Description = "A .safetensors file (a Zoo run's says its model and preprocessing) or a PyTorch checkpoint (.pth/.pt), with torchvision key names.", Required = true };
+    var labels = new Option<string?>("--labels") { Description = "A text file with one class name per line (default: the file's class names, else class indices)." };
+    var size = new Option<int?>("--size") { Description = "Square input size of a file without a model card (default: the variant's own)." };
+    var cls = new Option<string?>("--class") { Description = "The class whose evidence is shown, by name or index (default: each image's top class)." };
+    var layer = new Option<string?>("--layer") { Description = "The module whose output Grad-CAM reads, as `zoo describe` names it (default: the model's own, else the last spatial map before pooling)." };
+    var output = new Option<string>("--out") { Description = "Where the overlay PNGs go (IMAGE-gradcam.png).", DefaultValueFactory = _ => "explain" };
+    var device = DeviceOption();
+    var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, WebP, BMP, GIF).", Arity = ArgumentArity.OneOrMore };
+    var explain = new Command("explain", "Where the model looks: Grad-CAM of each image's top (or the --class) class drawn over it as a PNG, and the top-5 classes, with the preprocessing `predict` uses.");
+    foreach (var o in new Option[] { arch, weights, labels, size, cls, layer, output, device }) explain.Options.Add(o);
+    explain.Arguments.Add(images);
+    explain.SetAction(pr => Run(pr, services => Commands.Explain(services, pr.GetValue(arch), pr.GetValue(weights)!, pr.GetValue(labels), pr.GetValue(size),
+        pr.GetValue(cls), pr.GetValue(layer), pr.GetValue(output)!, pr.GetValue(images)!, pr.GetValue(device))));
+    return explain;
 }
 
 // zoo ui [SUITE]

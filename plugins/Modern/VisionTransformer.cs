@@ -164,8 +164,14 @@ public sealed class Encoder : Module<Tensor, Tensor>
     }
 }
 
-/// <summary>The ViT model: conv_proj, class_token, encoder, heads (head).</summary>
-public sealed class VisionTransformerModel : Module<Tensor, Tensor>
+/// <summary>
+/// The ViT model: conv_proj, class_token, encoder, heads (head). Grad-CAM (<see cref="IGradCamTarget"/>) reads the last
+/// block's input tokens as its ln_1 normalises them, patch tokens on the patch grid (the class token dropped), as
+/// pytorch-grad-cam does for ViT (blocks[-1].norm1). Not the last block's output: the head reads only the class token
+/// and LayerNorm works per token, so the logit's gradient with respect to the output's patch tokens is zero. Not attention
+/// rollout (Abnar and Zuidema 2020): it is class-agnostic and would not be the same definition as the other families'.
+/// </summary>
+public sealed class VisionTransformerModel : Module<Tensor, Tensor>, IGradCamTarget
 {
     readonly Conv2d conv_proj;
     readonly Parameter class_token;
@@ -173,9 +179,15 @@ public sealed class VisionTransformerModel : Module<Tensor, Tensor>
     readonly Sequential heads;
     readonly int _patch;
 
+    readonly int _layers;
+
+    public string GradCamLayer => $"encoder.layers.encoder_layer_{_layers - 1}.ln_1";
+    public FeatureMapLayout GradCamLayout => FeatureMapLayout.TokensWithClassToken;
+
     internal VisionTransformerModel(VisionTransformer.Config cfg, int channels, int classes, int height, int width, double dropout) : base("VisionTransformer")
     {
         _patch = cfg.Patch;
+        _layers = cfg.Layers;
         conv_proj = Conv2d(channels, cfg.Hidden, cfg.Patch, stride: cfg.Patch);
         class_token = Parameter(torch.zeros(1, 1, cfg.Hidden));
         encoder = new Encoder(height / cfg.Patch, width / cfg.Patch, cfg.Layers, cfg.Heads, cfg.Hidden, cfg.Mlp, dropout);

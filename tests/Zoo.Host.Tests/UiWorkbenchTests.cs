@@ -132,6 +132,32 @@ public sealed class UiWorkbenchTests
     }
 
     [Fact]
+    public void A_runs_details_draw_where_it_looks_in_shade_blocks_and_say_where_the_side_by_side_figure_is()
+    {
+        var root = TestEnvironment.NewTempDirectory();
+        try
+        {
+            var dir = Path.Combine(root, "sample");
+            ReportTests.Sample(dir, name: "sample");
+            var thumb = new Thumbnail(1, 2, 2, new byte[] { 0, 255, 255, 0 });
+            new ResultWriter(dir).WritePredictions("good", new PredictionSample(new[] { new PredictedImage(3, 0, 0, 0.9, thumb) })
+            {
+                Explained = new[] { new PredictedImage(5, 1, 2, 0.75, thumb) { Heatmap = new Thumbnail(1, 2, 2, new byte[] { 0, 100, 180, 255 }) } },
+                ExplainedLayer = "layer4 (ChannelsFirst)",
+            });
+            var model = ReportModel.Load(new[] { dir });
+            var details = new Zoo.Tui.RunDetails(model, model.Runs.Single(r => r.Label == "good"));
+            var lines = details.WhereItLooks();
+            Assert.Equal("where it looks (Grad-CAM at layer4 (ChannelsFirst)), test image 5: ring, predicted square (75 %):", lines[0]);
+            Assert.Equal(new[] { "  ░░", "▓▓██" }, lines.Skip(1).Take(2).Select(l => l[2..]));   // darker is lower: 0 and 100, then 180 and 255
+            Assert.Contains("draws every model's maps side by side", lines[^1]);
+            var none = new Zoo.Tui.RunDetails(model, model.Runs.First(r => r.Label != "good")).WhereItLooks();
+            Assert.StartsWith("no Grad-CAM maps", Assert.Single(none));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void Enter_on_a_run_in_the_results_browser_shows_its_curves_coloured_confusion_per_class_top1_figures_and_mistakes()
     {
         var root = TestEnvironment.NewTempDirectory();

@@ -300,4 +300,55 @@ public static class Commands
         return failures == 0 ? 0 : 1;
     }
 
+    /// <summary>
+    /// zoo explain: per image, the top-5 classes and IMAGE-gradcam.png in <paramref name="output"/> (the Grad-CAM map over
+    /// the image as the model saw it); 1 if an image could not be read, 2 for a wrong request.
+    /// </summary>
+    public static int Explain(IServiceProvider services, string? variant, string weights, string? labelsFile, int? size, string? className,
+        string? layer, string output, string[] images, string? device = null)
+    {
+        var catalog = services.GetRequiredService<PluginCatalog>();
+        string[]? labels = null;
+        if (labelsFile is not null)
+        {
+            if (!File.Exists(labelsFile)) throw new ZooConfigException($"--labels {labelsFile}", "no such file; give a text file with one class name per line");
+            labels = File.ReadAllLines(labelsFile).Where(l => l.Length > 0).ToArray();
+        }
+        using var predictor = Predictor.Open(catalog, new PredictRequest(weights) { Variant = variant, Size = size, Labels = labels, Device = device });
+        Console.Error.WriteLine(predictor.Describe());
+        foreach (var note in predictor.Notes) Console.Error.WriteLine($"note: {note}");
+        int? cls = null;
+        if (className is not null)
+        {
+            int named = predictor.Labels?.ToList().IndexOf(className) ?? -1;
+            cls = named >= 0 ? named
+                : int.TryParse(className, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index
+                : throw new ZooConfigException("--class", $"'{className}' is neither a class name of the model{(predictor.Labels is { } l ? $" ({string.Join(", ", l.Take(10))}{(l.Count > 10 ? ", …" : "")})" : "")} nor a class index");
+        }
+        Directory.CreateDirectory(output);
+        int failures = 0;
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in images)
+        {
+            try
+            {
+                var (prediction, map, found, image) = predictor.Explain(path, cls, layer);
+                var name = Path.GetFileNameWithoutExtension(path) + "-gradcam";
+                for (int n = 2; !written.Add(name); n++) name = $"{Path.GetFileNameWithoutExtension(path)}-gradcam-{n}";
+                var png = Path.Combine(output, name + ".png");
+                Zoo.Reports.Figures.ImageGrid.SaveOverlay(image.Channels, image.Height, image.Width, image.Pixels, map.Heatmap, png);
+                Console.WriteLine(path);
+                foreach (var c in prediction.Top)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {c.Probability * 100,6:F2} %  {c.Index,5}  {c.Label ?? ""}"));
+                var what = predictor.Labels is { } names && map.Class < names.Count ? names[map.Class] : map.Class.ToString(CultureInfo.InvariantCulture);
+                Console.WriteLine($"  Grad-CAM of {what} at {found}: {png}");
+            }
+            catch (ZooConfigException e)
+            {
+                failures++;
+                Console.Error.WriteLine($"error: {e.Message}");
+            }
+        }
+        return failures == 0 ? 0 : 1;
+    }
 }

@@ -214,6 +214,33 @@ public sealed class Predictor : IDisposable
         return new Prediction(image, v.Select((prob, i) => new ClassScore((int)ix[i], Labels is not null && ix[i] < Labels.Count ? Labels[(int)ix[i]] : null, prob)).ToArray());
     }
 
+    /// <summary>
+    /// The top classes of one image file and the Grad-CAM map (<see cref="Analysis.GradCam"/>) of class
+    /// <paramref name="explainClass"/> (null: the top class) at <paramref name="layer"/> (null: the model's own or the last
+    /// spatial map), with the image as the model saw it (C×H×W in [0, 1], before normalisation) for drawing the map over.
+    /// </summary>
+    /// <exception cref="ZooConfigException">The image cannot be read, the class is out of range, or the layer is not the model's.</exception>
+    public (Prediction Prediction, Analysis.ClassActivation Map, Analysis.GradCamLayer Layer, ImageData Image) Explain(string image, int? explainClass = null, string? layer = null)
+    {
+        if (explainClass is < 0 || explainClass >= Card.Classes)
+            throw new ZooConfigException("--class", $"{explainClass} is out of range for a {Card.Classes}-class model");
+        var img = Preprocess(image);
+        using var scope = torch.NewDisposeScope();
+        var x = torch.tensor(img.Pixels).reshape(1, img.Channels, img.Height, img.Width).to(_device);
+        var found = Analysis.GradCam.FindLayer(_model, x, layer);
+        var map = Analysis.GradCam.Explain(_model, x, found, explainClass is { } wanted ? new long[] { wanted } : null)[0];
+        var top = map.Probabilities.Select((p, i) => (p, i)).OrderByDescending(t => t.p).ThenBy(t => t.i).Take(_top)
+            .Select(t => new ClassScore(t.i, Labels is not null && t.i < Labels.Count ? Labels[t.i] : null, t.p)).ToArray();
+        int plane = img.Height * img.Width;
+        for (int i = 0; i < img.Pixels.Length; i++)
+        {
+            int c = i / plane;
+            float mean = c < Card.Mean.Count ? Card.Mean[c] : 0, std = c < Card.Std.Count ? Card.Std[c] : 1;
+            img.Pixels[i] = Math.Clamp(img.Pixels[i] * std + mean, 0f, 1f);
+        }
+        return (new Prediction(image, top), map, found, img);
+    }
+
     /// <summary>One line on what the model is: variant, input, classes, options and where the settings came from.</summary>
     public string Describe() =>
         $"{Card.Variant} {Card.Channels}x{Card.Height}x{Card.Width}, {Card.Classes} classes, options: {Describe(Card.Options)}; " +

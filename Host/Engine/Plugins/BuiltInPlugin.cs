@@ -17,6 +17,7 @@ public sealed class BuiltInPlugin : IZooPlugin
     public void ConfigureServices(IServiceCollection services)
     {
         services.AddDatasetProvider<ShapesDatasetProvider>();
+        services.AddDatasetProvider<PatchShapesDatasetProvider>();
         services.AddSingleton<IDatasetProvider>(IdxDatasetProvider.Mnist());
         services.AddSingleton<IDatasetProvider>(IdxDatasetProvider.FashionMnist());
         services.AddSingleton<IDatasetProvider>(CifarDatasetProvider.Cifar10());

@@ -43,6 +43,9 @@ public sealed record Thumbnail(int Channels, int Height, int Width, byte[] Pixel
 public sealed record PredictedImage(int Index, int Label, int Predicted, double Confidence, Thumbnail Image)
 {
     public bool Correct => Label == Predicted;
+
+    /// <summary>Where the model looked for its prediction (Grad-CAM in [0, 1] as 0–255, one channel, the size of <see cref="Image"/>), or null.</summary>
+    public Thumbnail? Heatmap { get; init; }
 }
 
 /// <summary>
@@ -54,6 +57,26 @@ public sealed record PredictionSample(IReadOnlyList<PredictedImage> Images)
 {
     /// <summary>The wrong predictions with the highest probability, most confident first.</summary>
     public IReadOnlyList<PredictedImage> ConfidentMistakes { get; init; } = Array.Empty<PredictedImage>();
+
+    /// <summary>
+    /// "Where each model looks" (issue 30): the same seeded test images for every run of a suite (<see cref="ExplainedIndices"/>),
+    /// each with its Grad-CAM <see cref="PredictedImage.Heatmap"/>; empty where none was computed. The report sets the runs side by side.
+    /// </summary>
+    public IReadOnlyList<PredictedImage> Explained { get; init; } = Array.Empty<PredictedImage>();
+
+    /// <summary>The layer the <see cref="Explained"/> maps were read at ("layer4 (ChannelsFirst)"), or null.</summary>
+    public string? ExplainedLayer { get; init; }
+
+    /// <summary>
+    /// Which <paramref name="count"/> images of a test set of <paramref name="setCount"/> every run of a suite explains:
+    /// drawn from <paramref name="seed"/> (the suite's), in index order, so that the runs' figures line up.
+    /// </summary>
+    public static int[] ExplainedIndices(int setCount, int count, int seed)
+    {
+        var all = Enumerable.Range(0, setCount).ToArray();
+        new Random(seed).Shuffle(all);
+        return all.Take(count).Order().ToArray();
+    }
 
     /// <summary>
     /// What the sample is against the set it was drawn from (the run's test evaluation, <paramref name="set"/>; null

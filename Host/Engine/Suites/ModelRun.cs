@@ -478,7 +478,7 @@ internal sealed class ModelRun
         if (test is not null)
         {
             _writer.WriteConfusion(_entry.Label, _data.Classes, test);
-            try { _writer.WritePredictions(_entry.Label, PredictionSample.Take(test, testSet!, 24, _recipe.Seed)); }
+            try { _writer.WritePredictions(_entry.Label, Explain(PredictionSample.Take(test, testSet!, 24, _recipe.Seed), testSet!, mean, std)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 Warn($"prediction sample not written: {e.Message}");   // the grid is an extra; the run's numbers stand
@@ -495,6 +495,34 @@ internal sealed class ModelRun
             BestEpoch = best?.Epoch, BestValTop1 = best?.ValTop1,
             Test = test, TestCorrect = test?.Correct is { } correct ? PairedTest.Encode(correct) : null, TestFinal = testFinal, TestEma = testEma, Validation = validation, Analysis = analysis, DidNotLearn = failure,
         };
+    }
+
+    /// <summary>How many test images each run explains with Grad-CAM for the report's "where each model looks" figure.</summary>
+    internal const int ExplainedImages = 6;
+
+    /// <summary>
+    /// The sample with Grad-CAM maps of the suite's <see cref="ExplainedImages"/> test images (the same for every run: the
+    /// suite recipe's seed draws them), or the sample as it was with a warning where that fails: the figure is an extra.
+    /// </summary>
+    PredictionSample Explain(PredictionSample sample, IImageSet testSet, float[] mean, float[] std)
+    {
+        try
+        {
+            var indices = PredictionSample.ExplainedIndices(testSet.Count, ExplainedImages, _suite.Recipe.Seed);
+            var maps = Analysis.GradCam.Explain(_model!, _device, testSet, indices, mean, std, out var layer);
+            var info = testSet.Info;
+            var explained = indices.Select((index, i) => new PredictedImage(index, testSet.GetLabel(index), maps[i].Predicted,
+                maps[i].Probabilities[maps[i].Predicted], Thumbnail.Of(testSet, index))
+            {
+                Heatmap = Thumbnail.Of(maps[i].Heatmap, 1, info.Height, info.Width),
+            }).ToArray();
+            return sample with { Explained = explained, ExplainedLayer = layer.ToString() };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Warn($"Grad-CAM not computed: {e.GetType().Name}: {e.Message}");
+            return sample;
+        }
     }
 
     /// <summary>The feature analysis, or null with a warning if it fails: it must not cost the run its result.</summary>

@@ -102,6 +102,12 @@ public static class FigureExporter
                         ImageGrid.Predictions(sample.ConfidentMistakes, classes), 8);
             }
         }
+        try
+        {
+            if (ImageGrid.WhereModelsLook(model.Runs.Select(r => (r.Label, r.Predictions)).ToArray(), ClassNames(d, d.Classes.Count)) is { } looks)
+                DrawGrid("where-models-look", Comparison, null, looks.Title, looks.Tiles, looks.Columns);
+        }
+        catch (Exception e) { warnings.Add($"figure where-models-look not drawn: {e.GetType().Name}: {e.Message}"); }
         Section("the data set", DataFigures);
         if (model.Suites[0].DataSamples is { Count: > 0 } samples)
         {

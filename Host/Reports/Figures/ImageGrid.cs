@@ -115,6 +115,89 @@ public static class ImageGrid
             $"pred: {Name(p.Predicted)} {(p.Confidence * 100).ToString("F0", System.Globalization.CultureInfo.InvariantCulture)}%", p.Correct)).ToArray();
     }
 
+    /// <summary>
+    /// "Where each model looks" (issue 30): a row per explained test image, its first tile the image with its true class,
+    /// then a tile per run (those that explained the same images as the first that did) with its Grad-CAM map over the image,
+    /// the run's label and its prediction, right or wrong marked as in the prediction grids. Null where no run has maps.
+    /// </summary>
+    public static (IReadOnlyList<GridTile> Tiles, int Columns, string Title)? WhereModelsLook(IReadOnlyList<(string Label, PredictionSample? Sample)> runs, IReadOnlyList<string> classes)
+    {
+        string Name(int c) => c >= 0 && c < classes.Count ? classes[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var explaining = runs.Where(r => r.Sample is { Explained.Count: > 0 } s && s.Explained.All(i => i.Heatmap is not null)).ToArray();
+        if (explaining.Length == 0) return null;
+        var indices = explaining[0].Sample!.Explained.Select(i => i.Index).ToArray();
+        var same = explaining.Where(r => r.Sample!.Explained.Select(i => i.Index).SequenceEqual(indices)).ToArray();
+        var tiles = new List<GridTile>();
+        for (int row = 0; row < indices.Length; row++)
+        {
+            var first = same[0].Sample!.Explained[row];
+            tiles.Add(new GridTile(first.Image, $"true: {Name(first.Label)}", $"test image {first.Index}"));
+            foreach (var (label, sample) in same)
+            {
+                var p = sample!.Explained[row];
+                tiles.Add(new GridTile(Overlay(p.Image, p.Heatmap!), label,
+                    $"pred: {Name(p.Predicted)} {(p.Confidence * 100).ToString("F0", System.Globalization.CultureInfo.InvariantCulture)}%", p.Correct));
+            }
+        }
+        var layers = same.Select(r => r.Sample!.ExplainedLayer).Distinct().Count();
+        var left = explaining.Length - same.Length;
+        var title = $"where each model looks: Grad-CAM of the predicted class on the same {indices.Length} test images (red: high; left column: the image)" +
+            (left > 0 ? $"; {left} run(s) explained other images and are left out" : "");
+        return (tiles, same.Length + 1, title);
+    }
+
+    /// <summary>
+    /// <paramref name="heatmap"/> (one channel, 0–255) over <paramref name="image"/> in a blue–cyan–yellow–red colour map,
+    /// weighted by the map itself (at most 60 %), so that where the model does not look the image shows as it is.
+    /// </summary>
+    public static Thumbnail Overlay(Thumbnail image, Thumbnail heatmap)
+    {
+        if (heatmap.Height != image.Height || heatmap.Width != image.Width || heatmap.Channels != 1)
+            throw new InvalidDataException($"a heatmap of {heatmap.Channels}x{heatmap.Height}x{heatmap.Width} does not fit an image of {image.Height}x{image.Width}");
+        int hw = image.Height * image.Width;
+        var rgb = new byte[3 * hw];
+        for (int p = 0; p < hw; p++)
+        {
+            double v = heatmap.Pixels[p] / 255.0;
+            var (r, g, b) = Colour(v);
+            double a = 0.25 + 0.35 * v;
+            for (int c = 0; c < 3; c++)
+            {
+                double under = image.Pixels[Math.Min(c, image.Channels - 1) * hw + p];
+                double over = c == 0 ? r : c == 1 ? g : b;
+                rgb[c * hw + p] = (byte)Math.Clamp(Math.Round(under * (1 - a) + over * a), 0, 255);
+            }
+        }
+        return new Thumbnail(3, image.Height, image.Width, rgb);
+    }
+
+    /// <summary>
+    /// `zoo explain`'s picture: the image (C×H×W floats in [0, 1]) with <paramref name="heatmap"/> (H×W in [0, 1]) over it
+    /// (<see cref="Overlay"/>), enlarged (nearest) to at least 224 px a side, as a PNG at <paramref name="path"/>.
+    /// </summary>
+    public static void SaveOverlay(int channels, int height, int width, float[] image, float[] heatmap, string path)
+    {
+        static byte Byte(float v) => (byte)Math.Clamp((int)Math.Round(v * 255), 0, 255);
+        var overlay = Overlay(new Thumbnail(channels, height, width, image.Select(Byte).ToArray()), new Thumbnail(1, height, width, heatmap.Select(Byte).ToArray()));
+        int zoom = Math.Max(1, (int)Math.Ceiling(224.0 / Math.Max(height, width)));
+        using var bitmap = ToBitmap(overlay);
+        using var surface = SKSurface.Create(new SKImageInfo(width * zoom, height * zoom, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var image1 = SKImage.FromBitmap(bitmap))
+            surface.Canvas.DrawImage(image1, SKRect.Create(0, 0, width * zoom, height * zoom), new SKSamplingOptions(SKFilterMode.Nearest));
+        using var png = surface.Snapshot().Encode(SKEncodedImageFormat.Png, 100);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllBytes(path, png.ToArray());
+    }
+
+    /// <summary>A jet-like colour map: 0 blue, 1/3 cyan, 2/3 yellow, 1 red (0–255 each).</summary>
+    static (double R, double G, double B) Colour(double v)
+    {
+        v = Math.Clamp(v, 0, 1);
+        if (v < 1 / 3.0) { double t = v * 3; return (0, 255 * t, 255); }
+        if (v < 2 / 3.0) { double t = (v - 1 / 3.0) * 3; return (255 * t, 255, 255 * (1 - t)); }
+        { double t = (v - 2 / 3.0) * 3; return (255, 255 * (1 - t), 0); }
+    }
+
     /// <summary>The thumbnail as an opaque RGBA bitmap (one channel is shown grey; more than three: the first three).</summary>
     static SKBitmap ToBitmap(Thumbnail img)
     {

@@ -90,6 +90,37 @@ public sealed class RunDetails
         return lines;
     }
 
+    /// <summary>
+    /// Where the run's model looks (issue 30): the first Grad-CAM map of its prediction sample in shade blocks (this terminal
+    /// shows no images; darker is lower), its class and prediction, and where the side-by-side figure is; or why there is none.
+    /// </summary>
+    public IReadOnlyList<string> WhereItLooks()
+    {
+        if (Run.Predictions is not { Explained: [var first, ..] } sample || first.Heatmap is not { } map)
+            return new[] { "no Grad-CAM maps (runs/<label>.predictions.json): the run has no test evaluation, or it was made by an older Zoo" };
+        var lines = new List<string>
+        {
+            string.Create(Inv, $"where it looks (Grad-CAM at {sample.ExplainedLayer}), test image {first.Index}: {ClassName(first.Label)}, predicted {ClassName(first.Predicted)} ({first.Confidence * 100:F0} %):"),
+        };
+        const string shades = " ░▒▓█";
+        int step = Math.Max(1, (int)Math.Ceiling(Math.Max(map.Height, map.Width) / 16.0));
+        for (int y = 0; y < map.Height; y += step)
+        {
+            var row = new System.Text.StringBuilder("  ");
+            for (int x = 0; x < map.Width; x += step)
+            {
+                int sum = 0, n = 0;
+                for (int dy = 0; dy < step && y + dy < map.Height; dy++)
+                    for (int dx = 0; dx < step && x + dx < map.Width; dx++) { sum += map.Pixels[(y + dy) * map.Width + x + dx]; n++; }
+                row.Append(shades[Math.Min(shades.Length - 1, sum / n * shades.Length / 256)], 2);
+            }
+            lines.Add(row.ToString());
+        }
+        var figure = System.IO.Path.Combine(Run.Suite.Directory, "figures", "where-models-look.png");
+        lines.Add(File.Exists(figure) ? $"every model side by side on {sample.Explained.Count} test images: {figure}" : $"`zoo report {Run.Suite.Directory}` draws every model's maps side by side");
+        return lines;
+    }
+
     /// <summary>The text beside the curves: the run's status and numbers, its figures (or how to draw them) and its mistakes.</summary>
     public string Text()
     {
@@ -109,6 +140,8 @@ public sealed class RunDetails
         }
         lines.Add("");
         lines.AddRange(Mistakes());
+        lines.Add("");
+        lines.AddRange(WhereItLooks());
         return string.Join("\n", lines);
     }
 }
