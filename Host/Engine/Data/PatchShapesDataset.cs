@@ -24,37 +24,11 @@ public sealed class PatchShapesDatasetProvider : IDatasetProvider
         "Built-in, generated, no download: 4 classes told apart only by a small patch (plus, x, frame, checker) at a random place " +
         "on a noisy background; for checking where models look (Grad-CAM); grey or RGB, 16-256 px.";
 
-    public IReadOnlyList<ParameterInfo> Parameters { get; } = new[]
-    {
-        new ParameterInfo("train", "integer", "4000", "training images"),
-        new ParameterInfo("val", "integer", "500", "validation images"),
-        new ParameterInfo("test", "integer", "500", "test images"),
-        new ParameterInfo("noise", "number", "0.06", "standard deviation of the Gaussian pixel noise"),
-    };
+    public IReadOnlyList<ParameterInfo> Parameters { get; } = GeneratedSet.Parameters(4000, 500, 500);
 
-    public DatasetSplits Open(DatasetRequest request)
-    {
-        var o = request.Options;
-        o.EnsureOnly(Parameters);
-        int channels = request.Channels ?? 1;
-        int size = request.Size ?? 28;
-        if (channels is not (1 or 3))
-            throw new ZooConfigException($"{o.Where}.channels", $"shapes-patch is generated in 1 (grey) or 3 (RGB) channels, not {channels}");
-        if (size is < 16 or > 256)
-            throw new ZooConfigException($"{o.Where}.size", $"shapes-patch is generated at 16 to 256 px, not {size}");
-        int train = o.GetInt("train", 4000, 10, 1_000_000);
-        int val = o.GetInt("val", 500, 0, 1_000_000);
-        int test = o.GetInt("test", 500, 0, 1_000_000);
-        double noise = o.GetDouble("noise", 0.06, 0, 1);
-        var info = new DatasetInfo("shapes-patch", channels, size, size, ClassNames);
-        return new DatasetSplits(
-            Generate(info, train, request.Seed, 0, noise).Images,
-            val > 0 ? Generate(info, val, request.Seed, 1, noise).Images : null,
-            test > 0 ? Generate(info, test, request.Seed, 2, noise).Images : null)
-        {
-            ContentVersion = $"shapes-patch generator {GeneratorVersion}",
-        };
-    }
+    public DatasetSplits Open(DatasetRequest request) =>
+        GeneratedSet.Open(request, Parameters, Name, ClassNames, (4000, 500, 500), GeneratorVersion,
+            (info, count, seed, split, noise) => Generate(info, count, seed, split, noise).Images);
 
     /// <summary>The side of the deciding patch in an image of <paramref name="size"/> pixels: 6 at 28.</summary>
     public static int PatchSide(int size) => Math.Max(5, (int)Math.Round(size * 0.22));

@@ -29,37 +29,10 @@ public sealed class ShapesDatasetProvider : IDatasetProvider
         "Built-in, generated, no download: 10 shape classes in random colours, positions, sizes and rotations with noise; " +
         "deterministic from the seed; grey or RGB, 16-256 px.";
 
-    public IReadOnlyList<ParameterInfo> Parameters { get; } = new[]
-    {
-        new ParameterInfo("train", "integer", "5000", "training images"),
-        new ParameterInfo("val", "integer", "1000", "validation images"),
-        new ParameterInfo("test", "integer", "1000", "test images"),
-        new ParameterInfo("noise", "number", "0.06", "standard deviation of the Gaussian pixel noise"),
-    };
+    public IReadOnlyList<ParameterInfo> Parameters { get; } = GeneratedSet.Parameters(5000, 1000, 1000);
 
-    public DatasetSplits Open(DatasetRequest request)
-    {
-        var o = request.Options;
-        o.EnsureOnly(Parameters);
-        int channels = request.Channels ?? 1;
-        int size = request.Size ?? 28;
-        if (channels is not (1 or 3))
-            throw new ZooConfigException($"{o.Where}.channels", $"shapes is generated in 1 (grey) or 3 (RGB) channels, not {channels}");
-        if (size is < 16 or > 256)
-            throw new ZooConfigException($"{o.Where}.size", $"shapes is generated at 16 to 256 px, not {size}");
-        int train = o.GetInt("train", 5000, 10, 1_000_000);
-        int val = o.GetInt("val", 1000, 0, 1_000_000);
-        int test = o.GetInt("test", 1000, 0, 1_000_000);
-        double noise = o.GetDouble("noise", 0.06, 0, 1);
-        var info = new DatasetInfo("shapes", channels, size, size, ClassNames);
-        return new DatasetSplits(
-            Generate(info, train, request.Seed, 0, noise),
-            val > 0 ? Generate(info, val, request.Seed, 1, noise) : null,
-            test > 0 ? Generate(info, test, request.Seed, 2, noise) : null)
-        {
-            ContentVersion = $"shapes generator {GeneratorVersion}",
-        };
-    }
+    public DatasetSplits Open(DatasetRequest request) =>
+        GeneratedSet.Open(request, Parameters, Name, ClassNames, (5000, 1000, 1000), GeneratorVersion, Generate);
 
     /// <summary>Generates <paramref name="count"/> images of split <paramref name="split"/>; classes are balanced.</summary>
     public static InMemoryImageSet Generate(DatasetInfo info, int count, int seed, int split, double noise)
@@ -148,5 +121,45 @@ public sealed class ShapesDatasetProvider : IDatasetProvider
     {
         double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+}
+
+/// <summary>
+/// What the built-in generated sets (shapes, shapes-patch) share: their options (split sizes and noise), their checks
+/// (1 or 3 channels, 16–256 px) and three splits drawn from one seed, each split from its own stream.
+/// </summary>
+static class GeneratedSet
+{
+    public static IReadOnlyList<ParameterInfo> Parameters(int train, int val, int test) => new[]
+    {
+        new ParameterInfo("train", "integer", train.ToString(System.Globalization.CultureInfo.InvariantCulture), "training images"),
+        new ParameterInfo("val", "integer", val.ToString(System.Globalization.CultureInfo.InvariantCulture), "validation images"),
+        new ParameterInfo("test", "integer", test.ToString(System.Globalization.CultureInfo.InvariantCulture), "test images"),
+        new ParameterInfo("noise", "number", "0.06", "standard deviation of the Gaussian pixel noise"),
+    };
+
+    public static DatasetSplits Open(DatasetRequest request, IReadOnlyList<ParameterInfo> parameters, string name, string[] classNames,
+        (int Train, int Val, int Test) defaults, int generatorVersion, Func<DatasetInfo, int, int, int, double, InMemoryImageSet> generate)
+    {
+        var o = request.Options;
+        o.EnsureOnly(parameters);
+        int channels = request.Channels ?? 1;
+        int size = request.Size ?? 28;
+        if (channels is not (1 or 3))
+            throw new ZooConfigException($"{o.Where}.channels", $"{name} is generated in 1 (grey) or 3 (RGB) channels, not {channels}");
+        if (size is < 16 or > 256)
+            throw new ZooConfigException($"{o.Where}.size", $"{name} is generated at 16 to 256 px, not {size}");
+        int train = o.GetInt("train", defaults.Train, 10, 1_000_000);
+        int val = o.GetInt("val", defaults.Val, 0, 1_000_000);
+        int test = o.GetInt("test", defaults.Test, 0, 1_000_000);
+        double noise = o.GetDouble("noise", 0.06, 0, 1);
+        var info = new DatasetInfo(name, channels, size, size, classNames);
+        return new DatasetSplits(
+            generate(info, train, request.Seed, 0, noise),
+            val > 0 ? generate(info, val, request.Seed, 1, noise) : null,
+            test > 0 ? generate(info, test, request.Seed, 2, noise) : null)
+        {
+            ContentVersion = $"{name} generator {generatorVersion}",
+        };
     }
 }
