@@ -136,7 +136,7 @@ public sealed class SuiteBuilderTests
             (1, "options", "relu", "'relu' is not key=value"),
             (2, "options", "width=2", "unknown parameter; allowed: none"),
             (1, "epochs", "0", "0 is out of range"),
-            (1, "lr", "fast", "expected a number"),
+            (1, "lr", "fast", "give a number more than 0"),
             (2, "dropout", "1.5", "1.5 is out of range"),
         };
         foreach (var (model, f, value, expected) in wrong)
@@ -502,20 +502,20 @@ public sealed class SuiteBuilderTests
 
             // The data set: a choice among the engine's sets, each with its download state (the tests' data folder is empty).
             var sets = view.DataSetChoice;
-            Assert.Equal(new[] { "shapes", "mnist ↓", "fashion-mnist ↓", "cifar10 ↓", "cifar100 ↓", "folder…" }, sets.Labels);
+            Assert.Equal(new[] { "shapes", "shapes-patch", "mnist ↓", "fashion-mnist ↓", "cifar10 ↓", "cifar100 ↓", "folder…" }, sets.Labels);
             Assert.Equal(0, sets.Value);
             app.LayoutAndDraw(true);
             Assert.Contains("cifar10 ↓", UiTests.ScreenText(app, view));
-            sets.Value = 1;
+            sets.Value = 2;
             Assert.Equal("mnist", view.Input("dataset.name").Text);
             Assert.StartsWith("↓ not yet in", view.Note("dataset.name"));
             view.Input("dataset.name").Text = "cifar100";   // typed: the choice follows
-            Assert.Equal(4, sets.Value);
+            Assert.Equal(5, sets.Value);
             view.Input("dataset.name").Text = "a-plugins-set";
             Assert.Null(sets.Value);
             var images = Path.Combine(root, "images");
             view.PickFolder = () => images;
-            sets.Value = 5;   // folder…: the folder dialog
+            sets.Value = 6;   // folder…: the folder dialog
             Assert.Equal(("folder", images), (view.Input("dataset.name").Text, view.Input("dataset.path").Text));
         }
         finally { Directory.Delete(root, true); }
