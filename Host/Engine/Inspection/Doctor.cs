@@ -74,8 +74,7 @@ public sealed record DoctorReport
         var libTorchSharp = natives.FirstOrDefault(p => System.IO.Path.GetFileName(p) == "libLibTorchSharp.so");
         bool cuda = Devices.CudaAvailable();
         var cpuinfo = ReadText("/proc/cpuinfo");
-        var flags = (cpuinfo ?? "").Split('\n').FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1]
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet() ?? new HashSet<string>();
+        var flags = PrecisionSupport.CpuFlags(cpuinfo);
         var folders = new List<FolderFacts>
         {
             Folder("cache", ZooPaths.Cache),

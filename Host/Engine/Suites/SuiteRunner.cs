@@ -64,9 +64,10 @@ public sealed class SuiteRunner
         {
             if (shard is not null && !shard.Owns(i)) continue;
             var entry = suite.Models[i];
+            var recipe = suite.RecipeFor(entry);
             var result = Executor.Execute(this, new RunJob(suite, i, splits, summary, device, writer, report, cancel)) with
             {
-                Seed = suite.RecipeFor(entry).Seed, Precision = suite.RecipeFor(entry).Precision.Name(), RepeatOf = entry.RepeatOf, Repeat = entry.RepeatOf is null ? null : entry.Repeat,
+                Seed = recipe.Seed, Precision = recipe.Precision.Name(), RepeatOf = entry.RepeatOf, Repeat = entry.RepeatOf is null ? null : entry.Repeat,
             };
             runs.Add(result);
             indices.Add(i);

@@ -175,11 +175,13 @@ public sealed record PrecisionSupport(FormatSupport CpuBf16, FormatSupport CpuFp
         try { text = File.Exists("/proc/cpuinfo") ? File.ReadAllText("/proc/cpuinfo") : ""; }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-        var flags = text.Split('\n')
-            .Where(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal))
-            .Take(1).SelectMany(l => l.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal);
-        return FromFlags(flags, global::Zoo.Engine.Training.Autocast.Available);
+        return FromFlags(CpuFlags(text), global::Zoo.Engine.Training.Autocast.Available);
     }
+
+    /// <summary>The first CPU's feature flags in /proc/cpuinfo's text (x86 "flags", Arm "Features"); empty where there are none.</summary>
+    public static IReadOnlySet<string> CpuFlags(string? cpuinfo) => (cpuinfo ?? "").Split('\n')
+        .Where(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal))
+        .Take(1).SelectMany(l => l.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>From a CPU's feature flags as /proc/cpuinfo spells them.</summary>
     public static PrecisionSupport FromFlags(IReadOnlySet<string> flags, bool autocast)
