@@ -54,7 +54,7 @@ public sealed class SuiteDraft
         new("recipe.label_smoothing", "Label smoothing", "", "e.g. 0.1; empty: none", true, 1),
         new("recipe.ema", "EMA decay", "", "e.g. 0.9998; empty: none", true, 1),
         new("recipe.precise_bn", "Precise BN", "", "batches to re-estimate BN; empty: off", true, 1),
-        new("recipe.precision", "Precision", "", "fp32, bf16 (CPU with BF16: zoo doctor), fp16; empty: fp32", false, 1),
+        new("recipe.precision", "Precision", "", "fp32, bf16, fp16; empty: fp32", false, 1),
         new("recipe.early_stopping.patience", "Early stop", "", "patience in epochs (val top-1)", true, 1),
         new("recipe.target.value", "Target val top-1", "", "e.g. 0.99: when it is reached", true, 1),
     };

@@ -103,18 +103,20 @@ public sealed class SuiteBuilderView : Window
             y[f.Column]++;
         }
         // Below the data set's fields: the known sets to choose from, each with its download state, and the image-folder dialog.
+        // One set a line: in one row, seven sets ran on into the recipe's column and wrote over its labels.
+        var labels = _setNames.Select(n => SuiteDraft.SetState(n)).Append("folder…").ToList();
         _sets = new OptionSelector
         {
-            X = 1, Y = y[0] + 1, Orientation = Orientation.Horizontal, HorizontalSpace = 1, HotKeySpecifier = ZooUi.NoHotKey,
-            Labels = _setNames.Select(n => SuiteDraft.SetState(n)).Append("folder…").ToList(),
+            X = 1, Y = y[0] + 1, Orientation = Orientation.Vertical, HotKeySpecifier = ZooUi.NoHotKey, Labels = labels,
         };
         _sets.ValueChanged += (_, _) => ChooseSet();
-        var legend = Plain(new Label { X = 1, Y = y[0] + 2, Width = Dim.Percent(50) - 2, Height = 1, Text = $"✓ in {Home(Downloads.DataRoot)} · ↓ the first run downloads it" });
-        var folder = new Button { X = 1, Y = y[0] + 4, Text = "Choose an _image folder…" };
+        int below = y[0] + 1 + labels.Count;
+        var legend = Plain(new Label { X = 1, Y = below, Width = Dim.Percent(50) - 2, Height = 1, Text = $"✓ in {Home(Downloads.DataRoot)} · ↓ the first run downloads it" });
+        var folder = new Button { X = 1, Y = below + 2, Text = "Choose an _image folder…" };
         folder.Accepting += (_, e) => { e.Handled = true; ChooseFolder(); };
         Add(_sets, legend, folder);
 
-        _modelsY = Math.Max(y[0] + 6, y[1] + 1);
+        _modelsY = Math.Max(below + 4, y[1] + 1);
         _modelsTitle = Plain(new Label { X = ModelsX, Y = _modelsY, Width = Dim.Fill(1) });
         var header = new Label
         {
