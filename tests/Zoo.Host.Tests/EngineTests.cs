@@ -161,8 +161,8 @@ public sealed class EngineTests
             Assert.NotNull(run.Test);
 
             var records = new[] { 0.5, 0.6, 0.6, 0.61, 0.605 }.Select((v, i) => new EpochRecord(i + 1, 0.1, 1, 0, 1, v, 1, 0, 0)).ToList();
-            Assert.Null(SuiteRunner.EarlyStop(records, new EarlyStopping("val_top1", 2, 0)));
-            Assert.NotNull(SuiteRunner.EarlyStop(records, new EarlyStopping("val_top1", 2, 0.02)));   // 0.61 is not 0.02 better than 0.6
+            Assert.Null(new EarlyStopping("val_top1", 2, 0).StopReason(records));
+            Assert.NotNull(new EarlyStopping("val_top1", 2, 0.02).StopReason(records));   // 0.61 is not 0.02 better than 0.6
         }
         finally { Directory.Delete(dir, true); }
     }

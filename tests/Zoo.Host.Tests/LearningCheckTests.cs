@@ -140,7 +140,7 @@ public sealed class LearningCheckTests
     [Fact]
     public void The_warning_event_crosses_the_worker_stream_and_prints_its_cause_and_fix()
     {
-        var back = Assert.IsType<RunNotLearning>(WorkerMessages.Read(WorkerMessages.Write(new RunNotLearning(1, 2, "squeezenet1_1", Failure))));
+        var back = Assert.IsType<RunNotLearning>(WorkerMessages.Read(WorkerMessages.Write(new RunNotLearning(new RunRef(1, 2, "squeezenet1_1"), Failure))));
         Assert.Equal((2, "dead ReLUs", "lower the learning rate"), (back.Failure.Epoch, back.Failure.Cause, back.Failure.Fix));
         Assert.Equal(Failure.Symptoms, back.Failure.Symptoms);
         Assert.Equal("    WARNING: not learning since epoch 2: validation top-1 10.0 % is at chance (10.0 %). Likely cause: dead ReLUs. Fix: lower the learning rate.",
@@ -154,12 +154,12 @@ public sealed class LearningCheckTests
             { "name": "board", "dataset": { "name": "shapes" }, "models": [ "squeezenet1_1", "lenet5" ], "recipe": { "epochs": 2 } }
             """, "/tmp/board.json");
         var board = new RunBoard(suite);
-        board.Apply(new RunStarted(1, 2, "squeezenet1_1", "squeezenet1_1", 2, null!));
-        board.Apply(new RunNotLearning(1, 2, "squeezenet1_1", Failure));
+        board.Apply(new RunStarted(new RunRef(1, 2, "squeezenet1_1"), "squeezenet1_1", 2, null!));
+        board.Apply(new RunNotLearning(new RunRef(1, 2, "squeezenet1_1"), Failure));
         Assert.Equal("training, not learning", board.Rows[0].Cells()[1]);
         var result = new RunResult { Label = "squeezenet1_1", Variant = "squeezenet1_1", Status = RunStatus.Finished, DidNotLearn = Failure };
-        board.Apply(new RunEnded(1, 2, "squeezenet1_1", result));
-        board.Apply(new RunEnded(2, 2, "lenet5", new RunResult { Label = "lenet5", Variant = "lenet5", Status = RunStatus.Finished }));
+        board.Apply(new RunEnded(new RunRef(1, 2, "squeezenet1_1"), result));
+        board.Apply(new RunEnded(new RunRef(2, 2, "lenet5"), new RunResult { Label = "lenet5", Variant = "lenet5", Status = RunStatus.Finished }));
         Assert.Equal("finished, did not learn", board.Rows[0].Cells()[1]);
         Assert.Equal("finished", board.Rows[1].Cells()[1]);
     }

@@ -253,7 +253,7 @@ public sealed class LrFindTests(ITestOutputHelper log)
             Rates = new[] { 1e-7, 1e-3, 10 }, Losses = new[] { 2.3, 1.9, 40 }, Smoothed = new[] { 2.3, 2.1, 9.5 }, Suggested = 1e-3, SuggestedStep = 1,
             Start = 1e-7, End = 10, Steps = 3, StoppedBecause = "the smoothed loss 9.5 passed 4 × its lowest, 2.1, at 10", Rule = LearningRateFinder.SuggestionRule,
         };
-        var read = Assert.IsType<LearningRateFound>(WorkerMessages.Read(WorkerMessages.Write(new LearningRateFound(2, 3, "resnet18", curve, Kept: true))));
+        var read = Assert.IsType<LearningRateFound>(WorkerMessages.Read(WorkerMessages.Write(new LearningRateFound(new RunRef(2, 3, "resnet18"), curve, Kept: true))));
         Assert.Equal((2, 3, "resnet18", true), (read.Index, read.Count, read.Label, read.Kept));
         Assert.Equal(curve.Smoothed, read.Curve.Smoothed);
         Assert.Equal(curve with { Rates = read.Curve.Rates, Losses = read.Curve.Losses, Smoothed = read.Curve.Smoothed }, read.Curve);

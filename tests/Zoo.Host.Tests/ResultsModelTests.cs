@@ -66,22 +66,22 @@ public sealed class ResultsModelTests
     {
         var run = Sample() with { Reused = true };
         Assert.Equal("[1/2] lenet5-relu: already finished in /r (same model, recipe, data, plugin build and weights): skipped",
-            ProgressText.Line(new RunSkipped(1, 2, "lenet5-relu", run, "/r")));
-        Assert.Null(ProgressText.Line(new RunEnded(1, 2, "lenet5-relu", run)));
-        Assert.StartsWith("[1/2] lenet5-relu: finished, best val top-1 50.00 %", ProgressText.Line(new RunEnded(1, 2, "lenet5-relu", run with { Reused = false })));
+            ProgressText.Line(new RunSkipped(new RunRef(1, 2, "lenet5-relu"), run, "/r")));
+        Assert.Null(ProgressText.Line(new RunEnded(new RunRef(1, 2, "lenet5-relu"), run)));
+        Assert.StartsWith("[1/2] lenet5-relu: finished, best val top-1 50.00 %", ProgressText.Line(new RunEnded(new RunRef(1, 2, "lenet5-relu"), run with { Reused = false })));
     }
 
     [Fact]
     public void An_epoch_line_carries_the_rate_and_the_resident_memory()
     {
-        var line = ProgressText.Line(new EpochEnded(1, 1, "x", 3, Sample().Epochs[0]))!;
+        var line = ProgressText.Line(new EpochEnded(new RunRef(1, 1, "x"), 3, Sample().Epochs[0]))!;
         Assert.Equal("    epoch 1/3  lr 2e-05  train loss 1.5000 top-1 40.00 %  val loss 1.2000 top-1 50.00 % top-5 90.00 %  EMA top-1 45.00 %  3.2 s  RSS 800 MiB", line);
     }
 
     [Fact]
     public void Step_progress_gives_images_per_second_and_the_time_left_in_the_epoch()
     {
-        var s = new StepProgress(1, 1, "x", 2, 5, Step: 10, Steps: 40, Images: 320, Loss: 0.5, Seconds: 4);
+        var s = new StepProgress(new RunRef(1, 1, "x"), 2, 5, Step: 10, Steps: 40, Images: 320, Loss: 0.5, Seconds: 4);
         Assert.Equal(80, s.ImagesPerSecond);
         Assert.Equal(12, s.EpochSecondsLeft);
         Assert.Equal("    epoch 2/5  step 10/40  80 img/s  ETA 12 s  loss 0.5000", ProgressText.Step(s));

@@ -5,7 +5,7 @@ namespace Zoo.Host.Tests;
 /// <summary>The one rule the console, the terminal UI and a worker use to thin out per-step progress.</summary>
 public sealed class StepThrottleTests
 {
-    static StepProgress Step(int step, int steps = 10) => new(1, 1, "m", 1, 3, step, steps, step * 32, 1.0, step * 0.01);
+    static StepProgress Step(int step, int steps = 10) => new(new RunRef(1, 1, "m"), 1, 3, step, steps, step * 32, 1.0, step * 0.01);
 
     [Fact]
     public void Within_an_interval_only_the_first_step_passes_unless_epoch_edges_are_kept()

@@ -61,7 +61,7 @@ public static class LearningRateSearches
             var search = recipe.Optimizer.Find ?? new LearningRateSearch();
             if (change is not null) search = change(search).Checked("--start/--end/--steps");
             var curve = LearningRateFinder.Find(model, device, loader, recipe, optimizer, search, cancel: cancel);
-            report.Report(new LearningRateFound(found.Count + 1, entries.Count, pulled.Label, curve, Kept: false));
+            report.Report(new LearningRateFound(new RunRef(found.Count + 1, entries.Count, pulled.Label), curve, Kept: false));
             found.Add(new ModelLearningRate(pulled.Label, variant.Variant.Name, curve));
         }
         return found;

@@ -12,21 +12,6 @@ using static TorchSharp.torch;
 
 namespace Zoo.Engine.Suites;
 
-/// <summary>The files of one run in a results folder's runs/ (see docs/results-folder.md).</summary>
-internal sealed record RunFiles(string Stem)
-{
-    public static RunFiles For(string resultsDirectory, string label) =>
-        new(System.IO.Path.Combine(resultsDirectory, "runs", ResultWriter.SafeName(label)));
-
-    public string Result => Stem + ".result.json";
-    public string Checkpoint => Stem + ".checkpoint.safetensors";
-    public string Best => Stem + ".best.safetensors";
-    public string Ema => Stem + ".ema.safetensors";
-    public string TensorBoard => Stem + ".tensorboard";
-    /// <summary>The learning-rate range test of a run whose recipe says "lr": "find", kept so that a resumed run trains at the same rate.</summary>
-    public string LearningRateFind => Stem + ".lr-find.json";
-}
-
 /// <summary>
 /// One model of a suite, from a finished earlier result (skipped) or a checkpoint (resumed) to its
 /// result: builds the model, optimiser, schedule and loader, trains with a checkpoint after every epoch,
@@ -38,7 +23,7 @@ internal sealed class ModelRun
     readonly SuiteRunner _runner;
     readonly Suite _suite;
     readonly ModelEntry _entry;
-    readonly int _index, _count;
+    readonly RunRef _run;
     readonly DatasetSplits _splits;
     readonly DatasetSummary _data;
     readonly Device _device;
@@ -46,13 +31,14 @@ internal sealed class ModelRun
     readonly IProgress<SuiteEvent> _report;
     readonly CancellationToken _cancel;
     readonly VariantEntry _found;
+    readonly RunStore _store;
     Recipe _recipe;   // with "lr": "find", replaced by the recipe at the found rate once the range test is done
-    readonly RunFiles _files;
-    readonly RunIdentity _identity;
-    IReadOnlySet<string>? _head;
+
+    // What the run learns about itself as it goes; Ended puts it into the result however the run ends.
     readonly Stopwatch _clock = new();
     readonly List<EpochRecord> _epochs = new();
     double _previousSeconds;
+    int? _resumedFrom;
     (long Parameters, double Gmacs)? _counted;
     (double Rate, LearningRateCurve? Curve)? _rate;   // the rate it trains at, once known (from the range test where the recipe says "find")
     EvalResult? _lastValidation;
@@ -62,44 +48,45 @@ internal sealed class ModelRun
     // Alive while training (disposed by Execute).
     ModelSpec? _spec;
     nn.Module<Tensor, Tensor>? _model;
+    IReadOnlySet<string>? _head;
     WeightAverage? _ema;
     /// <summary>The fp16 loss scale, carried by the checkpoint (unused in fp32 and bf16).</summary>
     readonly LossScaler _scaler = new();
     torch.optim.Optimizer? _optimizer;
 
-    public ModelRun(SuiteRunner runner, Suite suite, ModelEntry entry, int index, int count, DatasetSplits splits, DatasetSummary data,
-        Device device, ResultWriter writer, IProgress<SuiteEvent> report, CancellationToken cancel)
+    public ModelRun(SuiteRunner runner, RunJob job)
     {
-        (_runner, _suite, _entry, _index, _count, _splits, _data, _device, _writer, _report, _cancel) =
-            (runner, suite, entry, index, count, splits, data, device, writer, report, cancel);
-        _found = runner.Catalog.FindVariant(entry.Variant)!;
-        _recipe = suite.RecipeFor(entry);
-        _files = RunFiles.For(writer.Directory, entry.Label);
-        _identity = RunIdentity.For(entry, _found, data.Identity);
+        (_runner, _suite, _entry, _run, _splits, _data, _device, _writer, _report, _cancel) =
+            (runner, job.Suite, job.Entry, job.Run, job.Splits, job.Data, job.Device, job.Writer, job.Report, job.Cancel);
+        _found = runner.Catalog.FindVariant(_entry.Variant)!;
+        _recipe = _suite.RecipeFor(_entry);
+        _store = new RunStore(_writer.Directory, _entry.Label, RunIdentity.For(_entry, _found, _data.Identity));
     }
+
+    RunFiles Files => _store.Files;
 
     double Elapsed => _previousSeconds + _clock.Elapsed.TotalSeconds;
 
     /// <summary>What a weights file of this run says about its model, so that predict rebuilds it (<see cref="ModelCard"/>).</summary>
     ModelCard Card() => ModelCard.ForRun(_found, _spec!, _data, _suite.Dataset);
 
-    void Warn(string text) => _report.Report(new RunWarning(_index, _count, _entry.Label, text));
+    void Warn(string text) => _report.Report(new RunWarning(_run, text));
 
     /// <summary>Skips, resumes or trains the run and returns its result; never throws for a fault of the run itself.</summary>
     public RunResult Execute()
     {
-        if (_runner.Finished(_identity, _files.Result, Warn, why => _report.Report(new RunInputsChanged(_index, _count, _entry.Label, why))) is { } done)
+        if (_store.Finished(Warn, why => _report.Report(new RunInputsChanged(_run, why))) is { } done)
         {
-            if (_suite.Analysis is { } options && done is { Status: RunStatus.Finished, Analysis: null } && _splits.Test is not null && File.Exists(_files.Best))
+            if (_suite.Analysis is { } options && done is { Status: RunStatus.Finished, Analysis: null } && _splits.Test is not null && File.Exists(Files.Best))
             {
                 // The suite asks for an analysis that this reused run lacks: add it from the best weights, without training again.
                 done = done with { Analysis = Analyze(() => new SuiteAnalyzer(_runner).AnalyzeRun(_suite, _entry, _splits, _data, _writer.Directory, _device, options)) };
-                SuiteRunner.Store(_identity, _files.Result, done);
+                _store.Store(done);
             }
-            _report.Report(new RunSkipped(_index, _count, _entry.Label, done, _writer.Directory));
+            _report.Report(new RunSkipped(_run, done, _writer.Directory));
             return done with { Reused = true };
         }
-        _report.Report(new RunStarted(_index, _count, _entry.Label, _found.Variant.Name, _recipe.Epochs, _data));
+        _report.Report(new RunStarted(_run, _found.Variant.Name, _recipe.Epochs, _data));
         var result = new RunResult
         {
             Label = _entry.Label, Variant = _found.Variant.Name, Architecture = _found.Architecture.Name,
@@ -131,9 +118,7 @@ internal sealed class ModelRun
             _ema?.Dispose();
             _model?.Dispose();
         }
-        // The run is over: keep its result for a rerun of the suite and drop the checkpoint (optimiser state is large).
-        SuiteRunner.Store(_identity, _files.Result, result);
-        Checkpoint.Delete(_files.Checkpoint);
+        _store.Ended(result);   // kept for a rerun of the suite; the checkpoint goes
         return result;
     }
 
@@ -146,11 +131,42 @@ internal sealed class ModelRun
             Parameters = _counted?.Parameters ?? result.Parameters, Gmacs = _counted?.Gmacs ?? result.Gmacs,
             // The rate too: a run that diverges at its found rate says which rate that was.
             LearningRate = _rate?.Rate ?? result.LearningRate, LearningRateFind = _rate?.Curve ?? result.LearningRateFind,
+            ResumedFromEpoch = _resumedFrom ?? result.ResumedFromEpoch,
         };
 
+    /// <summary>Build, batches, rate and optimiser, resume, fit, test: the run's steps in order.</summary>
     RunResult Train(RunResult result)
     {
         WarnIfPrecisionIsEmulated();
+        var model = Build();
+        var catalog = _runner.Catalog;
+        var (mean, std) = (_data.Mean.ToArray(), _data.Std.ToArray());
+        var loader = TrainLoader(catalog, _recipe, _splits.Train, mean, std);
+        FixLearningRate(model, loader);
+        var optimizer = _optimizer = CreateOptimizer(catalog, _recipe, model, _head);
+        int stepsPerEpoch = (loader.BatchesPerEpoch + _recipe.AccumulateSteps - 1) / _recipe.AccumulateSteps;
+        var schedule = RecipeSchedule.Create(catalog.Schedules, _recipe, optimizer, stepsPerEpoch);
+        var trainer = new Trainer(model, _device)
+        {
+            Warning = Warn, Average = _ema, Head = _head, Precision = _recipe.Precision, Scaler = _scaler,
+            Step = s => _report.Report(new StepProgress(_run, s.Epoch, _recipe.Epochs, s.Step, s.Steps, s.Images, s.MeanLoss, s.Seconds)),
+        };
+        var progress = Resume(schedule);
+        int evalBatch = _recipe.BatchSize * 2;
+        Fit(trainer, loader, optimizer, schedule, progress, mean, std, evalBatch);
+        if (progress.StopReason is not null) _report.Report(new StoppedEarly(_run, progress.StopReason));
+        return Test(result, trainer, progress, mean, std, evalBatch) with
+        {
+            TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds, StoppedEarly = progress.StopReason,
+        };
+    }
+
+    /// <summary>
+    /// The model at the recipe's seed, with the entry's weights where it names some, counted (parameters, GMACs at the
+    /// suite's input size) and its layer table written, on the run's device; and its moving-average copy where the recipe keeps one.
+    /// </summary>
+    nn.Module<Tensor, Tensor> Build()
+    {
         torch.manual_seed(_recipe.Seed);
         var spec = _spec = Spec(_found, _data, _entry, _recipe);
         var model = _model = _found.Architecture.Build(spec);
@@ -159,25 +175,25 @@ internal sealed class ModelRun
             var loaded = WeightLoader.Load(model, _entry.Weights, _entry.ReinitialiseHead, _entry.WeightSelection);
             // The re-initialised classifier is the head that trains alone while "freeze_backbone_epochs" lasts.
             if (loaded.Reinitialised.Count > 0) _head = loaded.Reinitialised.Select(r => r.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
-            _report.Report(new WeightsLoaded(_index, _count, _entry.Label, _entry.Weights, loaded.Loaded.Count, spec.Classes, loaded.Reinitialised));
+            _report.Report(new WeightsLoaded(_run, _entry.Weights, loaded.Loaded.Count, spec.Classes, loaded.Reinitialised));
         }
         // Counted on the CPU before the move, at the suite's input size, with the run's own options.
         var summary = ModelSummary.Describe(model, spec.Variant, new InputShape(spec.Channels, spec.Height, spec.Width), spec.Classes, torch.CPU);
-        var macs = summary.Macs;
         _writer.WriteLayers(_entry.Label, summary.ToText());
         model.to(_device);
-        _counted = (model.parameters().Sum(p => p.numel()), macs / 1e9);
-        result = result with { Parameters = _counted.Value.Parameters, Gmacs = _counted.Value.Gmacs };
+        _counted = (model.parameters().Sum(p => p.numel()), summary.Macs / 1e9);
         if (_recipe.Ema is { } decay)
         {
             var copy = _found.Architecture.Build(spec);
             copy.to(_device);
             _ema = new WeightAverage(model, copy, decay);
         }
+        return model;
+    }
 
-        var catalog = _runner.Catalog;
-        var (mean, std) = (_data.Mean.ToArray(), _data.Std.ToArray());
-        var loader = TrainLoader(catalog, _recipe, _splits.Train, mean, std);
+    /// <summary>The rate the run trains at: the recipe's, or with "lr": "find" the range test's suggestion (<see cref="FoundRate"/>).</summary>
+    void FixLearningRate(nn.Module<Tensor, Tensor> model, BatchLoader loader)
+    {
         LearningRateCurve? curve = null;
         if (_recipe.Optimizer.Find is { } search)
         {
@@ -185,20 +201,13 @@ internal sealed class ModelRun
             _recipe = _recipe with { Optimizer = _recipe.Optimizer with { LearningRate = curve.Suggested } };
         }
         _rate = (_recipe.Optimizer.LearningRate, curve);
-        result = result with { LearningRate = _recipe.Optimizer.LearningRate, LearningRateFind = curve };
-        var optimizer = _optimizer = CreateOptimizer(catalog, _recipe, model, _head);
-        int stepsPerEpoch = (loader.BatchesPerEpoch + _recipe.AccumulateSteps - 1) / _recipe.AccumulateSteps;
-        var schedule = _runner.CreateSchedule(_recipe, optimizer, stepsPerEpoch);
-        var trainer = new Trainer(model, _device)
-        {
-            Warning = Warn, Average = _ema, Head = _head, Precision = _recipe.Precision, Scaler = _scaler,
-            Step = s => _report.Report(new StepProgress(_index, _count, _entry.Label, s.Epoch, _recipe.Epochs, s.Step, s.Steps, s.Images, s.MeanLoss, s.Seconds)),
-        };
+    }
 
-        var progress = Resume(schedule, ref result);
+    /// <summary>The epochs from the first not yet done: validation after each, then <see cref="AfterEpoch"/> (CSV, TensorBoard, checkpoint, events).</summary>
+    void Fit(Trainer trainer, BatchLoader loader, torch.optim.Optimizer optimizer, ILearningRateSchedule schedule, Progress progress, float[] mean, float[] std, int evalBatch)
+    {
         using var csv = _writer.OpenEpochCsv(_entry.Label, _epochs);
-        var board = TensorBoard.Open(_files.TensorBoard, Warn);
-        int evalBatch = _recipe.BatchSize * 2;
+        var board = TensorBoard.Open(Files.TensorBoard, Warn);
         trainer.Fit(loader, m =>
             {
                 var v = _splits.Validation is null ? null : Trainer.Evaluate(m, _device, _splits.Validation, mean, std, evalBatch, _recipe.Precision);
@@ -212,11 +221,6 @@ internal sealed class ModelRun
                 board?.Epoch(rec);
                 return AfterEpoch(rec, progress, schedule);
             }, _cancel, progress.FirstEpoch);
-        if (progress.StopReason is not null) _report.Report(new StoppedEarly(_index, _count, _entry.Label, progress.StopReason));
-        return Test(result, trainer, progress, mean, std, evalBatch) with
-        {
-            TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds, StoppedEarly = progress.StopReason,
-        };
     }
 
     /// <summary>The run's training batches: shuffled at the recipe's seed, with its augmentations, the last short batch dropped.</summary>
@@ -242,40 +246,26 @@ internal sealed class ModelRun
             model.named_parameters().Select(p => (p.name, p.parameter)), rateOf);
     }
 
-    /// <summary>A range test kept beside a run's other files, with the identity of the inputs it was found for.</summary>
-    internal sealed record StoredLearningRateFind(string Fingerprint, LearningRateCurve Curve);
-
     /// <summary>
-    /// The rate a run with "lr": "find" trains at: the range test this run's inputs already had (kept in
-    /// <see cref="RunFiles.LearningRateFind"/>, so a resumed run trains on at the rate it started with, whatever a new test
-    /// would say on another machine), else a new test on the run's own model, batches and optimiser, which is then kept.
+    /// The rate a run with "lr": "find" trains at: the range test this run's inputs already had (kept by the
+    /// <see cref="RunStore"/>, so a resumed run trains on at the rate it started with, whatever a new test would say on
+    /// another machine), else a new test on the run's own model, batches and optimiser, which is then kept.
     /// The test leaves the model as it found it (<see cref="LearningRateFinder"/>); its optimiser is a throwaway one.
     /// </summary>
     LearningRateCurve FoundRate(nn.Module<Tensor, Tensor> model, BatchLoader loader, LearningRateSearch search)
     {
-        if (File.Exists(_files.LearningRateFind))
+        if (_store.KeptLearningRate(Warn) is { } kept)
         {
-            try
-            {
-                var stored = System.Text.Json.JsonSerializer.Deserialize<StoredLearningRateFind>(File.ReadAllText(_files.LearningRateFind), ZooJson.Options);
-                if (stored is not null && stored.Fingerprint == _identity.Hash && double.IsFinite(stored.Curve.Suggested) && stored.Curve.Suggested > 0)
-                {
-                    _report.Report(new LearningRateFound(_index, _count, _entry.Label, stored.Curve, Kept: true));
-                    return stored.Curve;
-                }
-            }
-            catch (Exception e) when (e is System.Text.Json.JsonException or IOException or NotSupportedException)
-            {
-                Warn($"{_files.LearningRateFind} is unreadable ({e.Message}); the range test runs again");
-            }
+            _report.Report(new LearningRateFound(_run, kept, Kept: true));
+            return kept;
         }
         LearningRateCurve curve;
         using (var optimizer = CreateOptimizer(_runner.Catalog, _recipe, model, _head))
             curve = LearningRateFinder.Find(model, _device, loader, _recipe, optimizer, search, cancel: _cancel);
         if (!(curve.Suggested > 0) || !double.IsFinite(curve.Suggested))
             throw new InvalidOperationException($"the learning-rate range test suggested no rate ({curve.StoppedBecause} after {curve.Rates.Count} steps); give \"lr\" a number instead of \"find\"");
-        ResultWriter.WriteAtomic(_files.LearningRateFind, System.Text.Json.JsonSerializer.Serialize(new StoredLearningRateFind(_identity.Hash, curve), ZooJson.Options));
-        _report.Report(new LearningRateFound(_index, _count, _entry.Label, curve, Kept: false));
+        _store.KeepLearningRate(curve);
+        _report.Report(new LearningRateFound(_run, curve, Kept: false));
         return curve;
     }
 
@@ -304,10 +294,10 @@ internal sealed class ModelRun
     /// is damaged (truncated, a checksum that does not match) or unreadable, the one before it, with a warning each time;
     /// where neither serves, the run starts afresh. A damaged checkpoint never fails the run.
     /// </summary>
-    Progress Resume(ILearningRateSchedule schedule, ref RunResult result)
+    Progress Resume(ILearningRateSchedule schedule)
     {
         var progress = new Progress();
-        var candidates = new[] { _files.Checkpoint, Checkpoint.PreviousPath(_files.Checkpoint) }.Where(File.Exists).ToList();
+        var candidates = new[] { Files.Checkpoint, Checkpoint.PreviousPath(Files.Checkpoint) }.Where(File.Exists).ToList();
         for (int i = 0; i < candidates.Count; i++)
         {
             var path = candidates[i];
@@ -320,10 +310,10 @@ internal sealed class ModelRun
                     : $"{path} is not a checkpoint this zoo can read and cannot be resumed; {next}");
                 continue;
             }
-            if (peek.Fingerprint != _identity.Hash || peek.EpochsDone >= _recipe.Epochs)
+            if (peek.Fingerprint != _store.Identity.Hash || peek.EpochsDone >= _recipe.Epochs)
             {
                 // The previous checkpoint is older still: it cannot be of these inputs either.
-                Warn($"{System.IO.Path.GetFileName(path)} belongs to other inputs of this label ({_identity.DescribeChanges(peek.Identity) ?? "its run had ended"}); starting afresh");
+                Warn($"{System.IO.Path.GetFileName(path)} belongs to other inputs of this label ({_store.Identity.DescribeChanges(peek.Identity) ?? "its run had ended"}); starting afresh");
                 break;
             }
             CheckpointState state;
@@ -340,8 +330,8 @@ internal sealed class ModelRun
             progress.FirstEpoch = state.EpochsDone + 1;
             _previousSeconds = state.ElapsedSeconds;
             (progress.TargetEpoch, progress.TargetSeconds) = (state.TargetEpoch, state.TargetSeconds);
-            result = result with { ResumedFromEpoch = state.EpochsDone };
-            _report.Report(new RunResumed(_index, _count, _entry.Label, state.EpochsDone));
+            _resumedFrom = state.EpochsDone;
+            _report.Report(new RunResumed(_run, state.EpochsDone));
             break;
         }
         progress.Best = _epochs.Where(e => e.ValTop1 is not null).OrderByDescending(e => e.ValTop1).ThenBy(e => e.Epoch).FirstOrDefault();
@@ -358,36 +348,36 @@ internal sealed class ModelRun
         if (rec.ValTop1 is not null && (progress.Best is null || rec.ValTop1 > progress.Best.ValTop1))
         {
             progress.Best = rec;
-            WeightLoader.Save(model, _files.Best, Card().ToMetadata(("epoch", rec.Epoch.ToString(CultureInfo.InvariantCulture))));
+            WeightLoader.Save(model, Files.Best, Card().ToMetadata(("epoch", rec.Epoch.ToString(CultureInfo.InvariantCulture))));
         }
         bool goOn = true;
         TargetReached? reached = null;
         if (_recipe.Target is { } target && progress.TargetEpoch is null && rec.Metric(target.Metric) is { } value && target.ReachedBy(value))
         {
             (progress.TargetEpoch, progress.TargetSeconds) = (rec.Epoch, Elapsed);
-            reached = new TargetReached(_index, _count, _entry.Label, target.Metric, target.Maximise, target.Value, rec.Epoch, Elapsed);
+            reached = new TargetReached(_run, target.Metric, target.Maximise, target.Value, rec.Epoch, Elapsed);
             if (target.Stop)
             {
                 progress.StopReason = $"target {target.Metric} {Numbers.Short(target.Value, 4)} reached at epoch {rec.Epoch}";
                 goOn = false;
             }
         }
-        if (goOn && _recipe.EarlyStopping is { } es && SuiteRunner.EarlyStop(_epochs, es) is { } why)
+        if (goOn && _recipe.EarlyStopping is { } es && es.StopReason(_epochs) is { } why)
         {
             progress.StopReason = why;
             goOn = false;
         }
         if (goOn && rec.Epoch < _recipe.Epochs)
         {
-            Checkpoint.Save(_files.Checkpoint, model, _optimizer!, _ema, new CheckpointState
+            Checkpoint.Save(Files.Checkpoint, model, _optimizer!, _ema, new CheckpointState
             {
-                Fingerprint = _identity.Hash, Identity = _identity, EpochsDone = rec.Epoch, ElapsedSeconds = Elapsed, Epochs = _epochs.ToList(),
+                Fingerprint = _store.Identity.Hash, Identity = _store.Identity, EpochsDone = rec.Epoch, ElapsedSeconds = Elapsed, Epochs = _epochs.ToList(),
                 Schedule = schedule.SaveState().ToDictionary(kv => kv.Key, kv => kv.Value), EmaUpdates = _ema?.Updates ?? 0,
                 TargetEpoch = progress.TargetEpoch, TargetSeconds = progress.TargetSeconds,
                 LossScaler = _recipe.Precision == Precision.Fp16 ? _scaler.State : null,
             });
         }
-        _report.Report(new EpochEnded(_index, _count, _entry.Label, _recipe.Epochs, rec));
+        _report.Report(new EpochEnded(_run, _recipe.Epochs, rec));
         WarnIfEvalModeDisagrees(rec);
         WarnIfNotLearning();
         if (reached is not null) _report.Report(reached);
@@ -453,7 +443,7 @@ internal sealed class ModelRun
     {
         if (_notLearning is not null || LearningCheck.AtEpoch(_epochs, _lastValidation, LearningContext()) is not { } failure) return;
         _notLearning = failure;
-        _report.Report(new RunNotLearning(_index, _count, _entry.Label, failure));
+        _report.Report(new RunNotLearning(_run, failure));
     }
 
     /// <summary>
@@ -468,11 +458,11 @@ internal sealed class ModelRun
         if (_ema is not null)
         {
             if (testSet is not null) testEma = Trainer.Evaluate(_ema.Model, _device, testSet, mean, std, evalBatch, _recipe.Precision);
-            WeightLoader.Save(_ema.Model, _files.Ema, Card().ToMetadata(("ema_decay", _ema.Decay.ToString("R", CultureInfo.InvariantCulture))));
+            WeightLoader.Save(_ema.Model, Files.Ema, Card().ToMetadata(("ema_decay", _ema.Decay.ToString("R", CultureInfo.InvariantCulture))));
         }
         var best = progress.Best;
-        bool bestIsEarlier = best is not null && File.Exists(_files.Best) && best.Epoch != _epochs[^1].Epoch;
-        if (bestIsEarlier) WeightLoader.Load(_model!, _files.Best);
+        bool bestIsEarlier = best is not null && File.Exists(Files.Best) && best.Epoch != _epochs[^1].Epoch;
+        if (bestIsEarlier) WeightLoader.Load(_model!, Files.Best);
         if (testSet is not null) test = bestIsEarlier ? trainer.Evaluate(testSet, mean, std, evalBatch) : testFinal;
         var validation = _splits.Validation is null ? null : trainer.Evaluate(_splits.Validation, mean, std, evalBatch);
         if (test is not null)
@@ -486,7 +476,7 @@ internal sealed class ModelRun
         }
         // The verdict on the weights the comparison reports; said once more where no epoch had warned (early stopping, the last epoch's test).
         var failure = LearningCheck.Outcome(_epochs, validation ?? test, validation is null ? "test" : "validation", LearningContext(), _notLearning?.Epoch);
-        if (failure is not null && _notLearning is null) _report.Report(new RunNotLearning(_index, _count, _entry.Label, failure));
+        if (failure is not null && _notLearning is null) _report.Report(new RunNotLearning(_run, failure));
         var analysis = _suite.Analysis is { } options && testSet is not null
             ? Analyze(() => SuiteAnalyzer.Analyze(_model!, _device, testSet, _data, options, evalBatch))
             : null;
@@ -531,7 +521,7 @@ internal sealed class ModelRun
         try
         {
             var analysis = analyze();
-            _report.Report(new AnalysisEnded(_index, _count, _entry.Label, analysis));
+            _report.Report(new AnalysisEnded(_run, analysis));
             return analysis;
         }
         catch (Exception e) when (e is not OperationCanceledException)

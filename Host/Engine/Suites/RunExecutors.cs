@@ -10,6 +10,9 @@ public sealed record RunJob(Suite Suite, int Index, DatasetSplits Splits, Datase
     IProgress<SuiteEvent> Report, CancellationToken Cancel)
 {
     public ModelEntry Entry => Suite.Models[Index];
+
+    /// <summary>The run as its events name it.</summary>
+    public RunRef Run => new(Index + 1, Suite.Models.Count, Entry.Label);
 }
 
 /// <summary>How the runs of a suite are executed: in this process, or each in a worker process of its own (<see cref="WorkerExecutor"/>).</summary>
@@ -26,7 +29,7 @@ public sealed class InProcessExecutor : IRunExecutor
 
     public RunResult Execute(SuiteRunner runner, RunJob job)
     {
-        var result = new ModelRun(runner, job.Suite, job.Entry, job.Index + 1, job.Suite.Models.Count, job.Splits, job.Data, job.Device, job.Writer, job.Report, job.Cancel).Execute();
+        var result = new ModelRun(runner, job).Execute();
         // The run's model and optimiser are gone: what glibc and the GC keep of them goes back before the next run.
         Zoo.Engine.Training.NativeHeap.ReleaseFreed();
         return result;

@@ -70,12 +70,10 @@ public sealed class SuiteAnalyzer
             report.Report(new DatasetMessage($"analysing {label}: features of up to {options.MaxImages} test images, t-SNE, K-means, DBSCAN"));
             var analysis = AnalyzeRun(suite, entry!, splits, data, dir, on, options);
             node["analysis"] = JsonSerializer.SerializeToNode(analysis, ZooJson.Options);
-            var stored = RunFiles.For(dir, label).Result;
-            var identity = RunIdentity.For(entry!, _runner.Catalog.FindVariant(entry!.Variant)!, data.Identity);
-            if (_runner.Finished(identity, stored, _ => { }, _ => { }) is { } result)
-                SuiteRunner.Store(identity, stored, result with { Analysis = analysis });
+            var store = new RunStore(dir, label, RunIdentity.For(entry!, _runner.Catalog.FindVariant(entry!.Variant)!, data.Identity));
+            if (store.Finished(_ => { }, _ => { }) is { } result) store.Store(result with { Analysis = analysis });
             ResultWriter.WriteAtomic(jsonPath, doc.ToJsonString(ZooJson.Options));   // after each run, so a stop keeps the finished ones
-            report.Report(new AnalysisEnded(i + 1, runs.Count, label, analysis));
+            report.Report(new AnalysisEnded(new RunRef(i + 1, runs.Count, label), analysis));
             lines.Add(new RunAnalysis(label, analysis, null));
         }
         return lines;

@@ -65,13 +65,14 @@ public sealed class SuiteRunner
             if (shard is not null && !shard.Owns(i)) continue;
             var entry = suite.Models[i];
             var recipe = suite.RecipeFor(entry);
-            var result = Executor.Execute(this, new RunJob(suite, i, splits, summary, device, writer, report, cancel)) with
+            var job = new RunJob(suite, i, splits, summary, device, writer, report, cancel);
+            var result = Executor.Execute(this, job) with
             {
                 Seed = recipe.Seed, Precision = recipe.Precision.Name(), RepeatOf = entry.RepeatOf, Repeat = entry.RepeatOf is null ? null : entry.Repeat,
             };
             runs.Add(result);
             indices.Add(i);
-            report.Report(new RunEnded(i + 1, suite.Models.Count, entry.Label, result));
+            report.Report(new RunEnded(job.Run, result));
             writer.WriteSummary(Result(), shard, indices);
         }
         var final = Result();
@@ -144,66 +145,5 @@ public sealed class SuiteRunner
             OriginalSizes = DatasetStatistics.OriginalSizes(splits, spec.Path, spec.Seed) is { Count: > 0 } sizes ? sizes : null,
         };
         return (splits, summary);
-    }
-
-    /// <summary>A finished run as stored beside its CSV, so a rerun of the suite can skip it (or say why it cannot).</summary>
-    internal sealed record StoredRun(string Fingerprint, RunResult Result, RunIdentity? Identity = null);
-
-    /// <summary>
-    /// The earlier result in <paramref name="path"/> if it finished (or diverged) with the same inputs, else null;
-    /// where the inputs changed, <paramref name="changed"/> hears what changed.
-    /// </summary>
-    internal RunResult? Finished(RunIdentity identity, string path, Action<string> warn, Action<string> changed)
-    {
-        if (!File.Exists(path)) return null;
-        try
-        {
-            var stored = System.Text.Json.JsonSerializer.Deserialize<StoredRun>(File.ReadAllText(path), ZooJson.Options);
-            if (stored is null) return null;
-            if (stored.Fingerprint != identity.Hash)
-            {
-                changed(identity.DescribeChanges(stored.Identity) ?? "its inputs changed");
-                return null;
-            }
-            return stored.Result.Status is RunStatus.Failed or RunStatus.Interrupted ? null : stored.Result;   // a failed run is tried again
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or NotSupportedException)
-        {
-            warn($"{path} is unreadable ({e.Message}); the run starts again");
-            return null;
-        }
-    }
-
-    /// <summary>Stores a run's result for a rerun of the suite (atomically).</summary>
-    internal static void Store(RunIdentity identity, string path, RunResult result) =>
-        ResultWriter.WriteAtomic(path, System.Text.Json.JsonSerializer.Serialize(new StoredRun(identity.Hash, result, identity), ZooJson.Options));
-
-    /// <summary>The reason to stop when the metric has not improved by min_delta for patience epochs, else null.</summary>
-    public static string? EarlyStop(IReadOnlyList<EpochRecord> epochs, EarlyStopping es)
-    {
-        double? best = null;
-        int bestEpoch = 0;
-        foreach (var e in epochs)
-        {
-            if (e.Metric(es.Metric) is not { } v) continue;
-            if (best is null || (es.Maximise ? v > best + es.MinDelta : v < best - es.MinDelta)) { best = v; bestEpoch = e.Epoch; }
-        }
-        if (best is null) return null;
-        int since = epochs[^1].Epoch - bestEpoch;
-        return since >= es.Patience
-            ? string.Create(CultureInfo.InvariantCulture, $"early stopping: {es.Metric} has not improved on {best:G4} (epoch {bestEpoch}) for {since} epochs")
-            : null;
-    }
-
-    internal ILearningRateSchedule CreateSchedule(Recipe recipe, torch.optim.Optimizer optimizer, int stepsPerEpoch)
-    {
-        var s = recipe.Schedule;
-        var factory = _catalog.Schedules.First(f => f.Name == s.Name);
-        long warmupSteps = (long)Math.Round(s.WarmupEpochs * stepsPerEpoch);
-        int innerEpochs = Math.Max(1, recipe.Epochs - (int)Math.Ceiling(s.WarmupEpochs));
-        var inner = factory.Create(optimizer, new ScheduleContext(recipe.Optimizer.LearningRate, innerEpochs, stepsPerEpoch, s.Parameters));
-        return warmupSteps > 0
-            ? new WarmupSchedule(optimizer, inner, warmupSteps, recipe.Optimizer.LearningRate, s.WarmupStartFactor)
-            : inner;
     }
 }

@@ -50,7 +50,7 @@ public sealed class WorkerExecutor(string command, IReadOnlyList<string> argumen
         // Error lines arrive on a thread of their own; they are reported from this thread, between the run's events, so
         // that a front-end's progress is only ever called from one thread.
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        void ReportErrors() { while (errors.TryDequeue(out var line)) job.Report.Report(new RunOutput(job.Index + 1, job.Suite.Models.Count, job.Entry.Label, line)); }
+        void ReportErrors() { while (errors.TryDequeue(out var line)) job.Report.Report(new RunOutput(job.Run, line)); }
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Keep(e.Data); errors.Enqueue(e.Data); } };
         process.BeginErrorReadLine();
 
@@ -157,7 +157,7 @@ public static class WorkerHost
         var device = new TorchSharp.torch.Device(suite.Device);
         var job = new RunJob(suite, request.Index, splits, summary, device, writer, report, cts.Token);
         var result = InProcessExecutor.Instance.Execute(runner, job);
-        report.Report(new RunEnded(request.Index + 1, suite.Models.Count, request.Label, result));
+        report.Report(new RunEnded(job.Run, result));
         return 0;
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using Zoo.Abstractions;
+using Zoo.Engine.Results;
 
 namespace Zoo.Engine.Training;
 
@@ -98,6 +99,23 @@ public sealed record EarlyStopping(string Metric, int Patience, double MinDelta)
 {
     /// <summary>Losses are minimised, everything else maximised.</summary>
     public bool Maximise => !Metric.Contains("loss", StringComparison.Ordinal);
+
+    /// <summary>The reason to stop when the metric has not improved by <see cref="MinDelta"/> for <see cref="Patience"/> epochs, else null.</summary>
+    public string? StopReason(IReadOnlyList<EpochRecord> epochs)
+    {
+        double? best = null;
+        int bestEpoch = 0;
+        foreach (var e in epochs)
+        {
+            if (e.Metric(Metric) is not { } v) continue;
+            if (best is null || (Maximise ? v > best + MinDelta : v < best - MinDelta)) { best = v; bestEpoch = e.Epoch; }
+        }
+        if (best is null) return null;
+        int since = epochs[^1].Epoch - bestEpoch;
+        return since >= Patience
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"early stopping: {Metric} has not improved on {best:G4} (epoch {bestEpoch}) for {since} epochs")
+            : null;
+    }
 }
 
 /// <summary>A target: the first epoch at which <see cref="Metric"/> reaches <see cref="Value"/>.</summary>

@@ -92,6 +92,22 @@ sealed class FunctionSchedule : ScheduleBase
     protected override double Rate() => _rate(Steps, Epochs);
 }
 
+/// <summary>A recipe's schedule: its factory's schedule over the epochs after warm-up, behind a linear warm-up where the recipe asks for one.</summary>
+public static class RecipeSchedule
+{
+    public static ILearningRateSchedule Create(IEnumerable<IScheduleFactory> factories, Recipe recipe, torch.optim.Optimizer optimizer, int stepsPerEpoch)
+    {
+        var s = recipe.Schedule;
+        var factory = factories.First(f => f.Name == s.Name);
+        long warmupSteps = (long)Math.Round(s.WarmupEpochs * stepsPerEpoch);
+        int innerEpochs = Math.Max(1, recipe.Epochs - (int)Math.Ceiling(s.WarmupEpochs));
+        var inner = factory.Create(optimizer, new ScheduleContext(recipe.Optimizer.LearningRate, innerEpochs, stepsPerEpoch, s.Parameters));
+        return warmupSteps > 0
+            ? new WarmupSchedule(optimizer, inner, warmupSteps, recipe.Optimizer.LearningRate, s.WarmupStartFactor)
+            : inner;
+    }
+}
+
 /// <summary>The built-in schedules. Each validates its parameters and names the field on error.</summary>
 public static class BuiltInSchedules
 {
