@@ -153,3 +153,15 @@ public interface IReportsMacs
     /// <summary>Multiply-accumulates of the last forward call, for its whole batch.</summary>
     long LastForwardMacs { get; }
 }
+
+/// <summary>
+/// Optional, for an architecture whose variants take options (a suite's model entry "options", e.g. LeNet-5's
+/// "activation"): declared with <see cref="Param"/>, so that <c>zoo list</c>, <c>zoo describe</c> and the terminal UI
+/// show each with its default and allowed values, and <see cref="IArchitecture.Build"/> reads them with the same
+/// declarations. Contract 1.4; without it an architecture's options are described only in its text.
+/// </summary>
+public interface IArchitectureOptions
+{
+    /// <summary>The options every variant of the architecture takes.</summary>
+    IReadOnlyList<ParameterInfo> Options { get; }
+}

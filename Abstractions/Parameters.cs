@@ -2,12 +2,137 @@ using System.Globalization;
 
 namespace Zoo.Abstractions;
 
-/// <summary>Describes one parameter a factory accepts, for listings and error messages.</summary>
+/// <summary>
+/// Describes one parameter a factory accepts, for listings and error messages. Declare a parameter with
+/// <see cref="Param"/> rather than by hand: the declaration then both describes it (this record) and reads it
+/// (<see cref="Param{T}.Read"/>), so its default and range are written once.
+/// </summary>
 /// <param name="Name">The key used in a suite file, e.g. "p" or "warmup_epochs".</param>
 /// <param name="Type">"number", "integer", "bool", "string" or "list".</param>
 /// <param name="Default">The default value as text.</param>
 /// <param name="Description">What it does.</param>
-public sealed record ParameterInfo(string Name, string Type, string Default, string Description);
+public sealed record ParameterInfo(string Name, string Type, string Default, string Description)
+{
+    /// <summary>The smallest value a number or integer takes, where it has a bound. Contract 1.4.</summary>
+    public double? Min { get; init; }
+
+    /// <summary>The largest value a number or integer takes, where it has a bound. Contract 1.4.</summary>
+    public double? Max { get; init; }
+
+    /// <summary>The words a string takes, where it is one of a fixed set. Contract 1.4.</summary>
+    public IReadOnlyList<string>? Choices { get; init; }
+
+    /// <summary>What values are allowed, in words ("0 to 1", "1 or more", "one of tanh, relu"), or "" where any value of <see cref="Type"/> is.</summary>
+    public string Allowed => Choices is { Count: > 0 } choices ? "one of " + string.Join(", ", choices)
+        : (Min, Max) switch
+        {
+            ({ } lo, { } hi) => $"{Param.Format(lo)} to {Param.Format(hi)}",
+            ({ } lo, null) => $"{Param.Format(lo)} or more",
+            (null, { } hi) => $"at most {Param.Format(hi)}",
+            _ => "",
+        };
+}
+
+/// <summary>
+/// A parameter declared once, in the spirit of a signature such as torchvision's
+/// <c>RandomResizedCrop(size, scale=(0.08, 1.0))</c>: its name, default, allowed values and description describe it
+/// (<see cref="Info"/>, for <c>zoo list</c>, the terminal UI's hints and the docs) and the same declaration reads it from
+/// a suite's <see cref="ParameterBag"/>, so the two cannot disagree. Made by <see cref="Param"/>'s factories. Contract 1.4.
+/// </summary>
+public sealed class Param<T>
+{
+    readonly Func<ParameterBag, T> _read;
+
+    internal Param(ParameterInfo info, T @default, Func<ParameterBag, T> read) => (Info, Default, _read) = (info, @default, read);
+
+    /// <summary>How the parameter is listed.</summary>
+    public ParameterInfo Info { get; }
+
+    /// <summary>The key in a suite file.</summary>
+    public string Name => Info.Name;
+
+    /// <summary>The value when the suite gives none.</summary>
+    public T Default { get; }
+
+    /// <summary>The suite's value, or <see cref="Default"/>; a value of the wrong type or outside the allowed ones is a <see cref="ZooConfigException"/> naming the field.</summary>
+    public T Read(ParameterBag bag) => _read(bag);
+
+    /// <summary>The listing of a declared parameter, so that declarations can stand in a list of <see cref="ParameterInfo"/>.</summary>
+    public static implicit operator ParameterInfo(Param<T> p) => p.Info;
+}
+
+/// <summary>Declares parameters (<see cref="Param{T}"/>): one line each, the default and range written once. Contract 1.4.</summary>
+public static class Param
+{
+    /// <summary>A number in [<paramref name="min"/>, <paramref name="max"/>] (give <see cref="double.PositiveInfinity"/> for no upper bound).</summary>
+    public static Param<double> Number(string name, double @default, double min, double max, string description)
+    {
+        var info = new ParameterInfo(name, "number", Format(@default), description)
+        {
+            Min = double.IsNegativeInfinity(min) ? null : min, Max = double.IsPositiveInfinity(max) ? null : max,
+        };
+        return new Param<double>(info, @default, bag => bag.GetDouble(name, @default, min, max));
+    }
+
+    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static Param<int> Integer(string name, int @default, int min, int max, string description)
+    {
+        var info = new ParameterInfo(name, "integer", Format(@default), description)
+        {
+            Min = min == int.MinValue ? null : min, Max = max == int.MaxValue ? null : max,
+        };
+        return new Param<int>(info, @default, bag => bag.GetInt(name, @default, min, max));
+    }
+
+    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>] with no default of its own (null: another part decides, e.g. the data set).</summary>
+    public static Param<int?> OptionalInteger(string name, int min, int max, string description)
+    {
+        var info = new ParameterInfo(name, "integer", "", description) { Min = min, Max = max };
+        return new Param<int?>(info, null, bag => bag.Has(name) ? bag.GetInt(name, 0, min, max) : null);
+    }
+
+    /// <summary>true or false.</summary>
+    public static Param<bool> Flag(string name, bool @default, string description) =>
+        new(new ParameterInfo(name, "bool", @default ? "true" : "false", description), @default, bag => bag.GetBool(name, @default));
+
+    /// <summary>One of a fixed set of words; another word is refused with the nearest one and the list.</summary>
+    public static Param<string> Choice(string name, string @default, IReadOnlyList<string> choices, string description)
+    {
+        if (!choices.Contains(@default)) throw new ArgumentException($"the default '{@default}' of {name} is not among its choices", nameof(@default));
+        var info = new ParameterInfo(name, "string", @default, description) { Choices = choices };
+        return new Param<string>(info, @default, bag =>
+        {
+            var value = bag.GetString(name, @default);
+            if (choices.Contains(value)) return value;
+            var near = NearestNames.DidYouMean(value, choices);
+            throw new ZooConfigException(bag.FieldPath(name), $"'{value}' is not allowed; {(near is null ? "" : near + " ")}allowed: {string.Join(", ", choices)}");
+        });
+    }
+
+    /// <summary>Free text.</summary>
+    public static Param<string> Text(string name, string @default, string description) =>
+        new(new ParameterInfo(name, "string", @default, description), @default, bag => bag.GetString(name, @default));
+
+    /// <summary>A list of numbers (a JSON array or comma-separated).</summary>
+    public static Param<IReadOnlyList<double>> Numbers(string name, IReadOnlyList<double> @default, string description) =>
+        new(new ParameterInfo(name, "list", "[" + string.Join(", ", @default.Select(Format)) + "]", description), @default, bag => bag.GetDoubleList(name, @default));
+
+    /// <summary>
+    /// The number read within tighter bounds than declared, where one parameter bounds another ("scale_max" is at least
+    /// "scale_min", "min_lr" at most the recipe's rate).
+    /// </summary>
+    public static double ReadWithin(this Param<double> p, ParameterBag bag, double min, double max) =>
+        bag.GetDouble(p.Name, p.Default, Math.Max(min, p.Info.Min ?? double.NegativeInfinity), Math.Min(max, p.Info.Max ?? double.PositiveInfinity));
+
+    /// <summary>A number as a listing writes it, "0.9", "30", "1e-8", in full where that short form would not read back as the same number (4/3).</summary>
+    public static string Format(double value)
+    {
+        var text = value != 0 && Math.Abs(value) < 1e-4
+            ? value.ToString("0.###e0", CultureInfo.InvariantCulture)
+            : value.ToString("0.######", CultureInfo.InvariantCulture);
+        return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture) == value ? text : value.ToString("R", CultureInfo.InvariantCulture);
+    }
+}
 
 /// <summary>
 /// Named parameters as given in a suite file (values as invariant-culture text), with typed accessors
@@ -109,5 +234,8 @@ public sealed class ParameterBag
     /// <summary>Throws if a key is present that no <see cref="ParameterInfo"/> describes.</summary>
     public void EnsureOnly(IEnumerable<ParameterInfo> allowed) => EnsureOnly(allowed.Select(p => p.Name));
 
-    string Field(string name) => string.IsNullOrEmpty(Where) ? name : $"{Where}.{name}";
+    /// <summary>The field path of <paramref name="name"/> in this bag, as error messages name it. Contract 1.4.</summary>
+    public string FieldPath(string name) => string.IsNullOrEmpty(Where) ? name : $"{Where}.{name}";
+
+    string Field(string name) => FieldPath(name);
 }

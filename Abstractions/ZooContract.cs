@@ -14,11 +14,13 @@ public static class ZooContract
     /// <summary>
     /// Additions within <see cref="Version"/> that old plugins need not know: 1 added <see cref="IFeatureExtractor"/>;
     /// 2 added <see cref="ArchitectureVariant.MinimumInputSize"/>, <see cref="ArchitectureVariant.SupportedChannels"/>
-    /// <see cref="IPretrainedWeights"/> and <see cref="OptimizerContext.LearningRateOf"/>; 3 added <see cref="IGradCamTarget"/>.
+    /// <see cref="IPretrainedWeights"/> and <see cref="OptimizerContext.LearningRateOf"/>; 3 added <see cref="IGradCamTarget"/>; 4 added <see cref="Param"/> (parameters declared once: listed and read by
+    /// one declaration), <see cref="ParameterInfo.Min"/>, <see cref="ParameterInfo.Max"/>, <see cref="ParameterInfo.Choices"/>,
+    /// <see cref="ParameterBag.FieldPath"/> and <see cref="IArchitectureOptions"/>.
     /// It is this assembly's minor version (Directory.Build.props, ZooContractVersion, says the same); the host does
     /// not refuse a plugin for it.
     /// </summary>
-    public const int MinorVersion = 3;
+    public const int MinorVersion = 4;
 }
 
 /// <summary>

@@ -43,9 +43,11 @@ return parsed.Errors.Count > 0 && args.Length > 0 ? ParseErrors.Report(parsed, C
 Command ListVerb()
 {
     var json = JsonOption();
+    var parameters = new Option<bool>("--parameters") { Description = "Instead: every parameter a suite file can set (suite fields, data sets, optimisers, schedules, augmentations, architecture options) with its default and allowed values, as Markdown tables." };
     var list = new Command("list", "List every architecture variant with its family, plugin and parameter count at its reference configuration.");
     list.Options.Add(json);
-    list.SetAction(pr => Run(pr, services => Commands.List(services, pr.GetValue(json))));
+    list.Options.Add(parameters);
+    list.SetAction(pr => Run(pr, services => Commands.List(services, pr.GetValue(json), pr.GetValue(parameters))));
     return list;
 }
 
@@ -310,7 +312,7 @@ Command BenchVerb()
     var trim = new Option<bool>("--trim") { Description = "Hand the C heap's free pages back after each epoch (glibc malloc_trim) and print both figures." };
     var memory = new Command("memory", "Resident memory after each epoch of one model on the built-in data (the quick start's 28 px, batch 32 by default).");
     foreach (var o in new Option[] { memArch, memEpochs, memSize, memChannels, memBatch, memTrain, trim }) memory.Options.Add(o);
-    memory.SetAction(pr => Run(pr, services => Bench.Memory(services, pr.GetValue(memArch)!, pr.GetValue(memEpochs), pr.GetValue(memSize),
+    memory.SetAction(pr => Run(pr, services => BenchMemory.Memory(services, pr.GetValue(memArch)!, pr.GetValue(memEpochs), pr.GetValue(memSize),
         pr.GetValue(memChannels), pr.GetValue(memBatch), pr.GetValue(memTrain), pr.GetValue(trim))));
     bench.Subcommands.Add(memory);
     return bench;

@@ -18,7 +18,7 @@ namespace Zoo.Plugins.Classic;
 /// leaves them out. Small inputs (shorter side below 96) get conv1 3×3 stride 1 and no maxpool1/maxpool2, as
 /// seeds/003's CIFAR GoogLeNet does, so a 32×32 image reaches inception5b as 8×8.
 /// </summary>
-public sealed class GoogLeNet : IArchitecture, IPretrainedWeights
+public sealed class GoogLeNet : IArchitecture, IPretrainedWeights, IArchitectureOptions
 {
     /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
     public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
@@ -39,10 +39,12 @@ public sealed class GoogLeNet : IArchitecture, IPretrainedWeights
         },
     };
 
+    public IReadOnlyList<ParameterInfo> Options { get; } = new ParameterInfo[] { CommonOptions.AuxLogits };
+
     public Module<Tensor, Tensor> Build(ModelSpec spec)
     {
-        spec.Options.EnsureOnly(new[] { "aux_logits" });
-        bool aux = spec.Options.GetBool("aux_logits", true);
+        spec.Options.EnsureOnly(Options);
+        bool aux = CommonOptions.AuxLogits.Read(spec.Options);
         if (spec.Variant != "googlenet") throw new ZooConfigException("variant", $"GoogLeNet has no variant '{spec.Variant}'; allowed: googlenet");
         return new GoogLeNetModel(spec.Channels, spec.Classes, aux, spec.Dropout ?? 0.2, Nn.IsSmallInput(spec.Height, spec.Width));
     }

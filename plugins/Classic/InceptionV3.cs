@@ -18,7 +18,7 @@ namespace Zoo.Plugins.Classic;
 /// stride 1 with its 3×3 convolutions padded and without its max-pools, so a 32×32 image reaches Mixed_7c as 7×7
 /// and the auxiliary head pools adaptively to 5×5.
 /// </summary>
-public sealed class InceptionV3 : IArchitecture, IPretrainedWeights
+public sealed class InceptionV3 : IArchitecture, IPretrainedWeights, IArchitectureOptions
 {
     /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
     public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
@@ -40,10 +40,12 @@ public sealed class InceptionV3 : IArchitecture, IPretrainedWeights
         },
     };
 
+    public IReadOnlyList<ParameterInfo> Options { get; } = new ParameterInfo[] { CommonOptions.AuxLogits };
+
     public Module<Tensor, Tensor> Build(ModelSpec spec)
     {
-        spec.Options.EnsureOnly(new[] { "aux_logits" });
-        bool aux = spec.Options.GetBool("aux_logits", true);
+        spec.Options.EnsureOnly(Options);
+        bool aux = CommonOptions.AuxLogits.Read(spec.Options);
         bool small = Nn.IsSmallInput(spec.Height, spec.Width);
         if (spec.Variant != "inception_v3") throw new ZooConfigException("variant", $"Inception v3 has no variant '{spec.Variant}'; allowed: inception_v3");
         if (!small && Math.Min(spec.Height, spec.Width) < 75) throw new ZooConfigException("input", "Inception v3 needs at least 75x75 on its ImageNet stem");

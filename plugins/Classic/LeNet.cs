@@ -18,7 +18,7 @@ namespace Zoo.Plugins.Classic;
 /// Reference parameter count: 61,706 at 1×32×32 with 10 classes (the figure of this fully connected
 /// reading: 156 + 2,416 + 48,120 + 10,164 + 850).
 /// </summary>
-public sealed class LeNet5 : IArchitecture
+public sealed class LeNet5 : IArchitecture, IArchitectureOptions
 {
     public string Name => "LeNet-5";
     public string Family => "Classic";
@@ -38,14 +38,17 @@ public sealed class LeNet5 : IArchitecture
         },
     };
 
+    static readonly Param<string> Activation = Param.Choice("activation", "tanh", new[] { "tanh", "relu" }, "tanh as in the paper, or relu (seeds/002's LeNet-5)");
+    static readonly Param<string> Pooling = Param.Choice("pool", "avg", new[] { "avg", "max" }, "subsampling by average (the paper's, without its trainable scale) or max pooling");
+
+    public IReadOnlyList<ParameterInfo> Options { get; } = new ParameterInfo[] { Activation, Pooling };
+
     public Module<Tensor, Tensor> Build(ModelSpec spec)
     {
         if (spec.Variant != "lenet5") throw new ZooConfigException("variant", $"LeNet-5 has no variant '{spec.Variant}'; allowed: lenet5");
-        spec.Options.EnsureOnly(new[] { "activation", "pool" });
-        var act = spec.Options.GetString("activation", "tanh");
-        var pool = spec.Options.GetString("pool", "avg");
-        if (act is not ("tanh" or "relu")) throw new ZooConfigException($"{spec.Options.Where}.activation", $"'{act}' is not allowed; allowed: tanh, relu");
-        if (pool is not ("avg" or "max")) throw new ZooConfigException($"{spec.Options.Where}.pool", $"'{pool}' is not allowed; allowed: avg, max");
+        spec.Options.EnsureOnly(Options);
+        var act = Activation.Read(spec.Options);
+        var pool = Pooling.Read(spec.Options);
         if (Math.Min(spec.Height, spec.Width) < 16)
             throw new ZooConfigException("input", $"LeNet-5 needs images of at least 16x16 (two 5x5 convolutions and two 2x subsamplings); got {spec.Height}x{spec.Width}");
         return new LeNet5Model(spec.Channels, spec.Classes, spec.Height, spec.Width, act == "relu", pool == "max");

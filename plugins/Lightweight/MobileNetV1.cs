@@ -18,7 +18,7 @@ namespace Zoo.Plugins.Lightweight;
 /// run the stem and the first stride-2 block at stride 1 (total stride 8), so a 32×32 image reaches the last
 /// block as 4×4.
 /// </summary>
-public sealed class MobileNetV1 : IArchitecture
+public sealed class MobileNetV1 : IArchitecture, IArchitectureOptions
 {
     public string Name => "MobileNetV1";
     public string Family => "Lightweight";
@@ -38,11 +38,13 @@ public sealed class MobileNetV1 : IArchitecture
         new ArchitectureVariant("mobilenet_v1", "MobileNet V1 1.0") { ReferenceParameters = 4_231_976, ReferenceSource = "own count of Howard et al. 2017 Table 1 (4.2 M)" },
     };
 
+    public IReadOnlyList<ParameterInfo> Options { get; } = new ParameterInfo[] { CommonOptions.WidthMult };
+
     public Module<Tensor, Tensor> Build(ModelSpec spec)
     {
         if (spec.Variant != "mobilenet_v1") throw new ZooConfigException("variant", $"MobileNetV1 has no variant '{spec.Variant}'; allowed: mobilenet_v1");
-        spec.Options.EnsureOnly(new[] { "width_mult" });
-        double width = spec.Options.GetDouble("width_mult", 1.0, 0.1, 4.0);
+        spec.Options.EnsureOnly(Options);
+        double width = CommonOptions.WidthMult.Read(spec.Options);
         bool small = Nn.IsSmallInput(spec.Height, spec.Width);
         int C(int c) => Math.Max(8, (int)(c * width));
         var layers = new List<Module<Tensor, Tensor>> { ConvNormAct.Create(spec.Channels, C(32), stride: small ? 1 : 2) };

@@ -16,7 +16,7 @@ namespace Zoo.Plugins.Lightweight;
 /// (shorter side below 96) keep the stem and the first stride-2 stage at stride 1 (total stride 8 instead of 32),
 /// as CIFAR ports do, so 32×32 reaches the last block at 4×4.
 /// </summary>
-public sealed class MobileNetV2 : IArchitecture, IPretrainedWeights
+public sealed class MobileNetV2 : IArchitecture, IPretrainedWeights, IArchitectureOptions
 {
     /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
     public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
@@ -37,11 +37,13 @@ public sealed class MobileNetV2 : IArchitecture, IPretrainedWeights
         },
     };
 
+    public IReadOnlyList<ParameterInfo> Options { get; } = new ParameterInfo[] { CommonOptions.WidthMult };
+
     public Module<Tensor, Tensor> Build(ModelSpec spec)
     {
         if (spec.Variant != "mobilenet_v2") throw new ZooConfigException("variant", $"MobileNetV2 has no variant '{spec.Variant}'; allowed: mobilenet_v2");
-        spec.Options.EnsureOnly(new[] { "width_mult" });
-        double width = spec.Options.GetDouble("width_mult", 1.0, 0.1, 4.0);
+        spec.Options.EnsureOnly(Options);
+        double width = CommonOptions.WidthMult.Read(spec.Options);
         return new MobileNetV2Model(spec.Channels, spec.Classes, width, spec.Dropout ?? 0.2, Nn.IsSmallInput(spec.Height, spec.Width));
     }
 }

@@ -17,7 +17,7 @@ namespace Zoo.Plugins.Lightweight;
 /// classifier has a dropout of 0.2. Small inputs (shorter side below 96) run the stem and the first stride-2
 /// block at stride 1 (total stride 8), so a 32×32 image reaches the last block as 4×4.
 /// </summary>
-public sealed class MobileNetV3 : IArchitecture, IPretrainedWeights
+public sealed class MobileNetV3 : IArchitecture, IPretrainedWeights, IArchitectureOptions
 {
     /// <summary>torchvision's published weights of these variants (TorchvisionWeights.g.cs, generated).</summary>
     public IReadOnlyList<PretrainedWeights> Pretrained => TorchvisionWeights.For(Variants);
@@ -56,6 +56,8 @@ public sealed class MobileNetV3 : IArchitecture, IPretrainedWeights
         new ArchitectureVariant("mobilenet_v3_small", "MobileNet V3 Small") { ReferenceParameters = 2_542_856, ReferenceSource = "torchvision mobilenet_v3_small", DefaultDropout = 0.2 },
     };
 
+    public IReadOnlyList<ParameterInfo> Options { get; } = new ParameterInfo[] { CommonOptions.WidthMult };
+
     public Module<Tensor, Tensor> Build(ModelSpec spec)
     {
         var (blocks, last) = spec.Variant switch
@@ -64,8 +66,8 @@ public sealed class MobileNetV3 : IArchitecture, IPretrainedWeights
             "mobilenet_v3_small" => (Small, 1024),
             _ => throw new ZooConfigException("variant", $"MobileNetV3 has no variant '{spec.Variant}'; allowed: mobilenet_v3_large, mobilenet_v3_small"),
         };
-        spec.Options.EnsureOnly(new[] { "width_mult" });
-        double width = spec.Options.GetDouble("width_mult", 1.0, 0.1, 4.0);
+        spec.Options.EnsureOnly(Options);
+        double width = CommonOptions.WidthMult.Read(spec.Options);
         return new MobileNetV3Model(blocks, last, width, spec.Channels, spec.Classes, spec.Dropout ?? 0.2, Nn.IsSmallInput(spec.Height, spec.Width));
     }
 }

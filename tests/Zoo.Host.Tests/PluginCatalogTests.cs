@@ -151,7 +151,7 @@ public sealed class PluginCatalogTests
     [Fact]
     public void A_plugin_built_against_an_older_minor_contract_still_loads()
     {
-        // Contract 1.1 added IFeatureExtractor, 1.2 IPretrainedWeights and 1.3 IGradCamTarget; a plugin that references Zoo.Abstractions 1.0 must not notice.
+        // Contract 1.1 added IFeatureExtractor, 1.2 IPretrainedWeights, 1.3 IGradCamTarget and 1.4 Param; a plugin that references Zoo.Abstractions 1.0 must not notice.
         var dir = TestEnvironment.NewTempDirectory("zoo-older-minor");
         try
         {
@@ -160,7 +160,7 @@ public sealed class PluginCatalogTests
             using var catalog = Catalog(dir);
             Assert.Empty(catalog.Failures);
             Assert.NotNull(catalog.FindVariant("mobilenet_v2"));
-            Assert.Equal(3, Zoo.Abstractions.ZooContract.MinorVersion);
+            Assert.Equal(4, Zoo.Abstractions.ZooContract.MinorVersion);
         }
         finally
         {

@@ -18,10 +18,11 @@ namespace Zoo.Cli;
 public static class Commands
 {
     /// <summary>zoo list: every variant with family, plugin and reference parameter count; problems on stderr.</summary>
-    public static int List(IServiceProvider services, bool json)
+    public static int List(IServiceProvider services, bool json, bool parameters = false)
     {
         var view = CatalogueView.Of(services.GetRequiredService<PluginCatalog>());
-        if (json)
+        if (parameters) Console.Write(view.ParametersMarkdown());
+        else if (json)
         {
             var facts = new FactsCache();
             var doc = view.ToJson(facts.ReferenceMacs);

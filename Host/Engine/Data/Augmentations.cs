@@ -51,7 +51,49 @@ sealed class LambdaBatchAugmentation : IBatchAugmentation
 /// </summary>
 public static class BuiltInAugmentations
 {
-    static ParameterInfo P(string @default = "0.5") => new("p", "number", @default, "probability of applying it");
+    // Each parameter is declared once (Param): the factory lists the declaration and its create function reads with it.
+    static Param<double> P(double @default) => Param.Number("p", @default, 0, 1, "probability of applying it");
+    static readonly Param<double> Half = P(0.5), Always = P(1);
+    static readonly Param<double> Seldom = P(0.1), Quarter = P(0.25);
+    static readonly Param<int> Padding = Param.Integer("padding", 4, 0, 256, "pixels of padding on each side");
+    static readonly Param<double> CropScaleMin = Param.Number("scale_min", 0.08, 0.001, 1, "smallest area share");
+    static readonly Param<double> CropScaleMax = Param.Number("scale_max", 1, 0.001, 1, "largest area share (at least scale_min)");
+    static readonly Param<double> CropRatioMin = Param.Number("ratio_min", 0.75, 0.05, 20, "smallest aspect ratio w/h");
+    static readonly Param<double> CropRatioMax = Param.Number("ratio_max", 4.0 / 3, 0.05, 20, "largest aspect ratio w/h (at least ratio_min)");
+    static readonly Param<double> Degrees = Param.Number("degrees", 15, 0, 180, "largest rotation");
+    static readonly Param<double> Translate = Param.Number("translate", 0.1, 0, 1, "largest shift as a share of the size");
+    static readonly Param<double> AffineScaleMin = Param.Number("scale_min", 0.9, 0.05, 10, "smallest scale");
+    static readonly Param<double> AffineScaleMax = Param.Number("scale_max", 1.1, 0.05, 10, "largest scale (at least scale_min)");
+    static readonly Param<double> Shear = Param.Number("shear", 0, 0, 80, "largest shear in degrees (x and y)");
+    static readonly Param<double> ElasticAlpha = Param.Number("alpha", 50, 0, 1000, "displacement strength");
+    static readonly Param<double> ElasticSigma = Param.Number("sigma", 5, 0.1, 100, "smoothness in pixels");
+    static readonly Param<double> Brightness = Param.Number("brightness", 0.4, 0, 10, "strength");
+    static readonly Param<double> Contrast = Param.Number("contrast", 0.4, 0, 10, "strength");
+    static readonly Param<double> Saturation = Param.Number("saturation", 0.4, 0, 10, "strength");
+    static readonly Param<double> Hue = Param.Number("hue", 0, 0, 0.5, "largest hue shift in turns");
+    static readonly Param<double> SigmaMin = Param.Number("sigma_min", 0.1, 0, 50, "smallest σ");
+    static readonly Param<double> SigmaMax = Param.Number("sigma_max", 2, 0, 50, "largest σ (at least sigma_min)");
+    static readonly Param<double> AmountMin = Param.Number("amount_min", 0.5, 0, 20, "least extra sharpness");
+    static readonly Param<double> AmountMax = Param.Number("amount_max", 1.5, 0, 20, "most extra sharpness (at least amount_min)");
+    static readonly Param<double> NoiseStd = Param.Number("std", 0.05, 0, 1, "noise standard deviation");
+    static readonly Param<double> DropRate = Param.Number("rate", 0.01, 0, 1, "share of pixels dropped");
+    static readonly Param<int> Holes = Param.Integer("holes", 4, 1, 100, "most rectangles");
+    static readonly Param<double> HoleSize = Param.Number("size", 0.2, 0.01, 1, "largest side as a share of the image side");
+    static readonly Param<int> RandN = Param.Integer("n", 2, 0, 15, "operations per image");
+    static readonly Param<double> RandM = Param.Number("m", 9, 0, 10, "magnitude");
+    static readonly Param<double> RandMStd = Param.Number("mstd", 0.5, 0, 10, "standard deviation of the magnitude");
+    static readonly Param<double> RandOpP = Param.Number("op_p", 0.5, 0, 1, "probability of each chosen operation");
+    static readonly Param<double> EraseScaleMin = Param.Number("scale_min", 0.02, 0.0001, 1, "smallest area share");
+    static readonly Param<double> EraseScaleMax = Param.Number("scale_max", 1.0 / 3, 0.0001, 1, "largest area share (at least scale_min)");
+    static readonly Param<double> EraseRatioMin = Param.Number("ratio_min", 0.3, 0.01, 100, "smallest aspect h/w");
+    static readonly Param<double> EraseRatioMax = Param.Number("ratio_max", 3.3, 0.01, 100, "largest aspect h/w (at least ratio_min)");
+    static readonly Param<string> EraseMode = Param.Choice("mode", "random", new[] { "random", "zero" }, "random (per-pixel uniform, timm's 'pixel') or zero");
+    static readonly Param<double> MixupAlpha = Param.Number("alpha", 0.8, 0.01, 100, "Beta distribution parameter");
+    static readonly Param<double> CutMixAlpha = Param.Number("alpha", 1, 0.01, 100, "Beta distribution parameter");
+    static readonly Param<double> BothMixupAlpha = Param.Number("mixup_alpha", 0.8, 0.01, 100, "Mixup's Beta parameter");
+    static readonly Param<double> BothCutMixAlpha = Param.Number("cutmix_alpha", 1, 0.01, 100, "CutMix's Beta parameter");
+    static readonly Param<double> SwitchProb = Param.Number("switch_prob", 0.5, 0, 1, "probability of CutMix rather than Mixup");
+
 
     static LambdaAugmentation Maybe(double p, Func<ImageData, Random, ImageData> apply) =>
         new((img, rng) => rng.NextDouble() < p ? apply(img, rng) : img);
@@ -67,32 +109,28 @@ public static class BuiltInAugmentations
     /// <summary>Flips, crops and affine warps: where the pixels go, not what they are.</summary>
     static IAugmentationFactory[] Geometric() =>
     [
-        new AugmentationFactory("hflip", "Mirrors the image left-right with probability p.", new[] { P() }, bag =>
+        new AugmentationFactory("hflip", "Mirrors the image left-right with probability p.", new ParameterInfo[] { Half }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1);
+            double p = Half.Read(bag);
             return Maybe(p, (img, _) => Flip(img, horizontal: true));
         }),
-        new AugmentationFactory("vflip", "Mirrors the image top-bottom with probability p.", new[] { P() }, bag =>
+        new AugmentationFactory("vflip", "Mirrors the image top-bottom with probability p.", new ParameterInfo[] { Half }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1);
+            double p = Half.Read(bag);
             return Maybe(p, (img, _) => Flip(img, horizontal: false));
         }),
         new AugmentationFactory("random_crop", "Pads by `padding` pixels (zeros) and crops back to the original size at a random place (CIFAR's crop with padding).",
-            new[] { new ParameterInfo("padding", "integer", "4", "pixels of padding on each side") }, bag =>
+            new ParameterInfo[] { Padding }, bag =>
         {
-            int pad = bag.GetInt("padding", 4, 0, 256);
+            int pad = Padding.Read(bag);
             return new LambdaAugmentation((img, rng) => Shift(img, rng.Next(-pad, pad + 1), rng.Next(-pad, pad + 1)));
         }),
         new AugmentationFactory("random_resized_crop",
             "Crops a random area (scale of the image, aspect ratio in ratio) and resizes it back to the image size (Inception-style; torchvision's RandomResizedCrop).",
-            new[]
-            {
-                new ParameterInfo("scale_min", "number", "0.08", "smallest area share"), new ParameterInfo("scale_max", "number", "1", "largest area share"),
-                new ParameterInfo("ratio_min", "number", "0.75", "smallest aspect ratio w/h"), new ParameterInfo("ratio_max", "number", "1.3333", "largest aspect ratio w/h"),
-            }, bag =>
+            new ParameterInfo[] { CropScaleMin, CropScaleMax, CropRatioMin, CropRatioMax }, bag =>
         {
-            double s0 = bag.GetDouble("scale_min", 0.08, 0.001, 1), s1 = bag.GetDouble("scale_max", 1, s0, 1);
-            double r0 = bag.GetDouble("ratio_min", 0.75, 0.05, 20), r1 = bag.GetDouble("ratio_max", 4.0 / 3, r0, 20);
+            double s0 = CropScaleMin.Read(bag), s1 = CropScaleMax.ReadWithin(bag, s0, 1);
+            double r0 = CropRatioMin.Read(bag), r1 = CropRatioMax.ReadWithin(bag, r0, 20);
             return new LambdaAugmentation((img, rng) =>
             {
                 double area = img.Height * img.Width;
@@ -108,22 +146,17 @@ public static class BuiltInAugmentations
             });
         }),
         new AugmentationFactory("affine", "Random affine about the centre: rotation ±degrees, translation ±translate of the size, scale in [scale_min, scale_max], shear ±shear degrees; zero fill.",
-            new[]
-            {
-                P("1"), new ParameterInfo("degrees", "number", "15", "largest rotation"), new ParameterInfo("translate", "number", "0.1", "largest shift as a share of the size"),
-                new ParameterInfo("scale_min", "number", "0.9", "smallest scale"), new ParameterInfo("scale_max", "number", "1.1", "largest scale"),
-                new ParameterInfo("shear", "number", "0", "largest shear in degrees (x and y)"),
-            }, bag =>
+            new ParameterInfo[] { Always, Degrees, Translate, AffineScaleMin, AffineScaleMax, Shear }, bag =>
         {
-            double p = bag.GetDouble("p", 1, 0, 1), deg = bag.GetDouble("degrees", 15, 0, 180), tr = bag.GetDouble("translate", 0.1, 0, 1);
-            double sc0 = bag.GetDouble("scale_min", 0.9, 0.05, 10), sc1 = bag.GetDouble("scale_max", 1.1, sc0, 10), sh = bag.GetDouble("shear", 0, 0, 80);
+            double p = Always.Read(bag), deg = Degrees.Read(bag), tr = Translate.Read(bag);
+            double sc0 = AffineScaleMin.Read(bag), sc1 = AffineScaleMax.ReadWithin(bag, sc0, 10), sh = Shear.Read(bag);
             return Maybe(p, (img, rng) => Transforms.Affine(img, Uniform(rng, -deg, deg), Uniform(rng, sc0, sc1), Uniform(rng, -sh, sh), Uniform(rng, -sh, sh),
                 Uniform(rng, -tr, tr) * img.Height, Uniform(rng, -tr, tr) * img.Width));
         }),
         new AugmentationFactory("elastic", "Elastic distortion (Simard et al. 2003; torchvision's ElasticTransform): a random displacement field smoothed by σ and scaled by α.",
-            new[] { P(), new ParameterInfo("alpha", "number", "50", "displacement strength"), new ParameterInfo("sigma", "number", "5", "smoothness in pixels") }, bag =>
+            new ParameterInfo[] { Half, ElasticAlpha, ElasticSigma }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1), alpha = bag.GetDouble("alpha", 50, 0, 1000), sigma = bag.GetDouble("sigma", 5, 0.1, 100);
+            double p = Half.Read(bag), alpha = ElasticAlpha.Read(bag), sigma = ElasticSigma.Read(bag);
             return Maybe(p, (img, rng) =>
             {
                 int h = img.Height, w = img.Width;
@@ -145,14 +178,10 @@ public static class BuiltInAugmentations
     static IAugmentationFactory[] Photometric() =>
     [
         new AugmentationFactory("color_jitter", "Brightness, contrast and saturation factors in [1 − x, 1 + x] and a hue shift in ±hue turns, applied in random order (torchvision's ColorJitter).",
-            new[]
-            {
-                P("1"), new ParameterInfo("brightness", "number", "0.4", "strength"), new ParameterInfo("contrast", "number", "0.4", "strength"),
-                new ParameterInfo("saturation", "number", "0.4", "strength"), new ParameterInfo("hue", "number", "0", "largest hue shift (0–0.5)"),
-            }, bag =>
+            new ParameterInfo[] { Always, Brightness, Contrast, Saturation, Hue }, bag =>
         {
-            double p = bag.GetDouble("p", 1, 0, 1), b = bag.GetDouble("brightness", 0.4, 0, 10), c = bag.GetDouble("contrast", 0.4, 0, 10);
-            double s = bag.GetDouble("saturation", 0.4, 0, 10), hue = bag.GetDouble("hue", 0, 0, 0.5);
+            double p = Always.Read(bag), b = Brightness.Read(bag), c = Contrast.Read(bag);
+            double s = Saturation.Read(bag), hue = Hue.Read(bag);
             return Maybe(p, (img, rng) =>
             {
                 var order = new[] { 0, 1, 2, 3 };
@@ -168,15 +197,15 @@ public static class BuiltInAugmentations
                 return img;
             });
         }),
-        new AugmentationFactory("grayscale", "Replaces colour by luminance (kept as three channels) with probability p.", new[] { P("0.1") }, bag =>
+        new AugmentationFactory("grayscale", "Replaces colour by luminance (kept as three channels) with probability p.", new ParameterInfo[] { Seldom }, bag =>
         {
-            double p = bag.GetDouble("p", 0.1, 0, 1);
+            double p = Seldom.Read(bag);
             return Maybe(p, (img, _) => { Transforms.Grayscale(img); return img; });
         }),
         new AugmentationFactory("gaussian_blur", "Gaussian blur with σ uniform in [sigma_min, sigma_max] pixels.",
-            new[] { P(), new ParameterInfo("sigma_min", "number", "0.1", "smallest σ"), new ParameterInfo("sigma_max", "number", "2", "largest σ") }, bag =>
+            new ParameterInfo[] { Half, SigmaMin, SigmaMax }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1), s0 = bag.GetDouble("sigma_min", 0.1, 0, 50), s1 = bag.GetDouble("sigma_max", 2, s0, 50);
+            double p = Half.Read(bag), s0 = SigmaMin.Read(bag), s1 = SigmaMax.ReadWithin(bag, s0, 50);
             return Maybe(p, (img, rng) =>
             {
                 var o = Transforms.GaussianBlur(img, Uniform(rng, s0, s1));
@@ -185,9 +214,9 @@ public static class BuiltInAugmentations
             });
         }),
         new AugmentationFactory("sharpen", "Sharpens with a factor uniform in [1 + amount_min, 1 + amount_max] (PIL's ImageEnhance.Sharpness).",
-            new[] { P(), new ParameterInfo("amount_min", "number", "0.5", "least extra sharpness"), new ParameterInfo("amount_max", "number", "1.5", "most extra sharpness") }, bag =>
+            new ParameterInfo[] { Half, AmountMin, AmountMax }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1), a0 = bag.GetDouble("amount_min", 0.5, 0, 20), a1 = bag.GetDouble("amount_max", 1.5, a0, 20);
+            double p = Half.Read(bag), a0 = AmountMin.Read(bag), a1 = AmountMax.ReadWithin(bag, a0, 20);
             return Maybe(p, (img, rng) => Transforms.Sharpness(img, (float)(1 + Uniform(rng, a0, a1))));
         }),
     ];
@@ -196,9 +225,9 @@ public static class BuiltInAugmentations
     static IAugmentationFactory[] NoiseAndDropout() =>
     [
         new AugmentationFactory("gaussian_noise", "Adds Gaussian noise of standard deviation std (in [0, 1] pixel units), clamped.",
-            new[] { P(), new ParameterInfo("std", "number", "0.05", "noise standard deviation") }, bag =>
+            new ParameterInfo[] { Half, NoiseStd }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1), std = bag.GetDouble("std", 0.05, 0, 1);
+            double p = Half.Read(bag), std = NoiseStd.Read(bag);
             return Maybe(p, (img, rng) =>
             {
                 for (int i = 0; i < img.Pixels.Length; i++) img.Pixels[i] = Math.Clamp(img.Pixels[i] + (float)(std * Transforms.Normal(rng)), 0f, 1f);
@@ -206,9 +235,9 @@ public static class BuiltInAugmentations
             });
         }),
         new AugmentationFactory("pixel_dropout", "Sets each pixel (all channels) to zero with probability rate.",
-            new[] { P(), new ParameterInfo("rate", "number", "0.01", "share of pixels dropped") }, bag =>
+            new ParameterInfo[] { Half, DropRate }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1), rate = bag.GetDouble("rate", 0.01, 0, 1);
+            double p = Half.Read(bag), rate = DropRate.Read(bag);
             return Maybe(p, (img, rng) =>
             {
                 int hw = img.Height * img.Width;
@@ -219,10 +248,10 @@ public static class BuiltInAugmentations
             });
         }),
         new AugmentationFactory("coarse_dropout", "Zeroes 1 to holes rectangles, each up to size (share of the side) wide and high (Cutout; albumentations' CoarseDropout).",
-            new[] { P(), new ParameterInfo("holes", "integer", "4", "most rectangles"), new ParameterInfo("size", "number", "0.2", "largest side as a share of the image side") }, bag =>
+            new ParameterInfo[] { Half, Holes, HoleSize }, bag =>
         {
-            double p = bag.GetDouble("p", 0.5, 0, 1), size = bag.GetDouble("size", 0.2, 0.01, 1);
-            int holes = bag.GetInt("holes", 4, 1, 100);
+            double p = Half.Read(bag), size = HoleSize.Read(bag);
+            int holes = Holes.Read(bag);
             return Maybe(p, (img, rng) =>
             {
                 int n = rng.Next(1, holes + 1);
@@ -241,29 +270,19 @@ public static class BuiltInAugmentations
     [
         new AugmentationFactory("randaugment",
             "RandAugment (Cubuk et al. 2020, timm's rand-mM-mstdS): n operations per image drawn from 15 (auto-contrast, equalise, invert, rotate, posterise, solarise, solarise-add, colour, contrast, brightness, sharpness, shear x/y, translate x/y), each with probability 0.5 at magnitude m of 10 (jittered by mstd). seeds/000 uses m 9, mstd 0.5.",
-            new[]
-            {
-                new ParameterInfo("n", "integer", "2", "operations per image"), new ParameterInfo("m", "number", "9", "magnitude, 0–10"),
-                new ParameterInfo("mstd", "number", "0.5", "standard deviation of the magnitude"), new ParameterInfo("op_p", "number", "0.5", "probability of each chosen operation"),
-            }, bag =>
+            new ParameterInfo[] { RandN, RandM, RandMStd, RandOpP }, bag =>
         {
-            int n = bag.GetInt("n", 2, 0, 15);
-            double m = bag.GetDouble("m", 9, 0, 10), mstd = bag.GetDouble("mstd", 0.5, 0, 10), opP = bag.GetDouble("op_p", 0.5, 0, 1);
+            int n = RandN.Read(bag);
+            double m = RandM.Read(bag), mstd = RandMStd.Read(bag), opP = RandOpP.Read(bag);
             return new LambdaAugmentation((img, rng) => RandAugment(img, rng, n, m, mstd, opP));
         }),
         new AugmentationFactory("random_erasing",
             "Random Erasing (Zhong et al. 2020): with probability p, replaces a rectangle of area share in [scale_min, scale_max] and aspect in [ratio_min, ratio_max] with random values (mode random) or zeros (mode zero).",
-            new[]
-            {
-                P("0.25"), new ParameterInfo("scale_min", "number", "0.02", "smallest area share"), new ParameterInfo("scale_max", "number", "0.3333", "largest area share"),
-                new ParameterInfo("ratio_min", "number", "0.3", "smallest aspect h/w"), new ParameterInfo("ratio_max", "number", "3.3", "largest aspect h/w"),
-                new ParameterInfo("mode", "string", "random", "random (per-pixel uniform, timm's 'pixel') or zero"),
-            }, bag =>
+            new ParameterInfo[] { Quarter, EraseScaleMin, EraseScaleMax, EraseRatioMin, EraseRatioMax, EraseMode }, bag =>
         {
-            double p = bag.GetDouble("p", 0.25, 0, 1), s0 = bag.GetDouble("scale_min", 0.02, 0.0001, 1), s1 = bag.GetDouble("scale_max", 1.0 / 3, s0, 1);
-            double r0 = bag.GetDouble("ratio_min", 0.3, 0.01, 100), r1 = bag.GetDouble("ratio_max", 3.3, r0, 100);
-            var mode = bag.GetString("mode", "random");
-            if (mode is not ("random" or "zero")) throw new ZooConfigException($"{bag.Where}.mode", $"'{mode}' is not allowed; allowed: random, zero");
+            double p = Quarter.Read(bag), s0 = EraseScaleMin.Read(bag), s1 = EraseScaleMax.ReadWithin(bag, s0, 1);
+            double r0 = EraseRatioMin.Read(bag), r1 = EraseRatioMax.ReadWithin(bag, r0, 100);
+            var mode = EraseMode.Read(bag);
             return Maybe(p, (img, rng) =>
             {
                 double area = img.Height * img.Width;
@@ -284,27 +303,23 @@ public static class BuiltInAugmentations
     public static IEnumerable<IBatchAugmentationFactory> Batch() => new IBatchAugmentationFactory[]
     {
         new BatchAugmentationFactory("mixup", "Mixup (Zhang et al. 2018): with probability p, mixes the batch with its reverse, λ ~ Beta(alpha, alpha), images and targets alike.",
-            new[] { P("1"), new ParameterInfo("alpha", "number", "0.8", "Beta distribution parameter") }, bag =>
+            new ParameterInfo[] { Always, MixupAlpha }, bag =>
         {
-            double p = bag.GetDouble("p", 1, 0, 1), alpha = bag.GetDouble("alpha", 0.8, 0.01, 100);
+            double p = Always.Read(bag), alpha = MixupAlpha.Read(bag);
             return new LambdaBatchAugmentation((b, rng) => { if (rng.NextDouble() < p) Mixup(b, Transforms.Beta(rng, alpha)); });
         }),
         new BatchAugmentationFactory("cutmix", "CutMix (Yun et al. 2019): with probability p, pastes a box of the reversed batch, area 1 − λ with λ ~ Beta(alpha, alpha); targets mixed by the pasted area.",
-            new[] { P("1"), new ParameterInfo("alpha", "number", "1", "Beta distribution parameter") }, bag =>
+            new ParameterInfo[] { Always, CutMixAlpha }, bag =>
         {
-            double p = bag.GetDouble("p", 1, 0, 1), alpha = bag.GetDouble("alpha", 1, 0.01, 100);
+            double p = Always.Read(bag), alpha = CutMixAlpha.Read(bag);
             return new LambdaBatchAugmentation((b, rng) => { if (rng.NextDouble() < p) CutMix(b, Transforms.Beta(rng, alpha), rng); });
         }),
         new BatchAugmentationFactory("mixup_cutmix",
             "timm's Mixup with both: with probability p, each batch gets CutMix (with probability switch_prob) or Mixup; seeds/000's ConvNeXt recipe is mixup_alpha 0.8, cutmix_alpha 1.0.",
-            new[]
-            {
-                P("1"), new ParameterInfo("mixup_alpha", "number", "0.8", "Mixup's Beta parameter"), new ParameterInfo("cutmix_alpha", "number", "1", "CutMix's Beta parameter"),
-                new ParameterInfo("switch_prob", "number", "0.5", "probability of CutMix rather than Mixup"),
-            }, bag =>
+            new ParameterInfo[] { Always, BothMixupAlpha, BothCutMixAlpha, SwitchProb }, bag =>
         {
-            double p = bag.GetDouble("p", 1, 0, 1), ma = bag.GetDouble("mixup_alpha", 0.8, 0.01, 100), ca = bag.GetDouble("cutmix_alpha", 1, 0.01, 100);
-            double sw = bag.GetDouble("switch_prob", 0.5, 0, 1);
+            double p = Always.Read(bag), ma = BothMixupAlpha.Read(bag), ca = BothCutMixAlpha.Read(bag);
+            double sw = SwitchProb.Read(bag);
             return new LambdaBatchAugmentation((b, rng) =>
             {
                 if (rng.NextDouble() >= p) return;

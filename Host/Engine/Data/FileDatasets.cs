@@ -43,9 +43,7 @@ static class DatasetFiles
         return ms.ToArray();
     }
 
-    public static bool GetDownload(ParameterBag o) => o.GetBool("download", true);
-
-    public static readonly ParameterInfo DownloadOption = new("download", "bool", "true", "download missing files into the data folder ($ZOO_DATA_DIR or ~/.cache/zoo/data)");
+    public static readonly Param<bool> Download = Param.Flag("download", true, "download missing files into the data folder ($ZOO_DATA_DIR or ~/.cache/zoo/data)");
 }
 
 /// <summary>Where a downloadable data set's files are looked for, and those of them not there yet (none: nothing to download).</summary>
@@ -109,7 +107,7 @@ public sealed class IdxDatasetProvider : IDatasetProvider
 
     public string Name { get; }
     public string Description { get; }
-    public IReadOnlyList<ParameterInfo> Parameters { get; } = new[] { DatasetFiles.DownloadOption };
+    public IReadOnlyList<ParameterInfo> Parameters { get; } = new ParameterInfo[] { DatasetFiles.Download };
 
     /// <summary>
     /// Whether this set's files are already on disk: in <paramref name="path"/> (a suite's dataset.path) or, without one, in
@@ -131,7 +129,7 @@ public sealed class IdxDatasetProvider : IDatasetProvider
         var folder = request.Path ?? Path.Combine(Downloads.DataRoot, Name);
         string? Locate(string n) => DatasetFiles.Find(folder, n, n + ".gz");
         if (FileNames.Any(n => Locate(n) is null))
-            Downloads.Ensure(Name, folder, _remote, DatasetFiles.GetDownload(request.Options), request.Log);
+            Downloads.Ensure(Name, folder, _remote, DatasetFiles.Download.Read(request.Options), request.Log);
         var (trainX, n1, h, w) = ReadImages(Locate(FileNames[0])!);
         var trainY = ReadLabels(Locate(FileNames[1])!, n1);
         var (testX, n2, h2, w2) = ReadImages(Locate(FileNames[2])!);
@@ -198,9 +196,11 @@ public sealed class CifarDatasetProvider : IDatasetProvider
     public string Description => _hundred
         ? "CIFAR-100: 100 fine (or 20 coarse) classes, 50 000 train / 10 000 test, 32x32 RGB, binary version; downloaded and MD5-checked if missing."
         : "CIFAR-10: 10 classes, 50 000 train / 10 000 test, 32x32 RGB, binary batches; downloaded and MD5-checked if missing.";
+    static readonly Param<string> Labels = Param.Choice("labels", "fine", new[] { "fine", "coarse" }, "fine (100 classes) or coarse (20 super-classes)");
+
     public IReadOnlyList<ParameterInfo> Parameters => _hundred
-        ? new[] { DatasetFiles.DownloadOption, new ParameterInfo("labels", "string", "fine", "fine (100 classes) or coarse (20 super-classes)") }
-        : new[] { DatasetFiles.DownloadOption };
+        ? new ParameterInfo[] { DatasetFiles.Download, Labels }
+        : new ParameterInfo[] { DatasetFiles.Download };
 
     RemoteFile Remote => _hundred
         ? new("cifar-100-binary.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8")
@@ -239,16 +239,11 @@ public sealed class CifarDatasetProvider : IDatasetProvider
         var dir = BatchFolder(folder);
         if (dir is null)
         {
-            Downloads.Ensure(Name, folder, new[] { Remote }, DatasetFiles.GetDownload(request.Options), request.Log);
+            Downloads.Ensure(Name, folder, new[] { Remote }, DatasetFiles.Download.Read(request.Options), request.Log);
             Extract(Path.Combine(folder, Remote.Name), folder);
             dir = BatchFolder(folder) ?? throw new ZooConfigException(Path.Combine(folder, Remote.Name), $"the archive has no {Inner}/{TrainFiles[0]}");
         }
-        bool coarse = _hundred && request.Options.GetString("labels", "fine") switch
-        {
-            "fine" => false,
-            "coarse" => true,
-            var other => throw new ZooConfigException($"{request.Options.Where}.labels", $"'{other}' is not allowed; allowed: fine, coarse"),
-        };
+        bool coarse = _hundred && Labels.Read(request.Options) == "coarse";
         var missing = TrainFiles.Append(TestFile).Where(f => !File.Exists(Path.Combine(dir, f))).ToList();
         if (missing.Count > 0) throw new ZooConfigException(dir, $"missing {string.Join(", ", missing)}; a complete {Inner} folder has {string.Join(", ", TrainFiles.Append(TestFile))}");
         var (trainX, trainY) = Read(TrainFiles.Select(f => Path.Combine(dir, f)), coarse);

@@ -87,12 +87,11 @@ public sealed class ImageFolderProvider : IDatasetProvider
 
     public string Name => "folder";
     public string Description => "Your own images: a folder with one sub-folder of JPEG/PNG images per class (optionally under train/, val/, test/); decoded once into a cache at the training size.";
-    public IReadOnlyList<ParameterInfo> Parameters { get; } = new ParameterInfo[]
-    {
-        new("resize", "string", "crop", "crop: shorter side to the size, then centre crop; squash: stretch to size x size"),
-        new("test_fraction", "number", "0", "share of each class held out as a test split when the folder has no test/"),
-        new("cache", "bool", "true", "keep the decoded images in the cache folder for the next run"),
-    };
+    static readonly Param<string> Resize = Param.Choice("resize", "crop", new[] { "crop", "squash" }, "crop: shorter side to the size, then centre crop; squash: stretch to size x size");
+    static readonly Param<double> TestFraction = Param.Number("test_fraction", 0, 0, 0.9, "share of each class held out as a test split when the folder has no test/");
+    static readonly Param<bool> Cache = Param.Flag("cache", true, "keep the decoded images in the cache folder for the next run");
+
+    public IReadOnlyList<ParameterInfo> Parameters { get; } = new ParameterInfo[] { Resize, TestFraction, Cache };
 
     /// <summary>Whether a folder looks like an image folder (class sub-folders with images, directly or under train/).</summary>
     public static bool Recognises(string folder)
@@ -110,10 +109,9 @@ public sealed class ImageFolderProvider : IDatasetProvider
         o.EnsureOnly(Parameters);
         var folder = request.Path ?? throw new ZooConfigException("dataset.path", "required for an image folder: the folder with one sub-folder of images per class");
         if (!Directory.Exists(folder)) throw new ZooConfigException(folder, "no such folder; give the folder with one sub-folder of images per class");
-        var resize = o.GetString("resize", "crop");
-        if (resize is not ("crop" or "squash")) throw new ZooConfigException($"{o.Where}.resize", $"'{resize}' is not allowed; allowed: crop, squash");
-        double testFraction = o.GetDouble("test_fraction", 0, 0, 0.9);
-        bool useCache = o.GetBool("cache", true);
+        var resize = Resize.Read(o);
+        double testFraction = TestFraction.Read(o);
+        bool useCache = Cache.Read(o);
         int size = request.Size ?? 224, channels = request.Channels ?? 3;
 
         // Splits: train/ (+ val/ + test/) or the folder itself as train.
@@ -279,7 +277,7 @@ public sealed class AutoDatasetProvider : IDatasetProvider
 
     public string Name => "auto";
     public string Description => "Recognises the folder given as \"path\": MNIST/Fashion-MNIST IDX files, CIFAR-10/100 binaries, or an image folder (one sub-folder per class).";
-    public IReadOnlyList<ParameterInfo> Parameters => _folder.Parameters.Append(DatasetFiles.DownloadOption).ToArray();
+    public IReadOnlyList<ParameterInfo> Parameters => _folder.Parameters.Append(DatasetFiles.Download.Info).ToArray();
 
     /// <summary>The provider a folder's files call for, or null.</summary>
     public IDatasetProvider? Detect(string folder)

@@ -24,10 +24,12 @@ public sealed class PatchShapesDatasetProvider : IDatasetProvider
         "Built-in, generated, no download: 4 classes told apart only by a small patch (plus, x, frame, checker) at a random place " +
         "on a noisy background; for checking where models look (Grad-CAM); grey or RGB, 16-256 px.";
 
-    public IReadOnlyList<ParameterInfo> Parameters { get; } = GeneratedSet.Parameters(4000, 500, 500);
+    static readonly GeneratedSet.Options Options = new(4000, 500, 500);
+
+    public IReadOnlyList<ParameterInfo> Parameters => Options.Parameters;
 
     public DatasetSplits Open(DatasetRequest request) =>
-        GeneratedSet.Open(request, Parameters, Name, ClassNames, (4000, 500, 500), GeneratorVersion,
+        GeneratedSet.Open(request, Options, Name, ClassNames, GeneratorVersion,
             (info, count, seed, split, noise) => Generate(info, count, seed, split, noise).Images);
 
     /// <summary>The side of the deciding patch in an image of <paramref name="size"/> pixels: 6 at 28.</summary>

@@ -29,10 +29,12 @@ public sealed class ShapesDatasetProvider : IDatasetProvider
         "Built-in, generated, no download: 10 shape classes in random colours, positions, sizes and rotations with noise; " +
         "deterministic from the seed; grey or RGB, 16-256 px.";
 
-    public IReadOnlyList<ParameterInfo> Parameters { get; } = GeneratedSet.Parameters(5000, 1000, 1000);
+    static readonly GeneratedSet.Options Options = new(5000, 1000, 1000);
+
+    public IReadOnlyList<ParameterInfo> Parameters => Options.Parameters;
 
     public DatasetSplits Open(DatasetRequest request) =>
-        GeneratedSet.Open(request, Parameters, Name, ClassNames, (5000, 1000, 1000), GeneratorVersion, Generate);
+        GeneratedSet.Open(request, Options, Name, ClassNames, GeneratorVersion, Generate);
 
     /// <summary>Generates <paramref name="count"/> images of split <paramref name="split"/>; classes are balanced.</summary>
     public static InMemoryImageSet Generate(DatasetInfo info, int count, int seed, int split, double noise)
@@ -130,29 +132,29 @@ public sealed class ShapesDatasetProvider : IDatasetProvider
 /// </summary>
 static class GeneratedSet
 {
-    public static IReadOnlyList<ParameterInfo> Parameters(int train, int val, int test) => new[]
+    /// <summary>A generated set's options, declared once with its own split sizes as defaults.</summary>
+    public sealed class Options(int train, int val, int test)
     {
-        new ParameterInfo("train", "integer", train.ToString(System.Globalization.CultureInfo.InvariantCulture), "training images"),
-        new ParameterInfo("val", "integer", val.ToString(System.Globalization.CultureInfo.InvariantCulture), "validation images"),
-        new ParameterInfo("test", "integer", test.ToString(System.Globalization.CultureInfo.InvariantCulture), "test images"),
-        new ParameterInfo("noise", "number", "0.06", "standard deviation of the Gaussian pixel noise"),
-    };
+        public Param<int> Train { get; } = Param.Integer("train", train, 10, 1_000_000, "training images");
+        public Param<int> Val { get; } = Param.Integer("val", val, 0, 1_000_000, "validation images");
+        public Param<int> Test { get; } = Param.Integer("test", test, 0, 1_000_000, "test images");
+        public Param<double> Noise { get; } = Param.Number("noise", 0.06, 0, 1, "standard deviation of the Gaussian pixel noise");
+        public IReadOnlyList<ParameterInfo> Parameters => new ParameterInfo[] { Train, Val, Test, Noise };
+    }
 
-    public static DatasetSplits Open(DatasetRequest request, IReadOnlyList<ParameterInfo> parameters, string name, string[] classNames,
-        (int Train, int Val, int Test) defaults, int generatorVersion, Func<DatasetInfo, int, int, int, double, InMemoryImageSet> generate)
+    public static DatasetSplits Open(DatasetRequest request, Options options, string name, string[] classNames,
+        int generatorVersion, Func<DatasetInfo, int, int, int, double, InMemoryImageSet> generate)
     {
         var o = request.Options;
-        o.EnsureOnly(parameters);
+        o.EnsureOnly(options.Parameters);
         int channels = request.Channels ?? 1;
         int size = request.Size ?? 28;
         if (channels is not (1 or 3))
             throw new ZooConfigException($"{o.Where}.channels", $"{name} is generated in 1 (grey) or 3 (RGB) channels, not {channels}");
         if (size is < 16 or > 256)
             throw new ZooConfigException($"{o.Where}.size", $"{name} is generated at 16 to 256 px, not {size}");
-        int train = o.GetInt("train", defaults.Train, 10, 1_000_000);
-        int val = o.GetInt("val", defaults.Val, 0, 1_000_000);
-        int test = o.GetInt("test", defaults.Test, 0, 1_000_000);
-        double noise = o.GetDouble("noise", 0.06, 0, 1);
+        int train = options.Train.Read(o), val = options.Val.Read(o), test = options.Test.Read(o);
+        double noise = options.Noise.Read(o);
         var info = new DatasetInfo(name, channels, size, size, classNames);
         return new DatasetSplits(
             generate(info, train, request.Seed, 0, noise),

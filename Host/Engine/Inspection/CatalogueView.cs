@@ -62,7 +62,7 @@ public sealed record CatalogueView(
             sb.AppendLine(string.Join("  ", r.Select((c, i) => i == 4 ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd());
         sb.AppendLine();
         var c = Catalog;
-        sb.AppendLine($"{Variants.Count} variants from {ArchitecturePlugins.Count()} plugin assemblies; data sets: {string.Join(", ", c.Datasets.Select(d => d.Name))}; optimisers: {string.Join(", ", c.Optimizers.Select(o => o.Name))}; schedules: {string.Join(", ", c.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", c.Augmentations.Select(a => a.Name))}; batch augmentations: {string.Join(", ", c.BatchAugmentations.Select(a => a.Name))} (`zoo list --json` has each one's parameters).");
+        sb.AppendLine($"{Variants.Count} variants from {ArchitecturePlugins.Count()} plugin assemblies; data sets: {string.Join(", ", c.Datasets.Select(d => d.Name))}; optimisers: {string.Join(", ", c.Optimizers.Select(o => o.Name))}; schedules: {string.Join(", ", c.Schedules.Select(s => s.Name))}; augmentations: {string.Join(", ", c.Augmentations.Select(a => a.Name))}; batch augmentations: {string.Join(", ", c.BatchAugmentations.Select(a => a.Name))} (`zoo list --parameters` gives each one's parameters with their defaults and allowed values).");
         foreach (var p in ArchitecturePlugins) sb.AppendLine($"  plugin {p.Name}: {p.Path}");
         return sb.ToString();
     }
@@ -112,6 +112,7 @@ public sealed record CatalogueView(
                 ["gmacs"] = r.Error is null ? Gmacs(r.Entry) : null,
                 ["reference_parameters"] = r.Entry.Variant.ReferenceParameters,
                 ["reference_source"] = r.Entry.Variant.ReferenceSource,
+                ["options"] = Parameters(OptionsOf(r.Entry.Architecture)),
             }).ToArray()),
             ["datasets"] = Described(c.Datasets.Select(d => (d.Name, d.Description, d.Parameters))),
             ["optimizers"] = Described(c.Optimizers.Select(d => (d.Name, d.Description, d.Parameters))),
@@ -127,9 +128,53 @@ public sealed record CatalogueView(
         {
             ["name"] = i.Name,
             ["description"] = i.Description,
-            ["parameters"] = new JsonArray(i.Parameters.Select(p => (JsonNode?)new JsonObject
-            {
-                ["name"] = p.Name, ["type"] = p.Type, ["default"] = p.Default, ["description"] = p.Description,
-            }).ToArray()),
+            ["parameters"] = Parameters(i.Parameters),
         }).ToArray());
+
+    /// <summary>Each parameter as declared: name, type, default, bounds or choices, the allowed values in words, meaning.</summary>
+    static JsonArray Parameters(IReadOnlyList<ParameterInfo> parameters) =>
+        new(parameters.Select(p => (JsonNode?)new JsonObject
+        {
+            ["name"] = p.Name, ["type"] = p.Type, ["default"] = p.Default, ["min"] = p.Min, ["max"] = p.Max,
+            ["choices"] = p.Choices is null ? null : new JsonArray(p.Choices.Select(c => (JsonNode?)c).ToArray()),
+            ["allowed"] = p.Allowed, ["description"] = p.Description,
+        }).ToArray());
+
+    /// <summary>An architecture's declared options (contract 1.4), or none.</summary>
+    static IReadOnlyList<ParameterInfo> OptionsOf(IArchitecture architecture) =>
+        architecture is IArchitectureOptions o ? o.Options : Array.Empty<ParameterInfo>();
+
+    /// <summary>
+    /// Every parameter a suite file can set, as Markdown tables (`zoo list --parameters`, docs/parameters.md): the suite's
+    /// own fields, then each data set's, optimiser's, schedule's, augmentation's and architecture's, from their declarations.
+    /// </summary>
+    public string ParametersMarkdown()
+    {
+        var sb = new StringBuilder();
+        static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
+        void Table(string heading, string note, IEnumerable<(string Owner, ParameterInfo P)> rows, string ownerColumn)
+        {
+            var list = rows.ToList();
+            sb.AppendLine($"## {heading}").AppendLine().AppendLine(note).AppendLine();
+            if (list.Count == 0) { sb.AppendLine("None.").AppendLine(); return; }
+            sb.AppendLine($"| {ownerColumn} | parameter | type | default | allowed | meaning |");
+            sb.AppendLine("|---|---|---|---|---|---|");
+            foreach (var (owner, p) in list)
+                sb.AppendLine($"| {Cell(owner)} | `{Cell(p.Name)}` | {p.Type} | {(p.Default.Length == 0 ? "" : $"`{Cell(p.Default)}`")} | {Cell(p.Allowed)} | {Cell(p.Description)} |");
+            sb.AppendLine();
+        }
+        static IEnumerable<(string, ParameterInfo)> Of(IEnumerable<(string Name, IReadOnlyList<ParameterInfo> Parameters)> items) =>
+            items.SelectMany(i => i.Parameters.Select(p => (i.Name, p)));
+        var c = Catalog;
+        Table("Suite fields", "The suite file's own fields (`dataset`, `recipe`); a field left out takes the default.",
+            Suites.SuiteFields.All.Select(f => (f.Section, f.Field)), "in");
+        Table("Data sets", "Under `dataset`, beside its `name`.", Of(c.Datasets.Select(d => (d.Name, d.Parameters))), "data set");
+        Table("Optimisers", "Under `recipe.optimizer`, beside its `name` and `lr`.", Of(c.Optimizers.Select(o => (o.Name, o.Parameters))), "optimiser");
+        Table("Schedules", "Under `recipe.schedule`, beside its `name`, `warmup_epochs` and `warmup_start_factor`.", Of(c.Schedules.Select(o => (o.Name, o.Parameters))), "schedule");
+        Table("Augmentations", "Each an entry of `recipe.augment`: `{ \"name\": …, parameters }`.", Of(c.Augmentations.Select(o => (o.Name, o.Parameters))), "augmentation");
+        Table("Batch augmentations", "Each an entry of `recipe.batch_augment`.", Of(c.BatchAugmentations.Select(o => (o.Name, o.Parameters))), "batch augmentation");
+        Table("Architecture options", "Under a model entry's `options`; every variant of the architecture takes them.",
+            Of(Variants.Select(r => r.Entry.Architecture).DistinctBy(a => a.Name).Select(a => (a.Name, OptionsOf(a)))), "architecture");
+        return sb.ToString().TrimEnd() + "\n";
+    }
 }

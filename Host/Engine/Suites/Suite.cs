@@ -150,15 +150,13 @@ public static class SuiteParser
         new(
             at.Str(el, "name") ?? throw new ZooConfigException(at.Field("name"), "required; e.g. \"shapes\" (built in, no download)"),
             at.Str(el, "path") is { } dataPath ? ResolvePath(dataPath, source) : null,
-            at.Int(el, "channels", 1, 4),
-            at.Int(el, "size", 8, 1024),
-            at.Int(el, "seed", 0, int.MaxValue) ?? 0,
-            at.Num(el, "val_fraction", 0, 0.9) ?? 0.1,
+            at.IntOrNull(el, SuiteFields.Channels),
+            at.IntOrNull(el, SuiteFields.Size),
+            at.Int(el, SuiteFields.DataSeed),
+            at.Num(el, SuiteFields.ValFraction),
             at.Rest(el, DatasetFields))
         {
-            Normalize = at.Str(el, "normalize") is { } norm
-                ? norm is "dataset" or "imagenet" or "none" ? norm : throw new ZooConfigException(at.Field("normalize"), $"'{norm}' is not allowed; allowed: dataset, imagenet, none")
-                : "dataset",
+            Normalize = at.Choice(el, SuiteFields.Normalize),
         };
 
     /// <summary>The parts of a suite besides its model entry that decide a run's numbers (its fingerprint).</summary>
@@ -274,36 +272,36 @@ public static class SuiteParser
     static Recipe ParseRecipe(JsonElement el, Cursor at)
     {
         at.OnlyFields(el, RecipeFields);
-        var optimizer = new OptimizerSpec("adamw", 1e-3, ParameterBag.Empty);
+        var optimizer = new OptimizerSpec(SuiteFields.Optimizer.Default, SuiteFields.LearningRate.Default, ParameterBag.Empty);
         if (el.TryGetProperty("optimizer", out var oEl))
         {
             var oAt = at.In("optimizer");
             oAt.Expect(oEl, JsonValueKind.Object);
             // The name and the optimiser's own fields are checked against the catalogue (plugins may add optimisers): SuiteValidator.
-            var oName = (oAt.Str(oEl, "name") ?? "adamw").ToLowerInvariant();
+            var oName = (oAt.Str(oEl, "name") ?? SuiteFields.Optimizer.Default).ToLowerInvariant();
             var bag = oAt.Rest(oEl, new[] { "name", "lr" });
             bool find = oAt.FindsLearningRate(oEl, "lr");
-            optimizer = new OptimizerSpec(oName, find ? 1e-3 : oAt.LearningRate(oEl, "lr") ?? 1e-3, bag) { Find = find ? ParseSearch(el, at) : null };
+            optimizer = new OptimizerSpec(oName, find ? SuiteFields.LearningRate.Default : oAt.LearningRate(oEl, "lr") ?? SuiteFields.LearningRate.Default, bag) { Find = find ? ParseSearch(el, at) : null };
         }
-        var schedule = new ScheduleSpec("cosine", new ParameterBag(new Dictionary<string, string>(), at.Field("schedule")));
+        var schedule = new ScheduleSpec(SuiteFields.Schedule.Default, new ParameterBag(new Dictionary<string, string>(), at.Field("schedule")));
         if (el.TryGetProperty("schedule", out var sEl))
         {
             var sAt = at.In("schedule");
             sAt.Expect(sEl, JsonValueKind.Object);
             schedule = new ScheduleSpec(
-                (sAt.Str(sEl, "name") ?? "cosine").ToLowerInvariant(),
+                (sAt.Str(sEl, "name") ?? SuiteFields.Schedule.Default).ToLowerInvariant(),
                 sAt.Rest(sEl, new[] { "name", "warmup_epochs", "warmup_start_factor" }),
-                sAt.Num(sEl, "warmup_epochs", 0, 1000) ?? 0,
-                sAt.Num(sEl, "warmup_start_factor", 0, 1) ?? 0.01);
+                sAt.Num(sEl, SuiteFields.WarmupEpochs),
+                sAt.Num(sEl, SuiteFields.WarmupStartFactor));
         }
         return new Recipe
         {
-            Epochs = at.Int(el, "epochs", 1, 100_000) ?? 10,
-            BatchSize = at.Int(el, "batch_size", 1, 1 << 16) ?? 64,
-            Seed = at.Int(el, "seed", 0, int.MaxValue) ?? 1,
+            Epochs = at.Int(el, SuiteFields.Epochs),
+            BatchSize = at.Int(el, SuiteFields.BatchSize),
+            Seed = at.Int(el, SuiteFields.Seed),
             Optimizer = optimizer,
             Schedule = schedule,
-            LabelSmoothing = at.Num(el, "label_smoothing", 0, 0.99) ?? 0,
+            LabelSmoothing = at.Num(el, SuiteFields.LabelSmoothing),
             Dropout = at.Num(el, "dropout", 0, 0.99),
             StochasticDepth = at.Num(el, "stochastic_depth", 0, 0.99),
             Augment = at.NamedList(el, "augment"),
@@ -312,10 +310,10 @@ public static class SuiteParser
             PreciseBatchNorm = PreciseBatches(el, at),
             ClipGradNorm = at.Num(el, "clip_grad_norm", 1e-6, 1e6),
             ClipGradValue = at.Num(el, "clip_grad_value", 1e-6, 1e6),
-            AccumulateSteps = at.Int(el, "accumulate_steps", 1, 4096) ?? 1,
-            FreezeBackboneEpochs = at.Int(el, "freeze_backbone_epochs", 0, 100_000) ?? 0,
+            AccumulateSteps = at.Int(el, SuiteFields.AccumulateSteps),
+            FreezeBackboneEpochs = at.Int(el, SuiteFields.FreezeBackboneEpochs),
             HeadLearningRate = at.Num(el, "head_lr", 1e-12, OptimizerSpec.MaxLearningRate),
-            Repeats = at.Int(el, "repeats", 1, 100) ?? 1,
+            Repeats = at.Int(el, SuiteFields.Repeats),
             Precision = ParsePrecision(el, at),
             EarlyStopping = ParseEarlyStopping(el, at),
             Target = ParseTarget(el, at),
@@ -347,23 +345,25 @@ public static class SuiteParser
     static double? EmaDecay(JsonElement el, Cursor at)
     {
         if (!el.TryGetProperty("ema", out var e) || e.ValueKind is JsonValueKind.Null or JsonValueKind.False) return null;
-        if (e.ValueKind == JsonValueKind.True) return 0.9998;
-        if (e.ValueKind == JsonValueKind.Number) return at.Num(el, "ema", 0.5, 0.999999);
+        if (e.ValueKind == JsonValueKind.True) return SuiteFields.EmaDecay.Default;
+        if (e.ValueKind == JsonValueKind.Number) return at.Num(el, SuiteFields.EmaDecay);
         var eAt = at.In("ema");
         eAt.Expect(e, JsonValueKind.Object, "true, a decay such as 0.9998, or {\"decay\": 0.9998}");
         eAt.OnlyFields(e, new[] { "decay" });
-        return eAt.Num(e, "decay", 0.5, 0.999999) ?? 0.9998;
+        var decay = SuiteFields.EmaDecay.Info;
+        return eAt.Num(e, "decay", decay.Min!.Value, decay.Max!.Value) ?? SuiteFields.EmaDecay.Default;
     }
 
     /// <summary>"precise_bn": a number of training batches, or {"batches": n}; null or false: off.</summary>
     static int? PreciseBatches(JsonElement el, Cursor at)
     {
         if (!el.TryGetProperty("precise_bn", out var e) || e.ValueKind is JsonValueKind.Null or JsonValueKind.False) return null;
-        if (e.ValueKind == JsonValueKind.Number) return at.Int(el, "precise_bn", 1, 100_000);
+        if (e.ValueKind == JsonValueKind.Number) return at.IntOrNull(el, SuiteFields.PreciseBatchNorm);
         var pAt = at.In("precise_bn");
         pAt.Expect(e, JsonValueKind.Object, "a number of training batches such as 50, or {\"batches\": 50}");
         pAt.OnlyFields(e, new[] { "batches" });
-        return pAt.Int(e, "batches", 1, 100_000) ?? 50;
+        var batches = SuiteFields.PreciseBatchNorm.Info;
+        return pAt.Int(e, "batches", (int)batches.Min!.Value, (int)batches.Max!.Value) ?? SuiteFields.PreciseBatchNorm.Default;
     }
 
     static string Metric(JsonElement el, Cursor at, string field, string fallback)
@@ -379,7 +379,7 @@ public static class SuiteParser
         var eAt = at.In("early_stopping");
         eAt.Expect(e, JsonValueKind.Object, "an object such as {\"metric\": \"val_top1\", \"patience\": 5}");
         eAt.OnlyFields(e, new[] { "metric", "patience", "min_delta" });
-        return new EarlyStopping(Metric(e, eAt, "metric", "val_top1"), eAt.Int(e, "patience", 1, 100_000) ?? 5, eAt.Num(e, "min_delta", 0, 1e6) ?? 0);
+        return new EarlyStopping(Metric(e, eAt, "metric", "val_top1"), eAt.Int(e, SuiteFields.Patience), eAt.Num(e, SuiteFields.MinDelta));
     }
 
     static TargetSpec? ParseTarget(JsonElement el, Cursor at)
@@ -489,6 +489,39 @@ public static class SuiteParser
             var lr = Num(el, name, 0, OptimizerSpec.MaxLearningRate);
             if (lr is not null && lr <= 0) throw new ZooConfigException(Field(name), OptimizerSpec.NotPositive(lr.Value));
             return lr;
+        }
+
+        /// <summary>The key a declared field has in its JSON object ("lr" of "optimizer.lr").</summary>
+        static string Key(ParameterInfo field) => field.Name[(field.Name.LastIndexOf('.') + 1)..];
+
+        /// <summary>A declared whole number (<see cref="SuiteFields"/>), or null where the file gives none.</summary>
+        public int? IntOrNull(JsonElement el, Param<int> field) =>
+            Int(el, Key(field.Info), (int)(field.Info.Min ?? int.MinValue), (int)(field.Info.Max ?? int.MaxValue));
+
+        /// <summary>A declared whole number without a default of its own, or null.</summary>
+        public int? IntOrNull(JsonElement el, Param<int?> field) =>
+            Int(el, Key(field.Info), (int)(field.Info.Min ?? int.MinValue), (int)(field.Info.Max ?? int.MaxValue));
+
+        /// <summary>A declared whole number, or its default.</summary>
+        public int Int(JsonElement el, Param<int> field) => IntOrNull(el, field) ?? field.Default;
+
+        /// <summary>A declared number, or null where the file gives none.</summary>
+        public double? NumOrNull(JsonElement el, Param<double> field) =>
+            Num(el, Key(field.Info), field.Info.Min ?? double.NegativeInfinity, field.Info.Max ?? double.PositiveInfinity);
+
+        /// <summary>A declared number, or its default.</summary>
+        public double Num(JsonElement el, Param<double> field) => NumOrNull(el, field) ?? field.Default;
+
+        /// <summary>A declared word among its choices, or its default; another word is refused with the nearest one and the list.</summary>
+        public string Choice(JsonElement el, Param<string> field)
+        {
+            var key = Key(field.Info);
+            var text = Str(el, key);
+            if (text is null) return field.Default;
+            var choices = field.Info.Choices ?? Array.Empty<string>();
+            if (choices.Count == 0 || choices.Contains(text)) return text;
+            var near = NearestNames.DidYouMean(text, choices);
+            throw new ZooConfigException(Field(key), $"'{text}' is not allowed; {(near is null ? "" : near + " ")}allowed: {string.Join(", ", choices)}");
         }
 
         public int? Int(JsonElement el, string name, int min, int max)

@@ -11,74 +11,74 @@ namespace Zoo.Engine.Training;
 /// </summary>
 public static class BuiltInOptimizers
 {
-    static readonly ParameterInfo NoDecay = new("no_decay_norm_bias", "bool", "false",
+    static readonly Param<bool> NoDecay = Param.Flag("no_decay_norm_bias", false,
         "exempt normalisation weights and every bias (1-D parameters) from weight decay, as the ConvNeXt and EfficientNet recipes do");
 
-    static ParameterInfo WeightDecay(string @default = "0", string what = "L2 weight decay") => new("weight_decay", "number", @default, what);
+    static Param<double> WeightDecay(double @default, string what) => Param.Number("weight_decay", @default, 0, 1, what);
+    static readonly Param<double> L2 = WeightDecay(0, "L2 weight decay");
+    static Param<double> Momentum(double @default) => Param.Number("momentum", @default, 0, 1, "momentum");
+    static Param<double> Eps(double @default) => Param.Number("eps", @default, 0, 1, "denominator epsilon");
 
     /// <summary>Every built-in optimiser factory.</summary>
     public static IEnumerable<IOptimizerFactory> All()
     {
-        yield return new Factory("sgd", "stochastic gradient descent with momentum (optionally Nesterov)", new ParameterInfo[]
         {
-            new("momentum", "number", "0.9", "momentum"), new("nesterov", "bool", "false", "Nesterov momentum"),
-            WeightDecay(), new("dampening", "number", "0", "momentum dampening"), NoDecay,
-        }, (p, lr, wd, groups) =>
-        {
-            double m = p.GetDouble("momentum", 0.9, 0, 1), damp = p.GetDouble("dampening", 0, 0, 1);
-            bool nesterov = p.GetBool("nesterov", false);
-            if (nesterov && (m <= 0 || damp != 0))
-                throw new ZooConfigException($"{p.Where}.nesterov", "Nesterov momentum needs momentum > 0 and dampening 0");
-            return torch.optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, g.LearningRate, m, damp, g.Decay ? wd : 0, nesterov, false)), lr, m, damp, wd, nesterov);
-        });
+            var (momentum, nesterov, dampening) = (Momentum(0.9), Param.Flag("nesterov", false, "Nesterov momentum"), Param.Number("dampening", 0, 0, 1, "momentum dampening"));
+            yield return new Factory("sgd", "stochastic gradient descent with momentum (optionally Nesterov)",
+                new ParameterInfo[] { momentum, nesterov, L2, dampening, NoDecay }, L2, (p, lr, wd, groups) =>
+            {
+                double m = momentum.Read(p), damp = dampening.Read(p);
+                bool n = nesterov.Read(p);
+                if (n && (m <= 0 || damp != 0))
+                    throw new ZooConfigException($"{p.Where}.nesterov", "Nesterov momentum needs momentum > 0 and dampening 0");
+                return torch.optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, g.LearningRate, m, damp, g.Decay ? wd : 0, n, false)), lr, m, damp, wd, n);
+            });
+        }
         foreach (var name in new[] { "adam", "adamw" })
         {
             bool decoupled = name == "adamw";
-            yield return new Factory(name, decoupled ? "Adam with decoupled weight decay (Loshchilov & Hutter)" : "Adam (Kingma & Ba)", new ParameterInfo[]
+            var (beta1, beta2, eps) = (Param.Number("beta1", 0.9, 0, 1, "first-moment decay"), Param.Number("beta2", 0.999, 0, 1, "second-moment decay"), Eps(1e-8));
+            var decay = decoupled ? WeightDecay(0.01, "decoupled weight decay") : L2;
+            yield return new Factory(name, decoupled ? "Adam with decoupled weight decay (Loshchilov & Hutter)" : "Adam (Kingma & Ba)",
+                new ParameterInfo[] { beta1, beta2, eps, decay, NoDecay }, decay, (p, lr, wd, groups) =>
             {
-                new("beta1", "number", "0.9", "first-moment decay"), new("beta2", "number", "0.999", "second-moment decay"),
-                new("eps", "number", "1e-8", "denominator epsilon"),
-                decoupled ? WeightDecay("0.01", "decoupled weight decay") : WeightDecay(), NoDecay,
-            }, (p, lr, wd, groups) =>
-            {
-                double b1 = p.GetDouble("beta1", 0.9, 0, 1), b2 = p.GetDouble("beta2", 0.999, 0, 1), eps = p.GetDouble("eps", 1e-8, 0, 1);
+                double b1 = beta1.Read(p), b2 = beta2.Read(p), e = eps.Read(p);
                 return decoupled
-                    ? torch.optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, g.LearningRate, b1, b2, eps, g.Decay ? wd : 0, false, false)), lr, b1, b2, eps, wd)
-                    : torch.optim.Adam(groups.Select(g => new Adam.ParamGroup(g.Parameters, g.LearningRate, b1, b2, eps, g.Decay ? wd : 0, false, false)), lr, b1, b2, eps, wd);
-            }, defaultWeightDecay: decoupled ? 0.01 : 0);
+                    ? torch.optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, g.LearningRate, b1, b2, e, g.Decay ? wd : 0, false, false)), lr, b1, b2, e, wd)
+                    : torch.optim.Adam(groups.Select(g => new Adam.ParamGroup(g.Parameters, g.LearningRate, b1, b2, e, g.Decay ? wd : 0, false, false)), lr, b1, b2, e, wd);
+            });
         }
-        yield return new Factory("rmsprop", "RMSprop (Hinton), optionally centred and with momentum", new ParameterInfo[]
         {
-            new("alpha", "number", "0.99", "smoothing of the squared-gradient average"), new("eps", "number", "1e-8", "denominator epsilon"),
-            new("momentum", "number", "0", "momentum"), new("centered", "bool", "false", "divide by the centred variance"),
-            WeightDecay(), NoDecay,
-        }, (p, lr, wd, groups) =>
+            var (alpha, eps, momentum, centered) = (Param.Number("alpha", 0.99, 0, 1, "smoothing of the squared-gradient average"), Eps(1e-8), Momentum(0),
+                Param.Flag("centered", false, "divide by the centred variance"));
+            yield return new Factory("rmsprop", "RMSprop (Hinton), optionally centred and with momentum",
+                new ParameterInfo[] { alpha, eps, momentum, centered, L2, NoDecay }, L2, (p, lr, wd, groups) =>
+            {
+                double a = alpha.Read(p), e = eps.Read(p), m = momentum.Read(p);
+                bool c = centered.Read(p);
+                return torch.optim.RMSProp(groups.Select(g => new RMSProp.ParamGroup(g.Parameters, lr: g.LearningRate, eps: e, alpha: a, weight_decay: g.Decay ? wd : 0, momentum: m, centered: c)),
+                    lr, a, e, wd, m, c);
+            });
+        }
         {
-            double alpha = p.GetDouble("alpha", 0.99, 0, 1), eps = p.GetDouble("eps", 1e-8, 0, 1), m = p.GetDouble("momentum", 0, 0, 1);
-            bool centered = p.GetBool("centered", false);
-            return torch.optim.RMSProp(groups.Select(g => new RMSProp.ParamGroup(g.Parameters, lr: g.LearningRate, eps: eps, alpha: alpha, weight_decay: g.Decay ? wd : 0, momentum: m, centered: centered)),
-                lr, alpha, eps, wd, m, centered);
-        });
-        yield return new Factory("adagrad", "Adagrad (Duchi et al.)", new ParameterInfo[]
+            var (lrDecay, initial, eps) = (Param.Number("lr_decay", 0, 0, 1, "rate decay per step"),
+                Param.Number("initial_accumulator_value", 0, 0, 1e6, "starting sum of squares"), Eps(1e-10));
+            yield return new Factory("adagrad", "Adagrad (Duchi et al.)", new ParameterInfo[] { lrDecay, initial, eps, L2, NoDecay }, L2, (p, lr, wd, groups) =>
+            {
+                double d = lrDecay.Read(p), start = initial.Read(p), e = eps.Read(p);
+                return torch.optim.Adagrad(groups.Select(g => new Adagrad.ParamGroup(g.Parameters, lr: g.LearningRate, lr_decay: d, weight_decay: g.Decay ? wd : 0, initial_accumulator_value: start, eps: e)),
+                    lr, d, wd, start, e);
+            });
+        }
         {
-            new("lr_decay", "number", "0", "rate decay per step"), new("initial_accumulator_value", "number", "0", "starting sum of squares"),
-            new("eps", "number", "1e-10", "denominator epsilon"), WeightDecay(), NoDecay,
-        }, (p, lr, wd, groups) =>
-        {
-            double lrDecay = p.GetDouble("lr_decay", 0, 0, 1), start = p.GetDouble("initial_accumulator_value", 0, 0, 1e6), eps = p.GetDouble("eps", 1e-10, 0, 1);
-            return torch.optim.Adagrad(groups.Select(g => new Adagrad.ParamGroup(g.Parameters, lr: g.LearningRate, lr_decay: lrDecay, weight_decay: g.Decay ? wd : 0, initial_accumulator_value: start, eps: eps)),
-                lr, lrDecay, wd, start, eps);
-        });
-        yield return new Factory("adadelta", "Adadelta (Zeiler)", new ParameterInfo[]
-        {
-            new("rho", "number", "0.9", "smoothing of the squared averages"), new("eps", "number", "1e-6", "denominator epsilon"),
-            WeightDecay(), NoDecay,
-        }, (p, lr, wd, groups) =>
-        {
-            double rho = p.GetDouble("rho", 0.9, 0, 1), eps = p.GetDouble("eps", 1e-6, 0, 1);
-            return torch.optim.Adadelta(groups.Select(g => new Adadelta.ParamGroup(g.Parameters, lr: g.LearningRate, rho: rho, eps: eps, weight_decay: g.Decay ? wd : 0, maximize: false)),
-                lr, rho, eps, wd);
-        });
+            var (rho, eps) = (Param.Number("rho", 0.9, 0, 1, "smoothing of the squared averages"), Eps(1e-6));
+            yield return new Factory("adadelta", "Adadelta (Zeiler)", new ParameterInfo[] { rho, eps, L2, NoDecay }, L2, (p, lr, wd, groups) =>
+            {
+                double r = rho.Read(p), e = eps.Read(p);
+                return torch.optim.Adadelta(groups.Select(g => new Adadelta.ParamGroup(g.Parameters, lr: g.LearningRate, rho: r, eps: e, weight_decay: g.Decay ? wd : 0, maximize: false)),
+                    lr, r, e, wd);
+            });
+        }
     }
 
     /// <summary>A parameter group: its parameters and whether weight decay applies to them.</summary>
@@ -88,8 +88,8 @@ public static class BuiltInOptimizers
     /// One optimiser: checks the suite's parameters, splits the trainable parameters into a decayed group and
     /// (with no_decay_norm_bias) an exempt one, and hands both to <c>create</c>.
     /// </summary>
-    sealed class Factory(string name, string description, IReadOnlyList<ParameterInfo> parameters,
-        Func<ParameterBag, double, double, IReadOnlyList<Group>, torch.optim.Optimizer> create, double defaultWeightDecay = 0) : IOptimizerFactory
+    sealed class Factory(string name, string description, IReadOnlyList<ParameterInfo> parameters, Param<double> weightDecay,
+        Func<ParameterBag, double, double, IReadOnlyList<Group>, torch.optim.Optimizer> create) : IOptimizerFactory
     {
         public string Name => name;
         public string Description => description;
@@ -99,8 +99,8 @@ public static class BuiltInOptimizers
         {
             var p = context.Parameters;
             p.EnsureOnly(new[] { "name", "lr" }.Concat(parameters.Select(x => x.Name)));   // the allowed list a user reads names every field
-            double wd = p.GetDouble("weight_decay", defaultWeightDecay, 0, 1);
-            bool split = p.GetBool("no_decay_norm_bias", false) && wd > 0;
+            double wd = weightDecay.Read(p);   // as declared: AdamW's default is 0.01, the others' 0
+            bool split = NoDecay.Read(p) && wd > 0;
             // One group per learning rate (the recipe's, then e.g. the head's), each split in two where asked:
             // 1-D parameters are the biases and the normalisation scales/shifts (BatchNorm, LayerNorm, layer scale).
             var groups = new List<Group>();

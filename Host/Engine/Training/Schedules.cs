@@ -111,59 +111,66 @@ public static class RecipeSchedule
 /// <summary>The built-in schedules. Each validates its parameters and names the field on error.</summary>
 public static class BuiltInSchedules
 {
+    // Each parameter is declared once (Param): the declaration lists it and reads it.
+    static readonly Param<double> CosineMin = Param.Number("min_lr", 0, 0, double.PositiveInfinity, "the floor reached at the last step (at most the rate)");
+    static readonly Param<int> StepSize = Param.Integer("step_size", 30, 1, int.MaxValue, "epochs between drops");
+    static readonly Param<double> Gamma = Param.Number("gamma", 0.1, 0, 1, "factor per drop");
+    static readonly Param<IReadOnlyList<double>> Milestones = Param.Numbers("milestones", Array.Empty<double>(), "epochs at which to drop");
+    static readonly Param<double> EpochGamma = Param.Number("gamma", 0.95, 0, 1, "factor per epoch");
+    static readonly Param<double> PctStart = Param.Number("pct_start", 0.3, 0.01, 0.99, "share of the run spent rising");
+    static readonly Param<double> DivFactor = Param.Number("div_factor", 25, 1, 1e6, "initial rate = rate / div_factor");
+    static readonly Param<double> FinalDivFactor = Param.Number("final_div_factor", 1e4, 1, 1e9, "final rate = initial rate / final_div_factor");
+    static readonly Param<double> Power = Param.Number("power", 1, 0, 100, "1 is linear decay");
+    static readonly Param<double> PolyMin = Param.Number("min_lr", 0, 0, double.PositiveInfinity, "the floor (at most the rate)");
+
     public static IEnumerable<IScheduleFactory> All() => new IScheduleFactory[]
     {
         new Factory("constant", "The recipe's rate throughout.", Array.Empty<ParameterInfo>(),
             (o, c) => new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, _) => c.BaseLearningRate)),
 
         new Factory("cosine", "Cosine annealing from the rate to min_lr over the run, per batch (Loshchilov & Hutter 2017, no restarts).",
-            new[] { new ParameterInfo("min_lr", "number", "0", "the floor reached at the last step") },
+            new ParameterInfo[] { CosineMin },
             (o, c) =>
             {
-                double min = c.Parameters.GetDouble("min_lr", 0, 0, c.BaseLearningRate);
+                double min = CosineMin.ReadWithin(c.Parameters, 0, c.BaseLearningRate);
                 double total = Math.Max(1, c.TotalSteps);
                 return new FunctionSchedule(o, c, ScheduleUnit.Batch,
                     (s, _) => min + (c.BaseLearningRate - min) * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, s / total))));
             }),
 
         new Factory("step", "Multiplies the rate by gamma every step_size epochs.",
-            new[] { new ParameterInfo("step_size", "integer", "30", "epochs between drops"), new ParameterInfo("gamma", "number", "0.1", "factor per drop") },
+            new ParameterInfo[] { StepSize, Gamma },
             (o, c) =>
             {
-                int size = c.Parameters.GetInt("step_size", 30, 1);
-                double gamma = c.Parameters.GetDouble("gamma", 0.1, 0, 1);
+                int size = StepSize.Read(c.Parameters);
+                double gamma = Gamma.Read(c.Parameters);
                 return new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, e) => c.BaseLearningRate * Math.Pow(gamma, e / size));
             }),
 
         new Factory("multistep", "Multiplies the rate by gamma at each listed epoch.",
-            new[] { new ParameterInfo("milestones", "list", "[]", "epochs at which to drop"), new ParameterInfo("gamma", "number", "0.1", "factor per drop") },
+            new ParameterInfo[] { Milestones, Gamma },
             (o, c) =>
             {
-                var ms = c.Parameters.GetDoubleList("milestones", Array.Empty<double>());
-                double gamma = c.Parameters.GetDouble("gamma", 0.1, 0, 1);
+                var ms = Milestones.Read(c.Parameters);
+                double gamma = Gamma.Read(c.Parameters);
                 return new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, e) => c.BaseLearningRate * Math.Pow(gamma, ms.Count(m => e >= m)));
             }),
 
         new Factory("exponential", "Multiplies the rate by gamma every epoch.",
-            new[] { new ParameterInfo("gamma", "number", "0.95", "factor per epoch") },
+            new ParameterInfo[] { EpochGamma },
             (o, c) =>
             {
-                double gamma = c.Parameters.GetDouble("gamma", 0.95, 0, 1);
+                double gamma = EpochGamma.Read(c.Parameters);
                 return new FunctionSchedule(o, c, ScheduleUnit.Epoch, (_, e) => c.BaseLearningRate * Math.Pow(gamma, e));
             }),
 
         new Factory("onecycle", "One-cycle (Smith & Topin 2019), per batch: cosine rise from rate/div_factor to the rate over pct_start of the run, then cosine fall to rate/(div_factor·final_div_factor).",
-            new[]
-            {
-                new ParameterInfo("pct_start", "number", "0.3", "share of the run spent rising"),
-                new ParameterInfo("div_factor", "number", "25", "initial rate = rate / div_factor"),
-                new ParameterInfo("final_div_factor", "number", "10000", "final rate = initial rate / final_div_factor"),
-            },
+            new ParameterInfo[] { PctStart, DivFactor, FinalDivFactor },
             (o, c) =>
             {
-                double pct = c.Parameters.GetDouble("pct_start", 0.3, 0.01, 0.99);
-                double initial = c.BaseLearningRate / c.Parameters.GetDouble("div_factor", 25, 1, 1e6);
-                double final = initial / c.Parameters.GetDouble("final_div_factor", 1e4, 1, 1e9);
+                double pct = PctStart.Read(c.Parameters);
+                double initial = c.BaseLearningRate / DivFactor.Read(c.Parameters);
+                double final = initial / FinalDivFactor.Read(c.Parameters);
                 double total = Math.Max(2, c.TotalSteps);
                 double peak = Math.Max(1, pct * total - 1), end = total - 1;
                 static double Cos(double from, double to, double t) => to + (from - to) / 2 * (1 + Math.Cos(Math.PI * Math.Clamp(t, 0, 1)));
@@ -172,11 +179,11 @@ public static class BuiltInSchedules
             }),
 
         new Factory("poly", "Polynomial decay, per batch: rate × (1 − step/total)^power, never below min_lr.",
-            new[] { new ParameterInfo("power", "number", "1", "1 is linear decay"), new ParameterInfo("min_lr", "number", "0", "the floor") },
+            new ParameterInfo[] { Power, PolyMin },
             (o, c) =>
             {
-                double power = c.Parameters.GetDouble("power", 1, 0, 100);
-                double min = c.Parameters.GetDouble("min_lr", 0, 0, c.BaseLearningRate);
+                double power = Power.Read(c.Parameters);
+                double min = PolyMin.ReadWithin(c.Parameters, 0, c.BaseLearningRate);
                 double total = Math.Max(1, c.TotalSteps);
                 return new FunctionSchedule(o, c, ScheduleUnit.Batch,
                     (s, _) => Math.Max(min, c.BaseLearningRate * Math.Pow(Math.Max(0, 1 - s / total), power)));
@@ -211,15 +218,14 @@ public static class BuiltInSchedules
 /// <summary>Reduce-on-plateau: the rate falls by <c>factor</c> after <c>patience</c> epochs without improvement.</summary>
 public sealed class PlateauSchedule : ScheduleBase
 {
-    public static readonly ParameterInfo[] ParameterList =
-    {
-        new("monitor", "string", "val_top1", "metric to watch: val_top1, val_loss, train_loss…"),
-        new("mode", "string", "max for accuracies, min for losses", "max or min"),
-        new("factor", "number", "0.1", "multiplier per reduction"),
-        new("patience", "integer", "2", "epochs without improvement before a reduction"),
-        new("max_reductions", "integer", "3", "reductions at most"),
-        new("threshold", "number", "0.0001", "the smallest change that counts as improvement"),
-    };
+    static readonly Param<string> Monitor = Param.Text("monitor", "val_top1", "metric to watch: val_top1, val_loss, train_loss…");
+    static readonly Param<string> Mode = Param.Choice("mode", "auto", new[] { "auto", "max", "min" }, "auto: max for accuracies, min for losses");
+    static readonly Param<double> Factor = Param.Number("factor", 0.1, 0, 1, "multiplier per reduction");
+    static readonly Param<int> Patience = Param.Integer("patience", 2, 0, int.MaxValue, "epochs without improvement before a reduction");
+    static readonly Param<int> MaxReductions = Param.Integer("max_reductions", 3, 0, int.MaxValue, "reductions at most");
+    static readonly Param<double> Threshold = Param.Number("threshold", 1e-4, 0, double.PositiveInfinity, "the smallest change that counts as improvement");
+
+    public static readonly ParameterInfo[] ParameterList = { Monitor, Mode, Factor, Patience, MaxReductions, Threshold };
 
     readonly string _monitor;
     readonly bool _max;
@@ -231,14 +237,13 @@ public sealed class PlateauSchedule : ScheduleBase
     public PlateauSchedule(torch.optim.Optimizer o, ScheduleContext c) : base(o, c)
     {
         var p = c.Parameters;
-        _monitor = p.GetString("monitor", "val_top1");
-        var mode = p.GetString("mode", _monitor.Contains("loss") ? "min" : "max");
-        if (mode is not ("min" or "max")) throw new ZooConfigException($"{p.Where}.mode", $"'{mode}' is not allowed; allowed: min, max");
-        _max = mode == "max";
-        _factor = p.GetDouble("factor", 0.1, 0, 1);
-        _patience = p.GetInt("patience", 2, 0);
-        _maxReductions = p.GetInt("max_reductions", 3, 0);
-        _threshold = p.GetDouble("threshold", 1e-4, 0, double.MaxValue);
+        _monitor = Monitor.Read(p);
+        var mode = Mode.Read(p);
+        _max = mode == "auto" ? !_monitor.Contains("loss") : mode == "max";
+        _factor = Factor.Read(p);
+        _patience = Patience.Read(p);
+        _maxReductions = MaxReductions.Read(p);
+        _threshold = Threshold.Read(p);
         _best = _max ? double.NegativeInfinity : double.PositiveInfinity;
         Apply();
     }

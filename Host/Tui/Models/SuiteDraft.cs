@@ -27,37 +27,52 @@ public sealed record DraftField(string Field, string Label, string Default, stri
 /// </remarks>
 public sealed class SuiteDraft
 {
-    public static readonly IReadOnlyList<DraftField> Fields = new DraftField[]
+    /// <summary>
+    /// The form's fields. Hints that state a default, a range or a list of names take it from the engine's declarations
+    /// (<see cref="SuiteFields"/>, the built-in data sets', optimisers' and schedules' own), so the form cannot
+    /// promise what the parser does not do; the prefilled values are the form's starting point for a small comparison.
+    /// </summary>
+    public static readonly IReadOnlyList<DraftField> Fields = MakeFields();
+
+    static DraftField[] MakeFields()
     {
-        new("name", "Suite name", "my-comparison", "also the results folder's name", false, 0),
-        new("dataset.name", "Data set", "shapes", "shapes, mnist, cifar10, … or folder", false, 0),
-        new("dataset.path", "Path", "", "empty: the data folder (downloads)", false, 0),
-        new("dataset.channels", "Channels", "1", "1 grey, 3 RGB", true, 0),
-        new("dataset.size", "Size", "28", "square input in pixels", true, 0),
-        new("dataset.seed", "Data seed", "", "draws splits and shapes; empty: 0", true, 0),
-        new("dataset.train", "Train images", "", "shapes only; empty: 5000", true, 0),
-        new("dataset.val", "Val images", "", "shapes only; empty: 1000", true, 0),
-        new("dataset.test", "Test images", "", "shapes only; empty: 1000", true, 0),
-        new("dataset.val_fraction", "Val fraction", "", "of train if no val split; empty: 0.1", true, 0),
-        new("dataset.test_fraction", "Test fraction", "", "folder without test/; empty: 0", true, 0),
-        new("recipe.epochs", "Epochs", "10", "", true, 1),
-        new("recipe.batch_size", "Batch", "32", "", true, 1),
-        new("recipe.seed", "Seed", "42", "initial weights and shuffling", true, 1),
-        new("recipe.optimizer.name", "Optimiser", "adamw", "sgd, adam, adamw, rmsprop, …", false, 1),
-        new("recipe.optimizer.lr", "Learning rate", "0.001", "", true, 1),
-        new("recipe.optimizer.weight_decay", "Weight decay", "", "empty: the optimiser's default", true, 1),
-        new("recipe.schedule.name", "Schedule", "cosine", "constant, step, cosine, plateau, …", false, 1),
-        new("recipe.schedule.warmup_epochs", "Warm-up epochs", "", "linear warm-up first; empty: none", true, 1),
-        new("recipe.augment", "Augmentation", "none", "none, flip-crop, randaugment, seed00N", false, 1),
-        new("recipe.batch_augment.mixup", "Mixup alpha", "", "e.g. 0.8; with CutMix: both", true, 1),
-        new("recipe.batch_augment.cutmix", "CutMix alpha", "", "e.g. 1.0; empty: none", true, 1),
-        new("recipe.label_smoothing", "Label smoothing", "", "e.g. 0.1; empty: none", true, 1),
-        new("recipe.ema", "EMA decay", "", "e.g. 0.9998; empty: none", true, 1),
-        new("recipe.precise_bn", "Precise BN", "", "batches to re-estimate BN; empty: off", true, 1),
-        new("recipe.precision", "Precision", "", "fp32, bf16, fp16; empty: fp32", false, 1),
-        new("recipe.early_stopping.patience", "Early stop", "", "patience in epochs (val top-1)", true, 1),
-        new("recipe.target.value", "Target val top-1", "", "e.g. 0.99: when it is reached", true, 1),
-    };
+        static string Default(ParameterInfo p) => p.Default;
+        static ParameterInfo Of(IDatasetProvider provider, string name) => provider.Parameters.First(p => p.Name == name);
+        var shapes = new ShapesDatasetProvider();
+        var optimisers = Zoo.Engine.Training.BuiltInOptimizers.All().Select(o => o.Name).ToList();
+        var schedules = Zoo.Engine.Training.BuiltInSchedules.All().Select(o => o.Name).ToList();
+        return new DraftField[]
+        {
+            new("name", "Suite name", "my-comparison", "also the results folder's name", false, 0),
+            new("dataset.name", "Data set", "shapes", "shapes, mnist, cifar10, … or folder", false, 0),
+            new("dataset.path", "Path", "", "empty: the data folder (downloads)", false, 0),
+            new("dataset.channels", "Channels", "1", "1 grey, 3 RGB", true, 0),
+            new("dataset.size", "Size", "28", "square input in pixels", true, 0),
+            new("dataset.seed", "Data seed", "", $"draws splits and shapes; empty: {Default(SuiteFields.DataSeed)}", true, 0),
+            new("dataset.train", "Train images", "", $"shapes only; empty: {Default(Of(shapes, "train"))}", true, 0),
+            new("dataset.val", "Val images", "", $"shapes only; empty: {Default(Of(shapes, "val"))}", true, 0),
+            new("dataset.test", "Test images", "", $"shapes only; empty: {Default(Of(shapes, "test"))}", true, 0),
+            new("dataset.val_fraction", "Val fraction", "", $"of train if no val split; empty: {Default(SuiteFields.ValFraction)}", true, 0),
+            new("dataset.test_fraction", "Test fraction", "", $"folder without test/; empty: {Default(Of(new ImageFolderProvider(), "test_fraction"))}", true, 0),
+            new("recipe.epochs", "Epochs", Default(SuiteFields.Epochs), "", true, 1),
+            new("recipe.batch_size", "Batch", "32", $"empty: {Default(SuiteFields.BatchSize)}", true, 1),
+            new("recipe.seed", "Seed", "42", "initial weights and shuffling", true, 1),
+            new("recipe.optimizer.name", "Optimiser", Default(SuiteFields.Optimizer), string.Join(", ", optimisers.Take(4)) + ", …", false, 1),
+            new("recipe.optimizer.lr", "Learning rate", Default(SuiteFields.LearningRate), "a number, or find", true, 1),
+            new("recipe.optimizer.weight_decay", "Weight decay", "", "empty: the optimiser's default", true, 1),
+            new("recipe.schedule.name", "Schedule", Default(SuiteFields.Schedule), string.Join(", ", schedules.Take(4)) + ", …", false, 1),
+            new("recipe.schedule.warmup_epochs", "Warm-up epochs", "", "linear warm-up first; empty: none", true, 1),
+            new("recipe.augment", "Augmentation", "none", "none, flip-crop, randaugment, seed00N", false, 1),
+            new("recipe.batch_augment.mixup", "Mixup alpha", "", "e.g. 0.8; with CutMix: both", true, 1),
+            new("recipe.batch_augment.cutmix", "CutMix alpha", "", "e.g. 1.0; empty: none", true, 1),
+            new("recipe.label_smoothing", "Label smoothing", "", "e.g. 0.1; empty: none", true, 1),
+            new("recipe.ema", "EMA decay", "", $"e.g. {Default(SuiteFields.EmaDecay)}; empty: none", true, 1),
+            new("recipe.precise_bn", "Precise BN", "", "batches to re-estimate BN; empty: off", true, 1),
+            new("recipe.precision", "Precision", "", $"{string.Join(", ", SuiteFields.Precision.Info.Choices!)}; empty: {Default(SuiteFields.Precision)}", false, 1),
+            new("recipe.early_stopping.patience", "Early stop", "", "patience in epochs (val top-1)", true, 1),
+            new("recipe.target.value", "Target val top-1", "", "e.g. 0.99: when it is reached", true, 1),
+        };
+    }
 
     /// <summary>
     /// Augmentation presets by name. The engine has no named presets, so the seeds' recipes are spelt here, each equal to
