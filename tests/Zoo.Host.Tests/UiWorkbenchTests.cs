@@ -476,7 +476,7 @@ public sealed class UiWorkbenchTests
         {
             var keys = All<Shortcut>(window).Select(s => s.Key.ToString()).ToList();
             Assert.Contains("F8", keys);
-            Assert.All(keys, k => Assert.Contains(k, ZooUi.HelpText));
+            Assert.All(keys, k => Assert.Contains(k, UiHelp.Text));
         }
     }
 

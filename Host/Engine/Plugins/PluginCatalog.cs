@@ -1,72 +1,12 @@
-using System.Reflection;
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
-using System.Security.Cryptography;
-using System.Text;
-using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.DependencyInjection;
-using TorchSharp;
 using Zoo.Abstractions;
 
 namespace Zoo.Engine.Plugins;
 
-/// <summary>One plugin the catalogue loaded, with what it contributes.</summary>
-public sealed class LoadedPlugin
-{
-    internal LoadedPlugin(string name, string path, PluginLoader? loader, ServiceProvider services, string? assemblyHash = null)
-    {
-        Name = name;
-        Path = path;
-        AssemblyHash = assemblyHash;
-        Loader = loader;
-        Services = services;
-        Architectures = services.GetServices<IArchitecture>().ToArray();
-        Datasets = services.GetServices<IDatasetProvider>().ToArray();
-        Augmentations = services.GetServices<IAugmentationFactory>().ToArray();
-        BatchAugmentations = services.GetServices<IBatchAugmentationFactory>().ToArray();
-        Schedules = services.GetServices<IScheduleFactory>().ToArray();
-        Optimizers = services.GetServices<IOptimizerFactory>().ToArray();
-        LoadContext = loader is null ? null : new WeakReference(loader.LoadContext);
-    }
-
-    /// <summary>The plugin's name(s) as its entry points give them.</summary>
-    public string Name { get; }
-    /// <summary>The main assembly's absolute path ("(built-in)" for the host's own).</summary>
-    public string Path { get; }
-    /// <summary>
-    /// SHA-256 of the plugin's assemblies as they were loaded (the main one and, for a plugin in a folder of
-    /// its own, every .dll in that folder, so a rebuilt shared-layers assembly counts too); null for the
-    /// host's built-in contributions. A rerun of a suite compares it to know that a model may have changed.
-    /// </summary>
-    public string? AssemblyHash { get; }
-    internal PluginLoader? Loader { get; }
-    internal ServiceProvider Services { get; }
-    /// <summary>A weak reference to the plugin's load context, to check that an unload really happened.</summary>
-    public WeakReference? LoadContext { get; }
-    public IReadOnlyList<IArchitecture> Architectures { get; }
-    public IReadOnlyList<IDatasetProvider> Datasets { get; }
-    public IReadOnlyList<IAugmentationFactory> Augmentations { get; }
-    public IReadOnlyList<IBatchAugmentationFactory> BatchAugmentations { get; }
-    public IReadOnlyList<IScheduleFactory> Schedules { get; }
-    public IReadOnlyList<IOptimizerFactory> Optimizers { get; }
-
-    internal void Unload()
-    {
-        Services.Dispose();
-        Loader?.Dispose();
-    }
-}
-
-/// <summary>A plugin that could not be loaded: where it is and why.</summary>
-public sealed record PluginFailure(string Path, string Reason);
-
-/// <summary>A variant found in the catalogue, with the architecture and plugin that provide it.</summary>
-public sealed record VariantEntry(ArchitectureVariant Variant, IArchitecture Architecture, LoadedPlugin Plugin);
-
 /// <summary>
-/// Finds plugin assemblies in plugin directories, loads each into its own unloadable load context
-/// (McMaster.NETCore.Plugins, sharing the contracts, TorchSharp and DI abstractions with the host), and
-/// keeps the catalogue in step with the directories: a new plugin is added, a rebuilt one replaced and a
+/// The catalogue: finds plugin assemblies in plugin directories (<see cref="PluginFolders"/>), decides what becomes of
+/// each (disabled, superseded, loaded), loads each into its own unloadable load context (<see cref="PluginAssemblies"/>),
+/// answers what the loaded plugins provide, and keeps itself in step with the directories: a new plugin is added, a rebuilt one replaced and a
 /// deleted one removed while the host runs (<see cref="StartWatching"/>). A plugin that fails is recorded
 /// with its path and reason; the others load regardless.
 ///
@@ -76,13 +16,6 @@ public sealed record VariantEntry(ArchitectureVariant Variant, IArchitecture Arc
 /// </summary>
 public sealed class PluginCatalog : IDisposable
 {
-    static readonly Type[] SharedTypes =
-    {
-        typeof(IZooPlugin),          // Zoo.Abstractions
-        typeof(torch),               // TorchSharp
-        typeof(IServiceCollection),  // Microsoft.Extensions.DependencyInjection.Abstractions
-    };
-
     readonly IReadOnlyList<string> _directories;
     readonly LoadedPlugin[] _builtIns;
     readonly object _gate = new();
@@ -211,7 +144,7 @@ public sealed class PluginCatalog : IDisposable
     /// </summary>
     public IReadOnlyList<string> Refresh()
     {
-        var found = Discover();
+        var found = PluginFolders.Discover(_directories);
         return Apply(found);
     }
 
@@ -260,7 +193,7 @@ public sealed class PluginCatalog : IDisposable
     {
         try
         {
-            var files = Discover();
+            var files = PluginFolders.Discover(_directories);
             Dictionary<string, string> found;
             lock (_gate) found = Plan(files).ToDictionary(kv => kv.Key, kv => kv.Value.Fingerprint, StringComparer.Ordinal);
             Dictionary<string, string> current;
@@ -303,7 +236,7 @@ public sealed class PluginCatalog : IDisposable
             catch (PluginLoadException e) { manifestError = e.Message; }
             catch (IOException e) { manifestError = e.Message; }
             var name = manifest?.Name ?? System.IO.Path.GetFileNameWithoutExtension(path);
-            var contract = ReferencedContract(path);
+            var contract = PluginAssemblies.ReferencedContract(path);
             var contractText = contract is null ? null : $"{contract.Major}.{contract.Minor}";
             pre[path] = manifestError is not null
                 ? new Entry(fingerprint, name, null, contractText, null, null, PluginState.Failed, manifestError)
@@ -339,7 +272,7 @@ public sealed class PluginCatalog : IDisposable
             var failure = planned.State == PluginState.Failed ? new PluginFailure(path, planned.Reason!) : null;
             return _byPath[path] = planned with { Failure = failure };
         }
-        var (plugin, fail) = Load(path);
+        var (plugin, fail) = PluginAssemblies.Load(path, _directories);
         return _byPath[path] = plugin is not null
             ? planned with { Plugin = plugin }
             : planned with { Failure = fail, State = PluginState.Failed, Reason = fail!.Reason };
@@ -347,175 +280,6 @@ public sealed class PluginCatalog : IDisposable
 
     static bool SameSet(Dictionary<string, string> a, Dictionary<string, string> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
-
-    /// <summary>Main assembly path → fingerprint of the files that make up that plugin.</summary>
-    Dictionary<string, string> Discover()
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var dir in _directories)
-        {
-            if (!Directory.Exists(dir)) continue;
-            foreach (var dll in SafeFiles(dir, "*.dll"))
-                result[dll] = Fingerprint(new[] { dll, System.IO.Path.ChangeExtension(dll, ".deps.json") });
-            foreach (var sub in SafeDirectories(dir))
-            {
-                var main = MainAssembly(sub);
-                if (main is null) continue;
-                result[main] = Fingerprint(SafeFiles(sub, "*", SearchOption.AllDirectories));
-            }
-        }
-        return result;
-    }
-
-    static string? MainAssembly(string folder)
-    {
-        var dlls = SafeFiles(folder, "*.dll");
-        if (dlls.Length == 0) return null;
-        // The manifest names the main assembly when there is one (a bad manifest is reported when the plugin is planned).
-        try
-        {
-            if (PluginManifest.ReadIn(folder) is { Assembly: { } a } && File.Exists(System.IO.Path.Combine(folder, a))) return System.IO.Path.Combine(folder, a);
-        }
-        catch (Exception e) when (e is PluginLoadException or IOException) { }
-        var withDeps = dlls.Where(d => File.Exists(System.IO.Path.ChangeExtension(d, ".deps.json"))).ToArray();
-        if (withDeps.Length == 1) return withDeps[0];
-        var named = System.IO.Path.Combine(folder, System.IO.Path.GetFileName(folder) + ".dll");
-        if (File.Exists(named)) return named;
-        if (dlls.Length == 1) return dlls[0];
-        return withDeps.FirstOrDefault() ?? dlls.OrderBy(d => d, StringComparer.Ordinal).First();
-    }
-
-    static string[] SafeFiles(string dir, string pattern, SearchOption option = SearchOption.TopDirectoryOnly)
-    {
-        try { return Directory.GetFiles(dir, pattern, option).OrderBy(f => f, StringComparer.Ordinal).ToArray(); }
-        catch (IOException) { return Array.Empty<string>(); }
-        catch (UnauthorizedAccessException) { return Array.Empty<string>(); }
-    }
-
-    static string[] SafeDirectories(string dir)
-    {
-        try { return Directory.GetDirectories(dir).OrderBy(f => f, StringComparer.Ordinal).ToArray(); }
-        catch (IOException) { return Array.Empty<string>(); }
-        catch (UnauthorizedAccessException) { return Array.Empty<string>(); }
-    }
-
-    static string Fingerprint(IEnumerable<string> files)
-    {
-        var sb = new StringBuilder();
-        foreach (var f in files)
-        {
-            try
-            {
-                var info = new FileInfo(f);
-                if (info.Exists) sb.Append(f).Append('|').Append(info.Length).Append('|').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
-            }
-            catch (IOException) { }
-        }
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
-    }
-
-    (LoadedPlugin? Plugin, PluginFailure? Failure) Load(string path)
-    {
-        PluginLoader? loader = null;
-        try
-        {
-            CheckContract(path);
-            // Hashed before loading: the loader reads the files into memory, after which they may be rebuilt.
-            var folder = System.IO.Path.GetDirectoryName(path)!;
-            var assemblies = _directories.Any(d => System.IO.Path.TrimEndingDirectorySeparator(d) == folder) ? new[] { path } : SafeFiles(folder, "*.dll", SearchOption.AllDirectories);
-            var assemblyHash = Suites.PluginIdentity.HashFiles(folder, assemblies);
-            loader = PluginLoader.CreateFromAssemblyFile(path, isUnloadable: true, SharedTypes, config =>
-            {
-                config.PreferSharedTypes = true;
-                config.LoadInMemory = true;   // the file stays free to be rebuilt or deleted
-            });
-            var assembly = loader.LoadDefaultAssembly();
-            Type[] types;
-            try { types = assembly.GetExportedTypes(); }
-            catch (ReflectionTypeLoadException e)
-            {
-                var missing = e.LoaderExceptions.Where(x => x is not null).Select(x => x!.Message).Distinct();
-                throw new PluginLoadException($"a dependency is missing or does not load: {string.Join("; ", missing)}");
-            }
-            catch (FileNotFoundException e)
-            {
-                throw new PluginLoadException($"a dependency is missing: {e.FileName ?? e.Message}");
-            }
-            var entryTypes = types.Where(t => typeof(IZooPlugin).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }
-                                              && t.GetConstructor(Type.EmptyTypes) is not null).ToArray();
-            if (entryTypes.Length == 0)
-                throw new PluginLoadException("not a Zoo plugin: no public class implements IZooPlugin with a parameterless constructor");
-
-            var services = new ServiceCollection();
-            var names = new List<string>();
-            foreach (var t in entryTypes)
-            {
-                IZooPlugin entry;
-                try { entry = (IZooPlugin)Activator.CreateInstance(t)!; }
-                catch (TargetInvocationException e) { throw new PluginLoadException($"{t.FullName} threw in its constructor: {e.InnerException?.Message}"); }
-                try { entry.ConfigureServices(services); }
-                catch (Exception e) { throw new PluginLoadException($"{t.FullName}.ConfigureServices threw: {e.GetType().Name}: {e.Message}"); }
-                names.Add(entry.Name);
-            }
-            LoadedPlugin plugin;
-            try { plugin = new LoadedPlugin(string.Join("+", names), path, loader, services.BuildServiceProvider(), assemblyHash); }
-            catch (Exception e) { throw new PluginLoadException($"its services could not be created: {e.GetType().Name}: {e.Message}"); }
-            return (plugin, null);
-        }
-        catch (Exception e)
-        {
-            try { loader?.Dispose(); } catch { /* the failure below is what matters */ }
-            var reason = e switch
-            {
-                PluginLoadException p => p.Message,
-                BadImageFormatException => "not a .NET assembly",
-                FileNotFoundException f => $"a dependency is missing: {f.FileName ?? f.Message}",
-                FileLoadException f => $"could not be loaded: {f.Message}",
-                _ => $"{e.GetType().Name}: {e.Message}",
-            };
-            return (null, new PluginFailure(path, reason));
-        }
-    }
-
-    /// <summary>The Zoo.Abstractions version the assembly references, read from its metadata without loading it; null when there is none to read.</summary>
-    static Version? ReferencedContract(string path)
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            using var pe = new PEReader(stream);
-            if (!pe.HasMetadata) return null;
-            var md = pe.GetMetadataReader();
-            var contractName = typeof(IZooPlugin).Assembly.GetName().Name;
-            foreach (var h in md.AssemblyReferences)
-            {
-                var r = md.GetAssemblyReference(h);
-                if (md.GetString(r.Name) == contractName) return r.Version;
-            }
-            return null;
-        }
-        catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException) { return null; }
-    }
-
-    /// <summary>Refuses a plugin compiled against another contract version, before loading any of it.</summary>
-    static void CheckContract(string path)
-    {
-        using var stream = File.OpenRead(path);
-        using var pe = new PEReader(stream);
-        if (!pe.HasMetadata) throw new PluginLoadException("not a .NET assembly");
-        var md = pe.GetMetadataReader();
-        var contractName = typeof(IZooPlugin).Assembly.GetName();
-        foreach (var h in md.AssemblyReferences)
-        {
-            var r = md.GetAssemblyReference(h);
-            if (md.GetString(r.Name) != contractName.Name) continue;
-            if (r.Version.Major != contractName.Version!.Major)
-                throw new PluginLoadException(
-                    $"built against the Zoo contract {r.Version.Major}.{r.Version.Minor} (Zoo.Abstractions {r.Version}); this host provides {contractName.Version.Major}.{contractName.Version.Minor}: rebuild the plugin against this host's Zoo.Abstractions");
-            return;
-        }
-        throw new PluginLoadException("not a Zoo plugin: it does not reference Zoo.Abstractions");
-    }
 
     void Unload(string path)
     {
@@ -533,10 +297,4 @@ public sealed class PluginCatalog : IDisposable
             foreach (var b in _builtIns) b.Services.Dispose();
         }
     }
-}
-
-/// <summary>Why a plugin could not be loaded, in words for its author.</summary>
-public sealed class PluginLoadException : Exception
-{
-    public PluginLoadException(string message) : base(message) { }
 }

@@ -33,7 +33,7 @@ public sealed class CurvesView : View
     public CurvesView()
     {
         // The title is a label over the whole width: as a TextAnnotation it was cut at the graph's narrower edge.
-        _title = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = ZooUi.NoHotKey };
+        _title = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = Widgets.NoHotKey };
         _graph = new GraphView { X = 0, Y = 1, Width = Dim.Fill(LegendWidth), Height = Dim.Fill(), CanFocus = false, MarginLeft = 8, MarginBottom = 2 };
         _graph.AxisX.Text = "epoch";
         _graph.AxisX.ShowLabelsEvery = 1;
@@ -91,7 +91,7 @@ public sealed class CurvesView : View
             var points = plot.Series[i].Points.Select(p => new PointF(p.Epoch, (float)p.Value)).ToList();
             _graph.Series.Add(new ScatterSeries { Points = points, Fill = new GraphCellToRender(new Rune('●'), colour) });
             if (points.Count > 1) _graph.Annotations.Add(new PathAnnotation { Points = points, LineColor = colour, BeforeSeries = true });
-            var entry = new Label { X = 0, Y = i, Width = Dim.Fill(), Height = 1, Text = "● " + legend[i], HotKeySpecifier = ZooUi.NoHotKey };
+            var entry = new Label { X = 0, Y = i, Width = Dim.Fill(), Height = 1, Text = "● " + legend[i], HotKeySpecifier = Widgets.NoHotKey };
             entry.SetScheme(new Scheme(colour));
             _legend.Add(entry);
         }

@@ -25,12 +25,12 @@ public sealed class PluginsView : Window
     {
         _catalog = catalog;
         _app = app;
-        HotKeySpecifier = ZooUi.NoHotKey;   // a path's '_' is no hot key
+        HotKeySpecifier = Widgets.NoHotKey;   // a path's '_' is no hot key
         Title = $"Plugins in {string.Join(", ", catalog.Directories)} — live: add, rebuild or remove a plugin folder and it shows here; Esc: close";
         _table = new TableView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(2), FullRowSelect = true };
         _table.Style.RowColorGetter = a => a.RowIndex < _statuses.Count && PluginTable.Failed(_statuses[a.RowIndex])
             ? new Scheme(new Attribute(Color.BrightRed, Color.None)) : null;
-        _status = new Label { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 2, Text = "", HotKeySpecifier = ZooUi.NoHotKey };
+        _status = new Label { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 2, Text = "", HotKeySpecifier = Widgets.NoHotKey };
         Add(_table, _status);
         Refresh();
         _catalog.Changed += OnChanged;

@@ -43,7 +43,7 @@ public sealed class ResultsView : Window
 
     public ResultsView(string root)
     {
-        HotKeySpecifier = ZooUi.NoHotKey;   // a path's '_' is no hot key
+        HotKeySpecifier = Widgets.NoHotKey;   // a path's '_' is no hot key
         Title = $"Results in {root} — Enter: open (on a run: its curves, confusion and mistakes), Space: mark to compare side by side, c: their curves overlaid, s: sort by the column (again: reverse), Esc: back / close";
         _folders = ResultsBrowser.Folders(root);
         var left = new FrameView { Title = "Folders", X = 0, Y = 0, Width = Dim.Percent(38), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
@@ -62,7 +62,7 @@ public sealed class ResultsView : Window
         _across = new CurvesView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), Visible = false, CanFocus = true };
         _right = right;
         _left = left;
-        _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = ZooUi.NoHotKey };
+        _status = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "", HotKeySpecifier = Widgets.NoHotKey };
         Add(left, right, _run, _across, _status);
 
         _list.Accepting += (_, e) => { e.Handled = true; Open(); };

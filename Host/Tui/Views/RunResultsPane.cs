@@ -30,10 +30,10 @@ public sealed class RunResultsPane : View
         CanFocus = true;
         // Left the curves over the whole height; right the matrix (as tall as its rows), and below it the text.
         _curves = new CurvesView { X = 0, Y = 0, Width = Dim.Percent(45), Height = Dim.Fill() };
-        _matrix = new FrameView { HotKeySpecifier = ZooUi.NoHotKey, Title = "Confusion", X = Pos.Right(_curves) + 1, Y = 0, Width = Dim.Fill(), Height = 8 };
+        _matrix = new FrameView { HotKeySpecifier = Widgets.NoHotKey, Title = "Confusion", X = Pos.Right(_curves) + 1, Y = 0, Width = Dim.Fill(), Height = 8 };
         _confusion = new TableView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), FullRowSelect = false };
         _matrix.Add(_confusion);
-        _text = ZooUi.ReadOnlyText(0);
+        _text = Widgets.ReadOnlyText(0);
         _text.X = Pos.Right(_curves) + 1;
         _text.Y = Pos.Bottom(_matrix);
         _text.Width = Dim.Fill();

@@ -107,7 +107,7 @@ public sealed class SuiteBuilderView : Window
         var labels = _setNames.Select(n => SuiteDraft.SetState(n)).Append("folder…").ToList();
         _sets = new OptionSelector
         {
-            X = 1, Y = y[0] + 1, Orientation = Orientation.Vertical, HotKeySpecifier = ZooUi.NoHotKey, Labels = labels,
+            X = 1, Y = y[0] + 1, Orientation = Orientation.Vertical, HotKeySpecifier = Widgets.NoHotKey, Labels = labels,
         };
         _sets.ValueChanged += (_, _) => ChooseSet();
         int below = y[0] + 1 + labels.Count;
@@ -247,7 +247,7 @@ public sealed class SuiteBuilderView : Window
     /// <summary>A one-word button on a model's row, without the shadow and brackets that would take a second row.</summary>
     static Button RowButton(int x, int y, string text, Action pressed)
     {
-        var b = new Button { X = x, Y = y, Text = text, NoDecorations = true, NoPadding = true, ShadowStyle = ShadowStyles.None, HotKeySpecifier = ZooUi.NoHotKey };
+        var b = new Button { X = x, Y = y, Text = text, NoDecorations = true, NoPadding = true, ShadowStyle = ShadowStyles.None, HotKeySpecifier = Widgets.NoHotKey };
         b.Accepting += (_, e) => { e.Handled = true; pressed(); };
         return b;
     }
@@ -395,7 +395,7 @@ public sealed class SuiteBuilderView : Window
     /// <summary>A label that shows its text as it is: variant names and field paths have '_', which would otherwise mark a hot key.</summary>
     static Label Plain(Label label)
     {
-        label.HotKeySpecifier = ZooUi.NoHotKey;
+        label.HotKeySpecifier = Widgets.NoHotKey;
         return label;
     }
 
