@@ -30,44 +30,38 @@ public sealed class CliTests
     [Fact]
     public void Analyze_writes_each_runs_analysis_and_prints_the_ARI_table()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var suite = Path.Combine(dir, "tiny.json");
-            File.WriteAllText(suite, """
-                { "name": "tiny", "dataset": { "name": "shapes", "channels": 1, "size": 16, "train": 160, "val": 40, "test": 60 },
-                  "models": [ "lenet5" ], "recipe": { "epochs": 1, "batch_size": 32 } }
-                """);
-            var output = Path.Combine(dir, "out");
-            var (trained, _, trainErr) = TestEnvironment.RunZoo("run-suite", suite, "--out", output);
-            Assert.True(trained == 0, trainErr);
-            var (code, stdout, stderr) = TestEnvironment.RunZoo("analyze", output, "--max-images", "40", "--perplexity", "5");
-            Assert.True(code == 0, stderr);
-            Assert.Contains("| Model | Images | Features | K-means ARI | DBSCAN ARI |", stdout);
-            Assert.Matches(@"\| lenet5 \| 40 \| 84 \| -?\d\.\d{3} \| -?\d\.\d{3} \|", stdout);
-            Assert.Contains("\"kmeans_ari\"", File.ReadAllText(Path.Combine(output, "results.json")));
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        var suite = Path.Combine(dir, "tiny.json");
+        File.WriteAllText(suite, """
+            { "name": "tiny", "dataset": { "name": "shapes", "channels": 1, "size": 16, "train": 160, "val": 40, "test": 60 },
+              "models": [ "lenet5" ], "recipe": { "epochs": 1, "batch_size": 32 } }
+            """);
+        var output = Path.Combine(dir, "out");
+        var (trained, _, trainErr) = TestEnvironment.RunZoo("run-suite", suite, "--out", output);
+        Assert.True(trained == 0, trainErr);
+        var (code, stdout, stderr) = TestEnvironment.RunZoo("analyze", output, "--max-images", "40", "--perplexity", "5");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("| Model | Images | Features | K-means ARI | DBSCAN ARI |", stdout);
+        Assert.Matches(@"\| lenet5 \| 40 \| 84 \| -?\d\.\d{3} \| -?\d\.\d{3} \|", stdout);
+        Assert.Contains("\"kmeans_ari\"", File.ReadAllText(Path.Combine(output, "results.json")));
 
-            var (missing, _, missingErr) = TestEnvironment.RunZoo("analyze", dir);
-            Assert.Equal(2, missing);
-            Assert.Contains("no results.json here", missingErr);
-        }
-        finally { Directory.Delete(dir, true); }
+        var (missing, _, missingErr) = TestEnvironment.RunZoo("analyze", dir);
+        Assert.Equal(2, missing);
+        Assert.Contains("no results.json here", missingErr);
     }
 
     [Fact]
     public void Run_suite_with_a_wrong_field_exits_2_naming_the_file_and_field()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var suite = Path.Combine(dir, "bad.json");
-            File.WriteAllText(suite, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1, "batchsize": 8 } }""");
-            var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
-            Assert.Equal(2, code);
-            Assert.Contains("bad.json: recipe.batchsize: unknown field; did you mean 'batch_size'? allowed here: epochs, batch_size", stderr);
-            Assert.False(Directory.Exists(Path.Combine(dir, "out", "runs")), "nothing should run when the suite is wrong");
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        var suite = Path.Combine(dir, "bad.json");
+        File.WriteAllText(suite, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1, "batchsize": 8 } }""");
+        var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
+        Assert.Equal(2, code);
+        Assert.Contains("bad.json: recipe.batchsize: unknown field; did you mean 'batch_size'? allowed here: epochs, batch_size", stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out", "runs")), "nothing should run when the suite is wrong");
     }
 
     [Fact]
@@ -92,42 +86,39 @@ public sealed class CliTests
     [Fact]
     public void A_suite_refused_before_training_leaves_no_results_folder_and_the_device_option_is_named_as_itself()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        // One class: found only when the data set opens, after the results folder used to be made.
+        Directory.CreateDirectory(Path.Combine(dir, "images", "cat"));
+        using (var bmp = new SkiaSharp.SKBitmap(8, 8))
+        using (var png = bmp.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100))
+            File.WriteAllBytes(Path.Combine(dir, "images", "cat", "c.png"), png.ToArray());
+        var folder = Path.Combine(dir, "folder.json");
+        File.WriteAllText(folder, $$"""{ "dataset": { "name": "folder", "path": "images" }, "models": ["lenet5"], "recipe": { "epochs": 1 } }""");
+        var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", folder, "--out", Path.Combine(dir, "out"));
+        Assert.Equal(2, code);
+        Assert.Contains("found 1 class sub-folder(s)", stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")), "a refused suite should leave no results folder");
+
+        var shapes = Path.Combine(dir, "shapes.json");
+        File.WriteAllText(shapes, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1 } }""");
+        (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"), "--device", "tpu");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --device: 'tpu'", stderr.Trim());
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+
+        // A CUDA device this CPU build lacks: refused before the folder is made, whichever names it.
+        if (!Zoo.Engine.Training.Devices.CudaAvailable())
         {
-            // One class: found only when the data set opens, after the results folder used to be made.
-            Directory.CreateDirectory(Path.Combine(dir, "images", "cat"));
-            using (var bmp = new SkiaSharp.SKBitmap(8, 8))
-            using (var png = bmp.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100))
-                File.WriteAllBytes(Path.Combine(dir, "images", "cat", "c.png"), png.ToArray());
-            var folder = Path.Combine(dir, "folder.json");
-            File.WriteAllText(folder, $$"""{ "dataset": { "name": "folder", "path": "images" }, "models": ["lenet5"], "recipe": { "epochs": 1 } }""");
-            var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", folder, "--out", Path.Combine(dir, "out"));
+            (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"), "--device", "cuda");
             Assert.Equal(2, code);
-            Assert.Contains("found 1 class sub-folder(s)", stderr);
-            Assert.False(Directory.Exists(Path.Combine(dir, "out")), "a refused suite should leave no results folder");
-
-            var shapes = Path.Combine(dir, "shapes.json");
-            File.WriteAllText(shapes, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1 } }""");
-            (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"), "--device", "tpu");
+            Assert.StartsWith("error: --device: 'cuda': CUDA is not available", stderr.Trim());
+            File.WriteAllText(shapes, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1 }, "device": "cuda" }""");
+            (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"));
             Assert.Equal(2, code);
-            Assert.StartsWith("error: --device: 'tpu'", stderr.Trim());
+            Assert.StartsWith("error: shapes.json: device: 'cuda': CUDA is not available", stderr.Trim());
             Assert.False(Directory.Exists(Path.Combine(dir, "out")));
-
-            // A CUDA device this CPU build lacks: refused before the folder is made, whichever names it.
-            if (!Zoo.Engine.Training.Devices.CudaAvailable())
-            {
-                (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"), "--device", "cuda");
-                Assert.Equal(2, code);
-                Assert.StartsWith("error: --device: 'cuda': CUDA is not available", stderr.Trim());
-                File.WriteAllText(shapes, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1 }, "device": "cuda" }""");
-                (code, _, stderr) = TestEnvironment.RunZoo("run-suite", shapes, "--out", Path.Combine(dir, "out"));
-                Assert.Equal(2, code);
-                Assert.StartsWith("error: shapes.json: device: 'cuda': CUDA is not available", stderr.Trim());
-                Assert.False(Directory.Exists(Path.Combine(dir, "out")));
-            }
         }
-        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
@@ -149,70 +140,61 @@ public sealed class CliTests
     public void Run_suite_refuses_in_process_and_isolate_together_before_anything_runs()
     {
         // --isolate asks for a worker per model, --in-process for none: both at once is a contradiction.
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var suite = Path.Combine(dir, "s.json");
-            File.WriteAllText(suite, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1, "batch_size": 8 } }""");
-            var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"), "--in-process", "--isolate");
-            Assert.Equal(2, code);
-            Assert.Contains("--in-process/--isolate: give one of them, not both", stderr);
-            Assert.False(Directory.Exists(Path.Combine(dir, "out")), "nothing should run");
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        var suite = Path.Combine(dir, "s.json");
+        File.WriteAllText(suite, """{ "dataset": { "name": "shapes" }, "models": ["lenet5"], "recipe": { "epochs": 1, "batch_size": 8 } }""");
+        var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"), "--in-process", "--isolate");
+        Assert.Equal(2, code);
+        Assert.Contains("--in-process/--isolate: give one of them, not both", stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")), "nothing should run");
     }
 
     [Fact]
     public void Run_suite_refuses_the_second_models_bad_option_and_missing_weights_before_the_first_trains()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        foreach (var (second, expected) in new[]
         {
-            foreach (var (second, expected) in new[]
-            {
-                ("""{ "variant": "lenet5", "label": "b", "options": { "activation": "swish" } }""", "late.json: models[1].options.activation: 'swish' is not allowed; allowed: tanh, relu"),
-                ("""{ "variant": "lenet5", "label": "b", "options": { "actvation": "relu" } }""", "late.json: models[1].options.actvation: unknown parameter; did you mean 'activation'? allowed: activation, pool"),
-                ("""{ "variant": "lenet5", "label": "b", "weights": "gone.safetensors" }""", $"late.json: models[1].weights: {Path.Combine(dir, "gone.safetensors")}: no such weights file"),
-            })
-            {
-                var suite = Path.Combine(dir, "late.json");
-                File.WriteAllText(suite, $$"""
-                    { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 },
-                      "models": [ "lenet5", {{second}} ], "recipe": { "epochs": 1, "batch_size": 32 } }
-                    """);
-                var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
-                Assert.True(code == 2, stderr);
-                Assert.Contains(expected, stderr);
-                Assert.DoesNotContain("epoch 1/1", stderr);
-                Assert.False(Directory.Exists(Path.Combine(dir, "out", "runs")), "nothing should run when the suite is wrong");
-            }
+            ("""{ "variant": "lenet5", "label": "b", "options": { "activation": "swish" } }""", "late.json: models[1].options.activation: 'swish' is not allowed; allowed: tanh, relu"),
+            ("""{ "variant": "lenet5", "label": "b", "options": { "actvation": "relu" } }""", "late.json: models[1].options.actvation: unknown parameter; did you mean 'activation'? allowed: activation, pool"),
+            ("""{ "variant": "lenet5", "label": "b", "weights": "gone.safetensors" }""", $"late.json: models[1].weights: {Path.Combine(dir, "gone.safetensors")}: no such weights file"),
+        })
+        {
+            var suite = Path.Combine(dir, "late.json");
+            File.WriteAllText(suite, $$"""
+                { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 },
+                  "models": [ "lenet5", {{second}} ], "recipe": { "epochs": 1, "batch_size": 32 } }
+                """);
+            var (code, _, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
+            Assert.True(code == 2, stderr);
+            Assert.Contains(expected, stderr);
+            Assert.DoesNotContain("epoch 1/1", stderr);
+            Assert.False(Directory.Exists(Path.Combine(dir, "out", "runs")), "nothing should run when the suite is wrong");
         }
-        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
     public void Run_suite_prints_the_comparison_and_exits_0_when_every_run_finished()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var suite = Path.Combine(dir, "tiny.json");
-            File.WriteAllText(suite, """
-                { "name": "tiny", "dataset": { "name": "shapes", "size": 28, "train": 200, "val": 50, "test": 50 },
-                  "models": [ { "variant": "lenet5", "options": { "activation": "relu" } } ],
-                  "recipe": { "epochs": 1, "batch_size": 32 } }
-                """);
-            var (code, stdout, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
-            Assert.True(code == 0, stderr);
-            Assert.Matches(@"\| lenet5 \| Classic \| 61,706 \| 0\.24 \| 0\.000[1-9]\d* \|", stdout);   // GMACs at the suite's 1x28x28, in significant digits
-            Assert.Contains("epoch 1/1", stderr);
-            // Progress inside the epoch: into a pipe, a plain line (the first step at once, then every 10 s).
-            Assert.Matches(@"\[1/1\] lenet5 +epoch 1/1 +step 1/6 +\d+ img/s +ETA \d+ s +loss \d\.\d{4}", stderr);
-            Assert.DoesNotContain("\r", stderr);
-            Assert.Contains("Recipe: 1 epoch, batch 32", stdout);
-            Assert.True(File.Exists(Path.Combine(dir, "out", "results.json")));
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        var suite = Path.Combine(dir, "tiny.json");
+        File.WriteAllText(suite, """
+            { "name": "tiny", "dataset": { "name": "shapes", "size": 28, "train": 200, "val": 50, "test": 50 },
+              "models": [ { "variant": "lenet5", "options": { "activation": "relu" } } ],
+              "recipe": { "epochs": 1, "batch_size": 32 } }
+            """);
+        var (code, stdout, stderr) = TestEnvironment.RunZoo("run-suite", suite, "--out", Path.Combine(dir, "out"));
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"\| lenet5 \| Classic \| 61,706 \| 0\.24 \| 0\.000[1-9]\d* \|", stdout);   // GMACs at the suite's 1x28x28, in significant digits
+        Assert.Contains("epoch 1/1", stderr);
+        // Progress inside the epoch: into a pipe, a plain line (the first step at once, then every 10 s).
+        Assert.Matches(@"\[1/1\] lenet5 +epoch 1/1 +step 1/6 +\d+ img/s +ETA \d+ s +loss \d\.\d{4}", stderr);
+        Assert.DoesNotContain("\r", stderr);
+        Assert.Contains("Recipe: 1 epoch, batch 32", stdout);
+        Assert.True(File.Exists(Path.Combine(dir, "out", "results.json")));
     }
 
     /// <summary>
@@ -239,23 +221,20 @@ public sealed class CliTests
     [InlineData("bench loader --keep {dir}/a.file", "--keep {dir}/a.file: is a file")]
     public void A_wrong_path_is_one_line_naming_it_and_exit_2_in_every_verb(string command, string named)
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, "a.file"), "a regular file");
-            File.WriteAllText(Path.Combine(dir, "ok.json"), """
-                { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 }, "models": ["lenet5"], "recipe": { "epochs": 1 } }
-                """);
-            var args = command.Split(' ').Select(a => a.Replace("{dir}", dir)).ToArray();
-            var (code, _, stderr) = TestEnvironment.RunZoo(args);
-            Assert.True(code == 2, $"exit {code}:\n{stderr}");
-            Assert.DoesNotContain("   at ", stderr);
-            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.StartsWith("error: ", line);
-            Assert.Contains(named.Replace("{dir}", dir), line);
-            Assert.False(File.Exists(Path.Combine(dir, "grid.png")));
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        File.WriteAllText(Path.Combine(dir, "a.file"), "a regular file");
+        File.WriteAllText(Path.Combine(dir, "ok.json"), """
+            { "dataset": { "name": "shapes", "size": 28, "train": 64, "val": 16, "test": 16 }, "models": ["lenet5"], "recipe": { "epochs": 1 } }
+            """);
+        var args = command.Split(' ').Select(a => a.Replace("{dir}", dir)).ToArray();
+        var (code, _, stderr) = TestEnvironment.RunZoo(args);
+        Assert.True(code == 2, $"exit {code}:\n{stderr}");
+        Assert.DoesNotContain("   at ", stderr);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(named.Replace("{dir}", dir), line);
+        Assert.False(File.Exists(Path.Combine(dir, "grid.png")));
     }
 
     [Fact]

@@ -59,23 +59,20 @@ public sealed class TorchFlavourTests
     [Fact]
     public void A_plugin_test_project_outside_the_repository_gets_the_same_switch_with_versions()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var project = Path.Combine(dir, "Outside.Tests.csproj");
-            File.WriteAllText(project, $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
-                  <Import Project="{Path.Combine(TestEnvironment.Root, "build", "Zoo.PluginTests.props")}" />
-                </Project>
-                """);
-            var cpu = References(project, null);
-            Assert.Equal("2.10.0", cpu["libtorch-cpu-linux-x64"]);
-            var cuda = References(project, "cuda");
-            Assert.Equal(cpu["TorchSharp"], cuda["TorchSharp-cuda-linux"]);
-            Assert.DoesNotContain("libtorch-cpu-linux-x64", cuda.Keys);
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        var project = Path.Combine(dir, "Outside.Tests.csproj");
+        File.WriteAllText(project, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+              <Import Project="{Path.Combine(TestEnvironment.Root, "build", "Zoo.PluginTests.props")}" />
+            </Project>
+            """);
+        var cpu = References(project, null);
+        Assert.Equal("2.10.0", cpu["libtorch-cpu-linux-x64"]);
+        var cuda = References(project, "cuda");
+        Assert.Equal(cpu["TorchSharp"], cuda["TorchSharp-cuda-linux"]);
+        Assert.DoesNotContain("libtorch-cpu-linux-x64", cuda.Keys);
     }
 
     [Fact]

@@ -106,84 +106,75 @@ public sealed class EngineTests
     [Fact]
     public void A_checkpoint_is_replaced_atomically_and_a_torn_leftover_is_ignored()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        using var catalog = Catalog();
+        // Plateau keeps an infinite "best" until its first epoch after the warm-up: the checkpoint must hold it.
+        var json = Suite("", epochs: 3).Replace("\"name\": \"cosine\", \"warmup_epochs\": 1", "\"name\": \"plateau\", \"warmup_epochs\": 2");
+        var ckpt = Path.Combine(dir, "runs", "lenet5.checkpoint.safetensors");
+        using var cts = new CancellationTokenSource();
+        var sizes = new List<long>();
+        Assert.True(Run(catalog, json, dir, epochEnded: (_, e) =>
         {
-            using var catalog = Catalog();
-            // Plateau keeps an infinite "best" until its first epoch after the warm-up: the checkpoint must hold it.
-            var json = Suite("", epochs: 3).Replace("\"name\": \"cosine\", \"warmup_epochs\": 1", "\"name\": \"plateau\", \"warmup_epochs\": 2");
-            var ckpt = Path.Combine(dir, "runs", "lenet5.checkpoint.safetensors");
-            using var cts = new CancellationTokenSource();
-            var sizes = new List<long>();
-            Assert.True(Run(catalog, json, dir, epochEnded: (_, e) =>
-            {
-                sizes.Add(new FileInfo(ckpt).Length);
-                Assert.False(File.Exists(ckpt + ".tmp"));   // written beside and renamed: no leftover
-                if (e.Epoch == 2) cts.Cancel();
-            }, cancel: cts.Token).Interrupted);
-            Assert.Equal(2, sizes.Count);
-            Assert.All(sizes, size => Assert.True(size > 200_000));   // LeNet's weights and Adam's two moments: a real checkpoint
-            // A kill in the middle of the next write leaves a torn .tmp beside the good checkpoint.
-            File.WriteAllBytes(ckpt + ".tmp", new byte[] { 1, 2, 3 });
-            var progress = new StringWriter();
-            var run = Run(catalog, json, dir, progress).Runs[0];
-            Assert.Equal(RunStatus.Finished, run.Status);
-            Assert.Equal(2, run.ResumedFromEpoch);
-            Assert.Equal(3, run.Epochs.Count);
+            sizes.Add(new FileInfo(ckpt).Length);
+            Assert.False(File.Exists(ckpt + ".tmp"));   // written beside and renamed: no leftover
+            if (e.Epoch == 2) cts.Cancel();
+        }, cancel: cts.Token).Interrupted);
+        Assert.Equal(2, sizes.Count);
+        Assert.All(sizes, size => Assert.True(size > 200_000));   // LeNet's weights and Adam's two moments: a real checkpoint
+        // A kill in the middle of the next write leaves a torn .tmp beside the good checkpoint.
+        File.WriteAllBytes(ckpt + ".tmp", new byte[] { 1, 2, 3 });
+        var progress = new StringWriter();
+        var run = Run(catalog, json, dir, progress).Runs[0];
+        Assert.Equal(RunStatus.Finished, run.Status);
+        Assert.Equal(2, run.ResumedFromEpoch);
+        Assert.Equal(3, run.Epochs.Count);
 
-            // A corrupt checkpoint (not one of ours) is reported and the run starts afresh rather than failing.
-            var dir2 = Path.Combine(dir, "second");
-            Directory.CreateDirectory(Path.Combine(dir2, "runs"));
-            File.WriteAllText(Path.Combine(dir2, "runs", "lenet5.checkpoint.safetensors"), "garbage");
-            var p2 = new StringWriter();
-            var fresh = Run(catalog, json, dir2, p2).Runs[0];
-            Assert.Equal(RunStatus.Finished, fresh.Status);
-            Assert.Null(fresh.ResumedFromEpoch);
-            Assert.Contains("cannot be resumed", p2.ToString());
-        }
-        finally { Directory.Delete(dir, true); }
+        // A corrupt checkpoint (not one of ours) is reported and the run starts afresh rather than failing.
+        var dir2 = Path.Combine(dir, "second");
+        Directory.CreateDirectory(Path.Combine(dir2, "runs"));
+        File.WriteAllText(Path.Combine(dir2, "runs", "lenet5.checkpoint.safetensors"), "garbage");
+        var p2 = new StringWriter();
+        var fresh = Run(catalog, json, dir2, p2).Runs[0];
+        Assert.Equal(RunStatus.Finished, fresh.Status);
+        Assert.Null(fresh.ResumedFromEpoch);
+        Assert.Contains("cannot be resumed", p2.ToString());
     }
 
     [Fact]
     public void Early_stopping_ends_the_run_after_patience_epochs_without_improvement()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            using var catalog = Catalog();
-            // A rate of 1e-12 learns nothing (every update rounds away in float32): validation never improves after epoch 1.
-            var json = Suite(""", "early_stopping": { "metric": "val_loss", "patience": 2 }""", epochs: 10)
-                .Replace("\"lr\": 0.003", "\"lr\": 1e-12").Replace("\"warmup_epochs\": 1", "\"warmup_epochs\": 0");
-            var run = Run(catalog, json, dir).Runs[0];
-            Assert.Equal(RunStatus.Finished, run.Status);
-            Assert.Equal(3, run.Epochs.Count);
-            Assert.Contains("val_loss has not improved", run.StoppedEarly);
-            Assert.NotNull(run.Test);
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        using var catalog = Catalog();
+        // A rate of 1e-12 learns nothing (every update rounds away in float32): validation never improves after epoch 1.
+        var json = Suite(""", "early_stopping": { "metric": "val_loss", "patience": 2 }""", epochs: 10)
+            .Replace("\"lr\": 0.003", "\"lr\": 1e-12").Replace("\"warmup_epochs\": 1", "\"warmup_epochs\": 0");
+        var run = Run(catalog, json, dir).Runs[0];
+        Assert.Equal(RunStatus.Finished, run.Status);
+        Assert.Equal(3, run.Epochs.Count);
+        Assert.Contains("val_loss has not improved", run.StoppedEarly);
+        Assert.NotNull(run.Test);
 
-            var records = new[] { 0.5, 0.6, 0.6, 0.61, 0.605 }.Select((v, i) => new EpochRecord(i + 1, 0.1, 1, 0, 1, v, 1, 0, 0)).ToList();
-            Assert.Null(new EarlyStopping("val_top1", 2, 0).StopReason(records));
-            Assert.NotNull(new EarlyStopping("val_top1", 2, 0.02).StopReason(records));   // 0.61 is not 0.02 better than 0.6
-        }
-        finally { Directory.Delete(dir, true); }
+        var records = new[] { 0.5, 0.6, 0.6, 0.61, 0.605 }.Select((v, i) => new EpochRecord(i + 1, 0.1, 1, 0, 1, v, 1, 0, 0)).ToList();
+        Assert.Null(new EarlyStopping("val_top1", 2, 0).StopReason(records));
+        Assert.NotNull(new EarlyStopping("val_top1", 2, 0.02).StopReason(records));   // 0.61 is not 0.02 better than 0.6
     }
 
     [Fact]
     public void A_target_records_the_epoch_and_time_it_was_reached_and_can_stop_the_run()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            using var catalog = Catalog();
-            var run = Run(catalog, Suite(""", "target": { "metric": "train_top1", "value": 0.0001, "stop": true }""", epochs: 5), dir).Runs[0];
-            Assert.Equal(1, run.TargetEpoch);
-            Assert.True(run.TargetSeconds > 0);
-            Assert.Single(run.Epochs);
-            Assert.Contains("target train_top1", run.StoppedEarly);
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        using var catalog = Catalog();
+        var run = Run(catalog, Suite(""", "target": { "metric": "train_top1", "value": 0.0001, "stop": true }""", epochs: 5), dir).Runs[0];
+        Assert.Equal(1, run.TargetEpoch);
+        Assert.True(run.TargetSeconds > 0);
+        Assert.Single(run.Epochs);
+        Assert.Contains("target train_top1", run.StoppedEarly);
 
-            var unreached = Run(catalog, Suite(""", "target": { "metric": "val_top1", "value": 1.01 }""", epochs: 1), Path.Combine(dir, "b")).Runs[0];
-            Assert.Null(unreached.TargetEpoch);
-        }
-        finally { Directory.Delete(dir, true); }
+        var unreached = Run(catalog, Suite(""", "target": { "metric": "val_top1", "value": 1.01 }""", epochs: 1), Path.Combine(dir, "b")).Runs[0];
+        Assert.Null(unreached.TargetEpoch);
     }
 
     [Theory]
@@ -195,16 +186,13 @@ public sealed class EngineTests
     [InlineData("adadelta", 1.0)]
     public void Every_optimiser_lowers_the_training_loss(string name, double lr)
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            using var catalog = Catalog();
-            var json = Suite("", epochs: 3).Replace("\"name\": \"adamw\", \"lr\": 0.003", $"\"name\": \"{name}\", \"lr\": {lr}, \"weight_decay\": 0.0001, \"no_decay_norm_bias\": true");
-            var run = Run(catalog, json, dir).Runs[0];
-            Assert.True(run.Status == RunStatus.Finished, run.Error);
-            Assert.True(run.Epochs[^1].TrainLoss < run.Epochs[0].TrainLoss, $"{name}: {run.Epochs[0].TrainLoss} -> {run.Epochs[^1].TrainLoss}");
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        using var catalog = Catalog();
+        var json = Suite("", epochs: 3).Replace("\"name\": \"adamw\", \"lr\": 0.003", $"\"name\": \"{name}\", \"lr\": {lr}, \"weight_decay\": 0.0001, \"no_decay_norm_bias\": true");
+        var run = Run(catalog, json, dir).Runs[0];
+        Assert.True(run.Status == RunStatus.Finished, run.Error);
+        Assert.True(run.Epochs[^1].TrainLoss < run.Epochs[0].TrainLoss, $"{name}: {run.Epochs[0].TrainLoss} -> {run.Epochs[^1].TrainLoss}");
     }
 
     [Fact]
@@ -269,23 +257,20 @@ public sealed class EngineTests
     [Fact]
     public void Each_run_writes_tensorboard_events_and_a_confusion_matrix()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            using var catalog = Catalog();
-            var run = Run(catalog, Suite("", epochs: 2), dir).Runs[0];
-            var events = Directory.GetFiles(Path.Combine(dir, "runs", "lenet5.tensorboard"), "events.out.tfevents.*");
-            Assert.NotEmpty(events);
-            Assert.True(new FileInfo(events[0]).Length > 100);
-            var confusion = File.ReadAllLines(Path.Combine(dir, "runs", "lenet5.confusion.csv"));
-            Assert.Equal(11, confusion.Length);
-            Assert.StartsWith("true\\predicted,disc,ring,", confusion[0]);
-            Assert.Equal(96, run.Test!.Confusion.Sum(r => r.Sum()));
-            Assert.Equal(run.Test.Top1, run.Test.Confusion.Select((r, i) => r[i]).Sum() / 96.0, 12);
-            Assert.Equal(10, run.Test.PerClassTop1.Length);
-            Assert.Equal(96, run.Validation!.Confusion.Sum(r => r.Sum()));
-            Assert.Equal(run.BestValTop1!.Value, run.Validation.Top1, 6);   // the best weights, evaluated again
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        using var catalog = Catalog();
+        var run = Run(catalog, Suite("", epochs: 2), dir).Runs[0];
+        var events = Directory.GetFiles(Path.Combine(dir, "runs", "lenet5.tensorboard"), "events.out.tfevents.*");
+        Assert.NotEmpty(events);
+        Assert.True(new FileInfo(events[0]).Length > 100);
+        var confusion = File.ReadAllLines(Path.Combine(dir, "runs", "lenet5.confusion.csv"));
+        Assert.Equal(11, confusion.Length);
+        Assert.StartsWith("true\\predicted,disc,ring,", confusion[0]);
+        Assert.Equal(96, run.Test!.Confusion.Sum(r => r.Sum()));
+        Assert.Equal(run.Test.Top1, run.Test.Confusion.Select((r, i) => r[i]).Sum() / 96.0, 12);
+        Assert.Equal(10, run.Test.PerClassTop1.Length);
+        Assert.Equal(96, run.Validation!.Confusion.Sum(r => r.Sum()));
+        Assert.Equal(run.BestValTop1!.Value, run.Validation.Top1, 6);   // the best weights, evaluated again
     }
 }

@@ -169,59 +169,56 @@ public sealed class LearningCheckTests
     {
         // LeNet-5 (ReLU, max pool) under AdamW at 0.05 with no warm-up collapses within its first epoch on shapes:
         // every validation image in one class, validation loss 2.304 (seen with zoo run-suite, 7 s on 2 cores).
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            using var catalog = TestEnvironment.Catalog();
-            var json = """
-                {
-                  "name": "learning",
-                  "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 600, "val": 200, "test": 200 },
-                  "models": [
-                    { "variant": "lenet5", "label": "killed", "options": { "activation": "relu", "pool": "max" },
-                      "recipe": { "optimizer": { "name": "adamw", "lr": 0.05 }, "schedule": { "name": "constant" } } },
-                    { "variant": "lenet5", "label": "learns", "options": { "activation": "relu", "pool": "max" } }
-                  ],
-                  "recipe": { "epochs": 3, "batch_size": 32, "seed": 5,
-                              "optimizer": { "name": "adamw", "lr": 0.003 }, "schedule": { "name": "cosine", "warmup_epochs": 0.5 } }
-                }
-                """;
-            var events = new List<SuiteEvent>();
-            var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir, default,
-                new SyncProgress<SuiteEvent>(events.Add));
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        using var catalog = TestEnvironment.Catalog();
+        var json = """
+            {
+              "name": "learning",
+              "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 600, "val": 200, "test": 200 },
+              "models": [
+                { "variant": "lenet5", "label": "killed", "options": { "activation": "relu", "pool": "max" },
+                  "recipe": { "optimizer": { "name": "adamw", "lr": 0.05 }, "schedule": { "name": "constant" } } },
+                { "variant": "lenet5", "label": "learns", "options": { "activation": "relu", "pool": "max" } }
+              ],
+              "recipe": { "epochs": 3, "batch_size": 32, "seed": 5,
+                          "optimizer": { "name": "adamw", "lr": 0.003 }, "schedule": { "name": "cosine", "warmup_epochs": 0.5 } }
+            }
+            """;
+        var events = new List<SuiteEvent>();
+        var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir, default,
+            new SyncProgress<SuiteEvent>(events.Add));
 
-            var (killed, learns) = (result.Runs[0], result.Runs[1]);
-            Assert.Equal((RunStatus.Finished, RunStatus.Finished), (killed.Status, learns.Status));
-            Assert.True(result.AllFinished);
-            Assert.NotNull(killed.DidNotLearn);
-            Assert.Null(learns.DidNotLearn);
-            Assert.True(learns.Test!.Top1 > 0.3, $"the learning run reached only {learns.Test.Top1:P1}");
+        var (killed, learns) = (result.Runs[0], result.Runs[1]);
+        Assert.Equal((RunStatus.Finished, RunStatus.Finished), (killed.Status, learns.Status));
+        Assert.True(result.AllFinished);
+        Assert.NotNull(killed.DidNotLearn);
+        Assert.Null(learns.DidNotLearn);
+        Assert.True(learns.Test!.Top1 > 0.3, $"the learning run reached only {learns.Test.Top1:P1}");
 
-            var warning = Assert.Single(events.OfType<RunNotLearning>());
-            Assert.Equal("killed", warning.Label);
-            Assert.Contains("dead ReLUs", warning.Failure.Cause);
-            Assert.Contains("lower the learning rate (0.05 -> 0.005) or add warm-up", warning.Failure.Fix);
-            Assert.Contains(warning.Failure.Symptoms, s => s.StartsWith("one class predicted for", StringComparison.Ordinal));
-            // Warned when the epoch that showed it ended, before the run's end.
-            Assert.True(events.IndexOf(warning) < events.FindIndex(e => e is RunEnded { Label: "killed" }));
-            Assert.Equal(warning.Failure.Epoch, killed.DidNotLearn.Epoch);
+        var warning = Assert.Single(events.OfType<RunNotLearning>());
+        Assert.Equal("killed", warning.Label);
+        Assert.Contains("dead ReLUs", warning.Failure.Cause);
+        Assert.Contains("lower the learning rate (0.05 -> 0.005) or add warm-up", warning.Failure.Fix);
+        Assert.Contains(warning.Failure.Symptoms, s => s.StartsWith("one class predicted for", StringComparison.Ordinal));
+        // Warned when the epoch that showed it ended, before the run's end.
+        Assert.True(events.IndexOf(warning) < events.FindIndex(e => e is RunEnded { Label: "killed" }));
+        Assert.Equal(warning.Failure.Epoch, killed.DidNotLearn.Epoch);
 
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
-            var runs = doc.RootElement.GetProperty("runs");
-            var marked = runs[0].GetProperty("did_not_learn");
-            Assert.Equal("finished", runs[0].GetProperty("status").GetString());
-            Assert.Contains("dead ReLUs", marked.GetProperty("cause").GetString());
-            Assert.Contains("lower the learning rate", marked.GetProperty("fix").GetString());
-            Assert.Equal(JsonValueKind.Null, runs[1].GetProperty("did_not_learn").ValueKind);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
+        var runs = doc.RootElement.GetProperty("runs");
+        var marked = runs[0].GetProperty("did_not_learn");
+        Assert.Equal("finished", runs[0].GetProperty("status").GetString());
+        Assert.Contains("dead ReLUs", marked.GetProperty("cause").GetString());
+        Assert.Contains("lower the learning rate", marked.GetProperty("fix").GetString());
+        Assert.Equal(JsonValueKind.Null, runs[1].GetProperty("did_not_learn").ValueKind);
 
-            var md = File.ReadAllLines(Path.Combine(dir, "comparison.md"));
-            int learnsRow = Array.FindIndex(md, l => l.StartsWith("| learns ", StringComparison.Ordinal));
-            int killedRow = Array.FindIndex(md, l => l.StartsWith("| killed * ", StringComparison.Ordinal));
-            Assert.InRange(learnsRow, 0, killedRow - 1);
-            Assert.EndsWith("| finished, did not learn |", md[killedRow]);
-            Assert.EndsWith("| finished |", md[learnsRow]);
-            Assert.Contains(md, l => l.StartsWith("**killed did not learn** (since epoch ", StringComparison.Ordinal) && l.Contains("Likely cause: ") && l.Contains("Fix: "));
-        }
-        finally { Directory.Delete(dir, true); }
+        var md = File.ReadAllLines(Path.Combine(dir, "comparison.md"));
+        int learnsRow = Array.FindIndex(md, l => l.StartsWith("| learns ", StringComparison.Ordinal));
+        int killedRow = Array.FindIndex(md, l => l.StartsWith("| killed * ", StringComparison.Ordinal));
+        Assert.InRange(learnsRow, 0, killedRow - 1);
+        Assert.EndsWith("| finished, did not learn |", md[killedRow]);
+        Assert.EndsWith("| finished |", md[learnsRow]);
+        Assert.Contains(md, l => l.StartsWith("**killed did not learn** (since epoch ", StringComparison.Ordinal) && l.Contains("Likely cause: ") && l.Contains("Fix: "));
     }
 }

@@ -193,22 +193,19 @@ public sealed class AugmentationTests
     [Fact]
     public void Augment_preview_writes_a_png_grid()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var png = Path.Combine(dir, "grid.png");
-            var (code, stdout, stderr) = TestEnvironment.RunZoo("augment-preview", "--augment", "[\"hflip\", {\"name\": \"randaugment\", \"m\": 9}]",
-                "--batch-augment", "[\"mixup_cutmix\"]", "--count", "6", "--size", "32", "--out", png);
-            Assert.True(code == 0, stderr);
-            Assert.Contains("6 tiles of 3x32x32", stdout);
-            using var bmp = SKBitmap.Decode(png);
-            Assert.Equal(3 * (96 + 4) + 4, bmp.Width);    // 3 columns of 32 px enlarged 3x, 4 px gaps
-            Assert.Equal(2 * (96 + 4) + 4, bmp.Height);
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        var png = Path.Combine(dir, "grid.png");
+        var (code, stdout, stderr) = TestEnvironment.RunZoo("augment-preview", "--augment", "[\"hflip\", {\"name\": \"randaugment\", \"m\": 9}]",
+            "--batch-augment", "[\"mixup_cutmix\"]", "--count", "6", "--size", "32", "--out", png);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("6 tiles of 3x32x32", stdout);
+        using var bmp = SKBitmap.Decode(png);
+        Assert.Equal(3 * (96 + 4) + 4, bmp.Width);    // 3 columns of 32 px enlarged 3x, 4 px gaps
+        Assert.Equal(2 * (96 + 4) + 4, bmp.Height);
 
-            var bad = TestEnvironment.RunZoo("augment-preview", "--augment", "[\"hflipp\"]", "--out", png);
-            Assert.Equal(2, bad.Code);
-            Assert.Contains("'hflipp' is not an augmentation this zoo knows. Did you mean 'hflip' or 'vflip'?", bad.Err);
-        }
-        finally { Directory.Delete(dir, true); }
+        var bad = TestEnvironment.RunZoo("augment-preview", "--augment", "[\"hflipp\"]", "--out", png);
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("'hflipp' is not an augmentation this zoo knows. Did you mean 'hflip' or 'vflip'?", bad.Err);
     }
 }

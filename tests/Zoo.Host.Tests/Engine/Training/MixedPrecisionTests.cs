@@ -77,42 +77,39 @@ public sealed class MixedPrecisionTests
     [Fact]
     public void A_bf16_run_learns_the_built_in_task_and_the_comparison_says_which_runs_were_bf16()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            using var catalog = TestEnvironment.Catalog();
-            var json = """
-                {
-                  "name": "mixed",
-                  "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 480, "val": 96, "test": 160 },
-                  "models": [ { "variant": "lenet5", "label": "lenet5-fp32", "options": { "activation": "relu", "pool": "max" } },
-                              { "variant": "lenet5", "label": "lenet5-bf16", "options": { "activation": "relu", "pool": "max" }, "recipe": { "precision": "bf16" } } ],
-                  "recipe": { "epochs": 6, "batch_size": 32, "seed": 5, "optimizer": { "name": "adamw", "lr": 0.003 } }
-                }
-                """;
-            var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir);
-            var fp32 = result.Runs.Single(r => r.Label == "lenet5-fp32");
-            var bf16 = result.Runs.Single(r => r.Label == "lenet5-bf16");
-            Assert.Equal(("fp32", "bf16"), (fp32.Precision, bf16.Precision));
-            Assert.Equal(RunStatus.Finished, bf16.Status);
-            Assert.Null(bf16.DidNotLearn);
-            // Ten shapes: chance is 10 %. Both learn, and bf16 ends close to fp32 (its rounding is a small noise in training).
-            Assert.True(bf16.Test!.Top1 > 0.5, $"bf16 test top-1 {bf16.Test.Top1}, fp32 {fp32.Test!.Top1}");
-            Assert.True(Math.Abs(bf16.Test.Top1 - fp32.Test!.Top1) < 0.15, $"bf16 {bf16.Test.Top1} against fp32 {fp32.Test.Top1}");
-            // Epoch by epoch the bf16 loss curve follows the fp32 one (same seed, same batches): bf16 rounds each product to
-            // 8 mantissa bits, which moves the loss a little, not the course of training.
-            Assert.Equal(fp32.Epochs.Count, bf16.Epochs.Count);
-            var gaps = fp32.Epochs.Zip(bf16.Epochs, (a, b) => Math.Abs(a.TrainLoss - b.TrainLoss) / a.TrainLoss).ToList();
-            Assert.True(gaps.Max() < 0.1, "train loss fp32 " + string.Join(" ", fp32.Epochs.Select(e => e.TrainLoss.ToString("F4")))
-                + ", bf16 " + string.Join(" ", bf16.Epochs.Select(e => e.TrainLoss.ToString("F4"))));
-            var table = ComparisonTable.From(result);
-            int column = table.Columns.ToList().FindIndex(c => c.Header == "Precision");
-            Assert.True(column >= 0);
-            Assert.Equal("bf16", table.Rows.Single(r => r.Run.Label == "lenet5-bf16").Cells[column]);
-            var json2 = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!;
-            Assert.Contains(json2["runs"]!.AsArray(), r => r!["precision"]?.GetValue<string>() == "bf16");
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        using var catalog = TestEnvironment.Catalog();
+        var json = """
+            {
+              "name": "mixed",
+              "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 480, "val": 96, "test": 160 },
+              "models": [ { "variant": "lenet5", "label": "lenet5-fp32", "options": { "activation": "relu", "pool": "max" } },
+                          { "variant": "lenet5", "label": "lenet5-bf16", "options": { "activation": "relu", "pool": "max" }, "recipe": { "precision": "bf16" } } ],
+              "recipe": { "epochs": 6, "batch_size": 32, "seed": 5, "optimizer": { "name": "adamw", "lr": 0.003 } }
+            }
+            """;
+        var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir);
+        var fp32 = result.Runs.Single(r => r.Label == "lenet5-fp32");
+        var bf16 = result.Runs.Single(r => r.Label == "lenet5-bf16");
+        Assert.Equal(("fp32", "bf16"), (fp32.Precision, bf16.Precision));
+        Assert.Equal(RunStatus.Finished, bf16.Status);
+        Assert.Null(bf16.DidNotLearn);
+        // Ten shapes: chance is 10 %. Both learn, and bf16 ends close to fp32 (its rounding is a small noise in training).
+        Assert.True(bf16.Test!.Top1 > 0.5, $"bf16 test top-1 {bf16.Test.Top1}, fp32 {fp32.Test!.Top1}");
+        Assert.True(Math.Abs(bf16.Test.Top1 - fp32.Test!.Top1) < 0.15, $"bf16 {bf16.Test.Top1} against fp32 {fp32.Test.Top1}");
+        // Epoch by epoch the bf16 loss curve follows the fp32 one (same seed, same batches): bf16 rounds each product to
+        // 8 mantissa bits, which moves the loss a little, not the course of training.
+        Assert.Equal(fp32.Epochs.Count, bf16.Epochs.Count);
+        var gaps = fp32.Epochs.Zip(bf16.Epochs, (a, b) => Math.Abs(a.TrainLoss - b.TrainLoss) / a.TrainLoss).ToList();
+        Assert.True(gaps.Max() < 0.1, "train loss fp32 " + string.Join(" ", fp32.Epochs.Select(e => e.TrainLoss.ToString("F4")))
+            + ", bf16 " + string.Join(" ", bf16.Epochs.Select(e => e.TrainLoss.ToString("F4"))));
+        var table = ComparisonTable.From(result);
+        int column = table.Columns.ToList().FindIndex(c => c.Header == "Precision");
+        Assert.True(column >= 0);
+        Assert.Equal("bf16", table.Rows.Single(r => r.Run.Label == "lenet5-bf16").Cells[column]);
+        var json2 = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "results.json")))!;
+        Assert.Contains(json2["runs"]!.AsArray(), r => r!["precision"]?.GetValue<string>() == "bf16");
     }
 
     [Fact]

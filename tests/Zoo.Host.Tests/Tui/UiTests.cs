@@ -49,105 +49,99 @@ public sealed class UiTests
     public void Marked_variants_become_a_suite_that_runs_with_its_progress_arriving_line_by_line()
     {
         using var catalog = Catalog();
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            Assert.Throws<ZooConfigException>(() => UiModel.SuiteFor(Array.Empty<string>()));
-            var path = Path.Combine(dir, "ui.json");
-            File.WriteAllText(path, UiModel.SuiteFor(new[] { "lenet5" }, epochs: 1, train: 200));
-            var model = new UiModel(catalog, new SuiteRunner(catalog));
-            var suite = model.Load(path);
-            Assert.Equal(new[] { "lenet5" }, suite.Models.Select(m => m.Variant));
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        Assert.Throws<ZooConfigException>(() => UiModel.SuiteFor(Array.Empty<string>()));
+        var path = Path.Combine(dir, "ui.json");
+        File.WriteAllText(path, UiModel.SuiteFor(new[] { "lenet5" }, epochs: 1, train: 200));
+        var model = new UiModel(catalog, new SuiteRunner(catalog));
+        var suite = model.Load(path);
+        Assert.Equal(new[] { "lenet5" }, suite.Models.Select(m => m.Variant));
 
-            var events = new List<SuiteEvent>();
-            var result = model.Run(suite, Path.Combine(dir, "out"), new SyncProgress<SuiteEvent>(events.Add), CancellationToken.None);
-            Assert.True(result.AllFinished);
-            // Typed events, in order: started, data, run started, steps, the epoch, the run's end, the suite's end.
-            Assert.IsType<SuiteStarted>(events[0]);
-            Assert.Equal(200, Assert.IsType<DatasetOpened>(events[1]).Dataset.Train);
-            Assert.Equal("lenet5", Assert.IsType<RunStarted>(events[2]).Variant);
-            var steps = events.OfType<StepProgress>().ToList();
-            Assert.Equal(Enumerable.Range(1, steps[0].Steps), steps.Select(s => s.Step));   // every batch of the one epoch
-            Assert.Equal(steps[0].Steps * 32L, steps[^1].Images);   // batch 32, the last partial batch dropped
-            Assert.True(steps[^1].ImagesPerSecond > 0);
-            Assert.Equal(1, Assert.Single(events.OfType<EpochEnded>()).Record.Epoch);
-            Assert.True(events.IndexOf(steps[^1]) < events.FindIndex(e => e is EpochEnded));
-            Assert.Equal(RunStatus.Finished, Assert.Single(events.OfType<RunEnded>()).Result.Status);
-            Assert.Same(result, Assert.IsType<SuiteEnded>(events[^1]).Result);
+        var events = new List<SuiteEvent>();
+        var result = model.Run(suite, Path.Combine(dir, "out"), new SyncProgress<SuiteEvent>(events.Add), CancellationToken.None);
+        Assert.True(result.AllFinished);
+        // Typed events, in order: started, data, run started, steps, the epoch, the run's end, the suite's end.
+        Assert.IsType<SuiteStarted>(events[0]);
+        Assert.Equal(200, Assert.IsType<DatasetOpened>(events[1]).Dataset.Train);
+        Assert.Equal("lenet5", Assert.IsType<RunStarted>(events[2]).Variant);
+        var steps = events.OfType<StepProgress>().ToList();
+        Assert.Equal(Enumerable.Range(1, steps[0].Steps), steps.Select(s => s.Step));   // every batch of the one epoch
+        Assert.Equal(steps[0].Steps * 32L, steps[^1].Images);   // batch 32, the last partial batch dropped
+        Assert.True(steps[^1].ImagesPerSecond > 0);
+        Assert.Equal(1, Assert.Single(events.OfType<EpochEnded>()).Record.Epoch);
+        Assert.True(events.IndexOf(steps[^1]) < events.FindIndex(e => e is EpochEnded));
+        Assert.Equal(RunStatus.Finished, Assert.Single(events.OfType<RunEnded>()).Result.Status);
+        Assert.Same(result, Assert.IsType<SuiteEnded>(events[^1]).Result);
 
-            // The run board folds the same events: queued, then training part-way through the epoch, then finished.
-            var board = new RunBoard(suite);
-            Assert.Equal(RunState.Queued, board.Rows[0].State);
-            foreach (var ev in events.TakeWhile(ev => ev != steps[steps.Count / 2])) board.Apply(ev);
-            board.Apply(steps[steps.Count / 2]);
-            Assert.Equal(RunState.Training, board.Rows[0].State);
-            Assert.Equal((1, 1, steps.Count / 2 + 1, steps.Count), (board.Rows[0].Epoch, board.Rows[0].Epochs, board.Rows[0].Step, board.Rows[0].Steps));
-            Assert.InRange(board.Fraction, 0.3, 0.7);
-            Assert.NotNull(board.Rows[0].SecondsLeft);
-            foreach (var ev in events.SkipWhile(ev => ev != steps[steps.Count / 2]).Skip(1)) board.Apply(ev);
-            var done = board.Rows[0];
-            Assert.Equal((RunState.Finished, 1.0, 1), (done.State, board.Fraction, done.History.Count));
-            Assert.Equal(result.Runs[0].Test!.Top1, done.TestTop1);
-            // One epoch of 6 steps leaves LeNet-5 at chance on 40 validation images, which the board says as the result does (issue 26).
-            Assert.Equal(result.Runs[0].DidNotLearn is null ? "finished" : "finished, did not learn", done.Cells()[1]);
+        // The run board folds the same events: queued, then training part-way through the epoch, then finished.
+        var board = new RunBoard(suite);
+        Assert.Equal(RunState.Queued, board.Rows[0].State);
+        foreach (var ev in events.TakeWhile(ev => ev != steps[steps.Count / 2])) board.Apply(ev);
+        board.Apply(steps[steps.Count / 2]);
+        Assert.Equal(RunState.Training, board.Rows[0].State);
+        Assert.Equal((1, 1, steps.Count / 2 + 1, steps.Count), (board.Rows[0].Epoch, board.Rows[0].Epochs, board.Rows[0].Step, board.Rows[0].Steps));
+        Assert.InRange(board.Fraction, 0.3, 0.7);
+        Assert.NotNull(board.Rows[0].SecondsLeft);
+        foreach (var ev in events.SkipWhile(ev => ev != steps[steps.Count / 2]).Skip(1)) board.Apply(ev);
+        var done = board.Rows[0];
+        Assert.Equal((RunState.Finished, 1.0, 1), (done.State, board.Fraction, done.History.Count));
+        Assert.Equal(result.Runs[0].Test!.Top1, done.TestTop1);
+        // One epoch of 6 steps leaves LeNet-5 at chance on 40 validation images, which the board says as the result does (issue 26).
+        Assert.Equal(result.Runs[0].DidNotLearn is null ? "finished" : "finished, did not learn", done.Cells()[1]);
 
-            File.WriteAllText(path, File.ReadAllText(path).Replace("\"lenet5\"", "\"lenet6\""));
-            var e = Assert.Throws<ZooConfigException>(() => model.Load(path));
-            Assert.Contains("Did you mean 'lenet5'?", e.Message);
-        }
-        finally { Directory.Delete(dir, true); }
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"lenet5\"", "\"lenet6\""));
+        var e = Assert.Throws<ZooConfigException>(() => model.Load(path));
+        Assert.Contains("Did you mean 'lenet5'?", e.Message);
     }
 
     [Fact]
     public void The_results_browser_lists_results_folders_newest_first_opens_and_merges_them_and_sorts_any_column()
     {
-        var root = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var older = Path.Combine(root, "older");
-            var newer = Path.Combine(root, "newer");
-            ReportTests.Sample(older, name: "older");
-            File.SetLastWriteTimeUtc(Path.Combine(older, "results.json"), DateTime.UtcNow.AddHours(-2));
-            ReportTests.Sample(newer, name: "newer");
-            Directory.CreateDirectory(Path.Combine(root, "not-results"));
-            var broken = Path.Combine(root, "broken");
-            Directory.CreateDirectory(broken);
-            File.WriteAllText(Path.Combine(broken, "results.json"), "{ not json");
-            File.SetLastWriteTimeUtc(Path.Combine(broken, "results.json"), DateTime.UtcNow.AddHours(-5));
+        using var rootFolder = new TempFolder();
+        var root = rootFolder.Path;
+        var older = Path.Combine(root, "older");
+        var newer = Path.Combine(root, "newer");
+        ReportTests.Sample(older, name: "older");
+        File.SetLastWriteTimeUtc(Path.Combine(older, "results.json"), DateTime.UtcNow.AddHours(-2));
+        ReportTests.Sample(newer, name: "newer");
+        Directory.CreateDirectory(Path.Combine(root, "not-results"));
+        var broken = Path.Combine(root, "broken");
+        Directory.CreateDirectory(broken);
+        File.WriteAllText(Path.Combine(broken, "results.json"), "{ not json");
+        File.SetLastWriteTimeUtc(Path.Combine(broken, "results.json"), DateTime.UtcNow.AddHours(-5));
 
-            var folders = ResultsBrowser.Folders(root);
-            Assert.Equal(new[] { "newer", "older", "broken" }, folders.Select(f => f.Name));
-            Assert.Equal((5, "wide", 0.7), (folders[0].Runs, folders[0].Best, folders[0].BestTop1));
-            Assert.Contains("unreadable", folders[2].Line());
+        var folders = ResultsBrowser.Folders(root);
+        Assert.Equal(new[] { "newer", "older", "broken" }, folders.Select(f => f.Name));
+        Assert.Equal((5, "wide", 0.7), (folders[0].Runs, folders[0].Best, folders[0].BestTop1));
+        Assert.Contains("unreadable", folders[2].Line());
 
-            using var app = UiTests.VirtualScreen(200, 40);
-            using var view = new ResultsView(root);
-            app.Begin(view);
-            app.LayoutAndDraw(true);
-            app.InjectKey(Key.Enter);   // opens "newer", under the cursor
-            Assert.Equal(new[] { "wide", "good", "blown", "broken", "stopped" }, view.Shown.Select(r => r.Run.Label));   // best test top-1 first
-            var table = ComparisonTable.From(ReportModel.Load(new[] { newer }).Comparison);
-            int parameters = table.Columns.ToList().FindIndex(c => c.Header == "Params");
-            view.SortBy(parameters);
-            Assert.Equal(new[] { "wide", "blown", "stopped", "good", "broken" }, view.Shown.Select(r => r.Run.Label));   // largest first
-            view.SortBy(parameters);
-            Assert.Equal(new[] { "good", "stopped", "blown", "wide", "broken" }, view.Shown.Select(r => r.Run.Label));   // "broken" was never counted: last either way
-            int test = table.Columns.ToList().FindIndex(c => c.Header == "Test top-1");
-            view.SortBy(test);
-            Assert.Equal(new[] { "wide", "good" }, view.Shown.Take(2).Select(r => r.Run.Label));   // runs without a test last
-            app.LayoutAndDraw(true);
-            Assert.Contains("Test top-1 ▼", ScreenText(app, view));
+        using var app = UiTests.VirtualScreen(200, 40);
+        using var view = new ResultsView(root);
+        app.Begin(view);
+        app.LayoutAndDraw(true);
+        app.InjectKey(Key.Enter);   // opens "newer", under the cursor
+        Assert.Equal(new[] { "wide", "good", "blown", "broken", "stopped" }, view.Shown.Select(r => r.Run.Label));   // best test top-1 first
+        var table = ComparisonTable.From(ReportModel.Load(new[] { newer }).Comparison);
+        int parameters = table.Columns.ToList().FindIndex(c => c.Header == "Params");
+        view.SortBy(parameters);
+        Assert.Equal(new[] { "wide", "blown", "stopped", "good", "broken" }, view.Shown.Select(r => r.Run.Label));   // largest first
+        view.SortBy(parameters);
+        Assert.Equal(new[] { "good", "stopped", "blown", "wide", "broken" }, view.Shown.Select(r => r.Run.Label));   // "broken" was never counted: last either way
+        int test = table.Columns.ToList().FindIndex(c => c.Header == "Test top-1");
+        view.SortBy(test);
+        Assert.Equal(new[] { "wide", "good" }, view.Shown.Take(2).Select(r => r.Run.Label));   // runs without a test last
+        app.LayoutAndDraw(true);
+        Assert.Contains("Test top-1 ▼", ScreenText(app, view));
 
-            // Two folders marked: one comparison of ten runs, named suite/label.
-            app.InjectKey(Key.Tab.WithShift);
-            app.InjectKey(Key.Space);
-            app.InjectKey(Key.CursorDown);
-            app.InjectKey(Key.Space);
-            view.Open();
-            Assert.Equal(10, view.Shown.Count);
-            Assert.Contains(view.Shown, r => r.Run.Label == "older/wide");
-        }
-        finally { Directory.Delete(root, true); }
+        // Two folders marked: one comparison of ten runs, named suite/label.
+        app.InjectKey(Key.Tab.WithShift);
+        app.InjectKey(Key.Space);
+        app.InjectKey(Key.CursorDown);
+        app.InjectKey(Key.Space);
+        view.Open();
+        Assert.Equal(10, view.Shown.Count);
+        Assert.Contains(view.Shown, r => r.Run.Label == "older/wide");
     }
 
     [Fact]
@@ -293,60 +287,57 @@ public sealed class UiTests
     {
         using var catalog = Catalog();
         var runner = new SuiteRunner(catalog);
-        var root = TestEnvironment.NewTempDirectory();
-        try
+        using var rootFolder = new TempFolder();
+        var root = rootFolder.Path;
+        var draft = new SuiteDraft { Variants = new[] { "lenet5", "resnet18" } };
+        var path = Path.Combine(root, "x.json");
+        var (suite, _, error) = draft.Check(runner, path);
+        Assert.True(suite is not null, error);
+        Assert.Equal(("shapes", 28, 10, "adamw", 0.001, "cosine"), (suite.Dataset.Name, suite.Dataset.Size, suite.Recipe.Epochs, suite.Recipe.Optimizer.Name, suite.Recipe.Optimizer.LearningRate, suite.Recipe.Schedule.Name));
+        Assert.Equal(new[] { "lenet5", "resnet18" }, suite.Models.Select(m => m.Variant));
+
+        // Each wrong value comes back as the parser's or validator's message, on the field it names.
+        (string Field, string Value, string Expected)[] wrong =
         {
-            var draft = new SuiteDraft { Variants = new[] { "lenet5", "resnet18" } };
-            var path = Path.Combine(root, "x.json");
-            var (suite, _, error) = draft.Check(runner, path);
-            Assert.True(suite is not null, error);
-            Assert.Equal(("shapes", 28, 10, "adamw", 0.001, "cosine"), (suite.Dataset.Name, suite.Dataset.Size, suite.Recipe.Epochs, suite.Recipe.Optimizer.Name, suite.Recipe.Optimizer.LearningRate, suite.Recipe.Schedule.Name));
-            Assert.Equal(new[] { "lenet5", "resnet18" }, suite.Models.Select(m => m.Variant));
-
-            // Each wrong value comes back as the parser's or validator's message, on the field it names.
-            (string Field, string Value, string Expected)[] wrong =
-            {
-                ("recipe.optimizer.lr", "fast", "recipe.optimizer.lr"),
-                ("recipe.optimizer.lr", "-1", "-1 is out of range"),
-                ("recipe.epochs", "0", "recipe.epochs"),
-                ("dataset.name", "shapez", "Did you mean 'shapes'?"),
-                ("recipe.schedule.name", "cosinus", "Did you mean 'cosine'?"),
-                ("recipe.augment", "flipp", "recipe.augment"),
-                ("recipe.ema", "2", "recipe.ema"),
-            };
-            foreach (var (field, value, expected) in wrong)
-            {
-                var d = new SuiteDraft { Variants = new[] { "lenet5" } };
-                d[field] = value;
-                var (none, where, message) = d.Check(runner, path);
-                Assert.Null(none);
-                Assert.Equal(field, where);
-                Assert.Contains(expected, message);
-            }
-            var noModels = new SuiteDraft().Check(runner, path);
-            Assert.Equal((null, "models"), (noModels.Field, noModels.Error![..6]));
-
-            // The view: an error beside its field, then a valid form saved where the results go.
-            using var app = UiTests.VirtualScreen(160, 45);
-            var form = new SuiteDraft { Variants = new[] { "lenet5" } };
-            using var view = new SuiteBuilderView(form, runner, root);
-            app.Begin(view);
-            view.Input("recipe.optimizer.lr").Text = "fast";
-            Assert.Null(view.Check());
-            Assert.StartsWith("✗ recipe.optimizer.lr", view.Note("recipe.optimizer.lr"));
-            app.LayoutAndDraw(true);
-            Assert.Contains("✗ recipe.optimizer.lr", ScreenText(app, view));
-            view.Input("recipe.optimizer.lr").Text = "0.002";
-            view.Input("name").Text = "built here";
-            view.Input("recipe.augment").Text = "flip-crop";
-            var saved = view.Save();
-            Assert.NotNull(saved);
-            Assert.Equal(Path.Combine(root, "built_here.json"), view.SuitePath);
-            var back = SuiteParser.Load(view.SuitePath);
-            Assert.Equal(("built here", 0.002), (back.Name, back.Recipe.Optimizer.LearningRate));
-            Assert.Equal(new[] { "hflip", "random_crop" }, back.Recipe.Augment.Select(a => a.Name));
+            ("recipe.optimizer.lr", "fast", "recipe.optimizer.lr"),
+            ("recipe.optimizer.lr", "-1", "-1 is out of range"),
+            ("recipe.epochs", "0", "recipe.epochs"),
+            ("dataset.name", "shapez", "Did you mean 'shapes'?"),
+            ("recipe.schedule.name", "cosinus", "Did you mean 'cosine'?"),
+            ("recipe.augment", "flipp", "recipe.augment"),
+            ("recipe.ema", "2", "recipe.ema"),
+        };
+        foreach (var (field, value, expected) in wrong)
+        {
+            var d = new SuiteDraft { Variants = new[] { "lenet5" } };
+            d[field] = value;
+            var (none, where, message) = d.Check(runner, path);
+            Assert.Null(none);
+            Assert.Equal(field, where);
+            Assert.Contains(expected, message);
         }
-        finally { Directory.Delete(root, true); }
+        var noModels = new SuiteDraft().Check(runner, path);
+        Assert.Equal((null, "models"), (noModels.Field, noModels.Error![..6]));
+
+        // The view: an error beside its field, then a valid form saved where the results go.
+        using var app = UiTests.VirtualScreen(160, 45);
+        var form = new SuiteDraft { Variants = new[] { "lenet5" } };
+        using var view = new SuiteBuilderView(form, runner, root);
+        app.Begin(view);
+        view.Input("recipe.optimizer.lr").Text = "fast";
+        Assert.Null(view.Check());
+        Assert.StartsWith("✗ recipe.optimizer.lr", view.Note("recipe.optimizer.lr"));
+        app.LayoutAndDraw(true);
+        Assert.Contains("✗ recipe.optimizer.lr", ScreenText(app, view));
+        view.Input("recipe.optimizer.lr").Text = "0.002";
+        view.Input("name").Text = "built here";
+        view.Input("recipe.augment").Text = "flip-crop";
+        var saved = view.Save();
+        Assert.NotNull(saved);
+        Assert.Equal(Path.Combine(root, "built_here.json"), view.SuitePath);
+        var back = SuiteParser.Load(view.SuitePath);
+        Assert.Equal(("built here", 0.002), (back.Name, back.Recipe.Optimizer.LearningRate));
+        Assert.Equal(new[] { "hflip", "random_crop" }, back.Recipe.Augment.Select(a => a.Name));
     }
 
     [Fact]

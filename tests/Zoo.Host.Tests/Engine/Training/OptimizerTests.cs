@@ -55,18 +55,15 @@ public sealed class OptimizerTests
         var listed = CatalogueView.Of(catalog).ToJson()["optimizers"]!.AsArray().Select(o => o!["name"]!.GetValue<string>()).ToList();
         Assert.Equal(new[] { "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "scaled_sgd" }, listed);
 
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            lock (ScaledSgd.Created) ScaledSgd.Created.Clear();
-            var suite = SuiteParser.Parse(Suite("\"name\": \"scaled_sgd\", \"lr\": 0.01, \"scale\": 3"), Path.Combine(dir, "suite.json"));
-            var run = new SuiteRunner(catalog).Run(suite, dir).Runs.Single();
-            Assert.True(run.Status == RunStatus.Finished, run.Error);
-            var (rate, parameters) = Assert.Single(ScaledSgd.Created);
-            Assert.Equal(0.03, rate, 12);
-            Assert.Equal(10, parameters);   // LeNet-5: five layers, a weight and a bias each
-        }
-        finally { Directory.Delete(dir, true); }
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        lock (ScaledSgd.Created) ScaledSgd.Created.Clear();
+        var suite = SuiteParser.Parse(Suite("\"name\": \"scaled_sgd\", \"lr\": 0.01, \"scale\": 3"), Path.Combine(dir, "suite.json"));
+        var run = new SuiteRunner(catalog).Run(suite, dir).Runs.Single();
+        Assert.True(run.Status == RunStatus.Finished, run.Error);
+        var (rate, parameters) = Assert.Single(ScaledSgd.Created);
+        Assert.Equal(0.03, rate, 12);
+        Assert.Equal(10, parameters);   // LeNet-5: five layers, a weight and a bias each
     }
 
     [Fact]
