@@ -1,8 +1,13 @@
+using SkiaSharp;
 using TorchSharp;
 using Xunit.Abstractions;
 using Zoo.Abstractions;
 using Zoo.Engine.Analysis;
 using Zoo.Engine.Results;
+using Zoo.Engine.Suites;
+using Zoo.Reports.Export;
+using Zoo.Reports.Figures;
+using Zoo.Reports.Model;
 using static TorchSharp.torch;
 
 namespace Zoo.Host.Tests;
@@ -113,5 +118,78 @@ public sealed class FeatureMapsTests(ITestOutputHelper output)
             Assert.Equal(s.Means.OrderDescending(), s.Means);
             Assert.All(s.Maps, m => Assert.Equal((1, Math.Min(s.Height, 64), m.Pixels.Length), (m.Channels, m.Height, m.Height * m.Width)));
         });
+    }
+
+    /// <summary>
+    /// A suite run by the engine keeps each run's filters and feature maps with its prediction sample, the report draws
+    /// them as two figures in the run's section and lists them in report.html.
+    /// </summary>
+    [Fact]
+    public void A_runs_filters_and_feature_maps_are_in_its_report()
+    {
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            string Suite(string name, string explain) => $$"""
+                {
+                  "name": "{{name}}", {{explain}}
+                  "dataset": { "name": "shapes", "channels": 1, "size": 28, "seed": 3, "train": 64, "val": 32, "test": 32 },
+                  "models": [ { "variant": "lenet5", "options": { "activation": "relu", "pool": "max" } } ],
+                  "recipe": { "epochs": 1, "batch_size": 32, "seed": 5, "optimizer": { "name": "adamw", "lr": 0.003 } }
+                }
+                """;
+            var on = Path.Combine(dir, "on");
+            new SuiteRunner(TestEnvironment.Catalog()).Run(SuiteParser.Parse(Suite("on", ""), Path.Combine(dir, "on.json")), on, CancellationToken.None, new SyncProgress<SuiteEvent>(_ => { }));
+            var model = ReportModel.Load(new[] { on });
+            var sample = model.Runs[0].Predictions!;
+            var inside = sample.FiltersAndMaps!;
+            Assert.Equal(sample.Explained[0].Index, inside.Index);
+            Assert.Equal(("features.0", 6, FilterDisplay.Grey, 6), (inside.Filters!.Layer, inside.Filters.Filters, inside.Filters.Display, inside.Filters.Images.Count));
+            Assert.Equal(new[] { 28, 14, 10, 5 }, inside.Stages.Select(s => s.Height));
+            Assert.True(sample.ExplainedSeconds > 0 && inside.Seconds > 0);
+
+            var report = ReportWriter.Write(model, on);
+            Assert.Empty(report.Warnings);
+            var filters = report.Figures.Single(f => f.Png.EndsWith("lenet5-filters.png", StringComparison.Ordinal));
+            var maps = report.Figures.Single(f => f.Png.EndsWith("lenet5-feature-maps.png", StringComparison.Ordinal));
+            Assert.Equal((FigureExporter.Runs, "lenet5"), (filters.Section, filters.Run));
+            Assert.Equal("lenet5 first convolution (features.0): all 6 filters, 5×5 over 1 channel, grey, each on its own scale (white: high)", filters.Title);
+            Assert.StartsWith($"lenet5 feature maps of test image {inside.Index} at the end of each stage: the 8 channels", maps.Title);
+            var html = File.ReadAllText(report.Html);
+            Assert.Contains("figures/lenet5-filters.png", html);
+            Assert.Contains("figures/lenet5-feature-maps.png", html);
+            Assert.Contains(System.Net.WebUtility.HtmlEncode(maps.Title), html);
+            using (var png = SKBitmap.Decode(maps.Png))
+                Assert.True(png.Height > 5 * 88, $"5 rows (the image and 4 stages) of 88 px tiles in {png.Width}x{png.Height}");
+
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_filter_grid_puts_sixteen_filters_a_row_and_draws_each_kernel_enlarged_on_its_own_scale()
+    {
+        Assert.Equal((6, 40), LayerFigures.FilterLayout(6, 5, 5));      // LeNet-5: one row, 5 px kernels 8 times
+        Assert.Equal((8, 42), LayerFigures.FilterLayout(32, 3, 3));     // MobileNet: 8 a row
+        Assert.Equal((16, 48), LayerFigures.FilterLayout(64, 16, 16));  // ViT-B/16's first 64
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            // 20 grey 2×2 filters, the first black on its left column and white on its right.
+            var weight = new float[20 * 4];
+            for (int o = 0; o < 20; o++) { weight[4 * o + 1] = 1; weight[4 * o + 3] = 1; }
+            var grid = FeatureMaps.Filters("conv1", weight, 20, 1, 2, 2);
+            var path = Path.Combine(dir, "filters.png");
+            LayerFigures.SaveFilters(grid, "conv1", path);
+            using var png = SKBitmap.Decode(path);
+            var (columns, tile) = LayerFigures.FilterLayout(20, 2, 2);
+            Assert.Equal((8, 40), (columns, tile));
+            Assert.Equal(640, png.Width);   // 8 tiles of 40 px are narrower than the page's least width
+            // The first tile starts 10 px in, under a one-line title (10 + 20 + 10 px): its left half black, right half white.
+            Assert.Equal(SKColors.Black, png.GetPixel(10 + 10, 40 + 20));
+            Assert.Equal(SKColors.White, png.GetPixel(10 + 30, 40 + 20));
+            Assert.Equal(40 + 3 * (40 + 4) - 4 + 10, png.Height);   // three rows of 8, 8 and 4
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }
