@@ -122,10 +122,11 @@ public sealed class FeatureMapsTests(ITestOutputHelper output)
 
     /// <summary>
     /// A suite run by the engine keeps each run's filters and feature maps with its prediction sample, the report draws
-    /// them as two figures in the run's section and lists them in report.html.
+    /// them as two figures in the run's section and lists them in report.html; with "explain": false neither they nor
+    /// the Grad-CAM maps are computed, and the report has none of those figures.
     /// </summary>
     [Fact]
-    public void A_runs_filters_and_feature_maps_are_in_its_report()
+    public void A_runs_filters_and_feature_maps_are_in_its_report_unless_the_suite_says_explain_false()
     {
         var dir = TestEnvironment.NewTempDirectory();
         try
@@ -162,6 +163,17 @@ public sealed class FeatureMapsTests(ITestOutputHelper output)
             using (var png = SKBitmap.Decode(maps.Png))
                 Assert.True(png.Height > 5 * 88, $"5 rows (the image and 4 stages) of 88 px tiles in {png.Width}x{png.Height}");
 
+            var off = Path.Combine(dir, "off");
+            new SuiteRunner(TestEnvironment.Catalog()).Run(SuiteParser.Parse(Suite("off", "\"explain\": false,"), Path.Combine(dir, "off.json")), off, CancellationToken.None, new SyncProgress<SuiteEvent>(_ => { }));
+            var plain = ReportModel.Load(new[] { off });
+            Assert.Equal((0, null, null), (plain.Runs[0].Predictions!.Explained.Count, plain.Runs[0].Predictions!.FiltersAndMaps, plain.Runs[0].Predictions!.ExplainedSeconds));
+            var names = ReportWriter.Write(plain, off).Figures.Select(f => Path.GetFileName(f.Png)).ToArray();
+            Assert.Contains("lenet5-predictions.png", names);
+            Assert.DoesNotContain("where-models-look.png", names);
+            Assert.DoesNotContain("lenet5-filters.png", names);
+            Assert.DoesNotContain("lenet5-feature-maps.png", names);
+            var e = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(Suite("bad", "\"explain\": \"no\","), "bad.json"));
+            Assert.Contains("bad.json: explain", e.Message);
         }
         finally { Directory.Delete(dir, true); }
     }

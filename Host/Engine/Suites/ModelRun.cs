@@ -503,10 +503,11 @@ internal sealed class ModelRun
     /// <summary>
     /// The sample with Grad-CAM maps of the suite's <see cref="ExplainedImages"/> test images (the same for every run: the
     /// suite recipe's seed draws them), and the first filters and feature maps of the first of them; where one fails, the
-    /// sample without it and a warning: the figures are extras.
+    /// sample without it and a warning: the figures are extras. Nothing where the suite says "explain": false.
     /// </summary>
     PredictionSample Explain(PredictionSample sample, IImageSet testSet, float[] mean, float[] std)
     {
+        if (!_suite.Explain) return sample;
         var indices = PredictionSample.ExplainedIndices(testSet.Count, ExplainedImages, _suite.Recipe.Seed);
         try
         {
