@@ -85,31 +85,7 @@ public static class GradCam
     static List<(string Path, long Rank, long[] Shape)> Probe(Module<Tensor, Tensor> model, Tensor x, string? only)
     {
         var calls = new List<(string Path, long Rank, long[] Shape)>();
-        var removers = new List<Action>();
-        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            foreach (var (name, module) in model.named_modules())
-            {
-                if (name.Length == 0 || !seen.Add(module) || module is not Module<Tensor, Tensor> layer) continue;
-                if (only is not null && name != only) continue;
-                var hook = layer.register_forward_hook((m, input, output) =>
-                {
-                    calls.Add((name, output.dim(), output.shape));
-                    return output;
-                });
-                removers.Add(hook.remove);
-            }
-            using var _ = no_grad();
-            using (NewDisposeScope()) model.call(x);
-        }
-        finally
-        {
-            foreach (var remove in removers) remove();
-            if (wasTraining) model.train();
-        }
+        ForwardProbe.Run(model, x, (name, _, output) => calls.Add((name, output.dim(), output.shape)), only is null ? null : name => name == only);
         return calls;
     }
 
@@ -165,7 +141,7 @@ public static class GradCam
     }
 
     /// <summary>The map as N×C×h×w. Tokens: the class token dropped, the rest laid on the patch grid of an H×W input's aspect.</summary>
-    static Tensor ChannelsFirst(Tensor map, FeatureMapLayout layout, long height, long width)
+    internal static Tensor ChannelsFirst(Tensor map, FeatureMapLayout layout, long height, long width)
     {
         switch (layout)
         {

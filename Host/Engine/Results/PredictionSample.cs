@@ -67,6 +67,12 @@ public sealed record PredictionSample(IReadOnlyList<PredictedImage> Images)
     /// <summary>The layer the <see cref="Explained"/> maps were read at ("layer4 (ChannelsFirst)"), or null.</summary>
     public string? ExplainedLayer { get; init; }
 
+    /// <summary>Seconds the <see cref="Explained"/> maps took (the layer's probe pass included), or null where none were computed.</summary>
+    public double? ExplainedSeconds { get; init; }
+
+    /// <summary>The run's first convolution's filters and the first explained image's feature maps through each stage (issue 30), or null.</summary>
+    public FiltersAndMaps? FiltersAndMaps { get; init; }
+
     /// <summary>
     /// Which <paramref name="count"/> images of a test set of <paramref name="setCount"/> every run of a suite explains:
     /// drawn from <paramref name="seed"/> (the suite's), in index order, so that the runs' figures line up.

@@ -492,13 +492,16 @@ internal sealed class ModelRun
 
     /// <summary>
     /// The sample with Grad-CAM maps of the suite's <see cref="ExplainedImages"/> test images (the same for every run: the
-    /// suite recipe's seed draws them), or the sample as it was with a warning where that fails: the figure is an extra.
+    /// suite recipe's seed draws them), and the first filters and feature maps of the first of them; where one fails, the
+    /// sample without it and a warning: the figures are extras. Nothing where the suite says "explain": false.
     /// </summary>
     PredictionSample Explain(PredictionSample sample, IImageSet testSet, float[] mean, float[] std)
     {
+        if (!_suite.Explain) return sample;
+        var indices = PredictionSample.ExplainedIndices(testSet.Count, ExplainedImages, _suite.Recipe.Seed);
         try
         {
-            var indices = PredictionSample.ExplainedIndices(testSet.Count, ExplainedImages, _suite.Recipe.Seed);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var maps = Analysis.GradCam.Explain(_model!, _device, testSet, indices, mean, std, out var layer);
             var info = testSet.Info;
             var explained = indices.Select((index, i) => new PredictedImage(index, testSet.GetLabel(index), maps[i].Predicted,
@@ -506,11 +509,20 @@ internal sealed class ModelRun
             {
                 Heatmap = Thumbnail.Of(maps[i].Heatmap, 1, info.Height, info.Width),
             }).ToArray();
-            return sample with { Explained = explained, ExplainedLayer = layer.ToString() };
+            sample = sample with { Explained = explained, ExplainedLayer = layer.ToString(), ExplainedSeconds = clock.Elapsed.TotalSeconds };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Warn($"Grad-CAM not computed: {e.GetType().Name}: {e.Message}");
+        }
+        if (indices.Length == 0) return sample;
+        try
+        {
+            return sample with { FiltersAndMaps = Analysis.FeatureMaps.Of(_model!, _device, testSet, indices[0], mean, std) };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Warn($"filters and feature maps not computed: {e.GetType().Name}: {e.Message}");
             return sample;
         }
     }

@@ -59,6 +59,13 @@ public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, 
     public AnalysisOptions? Analysis { get; init; }
 
     /// <summary>
+    /// Whether each run, after its test, computes Grad-CAM of the suite's explained test images and its first filters and
+    /// feature maps ("explain" in the file, default true): the report's where-models-look figure and each run's filter and
+    /// feature-map figures. Not part of a run's fingerprint: it changes no number of the run.
+    /// </summary>
+    public bool Explain { get; init; } = true;
+
+    /// <summary>
     /// The recipe a model entry trains with: its own (the suite's with the entry's overrides) or the suite's, at the
     /// seed of its repeat (weights, data order, augmentation and dropout change; the data split does not).
     /// </summary>
@@ -76,7 +83,7 @@ public sealed record Suite(string Name, string SourcePath, DatasetSpec Dataset, 
 /// </summary>
 public static partial class SuiteParser
 {
-    static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device", "analysis" };
+    static readonly string[] TopFields = { "name", "dataset", "models", "recipe", "device", "analysis", "explain" };
     static readonly string[] DatasetFields = { "name", "path", "channels", "size", "seed", "val_fraction", "normalize" };
     static readonly string[] ModelFields = { "variant", "label", "dropout", "stochastic_depth", "layer_scale", "options", "recipe", "weights", "weights_entry", "strip_prefix", "reinit_head" };
     static readonly string[] RecipeFields = { "epochs", "batch_size", "seed", "optimizer", "schedule", "label_smoothing", "dropout", "stochastic_depth", "augment", "batch_augment",
@@ -114,7 +121,13 @@ public static partial class SuiteParser
         var recipe = ParseRecipe(recipeEl, at.In("recipe"));
         var modelsEl = at.Required(root, "models", JsonValueKind.Array);
         var models = ParseModels(modelsEl, at, source, new RunInputs(dsEl.GetRawText(), recipeEl, JsonSerializer.Serialize(device)), recipe);
-        return new Suite(name, source, dataset, models, recipe, device) { Analysis = ParseAnalysis(root, at) };
+        bool explain = true;
+        if (root.TryGetProperty("explain", out var ex))
+        {
+            if (ex.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new ZooConfigException(at.Field("explain"), "expected true or false");
+            explain = ex.ValueKind == JsonValueKind.True;
+        }
+        return new Suite(name, source, dataset, models, recipe, device) { Analysis = ParseAnalysis(root, at), Explain = explain };
     }
 
     static JsonDocument ReadJson(string json, string file)

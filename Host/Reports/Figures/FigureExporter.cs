@@ -81,6 +81,17 @@ public static class FigureExporter
             catch (Exception e) { warnings.Add($"figure {name} not drawn: {e.GetType().Name}: {e.Message}"); }
         }
 
+        void DrawPicture(string name, string run, string title, Action<string, string> save)
+        {
+            try
+            {
+                var png = Path.Combine(directory, name + ".png");
+                save($"{head}: {title}", png);
+                figures.Add(new FigureInfo(Runs, run, title, png, null, Wide: true));
+            }
+            catch (Exception e) { warnings.Add($"figure {name} not drawn: {e.GetType().Name}: {e.Message}"); }
+        }
+
         void Section(string what, Action<ReportModel, Drawer> section)
         {
             try { section(model, Draw); }
@@ -101,6 +112,8 @@ public static class FigureExporter
                     DrawGrid($"{name}-confident-mistakes", Runs, r.Label, $"{r.Label} the {sample.ConfidentMistakes.Count} most confident test mistakes",
                         ImageGrid.Predictions(sample.ConfidentMistakes, classes), 8);
             }
+            if (r.Predictions?.FiltersAndMaps is { } inside)
+                LayerPictures(r, inside, ClassNames(d, d.Classes.Count), (name, title, save) => DrawPicture(name, r.Label, title, save));
         }
         try
         {
@@ -119,6 +132,26 @@ public static class FigureExporter
         }
         Section("the feature analysis", AnalysisFigures);
         return new Result(figures, warnings);
+    }
+
+    /// <summary>
+    /// A run's first filters and feature maps (<see cref="LayerFigures"/>): "&lt;run&gt;-filters" and "&lt;run&gt;-feature-maps",
+    /// each drawn by <paramref name="draw"/>(name, title, save(full title, png)).
+    /// </summary>
+    static void LayerPictures(ReportRun r, FiltersAndMaps inside, IReadOnlyList<string> classes, Action<string, string, Action<string, string>> draw)
+    {
+        var name = ResultWriter.SafeName(r.Label);
+        if (inside.Filters is { Images.Count: > 0 } f)
+            draw($"{name}-filters", $"{r.Label} first convolution ({f.Layer}): {(f.Images.Count < f.Filters ? $"the first {f.Images.Count} of {f.Filters}" : $"all {f.Filters}")} filters, {LayerFigures.Describe(f)}, each on its own scale (white: high)",
+                (title, png) => LayerFigures.SaveFilters(f, title, png));
+        if (inside.Stages.Count == 0) return;
+        string Name(int c) => c >= 0 && c < classes.Count ? classes[c] : c.ToString(Inv);
+        var seen = r.Predictions!.Explained.FirstOrDefault(i => i.Index == inside.Index);
+        var image = $"input: test image {inside.Index}" + (seen is null ? "" : $", true {Name(seen.Label)}, predicted {Name(seen.Predicted)} {(seen.Confidence * 100).ToString("F0", Inv)}%");
+        int most = inside.Stages.Max(s => s.Maps.Count);
+        var tokens = inside.Stages.Any(s => s.Tokens) ? "; a transformer's blocks as their patch tokens laid on the patch grid" : "";
+        draw($"{name}-feature-maps", $"{r.Label} feature maps of test image {inside.Index} at the end of each stage: the {most} channels of highest mean activation (ch: mean), each on its own scale (white: high){tokens}",
+            (title, png) => LayerFigures.SaveFeatureMaps(inside, title, image, png));
     }
 
     delegate void Drawer(string name, string section, string? run, string title, Func<string, Plot> make);

@@ -49,7 +49,7 @@ public static class ImageGrid
     const int TitleLine = 20;
 
     /// <summary>The title in lines that fit <paramref name="width"/>, broken between words (a grid's caption ran past its right edge).</summary>
-    static IReadOnlyList<string> Wrap(string text, float width, SKFont font)
+    internal static IReadOnlyList<string> Wrap(string text, float width, SKFont font)
     {
         var lines = new List<string>();
         var line = "";
@@ -199,7 +199,7 @@ public static class ImageGrid
     }
 
     /// <summary>The thumbnail as an opaque RGBA bitmap (one channel is shown grey; more than three: the first three).</summary>
-    static SKBitmap ToBitmap(Thumbnail img)
+    internal static SKBitmap ToBitmap(Thumbnail img)
     {
         int hw = img.Height * img.Width;
         if (img.Pixels.Length != img.Channels * hw) throw new InvalidDataException($"a thumbnail has {img.Pixels.Length} bytes, not {img.Channels}x{img.Height}x{img.Width}");
