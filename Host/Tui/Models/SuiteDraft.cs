@@ -74,32 +74,8 @@ public sealed class SuiteDraft
         };
     }
 
-    /// <summary>
-    /// Augmentation presets by name. The engine has no named presets, so the seeds' recipes are spelt here, each equal to
-    /// its suite file's "augment" (suites/seed000-cats-vs-dogs.json, seed002-mnist.json, seed004-monkeys.json; a test holds them to it).
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, JsonArray> Presets = new Dictionary<string, JsonArray>
-    {
-        ["none"] = new JsonArray(),
-        ["flip-crop"] = new JsonArray("hflip", new JsonObject { ["name"] = "random_crop", ["padding"] = 4 }),
-        ["randaugment"] = new JsonArray("hflip", new JsonObject { ["name"] = "randaugment", ["n"] = 2, ["m"] = 9 }),
-        ["seed000"] = (JsonArray)JsonNode.Parse("""
-            [ { "name": "random_resized_crop" }, "hflip", { "name": "randaugment", "n": 2, "m": 9, "mstd": 0.5 }, { "name": "random_erasing", "p": 0.25 } ]
-            """)!,
-        ["seed002"] = (JsonArray)JsonNode.Parse("""
-            [ { "name": "affine", "degrees": 10, "translate": 0.1, "scale_min": 0.9, "scale_max": 1.1, "p": 0.5 } ]
-            """)!,
-        ["seed004"] = (JsonArray)JsonNode.Parse("""
-            [ { "name": "hflip", "p": 0.5 }, { "name": "vflip", "p": 0.2 },
-              { "name": "affine", "p": 0.5, "degrees": 45, "translate": 0.2, "scale_min": 0.8, "scale_max": 1.2, "shear": 16 },
-              { "name": "gaussian_blur", "p": 0.3, "sigma_min": 0.0, "sigma_max": 3.0 },
-              { "name": "sharpen", "p": 0.3, "amount_min": 0.0, "amount_max": 1.0 },
-              { "name": "gaussian_noise", "p": 0.3, "std": 0.05 },
-              { "name": "pixel_dropout", "p": 0.3, "rate": 0.05 },
-              { "name": "coarse_dropout", "p": 0.2, "holes": 6, "size": 0.05 },
-              { "name": "elastic", "p": 0.1, "alpha": 3.5, "sigma": 4 } ]
-            """)!,
-    };
+    /// <summary>Augmentation presets by name (<see cref="AugmentationPresets"/>).</summary>
+    public static IReadOnlyDictionary<string, JsonArray> Presets => AugmentationPresets.ByName;
 
     /// <summary>What a field shows when the file's value is one the form cannot show (kept as it is unless the field is changed).</summary>
     public const string AsInFile = "(as in the file)";
@@ -360,11 +336,11 @@ public sealed class SuiteDraft
             case "recipe.batch_augment.mixup" or "recipe.batch_augment.cutmix":
                 return BatchAugment(recipe?["batch_augment"]) is { } mix ? field.EndsWith("mixup") ? mix.Mixup : mix.CutMix : AsInFile;
             case "recipe.ema":
-                return recipe?["ema"] is JsonObject ema ? Text(ema["decay"]) : Text(recipe?["ema"]);
+                return recipe?["ema"] is JsonObject ema ? DraftJson.Text(ema["decay"]) : DraftJson.Text(recipe?["ema"]);
             case "recipe.precise_bn":
-                return recipe?["precise_bn"] is JsonObject bn ? Text(bn["batches"]) : Text(recipe?["precise_bn"]);
+                return recipe?["precise_bn"] is JsonObject bn ? DraftJson.Text(bn["batches"]) : DraftJson.Text(recipe?["precise_bn"]);
             default:
-                return Text(At(doc, field));
+                return DraftJson.Text(DraftJson.At(doc, field));
         }
     }
 
@@ -374,45 +350,20 @@ public sealed class SuiteDraft
         if (node is null) return ("", "");
         if (node is not JsonArray { Count: 1 } a || a[0] is not JsonObject o || o["name"] is not JsonValue n || !n.TryGetValue<string>(out var name)) return null;
         bool Only(params string[] keys) => o.Select(p => p.Key).All(k => k == "name" || keys.Contains(k));
+        // A value the file leaves out is the augmentation's declared default, shown as such.
+        string Value(string key) => DraftJson.Text(o[key]) is { Length: > 0 } t ? t : BatchDefault(name, key);
         return name switch
         {
-            "mixup" when Only("alpha") => (Text(o["alpha"]) is { Length: > 0 } t ? t : "0.8", ""),
-            "cutmix" when Only("alpha") => ("", Text(o["alpha"]) is { Length: > 0 } t ? t : "1"),
-            "mixup_cutmix" when Only("mixup_alpha", "cutmix_alpha") =>
-                (Text(o["mixup_alpha"]) is { Length: > 0 } m ? m : "0.8", Text(o["cutmix_alpha"]) is { Length: > 0 } c ? c : "1"),
+            "mixup" when Only("alpha") => (Value("alpha"), ""),
+            "cutmix" when Only("alpha") => ("", Value("alpha")),
+            "mixup_cutmix" when Only("mixup_alpha", "cutmix_alpha") => (Value("mixup_alpha"), Value("cutmix_alpha")),
             _ => null,
         };
     }
 
-    /// <summary>A value as the form shows it: a string as it is, anything else as its JSON.</summary>
-    internal static string Text(JsonNode? node) =>
-        node is null ? "" : node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString();
-
-    internal static JsonNode? At(JsonObject doc, string path)
-    {
-        JsonNode? node = doc;
-        foreach (var part in path.Split('.'))
-            node = node is JsonObject o ? o[part] : null;
-        return node;
-    }
-
-    /// <summary>Sets (or, for null, removes) the value at a dotted path, making the objects on the way.</summary>
-    internal static void Set(JsonObject doc, string path, JsonNode? value)
-    {
-        var parts = path.Split('.');
-        var o = doc;
-        foreach (var part in parts[..^1])
-        {
-            if (o[part] is not JsonObject child)
-            {
-                if (value is null) return;
-                o[part] = child = new JsonObject();
-            }
-            o = child;
-        }
-        if (value is null) o.Remove(parts[^1]);
-        else o[parts[^1]] = value;
-    }
+    /// <summary>A built-in batch augmentation's declared default for one of its parameters.</summary>
+    static string BatchDefault(string augmentation, string parameter) =>
+        Zoo.Engine.Data.BuiltInAugmentations.Batch().First(f => f.Name == augmentation).Parameters.First(p => p.Name == parameter).Default;
 
     // ---- writing the form into a document ----
 
@@ -429,7 +380,7 @@ public sealed class SuiteDraft
                 return;
             case "recipe.batch_augment.mixup" or "recipe.batch_augment.cutmix":
                 if (f.Field.EndsWith("cutmix") && _values["recipe.batch_augment.mixup"].Trim() != _loaded.GetValueOrDefault("recipe.batch_augment.mixup")?.Trim()) return;   // written with mixup
-                var (mix, cut) = (Parse(Clean(_values["recipe.batch_augment.mixup"])), Parse(Clean(_values["recipe.batch_augment.cutmix"])));
+                var (mix, cut) = (DraftJson.Parse(Clean(_values["recipe.batch_augment.mixup"])), DraftJson.Parse(Clean(_values["recipe.batch_augment.cutmix"])));
                 recipe["batch_augment"] = (mix, cut) switch
                 {
                     (null, null) => null,
@@ -443,7 +394,7 @@ public sealed class SuiteDraft
                 var key = f.Field.Split('.')[1];
                 if (text.Length == 0) { recipe.Remove(key); return; }
                 if (recipe[key] is not JsonObject o) recipe[key] = o = new JsonObject { ["metric"] = "val_top1" };
-                o[f.Field.Split('.')[2]] = Parse(text);
+                o[f.Field.Split('.')[2]] = DraftJson.Parse(text);
                 return;
         }
         // A different data set, optimiser or schedule starts from that one's defaults: the old one's own fields go.
@@ -454,23 +405,10 @@ public sealed class SuiteDraft
         if (f.Field is "recipe.schedule.name" && recipe["schedule"] is JsonObject sch)
             foreach (var k in sch.Select(p => p.Key).Where(k => k is not ("name" or "warmup_epochs" or "warmup_start_factor")).ToList()) sch.Remove(k);
         if (f.Field is "dataset.path" && text.Length > 0 && IsRelative(text)) text = Path.GetFullPath(text);   // typed here: relative to where zoo runs
-        Set(doc, f.Field, text.Length == 0 ? null : f.Number ? Parse(text) : JsonValue.Create(text));
+        DraftJson.Set(doc, f.Field, text.Length == 0 ? null : f.Number ? DraftJson.Parse(text) : JsonValue.Create(text));
     }
 
     static string Clean(string text) => text.Trim() == AsInFile ? "" : text.Trim();
-
-    /// <summary>A number, true/false, a JSON list, or else the text itself (so that the parser names what it expected).</summary>
-    internal static JsonNode? Parse(string text)
-    {
-        text = text.Trim();
-        if (text.Length == 0) return null;
-        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)) return i;
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
-        if (text is "true" or "false") return text == "true";
-        if (text.StartsWith('['))
-            try { return JsonNode.Parse(text); } catch (JsonException) { }
-        return text;
-    }
 
     static bool IsRelative(string path) => !Path.IsPathRooted(path) && !path.StartsWith("~/", StringComparison.Ordinal);
 
@@ -496,109 +434,6 @@ public sealed class SuiteDraft
         }
         Walk(_document, "");
         for (int i = 0; i < _models.Count; i++) list.AddRange(_models[i].Unshown().Select(f => $"models[{i}].{f}"));
-        return list;
-    }
-}
-
-/// <summary>
-/// One model of the form: its variant, and the label, options, dropout and recipe overrides (epochs, learning rate) of
-/// its entry. Like the suite's fields, an entry's fields the form does not show (weights, stochastic depth…) are kept.
-/// </summary>
-public sealed class ModelDraft
-{
-    /// <summary>The form's fields of a model entry.</summary>
-    public static readonly IReadOnlyList<string> Fields = new[] { "label", "options", "dropout", "epochs", "lr" };
-
-    /// <summary>A field's path inside the model entry.</summary>
-    public static string PathOf(string field) => field switch { "epochs" => "recipe.epochs", "lr" => "recipe.optimizer.lr", _ => field };
-
-    readonly Dictionary<string, string> _values = Fields.ToDictionary(f => f, _ => "");
-    Dictionary<string, string> _loaded = new();
-    JsonNode? _entry;   // as in the opened file: a variant name or an object
-
-    public ModelDraft(string variant) => Variant = variant;
-
-    public string Variant { get; private set; }
-
-    /// <summary>The label the suite gives the model: its own, else the variant's name.</summary>
-    public string Label => _values["label"].Trim() is { Length: > 0 } label ? label : Variant;
-
-    /// <summary>The same entry (what the form shows and what it keeps) under another label.</summary>
-    internal ModelDraft Copy(string label)
-    {
-        var copy = new ModelDraft(Variant) { _entry = _entry?.DeepClone(), _loaded = new Dictionary<string, string>(_loaded) };
-        foreach (var (k, v) in _values) copy._values[k] = v;
-        copy._values["label"] = label;
-        return copy;
-    }
-
-    public string this[string field]
-    {
-        get => _values[field];
-        set => _values[field] = value ?? "";
-    }
-
-    internal static ModelDraft From(JsonNode? entry)
-    {
-        var draft = new ModelDraft(entry is JsonObject o ? SuiteDraft.Text(o["variant"]) : SuiteDraft.Text(entry)) { _entry = entry?.DeepClone() };
-        if (entry is JsonObject obj)
-        {
-            foreach (var f in Fields.Where(f => f != "options")) draft._values[f] = SuiteDraft.Text(SuiteDraft.At(obj, PathOf(f)));
-            draft._values["options"] = obj["options"] is JsonObject opts ? string.Join(" ", opts.Select(p => $"{p.Key}={SuiteDraft.Text(p.Value)}")) : SuiteDraft.Text(obj["options"]);
-        }
-        draft._loaded = new Dictionary<string, string>(draft._values);
-        return draft;
-    }
-
-    /// <summary>The options as a suite file has them: "activation=relu pool=max" → {"activation": "relu", "pool": "max"}.</summary>
-    public static JsonObject ParseOptions(string text, string where)
-    {
-        var o = new JsonObject();
-        foreach (var part in text.Split(new[] { ' ', ',', ';' }, StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = part.IndexOf('=');
-            if (eq <= 0) throw new ZooConfigException(where, $"'{part}' is not key=value; write the options as e.g. activation=relu pool=max");
-            o[part[..eq]] = SuiteDraft.Parse(part[(eq + 1)..]) ?? "";
-        }
-        return o;
-    }
-
-    internal JsonNode ToJson(int index, string? sourcePath, string? savePath)
-    {
-        bool Changed(string f) => !_loaded.TryGetValue(f, out var l) || l.Trim() != _values[f].Trim();
-        var o = _entry as JsonObject is { } e ? (JsonObject)e.DeepClone() : new JsonObject { ["variant"] = Variant };
-        foreach (var f in Fields.Where(Changed))
-        {
-            var text = _values[f].Trim();
-            JsonNode? value = text.Length == 0 ? null
-                : f == "options" ? ParseOptions(text, $"models[{index}].options")
-                : f == "label" ? JsonValue.Create(text) : SuiteDraft.Parse(text);
-            SuiteDraft.Set(o, PathOf(f), value);
-        }
-        foreach (var empty in new[] { "recipe.optimizer", "recipe" })
-            if (SuiteDraft.At(o, empty) is JsonObject { Count: 0 }) SuiteDraft.Set(o, empty, null);
-        // An opened file's relative weights file is read relative to that file: absolute once saved elsewhere.
-        if (sourcePath is not null && savePath is not null && o["weights"] is JsonValue w && w.TryGetValue<string>(out var weights)
-            && !PretrainedCatalog.IsCatalogueName(weights) && !Path.IsPathRooted(weights)
-            && Path.GetDirectoryName(Path.GetFullPath(sourcePath)) != Path.GetDirectoryName(Path.GetFullPath(savePath)))
-            o["weights"] = Path.GetFullPath(weights, Path.GetDirectoryName(Path.GetFullPath(sourcePath))!);
-        // A bare variant stays a bare name, as a new entry or the file's string was.
-        return o.Count == 1 && _entry is not JsonObject ? JsonValue.Create(Variant) : o;
-    }
-
-    /// <summary>The entry's fields the form does not show.</summary>
-    internal IEnumerable<string> Unshown()
-    {
-        if (_entry is not JsonObject o) return Array.Empty<string>();
-        var shown = new HashSet<string>(Fields.Where(f => f != "options").Select(PathOf)) { "variant", "options" };
-        var list = new List<string>();
-        void Walk(JsonNode? node, string path)
-        {
-            if (shown.Contains(path)) return;
-            if (node is JsonObject child) foreach (var (k, v) in child) Walk(v, path.Length == 0 ? k : $"{path}.{k}");
-            else list.Add(path);
-        }
-        Walk(o, "");
         return list;
     }
 }
