@@ -166,7 +166,7 @@ public sealed record CatalogueView(
         static IEnumerable<(string, ParameterInfo)> Of(IEnumerable<(string Name, IReadOnlyList<ParameterInfo> Parameters)> items) =>
             items.SelectMany(i => i.Parameters.Select(p => (i.Name, p)));
         var c = Catalog;
-        Table("Suite fields", "The suite file's own fields (`dataset`, `recipe`); a field left out takes the default.",
+        Table("Suite fields", "The suite file's own fields (at its top level, in `dataset` and in `recipe`); a field left out takes the default.",
             Suites.SuiteFields.All.Select(f => (f.Section, f.Field)), "in");
         Table("Data sets", "Under `dataset`, beside its `name`.", Of(c.Datasets.Select(d => (d.Name, d.Parameters))), "data set");
         Table("Optimisers", "Under `recipe.optimizer`, beside its `name` and `lr`.", Of(c.Optimizers.Select(o => (o.Name, o.Parameters))), "optimiser");

@@ -121,12 +121,7 @@ public static partial class SuiteParser
         var recipe = ParseRecipe(recipeEl, at.In("recipe"));
         var modelsEl = at.Required(root, "models", JsonValueKind.Array);
         var models = ParseModels(modelsEl, at, source, new RunInputs(dsEl.GetRawText(), recipeEl, JsonSerializer.Serialize(device)), recipe);
-        bool explain = true;
-        if (root.TryGetProperty("explain", out var ex))
-        {
-            if (ex.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new ZooConfigException(at.Field("explain"), "expected true or false");
-            explain = ex.ValueKind == JsonValueKind.True;
-        }
+        bool explain = at.Flag(root, SuiteFields.Explain);
         return new Suite(name, source, dataset, models, recipe, device) { Analysis = ParseAnalysis(root, at), Explain = explain };
     }
 

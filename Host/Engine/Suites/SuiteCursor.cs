@@ -99,6 +99,15 @@ public static partial class SuiteParser
         /// <summary>A declared number, or its default.</summary>
         public double Num(JsonElement el, Param<double> field) => NumOrNull(el, field) ?? field.Default;
 
+        /// <summary>A declared true/false, or its default.</summary>
+        public bool Flag(JsonElement el, Param<bool> field)
+        {
+            var key = Key(field.Info);
+            if (!el.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return field.Default;
+            if (v.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new ZooConfigException(Field(key), "expected true or false");
+            return v.ValueKind == JsonValueKind.True;
+        }
+
         /// <summary>A declared word among its choices, or its default; another word is refused with the nearest one and the list.</summary>
         public string Choice(JsonElement el, Param<string> field)
         {

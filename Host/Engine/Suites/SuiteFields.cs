@@ -11,6 +11,9 @@ namespace Zoo.Engine.Suites;
 /// </summary>
 public static class SuiteFields
 {
+    // the suite's top level
+    public static readonly Param<bool> Explain = Param.Flag("explain", true, "Grad-CAM of the explained test images, first filters and feature maps for every run (the report's figures)");
+
     // "dataset"
     public static readonly Param<int?> Channels = Param.OptionalInteger("channels", 1, 4, "1 grey, 3 RGB; empty: the set's own (generated sets: 1, folders: 3)");
     public static readonly Param<int?> Size = Param.OptionalInteger("size", 8, 1024, "square input in pixels; empty: the set's own (generated sets: 28, folders: 224)");
@@ -41,6 +44,7 @@ public static class SuiteFields
     /// <summary>Every declared field under its section ("dataset", "recipe"), for listings.</summary>
     public static IReadOnlyList<(string Section, ParameterInfo Field)> All { get; } = new (string, ParameterInfo)[]
     {
+        ("suite", Explain),
         ("dataset", Channels), ("dataset", Size), ("dataset", DataSeed), ("dataset", ValFraction), ("dataset", Normalize),
         ("recipe", Epochs), ("recipe", BatchSize), ("recipe", Seed), ("recipe", Optimizer), ("recipe", LearningRate), ("recipe", Schedule),
         ("recipe", WarmupEpochs), ("recipe", WarmupStartFactor), ("recipe", LabelSmoothing), ("recipe", AccumulateSteps),
