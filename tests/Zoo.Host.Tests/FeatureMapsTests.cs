@@ -181,7 +181,7 @@ public sealed class FeatureMapsTests(ITestOutputHelper output)
     [Fact]
     public void A_filter_grid_puts_sixteen_filters_a_row_and_draws_each_kernel_enlarged_on_its_own_scale()
     {
-        Assert.Equal((6, 40), LayerFigures.FilterLayout(6, 5, 5));      // LeNet-5: one row, 5 px kernels 8 times
+        Assert.Equal((6, 80), LayerFigures.FilterLayout(6, 5, 5));      // LeNet-5: one row, 5 px kernels 16 times
         Assert.Equal((8, 42), LayerFigures.FilterLayout(32, 3, 3));     // MobileNet: 8 a row
         Assert.Equal((16, 48), LayerFigures.FilterLayout(64, 16, 16));  // ViT-B/16's first 64
         var dir = TestEnvironment.NewTempDirectory();
