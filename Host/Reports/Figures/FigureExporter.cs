@@ -44,7 +44,7 @@ public static class FigureExporter
 {
     public sealed record Result(IReadOnlyList<FigureInfo> Figures, IReadOnlyList<string> Warnings);
 
-    public const string Comparison = "Comparison", Runs = "Runs", Data = "Data", Analysis = "Analysis";
+    public const string Comparison = "Comparison", Looks = "Looks", Runs = "Runs", Data = "Data", Analysis = "Analysis";
 
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -118,7 +118,7 @@ public static class FigureExporter
         try
         {
             if (ImageGrid.WhereModelsLook(model.Runs.Select(r => (r.Label, r.Predictions)).ToArray(), ClassNames(d, d.Classes.Count)) is { } looks)
-                DrawGrid("where-models-look", Comparison, null, looks.Title, looks.Tiles, looks.Columns);
+                DrawGrid("where-models-look", Looks, null, looks.Title, looks.Tiles, looks.Columns);
         }
         catch (Exception e) { warnings.Add($"figure where-models-look not drawn: {e.GetType().Name}: {e.Message}"); }
         Section("the data set", DataFigures);

@@ -12,15 +12,19 @@ namespace Zoo.Reports.Figures;
 /// </summary>
 public static class LayerFigures
 {
-    const int Gap = 10, FilterGap = 4, MinFilterTile = 40, MapTile = 88, MapGap = 8, MinWidth = 640, TitleLine = 20, CaptionSize = 12;
+    const int Gap = 10, FilterGap = 4, MinFilterTile = 40, MinFewFilterTile = 80, MapTile = 88, MapGap = 8, MinWidth = 640, TitleLine = 20, CaptionSize = 12;
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Columns and tile side of a filter grid: up to 16 filters a row (8 for up to 32), each kernel enlarged to at least 40 px.</summary>
+    /// <summary>
+    /// Columns and tile side of a filter grid: up to 16 filters a row (8 for up to 32), each kernel enlarged to at least
+    /// 40 px, or 80 px where all fit in one row (LeNet-5's six 5×5 kernels were 40 px specks at the left of the figure).
+    /// </summary>
     internal static (int Columns, int Tile) FilterLayout(int count, int kernelHeight, int kernelWidth)
     {
         int side = Math.Max(kernelHeight, kernelWidth);
         int columns = Math.Clamp(count <= 8 ? count : count <= 32 ? 8 : 16, 1, 16);
-        return (columns, side * Math.Max(1, (int)Math.Ceiling(MinFilterTile / (double)side)));
+        int least = count <= 8 ? MinFewFilterTile : MinFilterTile;
+        return (columns, side * Math.Max(1, (int)Math.Ceiling(least / (double)side)));
     }
 
     /// <summary>"3×3 over 1 channel, grey", for titles.</summary>

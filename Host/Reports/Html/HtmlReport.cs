@@ -34,8 +34,9 @@ public static class HtmlReport
         sb.Append($"<h1>{H(model.Title)}</h1>\n");
         sb.Append($"<p class=\"sub\">{H(DataLine(d))}<br>{string.Join("<br>", model.Suites.Select(s => $"{(model.Suites.Count > 1 ? H(s.Name) + ": " : "")}recipe {H(s.RecipeText)}; device {H(s.Result.Suite.Device)}"))}</p>\n");
         sb.Append("<nav>");
-        foreach (var (id, text) in new[] { ("comparison", "Comparison"), ("status", "Run status"), ("figures", "Figures across runs"), ("runs", "Each run"), ("data", "Data"), ("recipe", "Recipe") })
-            sb.Append($"<a href=\"#{id}\">{text}</a> ");
+        var looks = figures.Where(f => f.Section == FigureExporter.Looks).ToArray();
+        foreach (var (id, text) in new[] { ("comparison", "Comparison"), ("status", "Run status"), ("looks", "Where each model looks"), ("figures", "Figures across runs"), ("runs", "Each run"), ("data", "Data"), ("recipe", "Recipe") })
+            if (id != "looks" || looks.Length > 0) sb.Append($"<a href=\"#{id}\">{text}</a> ");
         if (HasAnalysis(model, figures)) sb.Append("<a href=\"#analysis\">Feature analysis</a>");
         sb.Append("</nav>\n");
 
@@ -66,6 +67,16 @@ public static class HtmlReport
             sb.Append("</td></tr>\n");
         }
         sb.Append("</table>\n");
+
+        // The side-by-side Grad-CAM figure is the comparison the numbers cannot make: its own section, before the bar charts
+        // that repeat the table (at the end of those, in the quick start's report it was the twelfth figure down).
+        if (looks.Length > 0)
+        {
+            sb.Append("<h2 id=\"looks\">Where each model looks</h2>\n<p>Grad-CAM (Selvaraju et al. 2017) of each model's predicted class on the same test images, "
+                + "over the image (blue: low, red: high); a wrong prediction is framed in red. Each run's section in <a href=\"#runs\">Each run</a> "
+                + "shows the run's first convolution's filters and one of these images' feature maps through each stage.</p>\n");
+            Gallery(sb, looks);
+        }
 
         sb.Append("<h2 id=\"figures\">Figures across runs</h2>\n");
         Gallery(sb, figures.Where(f => f.Section == FigureExporter.Comparison));

@@ -160,6 +160,11 @@ public sealed class FeatureMapsTests(ITestOutputHelper output)
             Assert.Contains("figures/lenet5-filters.png", html);
             Assert.Contains("figures/lenet5-feature-maps.png", html);
             Assert.Contains(System.Net.WebUtility.HtmlEncode(maps.Title), html);
+            // Where each model looks: a section of its own, named in the page's links, before the figures across runs.
+            Assert.Equal(FigureExporter.Looks, report.Figures.Single(f => f.Png.EndsWith("where-models-look.png", StringComparison.Ordinal)).Section);
+            Assert.Contains("<a href=\"#looks\">Where each model looks</a>", html);
+            Assert.True(html.IndexOf("figures/where-models-look.png", StringComparison.Ordinal) is var at && at > html.IndexOf("<h2 id=\"looks\">", StringComparison.Ordinal)
+                && at < html.IndexOf("<h2 id=\"figures\">", StringComparison.Ordinal), "the Grad-CAM figure is not in its own section");
             using (var png = SKBitmap.Decode(maps.Png))
                 Assert.True(png.Height > 5 * 88, $"5 rows (the image and 4 stages) of 88 px tiles in {png.Width}x{png.Height}");
 
@@ -172,6 +177,7 @@ public sealed class FeatureMapsTests(ITestOutputHelper output)
             Assert.DoesNotContain("where-models-look.png", names);
             Assert.DoesNotContain("lenet5-filters.png", names);
             Assert.DoesNotContain("lenet5-feature-maps.png", names);
+            Assert.DoesNotContain("id=\"looks\"", File.ReadAllText(Path.Combine(off, "report.html")));
             var e = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(Suite("bad", "\"explain\": \"no\","), "bad.json"));
             Assert.Contains("bad.json: explain", e.Message);
         }
@@ -181,7 +187,7 @@ public sealed class FeatureMapsTests(ITestOutputHelper output)
     [Fact]
     public void A_filter_grid_puts_sixteen_filters_a_row_and_draws_each_kernel_enlarged_on_its_own_scale()
     {
-        Assert.Equal((6, 40), LayerFigures.FilterLayout(6, 5, 5));      // LeNet-5: one row, 5 px kernels 8 times
+        Assert.Equal((6, 80), LayerFigures.FilterLayout(6, 5, 5));      // LeNet-5: one row, 5 px kernels 16 times
         Assert.Equal((8, 42), LayerFigures.FilterLayout(32, 3, 3));     // MobileNet: 8 a row
         Assert.Equal((16, 48), LayerFigures.FilterLayout(64, 16, 16));  // ViT-B/16's first 64
         var dir = TestEnvironment.NewTempDirectory();
