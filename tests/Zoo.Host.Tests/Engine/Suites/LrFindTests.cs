@@ -172,6 +172,31 @@ public sealed class LrFindTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void Lr_find_beside_a_fixed_rate_is_refused_naming_the_field_the_rate_and_both_fixes()
+    {
+        const string range = ", \"lr_find\": { \"steps\": 300 }";
+        var suiteWide = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(SuiteJson(LeNet, lr: "0.003", extra: range), "s.json"));
+        Assert.StartsWith("s.json: recipe.lr_find", suiteWide.Message);
+        Assert.Contains("recipe.optimizer.lr is 0.003", suiteWide.Message);
+        Assert.Contains("\"lr\": \"find\"", suiteWide.Message);
+        Assert.Contains("remove \"lr_find\"", suiteWide.Message);
+        // A recipe without an optimiser trains at the default 1e-3: the same mistake.
+        var noOptimizer = SuiteJson(LeNet, extra: range).Replace("\"optimizer\": { \"name\": \"adamw\", \"lr\": \"find\" }", "\"label_smoothing\": 0");
+        Assert.Contains("recipe.optimizer.lr is 0.001", Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(noOptimizer, "s.json")).Message);
+
+        // An entry's own "lr_find" under a fixed rate is refused at that entry.
+        var entry = Assert.Throws<ZooConfigException>(() => SuiteParser.Parse(SuiteJson(
+            $$"""{{LeNet}}, { "variant": "lenet5", "label": "fixed", "recipe": { "optimizer": { "lr": 0.01 }, "lr_find": { "steps": 50 } } }"""), "s.json"));
+        Assert.StartsWith("s.json: models[1].recipe.lr_find", entry.Message);
+        Assert.Contains("models[1].recipe.optimizer.lr is 0.01", entry.Message);
+
+        // The suite's range serves an entry that finds its rate, though the suite's own rate is fixed.
+        var used = SuiteParser.Parse(SuiteJson($$"""{{LeNet}}, { "variant": "lenet5", "label": "found", "recipe": { "optimizer": { "lr": "find" } } }""", lr: "0.003", extra: range), "s.json");
+        Assert.Null(used.Recipe.Optimizer.Find);
+        Assert.Equal(300, used.RecipeFor(used.Models[1]).Optimizer.Find!.Steps);
+    }
+
+    [Fact]
     public void A_run_with_lr_find_trains_at_its_found_rate_records_it_and_keeps_it_over_a_resume()
     {
         var dir = TestEnvironment.NewTempDirectory();
