@@ -98,6 +98,7 @@ public static class FigureExporter
             catch (Exception e) { warnings.Add($"figures of {what} not drawn: {e.GetType().Name}: {e.Message}"); }
         }
         Section("the comparison", AcrossRuns);
+        Section("the repeats' curves", (m, draw) => { foreach (var f in RepeatCurves.Figures(m)) draw(f.Name, f.Section, f.Run, f.Title, f.Make); });
         foreach (var r in model.Runs)
         {
             Section(r.Label, (m, draw) => PerRun(m, r, draw));
