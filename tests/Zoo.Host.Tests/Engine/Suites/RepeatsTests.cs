@@ -86,6 +86,18 @@ public sealed class RepeatsTests
             Assert.True(seeds > 0);
             Assert.All(table.Rows.Where(r => r.Run.RepeatOf == "lenet5"), r => Assert.Equal(RepeatGroup.Format(top1, true), r.Cells[seeds]));
             Assert.Equal("-", table.Rows.Single(r => r.Run.Label == "lenet-once").Cells[seeds]);
+
+            // The report draws the three repeats' curves as their mean with the lowest to highest around it, under the first repeat.
+            var plans = Zoo.Reports.Figures.RepeatCurves.Figures(Zoo.Reports.Model.ReportModel.From(result));
+            Assert.Equal(new[] { ("lenet5-repeats-accuracy", "lenet5"), ("lenet5-repeats-loss", "lenet5") }, plans.Select(p => (p.Name, p.Run!)));
+            var band = Zoo.Reports.Figures.RepeatCurves.Over("val", result.Runs.Take(3).ToArray(), e => e.ValTop1);
+            Assert.Equal(6, band.Epochs.Length);
+            for (int e = 0; e < 6; e++)
+            {
+                var each = result.Runs.Take(3).Select(r => r.Epochs[e].ValTop1!.Value).ToArray();
+                Assert.Equal((each.Min(), each.Average(), each.Max()), (band.Low[e], band.Mean[e], band.High[e]));
+            }
+            Assert.Contains(band.Epochs.Select((_, e) => band.High[e] - band.Low[e]), spread => spread > 0);   // the seeds differ
         }
         finally { Directory.Delete(dir, true); }
     }
