@@ -266,7 +266,8 @@ public static class FigureExporter
                 new[] { new Series("lr", lrX, lrY, Markers: !perStep, Stairs: perStep) }));
         }
         if (run.LearningRateFind is { Rates.Count: > 1 } find)
-            draw($"{name}-lr-find", Runs, rr.Label, $"{rr.Label} learning-rate range test: trained at {Numbers.Short(find.Suggested, 3)}", t => LearningRateFind(t, find));
+            draw($"{name}-lr-find", Runs, rr.Label, $"{rr.Label} learning-rate range test: trained at {Numbers.Short(find.Suggested, 3)}"
+                + (find.Doubt() is null ? "" : ", from a test whose loss did not fall (noise)"), t => LearningRateFind(t, find));
         if (run.Test is { Confusion.Length: > 0 } test)
         {
             var classes = ClassNames(model.Dataset, test.Confusion.Length);

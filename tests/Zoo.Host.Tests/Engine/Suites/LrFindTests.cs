@@ -250,6 +250,41 @@ public sealed class LrFindTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_range_test_whose_loss_never_falls_is_called_noise_in_the_runs_warning_the_table_the_notes_and_the_figure()
+    {
+        // By hand: flat at ln 10 with the wobble LeNet-5's 100 steps had (2.29 to 2.42), then a rise; against a fall of 11 %.
+        var rates = Enumerable.Range(0, 40).Select(i => Math.Pow(10, -7 + i * 0.2)).ToArray();
+        var flat = Enumerable.Range(0, 40).Select(i => i < 36 ? 2.35 + 0.06 * Math.Sin(i) : 3 + i).ToArray();
+        var falling = Enumerable.Range(0, 40).Select(i => i < 20 ? 2.41 : i < 36 ? 2.41 - 0.26 * (i - 19) / 16 : 3 + i).ToArray();
+        LearningRateCurve Curve(double[] smoothed) => new() { Rates = rates, Losses = smoothed, Smoothed = smoothed, Suggested = rates[10], Steps = 40 };
+        var doubt = Curve(flat).Doubt();
+        Assert.NotNull(doubt);
+        Assert.Contains("lowest 2.29, against 2.37 over the first quarter of its 40 steps", doubt);
+        Assert.Contains("\"lr_find\": {\"steps\": 120}", doubt);
+        Assert.Null(Curve(falling).Doubt());
+        Assert.Null(Curve(flat.Take(9).ToArray()).Doubt());   // too short to say
+
+        // A real run: LeNet-5 searched between 1e-7 and 1e-5 only learns nothing in the test, and trains at noise.
+        var dir = TestEnvironment.NewTempDirectory();
+        try
+        {
+            using var catalog = TestEnvironment.Catalog();
+            var seen = new List<SuiteEvent>();
+            var json = SuiteJson(LeNet, epochs: 1, train: 320, extra: ", \"lr_find\": { \"steps\": 30, \"start\": 1e-7, \"end\": 1e-5 }");
+            var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir, default, new SyncProgress<SuiteEvent>(seen.Add));
+            var curve = Assert.Single(result.Runs).LearningRateFind!;
+            Assert.NotNull(curve.Doubt());
+            Assert.Contains(seen.OfType<RunWarning>(), w => w.Text.StartsWith("the learning-rate range test did not see the model learn: its smoothed loss never fell 5 %", StringComparison.Ordinal));
+            var md = File.ReadAllText(Path.Combine(dir, "comparison.md"));
+            Assert.Contains($"{Numbers.Short(curve.Suggested, 3)} (found; the test's loss did not fall)", md);
+            Assert.Contains($"**lenet5's learning-rate range test did not see it learn**: {curve.Doubt()}.", md);
+            var figures = Zoo.Reports.Figures.FigureExporter.Write(Zoo.Reports.Model.ReportModel.From(result), Path.Combine(dir, "figures"));
+            Assert.Contains(figures.Figures, f => f.Title.EndsWith("from a test whose loss did not fall (noise)", StringComparison.Ordinal));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void A_run_that_diverges_at_its_found_rate_says_which_rate_that_was()
     {
         var dir = TestEnvironment.NewTempDirectory();
