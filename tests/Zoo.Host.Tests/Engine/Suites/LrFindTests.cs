@@ -252,14 +252,14 @@ public sealed class LrFindTests(ITestOutputHelper log)
     [Fact]
     public void A_range_test_whose_loss_never_falls_is_called_noise_in_the_runs_warning_the_table_the_notes_and_the_figure()
     {
-        // By hand: flat at ln 10 with the wobble LeNet-5's 100 steps had (2.29 to 2.42), then a rise; against a fall of 11 %.
+        // By hand: flat, wobbling 2.33 to 2.37 (a fall of 1.2 %), then a rise; against a fall of 11 % (ResNet-18's 200 steps).
         var rates = Enumerable.Range(0, 40).Select(i => Math.Pow(10, -7 + i * 0.2)).ToArray();
-        var flat = Enumerable.Range(0, 40).Select(i => i < 36 ? 2.35 + 0.06 * Math.Sin(i) : 3 + i).ToArray();
+        var flat = Enumerable.Range(0, 40).Select(i => i < 36 ? 2.35 + 0.02 * Math.Sin(i) : 3 + i).ToArray();
         var falling = Enumerable.Range(0, 40).Select(i => i < 20 ? 2.41 : i < 36 ? 2.41 - 0.26 * (i - 19) / 16 : 3 + i).ToArray();
         LearningRateCurve Curve(double[] smoothed) => new() { Rates = rates, Losses = smoothed, Smoothed = smoothed, Suggested = rates[10], Steps = 40 };
         var doubt = Curve(flat).Doubt();
         Assert.NotNull(doubt);
-        Assert.Contains("lowest 2.29, against 2.37 over the first quarter of its 40 steps", doubt);
+        Assert.Contains("lowest 2.33, against 2.36 over the first quarter of its 40 steps", doubt);
         Assert.Contains("\"lr_find\": {\"steps\": 120}", doubt);
         Assert.Null(Curve(falling).Doubt());
         Assert.Null(Curve(flat.Take(9).ToArray()).Doubt());   // too short to say
@@ -274,7 +274,7 @@ public sealed class LrFindTests(ITestOutputHelper log)
             var result = new SuiteRunner(catalog).Run(SuiteParser.Parse(json, Path.Combine(dir, "suite.json")), dir, default, new SyncProgress<SuiteEvent>(seen.Add));
             var curve = Assert.Single(result.Runs).LearningRateFind!;
             Assert.NotNull(curve.Doubt());
-            Assert.Contains(seen.OfType<RunWarning>(), w => w.Text.StartsWith("the learning-rate range test did not see the model learn: its smoothed loss never fell 5 %", StringComparison.Ordinal));
+            Assert.Contains(seen.OfType<RunWarning>(), w => w.Text.StartsWith("the learning-rate range test did not see the model learn: its smoothed loss never fell 3 %", StringComparison.Ordinal));
             var md = File.ReadAllText(Path.Combine(dir, "comparison.md"));
             Assert.Contains($"{Numbers.Short(curve.Suggested, 3)} (found; the test's loss did not fall)", md);
             Assert.Contains($"**lenet5's learning-rate range test did not see it learn**: {curve.Doubt()}.", md);
