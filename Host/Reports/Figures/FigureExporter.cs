@@ -309,10 +309,12 @@ public static class FigureExporter
         {
             IntegerTicksOnly = true, LabelFormatter = v => v == 0 ? "1" : $"1e{v.ToString("0", Inv)}",
         };
-        var finite = find.Smoothed.Where(double.IsFinite).ToArray();
-        if (finite.Length > 0)
+        // Nor the step that stopped the test: its smoothed loss passed 4 × the lowest, and once it was 2.8e24 (SqueezeNet 1.1),
+        // which drew the whole curve as a flat line at 0 under tick labels of 25 digits. It leaves the plot at the top.
+        var shown = find.Smoothed.Take(Math.Max(1, find.Smoothed.Count - 1)).Where(double.IsFinite).ToArray();
+        if (shown.Length > 0)
         {
-            double low = finite.Min(), high = finite.Max(), pad = Math.Max(1e-3, (high - low) * 0.08);
+            double low = shown.Min(), high = Math.Min(shown.Max(), low * Zoo.Engine.Training.LearningRateSearch.DivergenceFactor), pad = Math.Max(1e-3, (high - low) * 0.08);
             plot.Axes.SetLimitsY(low - pad, high + pad);
         }
         return plot;

@@ -285,6 +285,24 @@ public sealed class LrFindTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void The_range_tests_figure_keeps_the_curve_in_view_when_the_step_that_stopped_it_blew_up_and_its_long_title_on_two_lines()
+    {
+        // SqueezeNet 1.1's test in the shortened seed002-lr-find: flat near 2.3, then a smoothed loss of 2.8e24 at its last step.
+        var rates = Enumerable.Range(0, 60).Select(i => Math.Pow(10, -7 + i * 0.14)).ToArray();
+        var smoothed = Enumerable.Range(0, 60).Select(i => i < 59 ? 2.30 + 0.03 * Math.Cos(i) : 2.8e24).ToArray();
+        var curve = new LearningRateCurve { Rates = rates, Losses = smoothed, Smoothed = smoothed, Suggested = rates[5], SuggestedStep = 5, Steps = 200 };
+        const string title = "seed002-lr-find-short · shapes 1x28x28: squeezenet1_1-r2 learning-rate range test: trained at 6.37e-07, from a test whose loss did not fall (noise)";
+        var plot = Zoo.Reports.Figures.FigureExporter.LearningRateFind(title, curve);
+        var y = plot.Axes.GetLimits();
+        Assert.InRange(y.Bottom, 2.2, 2.27);
+        Assert.InRange(y.Top, 2.33, 2.4);   // the flat part fills the plot; the blown-up step leaves it at the top
+        var lines = plot.Axes.Title.Label.Text.Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.True(l.Length <= Zoo.Reports.Figures.Charts.TitleLine, l));
+        Assert.Equal(title, string.Join(' ', lines));
+    }
+
+    [Fact]
     public void A_run_that_diverges_at_its_found_rate_says_which_rate_that_was()
     {
         var dir = TestEnvironment.NewTempDirectory();
