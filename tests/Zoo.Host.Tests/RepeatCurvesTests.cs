@@ -65,8 +65,8 @@ public sealed class RepeatCurvesTests
     {
         var a = RepeatCurves.Over("a", Suite(".").Runs.Take(3).ToArray(), e => e.ValTop1 * 100);
         var b = RepeatCurves.Over("b", new[] { Suite(".").Runs[3], Suite(".").Runs[5] }, e => e.ValTop1 * 100);
-        var plot = RepeatCurves.Plot("t", "val top-1 (%)", new[] { a, b }, "3 seeds");
-        Assert.Equal(new[] { "band: lowest to highest of the 3 seeds", "" }, plot.GetPlottables().OfType<ScottPlot.Plottables.FillY>().Select(f => f.LegendText).OrderDescending());
+        var plot = RepeatCurves.Plot("t", "val top-1 (%)", new[] { a, b });
+        Assert.Equal(new[] { "band: lowest to highest seed", "" }, plot.GetPlottables().OfType<ScottPlot.Plottables.FillY>().Select(f => f.LegendText).OrderDescending());
         using var bitmap = SKBitmap.Decode(plot.GetImageBytes(800, 480, ScottPlot.ImageFormat.Png));
         SKColor At(double x, double y) { var p = plot.GetPixel(new ScottPlot.Coordinates(x, y)); return bitmap.GetPixel((int)p.X, (int)p.Y); }
         // Epoch 1.5: a's band runs from 45 to 59 around its mean 50.3; between the two, it is tinted blue.
@@ -90,10 +90,10 @@ public sealed class RepeatCurvesTests
             var plans = RepeatCurves.Figures(model);
             Assert.Equal(new[] { "a-repeats-accuracy", "a-repeats-loss", "b-repeats-accuracy", "b-repeats-loss", "repeats-val-top1" }, plans.Select(p => p.Name));
             Assert.Equal(new[] { "a", "a", "b", "b", null }, plans.Select(p => p.Run));
-            Assert.Equal("a top-1 accuracy over 3 seeds (7, 8, 9): mean and lowest to highest", plans[0].Title);
+            Assert.Equal("a top-1 over 3 seeds (7, 8, 9): mean, lowest to highest", plans[0].Title);
             // The diverged repeat is not in b's band, as it is not in b's interval; the title says so.
-            Assert.Equal("b top-1 accuracy over 2 of 3 seeds (7, 9): mean and lowest to highest", plans[2].Title);
-            Assert.Equal("validation top-1 per epoch over each model's seeds: mean and lowest to highest", plans[4].Title);
+            Assert.Equal("b top-1 over 2 of 3 seeds (7, 9): mean, lowest to highest", plans[2].Title);
+            Assert.Equal("val top-1 over each model's seeds: mean, lowest to highest", plans[4].Title);
 
             var figures = FigureExporter.Write(model, Path.Combine(dir, "figures"));
             Assert.Empty(figures.Warnings);
@@ -103,7 +103,7 @@ public sealed class RepeatCurvesTests
             Assert.Contains(figures.Figures, f => f.Section == FigureExporter.Comparison && f.Png.EndsWith("repeats-val-top1.png", StringComparison.Ordinal));
             // On the page: within a's own section, before b's.
             var html = HtmlReport.Render(model, figures.Figures);
-            int at = html.IndexOf("alt=\"a top-1 accuracy over 3 seeds", StringComparison.Ordinal);
+            int at = html.IndexOf("alt=\"a top-1 over 3 seeds", StringComparison.Ordinal);
             Assert.InRange(at, html.IndexOf("<h3 id=\"run-a\"", StringComparison.Ordinal), html.IndexOf("<h3 id=\"run-a-r2\"", StringComparison.Ordinal));
         }
         finally { Directory.Delete(dir, true); }

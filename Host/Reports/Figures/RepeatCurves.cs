@@ -43,7 +43,7 @@ public static class RepeatCurves
     /// Lines of the means with their bands in the same colour, lighter; the legend names each mean and says once what the
     /// bands are (give two bands or more: a single line gets no legend). Throws <see cref="ArgumentException"/> without any band that has a point.
     /// </summary>
-    public static Plot Plot(string title, string yLabel, IReadOnlyList<RepeatBand> bands, string seeds)
+    public static Plot Plot(string title, string yLabel, IReadOnlyList<RepeatBand> bands)
     {
         var drawn = bands.Where(b => b.Epochs.Length > 0).ToArray();
         if (drawn.Length == 0) throw new ArgumentException("no band has a value", nameof(bands));
@@ -55,7 +55,7 @@ public static class RepeatCurves
             var fill = plot.Add.FillY(b.Epochs, b.Low, b.High);
             fill.FillColor = Charts.Palette[i % Charts.Palette.Length].WithAlpha(0.22);   // the mean's colour (Lines colours series in order)
             fill.LineWidth = 0;
-            fill.LegendText = i == 0 ? $"band: lowest to highest of the {seeds}" : "";
+            fill.LegendText = i == 0 ? "band: lowest to highest seed" : "";
             plot.MoveToBack(fill);
         }
         return plot;
@@ -77,26 +77,26 @@ public static class RepeatCurves
             var first = runs.First(r => r.RepeatOf == g.Label).Label;
             var name = ResultWriter.SafeName(g.Label);
             var seeds = Seeds(g, counted);
-            plans.Add(new FigurePlan($"{name}-repeats-accuracy", FigureExporter.Runs, first, $"{g.Label} top-1 accuracy over {seeds}: mean and lowest to highest", t =>
+            plans.Add(new FigurePlan($"{name}-repeats-accuracy", FigureExporter.Runs, first, $"{g.Label} top-1 over {seeds}: mean, lowest to highest", t =>
                 Plot(t, "top-1 accuracy (%)", new[]
                 {
                     Over("train top-1, mean", counted, e => e.TrainTop1 * 100),
                     Over("val top-1, mean", counted, e => e.ValTop1 * 100),
-                }, $"{counted.Length} seeds")));
-            plans.Add(new FigurePlan($"{name}-repeats-loss", FigureExporter.Runs, first, $"{g.Label} loss over {seeds}: mean and lowest to highest", t =>
+                })));
+            plans.Add(new FigurePlan($"{name}-repeats-loss", FigureExporter.Runs, first, $"{g.Label} loss over {seeds}: mean, lowest to highest", t =>
                 Plot(t, "loss (cross-entropy)", new[]
                 {
                     Over("train loss, mean", counted, e => e.TrainLoss),
                     Over("val loss, mean", counted, e => e.ValLoss),
-                }, $"{counted.Length} seeds")));
+                })));
         }
         // Up to the palette's ten colours: more bands than that on one chart cannot be told apart.
         if (groups.Length > 1 && groups.Length <= Charts.Palette.Length)
         {
             var counts = groups.Select(g => g.Runs.Count).Distinct().ToArray();
             var seeds = counts.Length == 1 ? $"{counts[0]} seeds" : "each model's seeds";
-            plans.Add(new FigurePlan("repeats-val-top1", FigureExporter.Comparison, null, $"validation top-1 per epoch over {seeds}: mean and lowest to highest", t =>
-                Plot(t, "val top-1 (%)", groups.Select(g => Over(g.Label, g.Runs.Select(l => byLabel[l]).ToArray(), e => e.ValTop1 * 100)).ToArray(), seeds)));
+            plans.Add(new FigurePlan("repeats-val-top1", FigureExporter.Comparison, null, $"val top-1 over {seeds}: mean, lowest to highest", t =>
+                Plot(t, "val top-1 (%)", groups.Select(g => Over(g.Label, g.Runs.Select(l => byLabel[l]).ToArray(), e => e.ValTop1 * 100)).ToArray())));
         }
         return plans;
     }
