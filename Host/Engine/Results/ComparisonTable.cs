@@ -88,7 +88,7 @@ public sealed class ComparisonTable
             if (foundRates)
             {
                 cells.Add(run.LearningRate is not { } lr ? "-" : Numbers.Short(lr, 3) + (run.LearningRateFind is null ? " (given)"
-                    : run.LearningRateFind.Doubt() is null ? " (found)" : " (found; the test's loss did not fall)"));
+                    : run.LearningRateFind.Doubt() is null ? " (found)" : " (found; flat test: noise)"));
                 keys.Add(run.LearningRate);
             }
             cells.AddRange(new[]

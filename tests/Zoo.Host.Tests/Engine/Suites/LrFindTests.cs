@@ -276,7 +276,7 @@ public sealed class LrFindTests(ITestOutputHelper log)
             Assert.NotNull(curve.Doubt());
             Assert.Contains(seen.OfType<RunWarning>(), w => w.Text.StartsWith("the learning-rate range test did not see the model learn: its smoothed loss never fell 3 %", StringComparison.Ordinal));
             var md = File.ReadAllText(Path.Combine(dir, "comparison.md"));
-            Assert.Contains($"{Numbers.Short(curve.Suggested, 3)} (found; the test's loss did not fall)", md);
+            Assert.Contains($"{Numbers.Short(curve.Suggested, 3)} (found; flat test: noise)", md);
             Assert.Contains($"**lenet5's learning-rate range test did not see it learn**: {curve.Doubt()}.", md);
             var figures = Zoo.Reports.Figures.FigureExporter.Write(Zoo.Reports.Model.ReportModel.From(result), Path.Combine(dir, "figures"));
             Assert.Contains(figures.Figures, f => f.Title.EndsWith("from a test whose loss did not fall (noise)", StringComparison.Ordinal));
