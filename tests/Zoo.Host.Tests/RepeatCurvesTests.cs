@@ -35,7 +35,7 @@ public sealed class RepeatCurvesTests
             Repeat("b", 1, RunStatus.Finished, (0.3, 0.20), (0.4, 0.30), (0.5, 0.35)),
             Repeat("b", 2, RunStatus.Diverged, (0.1, 0.10)),
             Repeat("b", 3, RunStatus.Finished, (0.3, 0.22), (0.5, 0.34), (0.6, 0.39)),
-            new RunResult { Label = "once", Variant = "lenet5", Status = RunStatus.Finished, Parameters = 61_706, Epochs = new[] { Epoch(1, 0.5, 0.5) }, Test = new EvalResult(0.5, 0.5, 1, 100, 0.1) },
+            new RunResult { Label = "once", Variant = "lenet5", Status = RunStatus.Finished, Parameters = 61_706, Epochs = new[] { Epoch(1, 0.5, 0.5) }, Test = new EvalResult(0.5, 0.69, 1, 100, 0.1) },
         };
         var recipe = new Recipe { Epochs = 3, BatchSize = 16, Seed = 7, Repeats = 3, Optimizer = new OptimizerSpec("adamw", 1e-3, ParameterBag.Empty), Schedule = new ScheduleSpec("cosine", ParameterBag.Empty) };
         var suite = new Suite("repeat-curves", Path.Combine(dir, "suite.json"), new DatasetSpec("shapes", null, 1, 28, 1, 0.1, ParameterBag.Empty),
@@ -78,6 +78,15 @@ public sealed class RepeatCurvesTests
         // b's band (orange) between its two counted repeats, at epoch 2.5 from 32.5 to 36.5 around its mean 34.5.
         var orange = At(2.5, 33.3);
         Assert.True(orange.Red > orange.Blue + 20 && orange.Blue < 235, $"inside b's band: {orange}");
+    }
+
+    [Fact]
+    public void The_comparison_keeps_a_models_repeats_together_at_their_mean_in_seed_order()
+    {
+        // Each run's own test top-1: a 0.70, a-r2 0.72, a-r3 0.68, once 0.69, b 0.35, b-r2 0.10 (diverged), b-r3 0.39. By
+        // those alone "once" stood between a's repeats; a's mean (0.70) puts it after all three.
+        var table = ComparisonTable.From(Suite("."));
+        Assert.Equal(new[] { "a", "a-r2", "a-r3", "once", "b", "b-r3", "b-r2" }, table.Rows.Select(r => r.Run.Label));
     }
 
     [Fact]
