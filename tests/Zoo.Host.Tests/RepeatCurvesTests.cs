@@ -87,6 +87,9 @@ public sealed class RepeatCurvesTests
         // those alone "once" stood between a's repeats; a's mean (0.70) puts it after all three.
         var table = ComparisonTable.From(Suite("."));
         Assert.Equal(new[] { "a", "a-r2", "a-r3", "once", "b", "b-r3", "b-r2" }, table.Rows.Select(r => r.Run.Label));
+
+        // The bars across runs stand in the same order.
+        Assert.Equal(table.Rows.Select(r => r.Run.Label), FigureExporter.InTableOrder(ReportModel.From(Suite("."))).Select(r => r.Label));
     }
 
     [Fact]

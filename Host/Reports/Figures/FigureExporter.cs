@@ -161,7 +161,7 @@ public static class FigureExporter
 
     static void AcrossRuns(ReportModel model, Drawer draw)
     {
-        var runs = model.Runs.OrderByDescending(r => r.Run.Test?.Top1 ?? r.Run.BestValTop1 ?? -1).ToArray();
+        var runs = InTableOrder(model);
         if (runs.Length == 0) return;
         var names = runs.Select(r => r.Label).ToArray();
         double[] Of(Func<RunResult, double?> f) => runs.Select(r => f(r.Run) ?? double.NaN).ToArray();
@@ -229,6 +229,13 @@ public static class FigureExporter
             draw("top1-vs-latency", Comparison, null, "test top-1 against latency", t =>
                 Charts.ParetoScatter(t, $"inference ms per image ({device})", "test top-1 (%)", tn, tested.Select(r => r.Run.Test!.MillisecondsPerImage).ToArray(), top1));
         }
+    }
+
+    /// <summary>The runs in the comparison table's order, so the bars across runs keep a model's repeats together as the table does.</summary>
+    internal static ReportRun[] InTableOrder(ReportModel model)
+    {
+        var order = ComparisonTable.From(model.Comparison).Rows.Select(r => r.Run.Label).ToList();
+        return model.Runs.OrderBy(r => order.IndexOf(r.Label)).ToArray();
     }
 
     static void PerRun(ReportModel model, ReportRun rr, Drawer draw)
