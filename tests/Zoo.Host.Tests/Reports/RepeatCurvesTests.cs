@@ -95,29 +95,26 @@ public sealed class RepeatCurvesTests
     [Fact]
     public void A_report_gets_each_models_curves_over_its_repeats_under_its_first_repeat_and_all_models_in_one_figure()
     {
-        var dir = TestEnvironment.NewTempDirectory();
-        try
-        {
-            var model = ReportModel.From(Suite(dir));
-            var plans = RepeatCurves.Figures(model);
-            Assert.Equal(new[] { "a-repeats-accuracy", "a-repeats-loss", "b-repeats-accuracy", "b-repeats-loss", "repeats-val-top1" }, plans.Select(p => p.Name));
-            Assert.Equal(new[] { "a", "a", "b", "b", null }, plans.Select(p => p.Run));
-            Assert.Equal("a top-1 over 3 seeds (7, 8, 9): mean, lowest to highest", plans[0].Title);
-            // The diverged repeat is not in b's band, as it is not in b's interval; the title says so.
-            Assert.Equal("b top-1 over 2 of 3 seeds (7, 9): mean, lowest to highest", plans[2].Title);
-            Assert.Equal("val top-1 over each model's seeds: mean, lowest to highest", plans[4].Title);
+        using var temp = new TempFolder();
+        var dir = temp.Path;
+        var model = ReportModel.From(Suite(dir));
+        var plans = RepeatCurves.Figures(model);
+        Assert.Equal(new[] { "a-repeats-accuracy", "a-repeats-loss", "b-repeats-accuracy", "b-repeats-loss", "repeats-val-top1" }, plans.Select(p => p.Name));
+        Assert.Equal(new[] { "a", "a", "b", "b", null }, plans.Select(p => p.Run));
+        Assert.Equal("a top-1 over 3 seeds (7, 8, 9): mean, lowest to highest", plans[0].Title);
+        // The diverged repeat is not in b's band, as it is not in b's interval; the title says so.
+        Assert.Equal("b top-1 over 2 of 3 seeds (7, 9): mean, lowest to highest", plans[2].Title);
+        Assert.Equal("val top-1 over each model's seeds: mean, lowest to highest", plans[4].Title);
 
-            var figures = FigureExporter.Write(model, Path.Combine(dir, "figures"));
-            Assert.Empty(figures.Warnings);
-            var curves = figures.Figures.Single(f => f.Png.EndsWith("a-repeats-accuracy.png", StringComparison.Ordinal));
-            Assert.Equal((FigureExporter.Runs, "a"), (curves.Section, curves.Run));
-            Assert.True(new FileInfo(curves.Png).Length > 1000);
-            Assert.Contains(figures.Figures, f => f.Section == FigureExporter.Comparison && f.Png.EndsWith("repeats-val-top1.png", StringComparison.Ordinal));
-            // On the page: within a's own section, before b's.
-            var html = HtmlReport.Render(model, figures.Figures);
-            int at = html.IndexOf("alt=\"a top-1 over 3 seeds", StringComparison.Ordinal);
-            Assert.InRange(at, html.IndexOf("<h3 id=\"run-a\"", StringComparison.Ordinal), html.IndexOf("<h3 id=\"run-a-r2\"", StringComparison.Ordinal));
-        }
-        finally { Directory.Delete(dir, true); }
+        var figures = FigureExporter.Write(model, Path.Combine(dir, "figures"));
+        Assert.Empty(figures.Warnings);
+        var curves = figures.Figures.Single(f => f.Png.EndsWith("a-repeats-accuracy.png", StringComparison.Ordinal));
+        Assert.Equal((FigureExporter.Runs, "a"), (curves.Section, curves.Run));
+        Assert.True(new FileInfo(curves.Png).Length > 1000);
+        Assert.Contains(figures.Figures, f => f.Section == FigureExporter.Comparison && f.Png.EndsWith("repeats-val-top1.png", StringComparison.Ordinal));
+        // On the page: within a's own section, before b's.
+        var html = HtmlReport.Render(model, figures.Figures);
+        int at = html.IndexOf("alt=\"a top-1 over 3 seeds", StringComparison.Ordinal);
+        Assert.InRange(at, html.IndexOf("<h3 id=\"run-a\"", StringComparison.Ordinal), html.IndexOf("<h3 id=\"run-a-r2\"", StringComparison.Ordinal));
     }
 }
