@@ -11,8 +11,9 @@ public sealed record ComparisonRow(RunResult Run, IReadOnlyList<string> Cells, I
 /// <summary>
 /// The comparison table of a suite, built once from the results model and read by every front-end that shows it:
 /// comparison.md and report.html (through <c>ResultWriter.Markdown</c>) and the terminal UI's sortable table.
-/// Rows come best test (else validation) top-1 first, and runs that did not learn (<see cref="RunResult.DidNotLearn"/>)
-/// after every run that did (their numbers are chance, not a rank), then the runs without numbers.
+/// Rows come best test (else validation) top-1 first, a model's repeats together at their mean test top-1 in seed order,
+/// and runs that did not learn (<see cref="RunResult.DidNotLearn"/>) after every run that did (their numbers are chance,
+/// not a rank), then the runs without numbers.
 /// </summary>
 public sealed class ComparisonTable
 {
@@ -51,7 +52,13 @@ public sealed class ComparisonTable
         {
             new("Test top-5", true), new("Test loss", true), new("s/epoch", true), new("Total s", true), new("Infer ms/img", true), new("Status", false),
         });
-        var rows = r.Runs.OrderBy(x => x.Test is null && x.BestValTop1 is null ? 2 : x.DidNotLearn is not null ? 1 : 0).ThenByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1).Select(run =>
+        // A model's repeats that learned stand together, at their mean: sorted by each run's own top-1, three models' repeats
+        // interleaved (lenet5-r2, lenet5-r3, lenet5, mobilenet_v2-r2, shufflenet_v2_x1_0-r3, mobilenet_v2-r3, …) and the
+        // rows no longer read as a ranking of models.
+        double Rank(RunResult x) => x.RepeatOf is { } of && RepeatGroup.Counts(x) && groups.TryGetValue(of, out var g) && g.Metrics.TryGetValue("test_top1", out var m)
+            ? m.Mean : x.Test?.Top1 ?? x.BestValTop1 ?? -1;
+        var rows = r.Runs.OrderBy(x => x.Test is null && x.BestValTop1 is null ? 2 : x.DidNotLearn is not null ? 1 : 0).ThenByDescending(Rank)
+            .ThenBy(x => RepeatGroup.Counts(x) ? x.RepeatOf : null, StringComparer.Ordinal).ThenBy(x => x.Repeat ?? 0).ThenByDescending(x => x.Test?.Top1 ?? x.BestValTop1 ?? -1).Select(run =>
         {
             string P(double? v) => Numbers.Percent(v);
             bool counted = run.Parameters > 0;   // 0: a run that ended before its model was built; no model has no parameters
@@ -87,7 +94,8 @@ public sealed class ComparisonTable
             }
             if (foundRates)
             {
-                cells.Add(run.LearningRate is not { } lr ? "-" : Numbers.Short(lr, 3) + (run.LearningRateFind is null ? " (given)" : " (found)"));
+                cells.Add(run.LearningRate is not { } lr ? "-" : Numbers.Short(lr, 3) + (run.LearningRateFind is null ? " (given)"
+                    : run.LearningRateFind.Doubt() is null ? " (found)" : " (found; flat test: noise)"));
                 keys.Add(run.LearningRate);
             }
             cells.AddRange(new[]

@@ -66,7 +66,10 @@ internal sealed partial class ModelRun
     /// <summary>What the learning check needs to know of this run for the cause and fix it names.</summary>
     LearningContext LearningContext() =>
         new(_data.Classes.Count, _recipe.Epochs, _recipe.Optimizer.LearningRate, _recipe.Schedule.WarmupEpochs, _found.Architecture.Name,
-            _hasBatchNorm ??= _model is not null && PreciseBatchNorm.Layers(_model).Count > 0);
+            _hasBatchNorm ??= _model is not null && PreciseBatchNorm.Layers(_model).Count > 0)
+        {
+            RateIsNoise = _rate?.Curve?.Doubt() is not null,
+        };
 
     bool? _hasBatchNorm;   // asked of the model once, for the learning check's wording
 

@@ -199,6 +199,7 @@ internal sealed partial class ModelRun
         {
             curve = FoundRate(model, loader, search);
             _recipe = _recipe with { Optimizer = _recipe.Optimizer with { LearningRate = curve.Suggested } };
+            if (curve.Doubt() is { } doubt) Warn($"the learning-rate range test did not see the model learn: {doubt}");
         }
         _rate = (_recipe.Optimizer.LearningRate, curve);
     }

@@ -239,6 +239,8 @@ public sealed class ResultWriter
         }
         foreach (var run in r.Runs.Where(x => x.DidNotLearn is not null))
             sb.AppendLine().AppendLine($"**{run.Label} did not learn** (since epoch {run.DidNotLearn!.Epoch}; sorted last, its numbers are chance): {ProgressText.NotLearning(run.DidNotLearn)}");
+        foreach (var run in r.Runs.Where(x => x.LearningRateFind?.Doubt() is not null))
+            sb.AppendLine().AppendLine($"**{run.Label}'s learning-rate range test did not see it learn**: {run.LearningRateFind!.Doubt()}.");
         foreach (var run in r.Runs.Where(x => x.OwnRecipe is not null))
             sb.AppendLine().Append($"\\* {run.Label}: own recipe: {run.OwnRecipe}.");
         if (r.Runs.Any(x => x.OwnRecipe is not null)) sb.AppendLine();

@@ -122,6 +122,9 @@ public static partial class SuiteParser
         var modelsEl = at.Required(root, "models", JsonValueKind.Array);
         var models = ParseModels(modelsEl, at, source, new RunInputs(dsEl.GetRawText(), recipeEl, JsonSerializer.Serialize(device)), recipe);
         bool explain = at.Flag(root, SuiteFields.Explain);
+        // The suite's "lr_find" serves every entry whose rate is "find", its own or an entry's; where none is, it would do nothing.
+        if (recipeEl.TryGetProperty("lr_find", out _) && recipe.Optimizer.Find is null && models.All(m => m.Recipe?.Optimizer.Find is null))
+            throw UnusedSearch(at.In("recipe"), recipe);
         return new Suite(name, source, dataset, models, recipe, device) { Analysis = ParseAnalysis(root, at), Explain = explain };
     }
 
@@ -233,6 +236,7 @@ public static partial class SuiteParser
             var merged = Merge(JsonNode.Parse(inputs.Recipe.GetRawText())!.AsObject(), JsonNode.Parse(overrides.GetRawText())!.AsObject());
             using var mergedDoc = JsonDocument.Parse(merged.ToJsonString());
             own = ParseRecipe(mergedDoc.RootElement, at.In("recipe"));
+            if (overrides.TryGetProperty("lr_find", out _) && own.Optimizer.Find is null) throw UnusedSearch(at.In("recipe"), own);
             effectiveRecipe = merged.ToJsonString();
         }
         return new ModelEntry(at.Str(m, "label") ?? variant, variant, at.Path,
@@ -337,6 +341,15 @@ public static partial class SuiteParser
             $"'{text}' is not a precision; use \"fp32\" (the default), \"bf16\" (mixed precision for CPUs with native bf16 and recent GPUs) or \"fp16\" (mixed precision with loss scaling, for GPUs)"
             + (NearestNames.DidYouMean(text, Precisions.Names) is { } near ? $"; {near}" : ""));
     }
+
+    /// <summary>
+    /// "lr_find" where no rate is "find": the range test never runs, so its settings would be read by nothing (not even
+    /// checked) and the suite would train at its fixed rate as though they had been taken. Refused, saying both ways out.
+    /// </summary>
+    static ZooConfigException UnusedSearch(Cursor recipeAt, Recipe recipe) => new(recipeAt.Field("lr_find"),
+        $"is read only where the learning rate is \"find\", and {recipeAt.Path}.optimizer.lr is {recipe.Optimizer.LearningRate.ToString("G6", CultureInfo.InvariantCulture)} here, " +
+        "so the range test would never run; give \"optimizer\": { \"lr\": \"find\" } to train at the rate it finds, or remove \"lr_find\" to train " +
+        "at the fixed rate (`zoo lr-find SUITE --steps N --start X --end Y` shows a range test of any suite without it)");
 
     /// <summary>"lr_find": {"steps": 100, "start": 1e-7, "end": 10}, the range test's settings where "lr" is "find" (each optional).</summary>
     static LearningRateSearch ParseSearch(JsonElement el, Cursor at)

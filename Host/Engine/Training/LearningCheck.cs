@@ -10,7 +10,14 @@ namespace Zoo.Engine.Training;
 /// <param name="WarmupEpochs">The schedule's warm-up, in epochs (0: none).</param>
 /// <param name="Architecture">The architecture's name ("SqueezeNet"), for failures known of one family.</param>
 /// <param name="HasBatchNorm">Whether the model keeps BatchNorm running statistics (then eval mode can disagree with training).</param>
-public sealed record LearningContext(int Classes, int Epochs, double LearningRate, double WarmupEpochs, string Architecture, bool HasBatchNorm = true);
+public sealed record LearningContext(int Classes, int Epochs, double LearningRate, double WarmupEpochs, string Architecture, bool HasBatchNorm = true)
+{
+    /// <summary>
+    /// The rate came from a learning-rate range test that never saw the loss fall (<see cref="LearningRateCurve.Doubt"/>): it
+    /// was not chosen, so "lower it" or "try ten times more" is no fix; "lr" a number is.
+    /// </summary>
+    public bool RateIsNoise { get; init; }
+}
 
 /// <summary>
 /// Tells a run that is not learning from one that is learning slowly (issue 26). SqueezeNet 1.1 from scratch on shapes
@@ -152,6 +159,13 @@ public static class LearningCheck
         {
             cause = $"the model has not learned from the images in {Numbers.Count(trained, "epoch")}: too few steps for it, or a learning rate ({lr}) too low or too high for it";
             fix = $"train for more epochs, or try the learning rate at {Numbers.Short(context.LearningRate * 10, 4)} and at {lower}";
+        }
+        if (context.RateIsNoise && double.IsFinite(s.GradNorm) && s.TrainAtChance)
+        {
+            // SqueezeNet 1.1 at 6.4e-7 from a flat 200-step test was told to go to 6.4e-8.
+            cause += $"; the learning rate {lr} was not chosen: the range test (\"lr\": \"find\") that gave it never saw the loss fall";
+            fix = "give \"lr\" a number instead of \"find\" (such as 1e-3 for AdamW), or the range test more steps (\"lr_find\": {\"steps\": N})"
+                + (squeezeNet ? "; on 3-channel images start from pretrained weights (\"weights\": \"imagenet\")" : "");
         }
         return new LearningFailure(epoch, symptoms, cause, fix);
     }

@@ -23,10 +23,31 @@ public static class Charts
     {
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans");   // Debian's default sans; Skia falls back to any font where it is missing
-        plot.Title(title, size: 15);
+        plot.Title(Wrap(title), size: 15);
         plot.XLabel(xLabel, size: 13);
         plot.YLabel(yLabel, size: 13);
         return plot;
+    }
+
+    /// <summary>The most characters of a title line: about what 15 px DejaVu Sans fits in an 800 px figure.</summary>
+    public const int TitleLine = 88;
+
+    /// <summary>
+    /// A title on as many lines as it needs, broken at spaces: one line cut both ends of "seed002-lr-find-short · shapes
+    /// 1x28x28: validation top-1 per epoch over …" off the 800 px figure.
+    /// </summary>
+    public static string Wrap(string title)
+    {
+        var lines = new List<string>();
+        var line = new System.Text.StringBuilder();
+        foreach (var word in title.Split(' '))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > TitleLine) { lines.Add(line.ToString()); line.Clear(); }
+            if (line.Length > 0) line.Append(' ');
+            line.Append(word);
+        }
+        lines.Add(line.ToString());
+        return string.Join("\n", lines);
     }
 
     /// <summary>Lines over a shared x axis (epochs), with reference lines; a legend when there is more than one name.</summary>

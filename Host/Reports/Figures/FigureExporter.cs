@@ -98,6 +98,7 @@ public static class FigureExporter
             catch (Exception e) { warnings.Add($"figures of {what} not drawn: {e.GetType().Name}: {e.Message}"); }
         }
         Section("the comparison", AcrossRuns);
+        Section("the repeats' curves", (m, draw) => { foreach (var f in RepeatCurves.Figures(m)) draw(f.Name, f.Section, f.Run, f.Title, f.Make); });
         foreach (var r in model.Runs)
         {
             Section(r.Label, (m, draw) => PerRun(m, r, draw));
@@ -160,7 +161,7 @@ public static class FigureExporter
 
     static void AcrossRuns(ReportModel model, Drawer draw)
     {
-        var runs = model.Runs.OrderByDescending(r => r.Run.Test?.Top1 ?? r.Run.BestValTop1 ?? -1).ToArray();
+        var runs = InTableOrder(model);
         if (runs.Length == 0) return;
         var names = runs.Select(r => r.Label).ToArray();
         double[] Of(Func<RunResult, double?> f) => runs.Select(r => f(r.Run) ?? double.NaN).ToArray();
@@ -230,6 +231,13 @@ public static class FigureExporter
         }
     }
 
+    /// <summary>The runs in the comparison table's order, so the bars across runs keep a model's repeats together as the table does.</summary>
+    internal static ReportRun[] InTableOrder(ReportModel model)
+    {
+        var order = ComparisonTable.From(model.Comparison).Rows.Select(r => r.Run.Label).ToList();
+        return model.Runs.OrderBy(r => order.IndexOf(r.Label)).ToArray();
+    }
+
     static void PerRun(ReportModel model, ReportRun rr, Drawer draw)
     {
         var run = rr.Run;
@@ -265,7 +273,8 @@ public static class FigureExporter
                 new[] { new Series("lr", lrX, lrY, Markers: !perStep, Stairs: perStep) }));
         }
         if (run.LearningRateFind is { Rates.Count: > 1 } find)
-            draw($"{name}-lr-find", Runs, rr.Label, $"{rr.Label} learning-rate range test: trained at {Numbers.Short(find.Suggested, 3)}", t => LearningRateFind(t, find));
+            draw($"{name}-lr-find", Runs, rr.Label, $"{rr.Label} learning-rate range test: trained at {Numbers.Short(find.Suggested, 3)}"
+                + (find.Doubt() is null ? "" : ", from a test whose loss did not fall (noise)"), t => LearningRateFind(t, find));
         if (run.Test is { Confusion.Length: > 0 } test)
         {
             var classes = ClassNames(model.Dataset, test.Confusion.Length);
@@ -307,10 +316,12 @@ public static class FigureExporter
         {
             IntegerTicksOnly = true, LabelFormatter = v => v == 0 ? "1" : $"1e{v.ToString("0", Inv)}",
         };
-        var finite = find.Smoothed.Where(double.IsFinite).ToArray();
-        if (finite.Length > 0)
+        // Nor the step that stopped the test: its smoothed loss passed 4 × the lowest, and once it was 2.8e24 (SqueezeNet 1.1),
+        // which drew the whole curve as a flat line at 0 under tick labels of 25 digits. It leaves the plot at the top.
+        var shown = find.Smoothed.Take(Math.Max(1, find.Smoothed.Count - 1)).Where(double.IsFinite).ToArray();
+        if (shown.Length > 0)
         {
-            double low = finite.Min(), high = finite.Max(), pad = Math.Max(1e-3, (high - low) * 0.08);
+            double low = shown.Min(), high = Math.Min(shown.Max(), low * Zoo.Engine.Training.LearningRateSearch.DivergenceFactor), pad = Math.Max(1e-3, (high - low) * 0.08);
             plot.Axes.SetLimitsY(low - pad, high + pad);
         }
         return plot;

@@ -34,6 +34,30 @@ public sealed class RepeatsTests
     }
 
     [Fact]
+    public void An_interval_stops_where_its_metric_does_at_0_and_100_percent_and_at_0_seconds()
+    {
+        RunResult Run(int k, double top1, double top5, double seconds) => new()
+        {
+            Label = k == 1 ? "m" : $"m-r{k}", Variant = "lenet5", Status = RunStatus.Finished, RepeatOf = "m", Repeat = k, BestValTop1 = top1,
+            Test = new EvalResult(0.9, top1, top5, 600, 1), Epochs = new[] { new EpochRecord(1, 1e-3, 1, top1, 1, top1, top5, seconds, 100) },
+        };
+        // Two repeats: t = 12.7, so the interval of the mean is wider than the metric's range.
+        var group = Assert.Single(RepeatGroup.From(new[] { Run(1, 0.62, 0.999, 20), Run(2, 0.79, 0.998, 35) }));
+        var top1 = group.Metrics["test_top1"];
+        Assert.Equal(0.705, top1.Mean, 12);
+        Assert.Equal((0, 1), (top1.Low, top1.High));
+        Assert.Equal("70.50 ± 12.02 % (0.00–100.00)", RepeatGroup.Format(top1, percent: true));
+        var top5 = group.Metrics["test_top5"];
+        Assert.Equal(1, top5.High);
+        Assert.True(top5.Low is > 0.98 and < 0.9985, $"{top5.Low}");   // cut above only
+        Assert.Equal(0, group.Metrics["seconds_per_epoch"].Low);
+        Assert.True(group.Metrics["seconds_per_epoch"].High > 100);    // no bound above a time
+        // Three close repeats keep their interval as Student's t gives it.
+        var close = Assert.Single(RepeatGroup.From(new[] { Run(1, 0.90, 0.99, 20), Run(2, 0.91, 0.99, 21), Run(3, 0.92, 0.99, 22) })).Metrics["test_top1"];
+        Assert.Equal(0.91 - 4.302653 * 0.01 / Math.Sqrt(3), close.Low, 5);
+    }
+
+    [Fact]
     public void Repeats_resume_after_an_interrupt_are_skipped_when_finished_and_are_summarised_with_intervals()
     {
         var dir = TestEnvironment.NewTempDirectory();
@@ -86,6 +110,18 @@ public sealed class RepeatsTests
             Assert.True(seeds > 0);
             Assert.All(table.Rows.Where(r => r.Run.RepeatOf == "lenet5"), r => Assert.Equal(RepeatGroup.Format(top1, true), r.Cells[seeds]));
             Assert.Equal("-", table.Rows.Single(r => r.Run.Label == "lenet-once").Cells[seeds]);
+
+            // The report draws the three repeats' curves as their mean with the lowest to highest around it, under the first repeat.
+            var plans = Zoo.Reports.Figures.RepeatCurves.Figures(Zoo.Reports.Model.ReportModel.From(result));
+            Assert.Equal(new[] { ("lenet5-repeats-accuracy", "lenet5"), ("lenet5-repeats-loss", "lenet5") }, plans.Select(p => (p.Name, p.Run!)));
+            var band = Zoo.Reports.Figures.RepeatCurves.Over("val", result.Runs.Take(3).ToArray(), e => e.ValTop1);
+            Assert.Equal(6, band.Epochs.Length);
+            for (int e = 0; e < 6; e++)
+            {
+                var each = result.Runs.Take(3).Select(r => r.Epochs[e].ValTop1!.Value).ToArray();
+                Assert.Equal((each.Min(), each.Average(), each.Max()), (band.Low[e], band.Mean[e], band.High[e]));
+            }
+            Assert.Contains(band.Epochs.Select((_, e) => band.High[e] - band.Low[e]), spread => spread > 0);   // the seeds differ
         }
         finally { Directory.Delete(dir, true); }
     }

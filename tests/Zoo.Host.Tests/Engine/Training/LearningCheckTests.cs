@@ -62,6 +62,22 @@ public sealed class LearningCheckTests
     }
 
     [Fact]
+    public void A_rate_from_a_range_test_that_never_saw_the_loss_fall_is_named_as_the_cause_and_a_number_as_the_fix()
+    {
+        // seed002-lr-find shortened: SqueezeNet 1.1 trained at 6.4e-7 from a flat 200-step test, one class for every image.
+        var context = new LearningContext(10, 3, 6.368e-7, 1, "SqueezeNet") { RateIsNoise = true };
+        var epochs = Enumerable.Range(1, 2).Select(e => Epoch(e, 2.3026, 0.10, 2.3026, 0.10, 0.05)).ToArray();
+        var failure = LearningCheck.AtEpoch(epochs, OneClass(3, 0, 2.3026), context);
+        Assert.NotNull(failure);
+        Assert.Contains("SqueezeNet's known failure from scratch", failure.Cause);
+        Assert.EndsWith("the learning rate 6.368e-07 was not chosen: the range test (\"lr\": \"find\") that gave it never saw the loss fall", failure.Cause);
+        Assert.StartsWith("give \"lr\" a number instead of \"find\"", failure.Fix);
+        Assert.DoesNotContain("lower the learning rate", failure.Fix);
+        // The same run at a rate it was given keeps the advice about the rate.
+        Assert.Contains("lower the learning rate", LearningCheck.AtEpoch(epochs, OneClass(3, 0, 2.3026), context with { RateIsNoise = false })!.Fix);
+    }
+
+    [Fact]
     public void A_gradient_that_dies_mid_run_is_warned_at_that_epoch_and_a_warm_up_that_was_there_is_not_suggested_again()
     {
         // Issue 26, second case: 6 epochs, AdamW 2e-3, cosine with 1 warm-up epoch; grad_norm 0 from epoch 4 on.
