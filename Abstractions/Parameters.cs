@@ -104,10 +104,13 @@ public static class Param
         {
             var value = bag.GetString(name, @default);
             if (choices.Contains(value)) return value;
-            var near = NearestNames.DidYouMean(value, choices);
-            throw new ZooConfigException(bag.FieldPath(name), $"'{value}' is not allowed; {(near is null ? "" : near + " ")}allowed: {string.Join(", ", choices)}");
+            throw new ZooConfigException(bag.FieldPath(name), NotAmong(value, choices));
         });
     }
+
+    /// <summary>The message for a word that is not among <paramref name="choices"/>: the nearest one where there is one, then the list.</summary>
+    public static string NotAmong(string value, IReadOnlyList<string> choices) =>
+        $"'{value}' is not allowed; {(NearestNames.DidYouMean(value, choices) is { } near ? near + " " : "")}allowed: {string.Join(", ", choices)}";
 
     /// <summary>Free text.</summary>
     public static Param<string> Text(string name, string @default, string description) =>

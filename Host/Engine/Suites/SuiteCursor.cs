@@ -82,12 +82,13 @@ public static partial class SuiteParser
         static string Key(ParameterInfo field) => field.Name[(field.Name.LastIndexOf('.') + 1)..];
 
         /// <summary>A declared whole number (<see cref="SuiteFields"/>), or null where the file gives none.</summary>
-        public int? IntOrNull(JsonElement el, Param<int> field) =>
-            Int(el, Key(field.Info), (int)(field.Info.Min ?? int.MinValue), (int)(field.Info.Max ?? int.MaxValue));
+        public int? IntOrNull(JsonElement el, Param<int> field) => DeclaredInt(el, field.Info);
 
         /// <summary>A declared whole number without a default of its own, or null.</summary>
-        public int? IntOrNull(JsonElement el, Param<int?> field) =>
-            Int(el, Key(field.Info), (int)(field.Info.Min ?? int.MinValue), (int)(field.Info.Max ?? int.MaxValue));
+        public int? IntOrNull(JsonElement el, Param<int?> field) => DeclaredInt(el, field.Info);
+
+        int? DeclaredInt(JsonElement el, ParameterInfo field) =>
+            Int(el, Key(field), (int)(field.Min ?? int.MinValue), (int)(field.Max ?? int.MaxValue));
 
         /// <summary>A declared whole number, or its default.</summary>
         public int Int(JsonElement el, Param<int> field) => IntOrNull(el, field) ?? field.Default;
@@ -116,8 +117,7 @@ public static partial class SuiteParser
             if (text is null) return field.Default;
             var choices = field.Info.Choices ?? Array.Empty<string>();
             if (choices.Count == 0 || choices.Contains(text)) return text;
-            var near = NearestNames.DidYouMean(text, choices);
-            throw new ZooConfigException(Field(key), $"'{text}' is not allowed; {(near is null ? "" : near + " ")}allowed: {string.Join(", ", choices)}");
+            throw new ZooConfigException(Field(key), Param.NotAmong(text, choices));
         }
 
         public int? Int(JsonElement el, string name, int min, int max)
